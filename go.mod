@@ -1,0 +1,3 @@
+module github.com/tessera-media/tessera
+
+go 1.26
