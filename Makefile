@@ -1,0 +1,74 @@
+# Tessera build. `make test` is what CI runs; it installs what it needs.
+
+GO          ?= go
+BIN         ?= bin
+FUZZTIME    ?= 30s
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# Debian 12 packages the build and the tests need: a C toolchain for cgo and
+# the race detector, and the FFmpeg 5.1 development libraries go-astiav binds.
+DEB_PACKAGES := gcc libc6-dev make pkg-config ca-certificates git \
+	libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev \
+	libswscale-dev libswresample-dev libavdevice-dev
+
+# Root runs apt-get directly; anybody else through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test vet fmt fmt-check lint bench fuzz run clean
+
+all: build
+
+## deps: install the missing Debian packages (idempotent: does nothing when all are present)
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "deps: all Debian packages present"; \
+	fi
+
+## build: build the binaries into bin/
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## test: install deps, then lint (gofmt, go vet, staticcheck) and run every test with the race detector
+test: deps lint
+	$(GO) build -tags pin .
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+## fmt: format the code
+fmt:
+	gofmt -w .
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## lint: gofmt check, go vet and staticcheck
+lint: fmt-check vet
+	$(GO) run $(STATICCHECK) ./...
+
+## bench: run every benchmark
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: run each fuzzer for FUZZTIME
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzArrange$$' -fuzztime $(FUZZTIME) ./layout
+	$(GO) test -run '^$$' -fuzz '^FuzzFit$$' -fuzztime $(FUZZTIME) ./layout
+
+## run: preview the featured example layout as out/layout.png
+run: build
+	@mkdir -p out
+	$(BIN)/layout-dump -participants 5 -attr 2:featured=true -source 4:720x1280 -stopped 5 -o out/layout.png examples/featured.json
+	@echo "Open out/layout.png to see the layout; 'bin/layout-dump -h' lists every option."
+
+clean:
+	rm -rf $(BIN) out

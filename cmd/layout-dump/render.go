@@ -1,0 +1,202 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"math"
+	"os"
+	"slices"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+
+	"github.com/tessera-media/tessera/layout"
+)
+
+// Colours of the preview.
+var (
+	background  = color.RGBA{0, 0, 0, 255}       // the canvas and letterbox bars
+	placeholder = color.RGBA{38, 38, 42, 255}    // tiles of participants without video
+	frameColor  = color.RGBA{245, 245, 245, 255} // the source's border and ring
+	labelBack   = color.RGBA{0, 0, 0, 170}
+	labelText   = color.RGBA{255, 255, 255, 255}
+	pipOutline  = color.RGBA{255, 210, 0, 255}
+)
+
+// palette gives participants distinct hues by their position in order.
+var palette = []color.RGBA{
+	{214, 69, 65, 255}, {46, 134, 222, 255}, {39, 174, 96, 255}, {243, 156, 18, 255},
+	{142, 68, 173, 255}, {22, 160, 133, 255}, {211, 84, 0, 255}, {52, 73, 94, 255},
+	{192, 57, 143, 255}, {127, 140, 141, 255}, {41, 128, 185, 255}, {160, 120, 40, 255},
+}
+
+// render draws the slots on a canvas. Each participant shows a synthetic
+// picture of its source size — a white border along the source's edges, a
+// ring and a cross through its centre — mapped through layout.Fit, so a
+// COVER crop cuts the border off, CONTAIN shows bars, and FILL squeezes the
+// ring into an ellipse. Tiles are labelled with id, order and role.
+func render(canvas layout.Size, ps []layout.Participant, slots []layout.Slot) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, canvas.W, canvas.H))
+	draw.Draw(img, img.Bounds(), image.NewUniform(background), image.Point{}, draw.Src)
+	for _, s := range slots {
+		p := ps[s.Index]
+		tile := rect(s.Rect)
+		if s.Role == layout.RolePlaceholder {
+			draw.Draw(img, tile, image.NewUniform(placeholder), image.Point{}, draw.Src)
+			centreText(img, tile, p.Label())
+		} else {
+			draw.Draw(img, tile, image.NewUniform(background), image.Point{}, draw.Src)
+			drawSource(img, s, p.Video, palette[s.Order%len(palette)])
+		}
+		if s.Role == layout.RolePip || s.Z > 0 {
+			outline(img, tile, pipOutline)
+		}
+	}
+	// Labels last, each in the first corner of its tile that no slot above
+	// it covers (the PiP window often sits on a main tile's corner).
+	for _, s := range slots {
+		var above []image.Rectangle
+		for _, o := range slots {
+			if o.Z > s.Z {
+				above = append(above, rect(o.Rect))
+			}
+		}
+		cornerLabel(img, rect(s.Rect), fmt.Sprintf("%s #%d %s", s.Participant, s.Order+1, s.Role), above)
+	}
+	return img
+}
+
+// drawSource maps the synthetic source picture into the slot, sampling the
+// picture at the centre of each destination pixel.
+func drawSource(img *image.RGBA, s layout.Slot, src layout.Size, base color.RGBA) {
+	if !src.Known() {
+		src = layout.Size{W: 1280, H: 720}
+	}
+	crop, dst := layout.Fit(s.Rect, src, s.Fill)
+	sw, sh := float64(src.W), float64(src.H)
+	short := math.Min(sw, sh)
+	border := math.Max(2, 0.035*short)
+	cx, cy, radius := sw/2, sh/2, 0.36*short
+	for y := dst.Y; y < dst.Y+dst.H; y++ {
+		sy := float64(crop.Y) + (float64(y-dst.Y)+0.5)*float64(crop.H)/float64(dst.H)
+		shade := 0.45 + 0.55*(1-sy/sh)
+		row := img.Pix[img.PixOffset(dst.X, y):]
+		for x := 0; x < dst.W; x++ {
+			sx := float64(crop.X) + (float64(x)+0.5)*float64(crop.W)/float64(dst.W)
+			c := color.RGBA{uint8(float64(base.R) * shade), uint8(float64(base.G) * shade), uint8(float64(base.B) * shade), 255}
+			d := math.Hypot(sx-cx, sy-cy) / radius
+			switch {
+			case sx < border || sx >= sw-border || sy < border || sy >= sh-border:
+				c = frameColor
+			case math.Abs(d-1) < border/radius:
+				c = frameColor
+			case math.Abs(sx-cx) < border/2 || math.Abs(sy-cy) < border/2:
+				c = color.RGBA{c.R/2 + 110, c.G/2 + 110, c.B/2 + 110, 255}
+			}
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, c.A
+		}
+	}
+}
+
+func rect(r layout.Rect) image.Rectangle { return image.Rect(r.X, r.Y, r.X+r.W, r.Y+r.H) }
+
+func outline(img *image.RGBA, r image.Rectangle, c color.RGBA) {
+	u := image.NewUniform(c)
+	w := 2
+	for _, e := range []image.Rectangle{
+		{r.Min, image.Pt(r.Max.X, r.Min.Y+w)}, {image.Pt(r.Min.X, r.Max.Y-w), r.Max},
+		{r.Min, image.Pt(r.Min.X+w, r.Max.Y)}, {image.Pt(r.Max.X-w, r.Min.Y), r.Max},
+	} {
+		draw.Draw(img, e.Intersect(r), u, image.Point{}, draw.Src)
+	}
+}
+
+// faces caches font faces by pixel size.
+var faces = map[int]font.Face{}
+
+func face(px int) font.Face {
+	if f, ok := faces[px]; ok {
+		return f
+	}
+	tt, err := opentype.Parse(gobold.TTF)
+	if err != nil {
+		panic(err) // the embedded Go font always parses
+	}
+	f, err := opentype.NewFace(tt, &opentype.FaceOptions{Size: float64(px), DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		panic(err)
+	}
+	faces[px] = f
+	return f
+}
+
+// labelSize scales text with the tile: readable on large tiles, inside small ones.
+func labelSize(tile image.Rectangle) int {
+	return max(9, min(26, tile.Dy()/10, tile.Dx()/14))
+}
+
+// cornerLabel writes text on a dark box in a corner of the tile, clipped to
+// the tile: the top-left one unless a rectangle in covered hides it, then
+// bottom-left, top-right, bottom-right.
+func cornerLabel(img *image.RGBA, tile image.Rectangle, text string, covered []image.Rectangle) {
+	f := face(labelSize(tile))
+	m := f.Metrics()
+	pad := max(2, labelSize(tile)/4)
+	w := font.MeasureString(f, text).Ceil() + 2*pad
+	h := (m.Ascent + m.Descent).Ceil() + 2*pad
+	corners := []image.Point{
+		tile.Min, {tile.Min.X, tile.Max.Y - h}, {tile.Max.X - w, tile.Min.Y}, {tile.Max.X - w, tile.Max.Y - h},
+	}
+	box := image.Rectangle{corners[0], corners[0].Add(image.Pt(w, h))}
+	for _, c := range corners {
+		b := image.Rectangle{c, c.Add(image.Pt(w, h))}
+		if !slices.ContainsFunc(covered, b.Overlaps) {
+			box = b
+			break
+		}
+	}
+	box = box.Intersect(tile)
+	draw.Draw(img, box, image.NewUniform(labelBack), image.Point{}, draw.Over)
+	writeText(img, tile, f, text, fixed.P(box.Min.X+pad, box.Min.Y+pad+m.Ascent.Ceil()))
+}
+
+// centreText writes text in the middle of the tile.
+func centreText(img *image.RGBA, tile image.Rectangle, text string) {
+	f := face(labelSize(tile) * 3 / 2)
+	m := f.Metrics()
+	w := font.MeasureString(f, text).Ceil()
+	x := tile.Min.X + (tile.Dx()-w)/2
+	y := tile.Min.Y + (tile.Dy()+m.Ascent.Ceil()-m.Descent.Ceil())/2
+	writeText(img, tile, f, text, fixed.P(x, y))
+}
+
+func writeText(img *image.RGBA, clip image.Rectangle, f font.Face, text string, at fixed.Point26_6) {
+	d := font.Drawer{Dst: clipped{img, clip}, Src: image.NewUniform(labelText), Face: f, Dot: at}
+	d.DrawString(text)
+}
+
+// clipped is an image restricted to a rectangle, so labels never spill into
+// a neighbouring tile.
+type clipped struct {
+	*image.RGBA
+	clip image.Rectangle
+}
+
+func (c clipped) Bounds() image.Rectangle { return c.RGBA.Bounds().Intersect(c.clip) }
+
+func writePNG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
