@@ -31,10 +31,10 @@ func Fit(tile Rect, src Size, m FillMode) (crop, dst Rect) {
 		crop = full
 		switch {
 		case srcWider:
-			crop.W = clamp(evenRound(float64(src.H)*float64(tile.W)/float64(tile.H)), 2, src.W)
+			crop.W = scaled(src.H, tile.W, tile.H, src.W)
 			crop.X = centre(src.W, crop.W)
 		case tileWider:
-			crop.H = clamp(evenRound(float64(src.W)*float64(tile.H)/float64(tile.W)), 2, src.H)
+			crop.H = scaled(src.W, tile.H, tile.W, src.H)
 			crop.Y = centre(src.H, crop.H)
 		}
 		return crop, tile
@@ -42,10 +42,10 @@ func Fit(tile Rect, src Size, m FillMode) (crop, dst Rect) {
 		dst = tile
 		switch {
 		case srcWider:
-			dst.H = clamp(evenRound(float64(tile.W)*float64(src.H)/float64(src.W)), 2, tile.H)
+			dst.H = scaled(tile.W, src.H, src.W, tile.H)
 			dst.Y += evenDown((tile.H - dst.H) / 2)
 		case tileWider:
-			dst.W = clamp(evenRound(float64(tile.H)*float64(src.W)/float64(src.H)), 2, tile.W)
+			dst.W = scaled(tile.H, src.W, src.H, tile.W)
 			dst.X += evenDown((tile.W - dst.W) / 2)
 		}
 		return full, dst
@@ -57,4 +57,9 @@ func Fit(tile Rect, src Size, m FillMode) (crop, dst Rect) {
 // of length total most closely (total may be odd).
 func centre(total, n int) int {
 	return clamp(evenRound(float64(total-n)/2), 0, evenDown(total-n))
+}
+
+// scaled returns v×num/den rounded to even, at least 2 and at most limit.
+func scaled(v, num, den, limit int) int {
+	return clamp(evenRound(float64(v)*float64(num)/float64(den)), 2, limit)
 }

@@ -123,48 +123,46 @@ Flags:
 	default:
 		return o, fmt.Errorf("-layout %q: want grid or pip", *kind)
 	}
+	// The fields both layouts have.
+	var (
+		featuredDst, orderDst *string
+		fillDst               *layout.FillMode
+		gapDst                **int
+		omitDst               *bool
+	)
 	if *kind == "grid" {
 		for _, name := range []string{"pip-attr", "pip-position", "pip-behavior", "pip-offset", "pip-width", "pip-height"} {
 			if set[name] {
 				return o, fmt.Errorf("-%s applies to the pip layout only (add -layout pip)", name)
 			}
 		}
+		if o.config.Grid == nil {
+			o.config.Grid = &layout.GridConfig{}
+		}
 		g := o.config.Grid
-		if g == nil {
-			g = &layout.GridConfig{}
-			o.config.Grid = g
-		}
-		setString(set, "featured-attr", &g.FeaturedParticipantAttribute, *featured)
-		setString(set, "order-attr", &g.ParticipantOrderAttribute, *order)
-		setEnum(set, "aspect", &g.VideoAspectRatio, *aspect)
-		setEnum(set, "fill", &g.VideoFillMode, *fill)
-		setInt(set, "grid-gap", &g.GridGap, *gap)
-		if set["omit-stopped"] {
-			g.OmitStoppedVideo = *omit
-		}
+		featuredDst, orderDst, fillDst, gapDst, omitDst = &g.FeaturedParticipantAttribute, &g.ParticipantOrderAttribute, &g.VideoFillMode, &g.GridGap, &g.OmitStoppedVideo
+		apply(set, "aspect", &g.VideoAspectRatio, layout.AspectRatio(*aspect))
 	} else {
 		if set["aspect"] {
 			return o, errors.New("-aspect applies to the grid layout only: PiP's main area always fills the canvas")
 		}
+		if o.config.Pip == nil {
+			o.config.Pip = &layout.PipConfig{}
+		}
 		p := o.config.Pip
-		if p == nil {
-			p = &layout.PipConfig{}
-			o.config.Pip = p
-		}
-		setString(set, "featured-attr", &p.FeaturedParticipantAttribute, *featured)
-		setString(set, "order-attr", &p.ParticipantOrderAttribute, *order)
-		setString(set, "pip-attr", &p.PipParticipantAttribute, *pipAttr)
-		setEnum(set, "fill", &p.VideoFillMode, *fill)
-		setEnum(set, "pip-position", &p.PipPosition, *pipPos)
-		setEnum(set, "pip-behavior", &p.PipBehavior, *pipBeh)
-		setInt(set, "grid-gap", &p.GridGap, *gap)
-		setInt(set, "pip-offset", &p.PipOffset, *pipOff)
-		setInt(set, "pip-width", &p.PipWidth, *pipW)
-		setInt(set, "pip-height", &p.PipHeight, *pipH)
-		if set["omit-stopped"] {
-			p.OmitStoppedVideo = *omit
-		}
+		featuredDst, orderDst, fillDst, gapDst, omitDst = &p.FeaturedParticipantAttribute, &p.ParticipantOrderAttribute, &p.VideoFillMode, &p.GridGap, &p.OmitStoppedVideo
+		apply(set, "pip-attr", &p.PipParticipantAttribute, *pipAttr)
+		apply(set, "pip-position", &p.PipPosition, layout.PipPosition(*pipPos))
+		apply(set, "pip-behavior", &p.PipBehavior, layout.PipBehavior(*pipBeh))
+		apply(set, "pip-offset", &p.PipOffset, pipOff)
+		apply(set, "pip-width", &p.PipWidth, pipW)
+		apply(set, "pip-height", &p.PipHeight, pipH)
 	}
+	apply(set, "featured-attr", featuredDst, *featured)
+	apply(set, "order-attr", orderDst, *order)
+	apply(set, "fill", fillDst, layout.FillMode(*fill))
+	apply(set, "grid-gap", gapDst, gap)
+	apply(set, "omit-stopped", omitDst, *omit)
 	if err := o.config.Validate(); err != nil {
 		return o, err
 	}
@@ -211,21 +209,10 @@ Flags:
 	return o, nil
 }
 
-func setString(set map[string]bool, name string, dst *string, v string) {
+// apply sets *dst to v when the flag name was given on the command line.
+func apply[T any](set map[string]bool, name string, dst *T, v T) {
 	if set[name] {
 		*dst = v
-	}
-}
-
-func setEnum[T ~string](set map[string]bool, name string, dst *T, v string) {
-	if set[name] {
-		*dst = T(v)
-	}
-}
-
-func setInt(set map[string]bool, name string, dst **int, v int) {
-	if set[name] {
-		*dst = &v
 	}
 }
 
