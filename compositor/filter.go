@@ -1,0 +1,125 @@
+package compositor
+
+import "math"
+
+// Fixed-point scales of the filters.
+const (
+	bilinearOne = 256     // 2-tap weights sum to this
+	areaBits    = 14      // n-tap weights are in units of 2^-14
+	areaOne     = 1 << 14 // and sum to this
+)
+
+// filterKind tells how one axis is resampled.
+type filterKind uint8
+
+const (
+	kindCopy     filterKind = iota // same size: index = output
+	kindBilinear                   // two taps, weights /256 (also exact 2:1)
+	kindArea                       // n taps, weights /16384
+)
+
+// filter maps D destination samples onto S source samples along one axis.
+// Bilinear output i is pairs[i]; area output i reads taps source samples
+// starting at index[i] with weights weight[i*taps : (i+1)*taps]. Source
+// indices are relative to the crop, and every tap read is inside [0, S).
+type filter struct {
+	kind   filterKind
+	taps   int
+	half   bool   // bilinear at exactly 2:1: every pair is (2i, 128, 128)
+	pairs  []tap2 // kindBilinear
+	index  []int32
+	weight []int16
+}
+
+// tap2 is one bilinear output: src[at]·w0 + src[at+1]·w1, w0 + w1 = 256.
+type tap2 struct {
+	at     int32
+	w0, w1 uint16
+}
+
+// newFilter builds the filter for S source and D destination samples.
+func newFilter(S, D int) filter {
+	switch {
+	case S == D:
+		return filter{kind: kindCopy, taps: 1}
+	case S == 1: // one source sample: every output is that sample
+		return areaFilter(S, D)
+	case S <= 2*D:
+		return bilinearFilter(S, D)
+	}
+	return areaFilter(S, D)
+}
+
+// bilinearFilter samples at the centre of each destination pixel:
+// position (i + ½)·S/D − ½ in source pixels, clamped to the source.
+func bilinearFilter(S, D int) filter {
+	f := filter{kind: kindBilinear, taps: 2, half: S == 2*D, pairs: make([]tap2, D)}
+	r := float64(S) / float64(D)
+	for i := range D {
+		var i0, w1 int
+		if f.half {
+			i0, w1 = 2*i, bilinearOne/2
+		} else {
+			pos := (float64(i)+0.5)*r - 0.5
+			i0 = int(math.Floor(pos))
+			w1 = int(math.Round((pos - float64(i0)) * bilinearOne))
+			if w1 == bilinearOne {
+				i0, w1 = i0+1, 0
+			}
+			switch {
+			case i0 < 0:
+				i0, w1 = 0, 0
+			case i0 >= S-1:
+				i0, w1 = S-1, 0
+			}
+		}
+		if i0 == S-1 && S > 1 { // keep the second tap inside the source
+			i0, w1 = S-2, bilinearOne
+		}
+		f.pairs[i] = tap2{at: int32(i0), w0: uint16(bilinearOne - w1), w1: uint16(w1)}
+	}
+	return f
+}
+
+// areaFilter averages the source samples under each destination sample,
+// weighted by coverage. Every output has the same number of taps (unused
+// trailing taps weigh 0 and point inside the source).
+func areaFilter(S, D int) filter {
+	r := float64(S) / float64(D)
+	taps := min(int(math.Ceil(r))+1, S)
+	f := filter{kind: kindArea, taps: taps, index: make([]int32, D), weight: make([]int16, taps*D)}
+	w := make([]float64, taps)
+	for i := range D {
+		lo, hi := float64(i)*r, float64(i+1)*r
+		first := int(math.Floor(lo))
+		first = min(first, S-taps)
+		first = max(first, 0)
+		for k := range w {
+			j := float64(first + k)
+			w[k] = max(0, math.Min(hi, j+1)-math.Max(lo, j)) / r
+		}
+		f.index[i] = int32(first)
+		quantize(w, f.weight[i*taps:(i+1)*taps])
+	}
+	return f
+}
+
+// quantize turns weights summing to 1 into 14-bit integers summing to
+// exactly areaOne, each within 1 of its exact value: everything is rounded
+// down, and the units left over go to the largest remainders.
+func quantize(w []float64, out []int16) {
+	left := areaOne
+	for k, v := range w {
+		out[k] = int16(math.Floor(v * areaOne))
+		left -= int(out[k])
+	}
+	for ; left > 0; left-- {
+		best, bestRem := 0, -1.0
+		for k, v := range w {
+			if rem := v*areaOne - float64(out[k]); rem > bestRem {
+				best, bestRem = k, rem
+			}
+		}
+		out[best]++
+	}
+}

@@ -1,0 +1,128 @@
+package compositor
+
+import "encoding/binary"
+
+// The row kernels. Each has a portable implementation here; a build with
+// GOEXPERIMENT=simd replaces some of them at start-up with vector versions
+// that produce the same bytes (kernels_simd.go). Kernels write exactly
+// len(dst) outputs and read only what that needs.
+var (
+	box2x2    = box2x2Portable
+	vBilinear = vBilinearPortable
+	vAreaAcc  = vAreaAccPortable
+	hHalf     = hHalfPortable
+)
+
+// implementation names the kernels in use ("portable", or the vector ISA).
+var implementation = "portable"
+
+const (
+	lo8   = 0x00FF00FF00FF00FF // the low byte of each 16-bit lane
+	ones2 = 0x0002000200020002
+	ones1 = 0x0001000100010001
+)
+
+// pack4 gathers the low bytes of the four 16-bit lanes of v into 4 bytes.
+func pack4(v uint64) uint64 {
+	v &= lo8
+	v = (v | v>>8) & 0x0000FFFF0000FFFF
+	return (v | v>>16) & 0xFFFFFFFF
+}
+
+// box2x2Portable halves both axes: dst[i] = (r0[2i]+r0[2i+1]+r1[2i]+r1[2i+1]+2) >> 2.
+func box2x2Portable(dst, r0, r1 []byte) {
+	n := len(dst)
+	r0, r1 = r0[:2*n], r1[:2*n]
+	for len(dst) >= 8 && len(r0) >= 16 && len(r1) >= 16 {
+		a0, a1 := binary.LittleEndian.Uint64(r0), binary.LittleEndian.Uint64(r0[8:])
+		b0, b1 := binary.LittleEndian.Uint64(r1), binary.LittleEndian.Uint64(r1[8:])
+		s0 := (a0&lo8 + a0>>8&lo8 + b0&lo8 + b0>>8&lo8 + ones2) >> 2
+		s1 := (a1&lo8 + a1>>8&lo8 + b1&lo8 + b1>>8&lo8 + ones2) >> 2
+		binary.LittleEndian.PutUint64(dst, pack4(s0)|pack4(s1)<<32)
+		dst, r0, r1 = dst[8:], r0[16:], r1[16:]
+	}
+	for i := range dst {
+		dst[i] = byte((uint(r0[2*i]) + uint(r0[2*i+1]) + uint(r1[2*i]) + uint(r1[2*i+1]) + 2) >> 2)
+	}
+}
+
+// vBilinearPortable blends two rows: dst[x] = (r0[x]·w0 + r1[x]·w1 + 128) >> 8
+// with w0 + w1 = 256.
+func vBilinearPortable(dst, r0, r1 []byte, w0, w1 int) {
+	n := len(dst)
+	r0, r1 = r0[:n], r1[:n]
+	W0, W1 := uint64(w0), uint64(w1)
+	const round = 0x0080008000800080
+	for len(dst) >= 8 && len(r0) >= 8 && len(r1) >= 8 {
+		a, b := binary.LittleEndian.Uint64(r0), binary.LittleEndian.Uint64(r1)
+		// Each 16-bit lane: ≤ 255·256 + 128 < 2^16, so lanes never carry.
+		even := (a&lo8*W0 + b&lo8*W1 + round) >> 8 & lo8
+		odd := (a>>8&lo8*W0 + b>>8&lo8*W1 + round) & ^uint64(lo8)
+		binary.LittleEndian.PutUint64(dst, even|odd)
+		dst, r0, r1 = dst[8:], r0[8:], r1[8:]
+	}
+	for i := range dst {
+		dst[i] = byte((uint(r0[i])*uint(w0) + uint(r1[i])*uint(w1) + 128) >> 8)
+	}
+}
+
+// vAreaAccPortable adds one weighted row to the accumulator: acc[x] += row[x]·w.
+func vAreaAccPortable(acc []uint32, row []byte, w int) {
+	row = row[:len(acc)]
+	W := uint32(w)
+	for i, v := range row {
+		acc[i] += uint32(v) * W
+	}
+}
+
+// areaFinish rounds accumulated 14-bit sums to bytes and clears the accumulator.
+func areaFinish(dst []byte, acc []uint32) {
+	acc = acc[:len(dst)]
+	for i, v := range acc {
+		dst[i] = byte((v + areaOne/2) >> areaBits)
+		acc[i] = 0
+	}
+}
+
+// hHalfPortable halves a row: dst[i] = (src[2i] + src[2i+1] + 1) >> 1.
+func hHalfPortable(dst, src []byte) {
+	n := len(dst)
+	src = src[:2*n]
+	for len(dst) >= 8 && len(src) >= 16 {
+		a, b := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:])
+		s0 := (a&lo8 + a>>8&lo8 + ones1) >> 1
+		s1 := (b&lo8 + b>>8&lo8 + ones1) >> 1
+		binary.LittleEndian.PutUint64(dst, pack4(s0)|pack4(s1)<<32)
+		dst, src = dst[8:], src[16:]
+	}
+	for i := range dst {
+		dst[i] = byte((uint(src[2*i]) + uint(src[2*i+1]) + 1) >> 1)
+	}
+}
+
+// hBilinear resamples a row with two-tap filters: dst[i] =
+// (src[p.at]·p.w0 + src[p.at+1]·p.w1 + 128) >> 8 for p = pairs[i].
+func hBilinear(dst, src []byte, pairs []tap2) {
+	dst = dst[:len(pairs)]
+	for i, p := range pairs {
+		a := int(p.at)
+		s := src[a : a+2 : a+2]
+		dst[i] = byte((uint(s[0])*uint(p.w0) + uint(s[1])*uint(p.w1) + 128) >> 8)
+	}
+}
+
+// hArea resamples a row with an n-tap area filter: dst[i] = (Σₖ
+// src[index[i]+k]·weight[i·taps+k] + 8192) >> 14.
+func hArea(dst, src []byte, index []int32, weight []int16, taps int) {
+	dst = dst[:len(index)]
+	for i, j := range index {
+		s := src[j : int(j)+taps]
+		w := weight[i*taps : i*taps+taps]
+		w = w[:len(s)]
+		var sum uint
+		for k, v := range s {
+			sum += uint(v) * uint(w[k])
+		}
+		dst[i] = byte((sum + areaOne/2) >> areaBits)
+	}
+}
