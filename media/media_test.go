@@ -37,6 +37,9 @@ func TestRGBToYUV(t *testing.T) {
 		if got := RGBToYUV(tt.r, tt.g, tt.b); got != tt.want {
 			t.Errorf("RGBToYUV(%d,%d,%d) = %v, want %v", tt.r, tt.g, tt.b, got, tt.want)
 		}
+		if r, g, b := tt.want.RGB(); absDiff(r, tt.r) > 2 || absDiff(g, tt.g) > 2 || absDiff(b, tt.b) > 2 {
+			t.Errorf("%v.RGB() = %d,%d,%d, want about %d,%d,%d", tt.want, r, g, b, tt.r, tt.g, tt.b)
+		}
 	}
 }
 
@@ -72,4 +75,11 @@ func TestPoolsRecycleWithoutAllocating(t *testing.T) {
 	if a := ap.Get(); a.Channels != 2 || a.Len() != 480 {
 		t.Errorf("pool returned %d channels × %d", a.Channels, a.Len())
 	}
+}
+
+func absDiff(a, b byte) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
 }

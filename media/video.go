@@ -95,3 +95,12 @@ func clampByte(v float64) byte {
 	}
 	return byte(v + 0.5)
 }
+
+// RGB converts the colour back to full-range sRGB (BT.709), rounding and
+// clamping.
+func (c YUV) RGB() (r, g, b byte) {
+	y := (float64(c.Y) - 16) * 255 / 219
+	u := (float64(c.U) - 128) * 255 / 224
+	v := (float64(c.V) - 128) * 255 / 224
+	return clampByte(y + 1.5748*v), clampByte(y - 0.1873*u - 0.4681*v), clampByte(y + 1.8556*u)
+}

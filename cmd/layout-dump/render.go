@@ -15,17 +15,17 @@ import (
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/tessera-media/tessera/compositor"
 	"github.com/tessera-media/tessera/layout"
+	"github.com/tessera-media/tessera/media"
 )
 
 // Colours of the preview.
 var (
-	background  = color.RGBA{0, 0, 0, 255}       // the canvas and letterbox bars
-	placeholder = color.RGBA{38, 38, 42, 255}    // tiles of participants without video
-	frameColor  = color.RGBA{245, 245, 245, 255} // the source's border and ring
-	labelBack   = color.RGBA{0, 0, 0, 170}
-	labelText   = color.RGBA{255, 255, 255, 255}
-	pipOutline  = color.RGBA{255, 210, 0, 255}
+	frameColor = color.RGBA{245, 245, 245, 255} // the source's border and ring
+	labelBack  = color.RGBA{0, 0, 0, 170}
+	labelText  = color.RGBA{255, 255, 255, 255}
+	pipOutline = color.RGBA{255, 210, 0, 255}
 )
 
 // palette gives participants distinct hues by their position in order.
@@ -35,26 +35,30 @@ var palette = []color.RGBA{
 	{192, 57, 143, 255}, {127, 140, 141, 255}, {41, 128, 185, 255}, {160, 120, 40, 255},
 }
 
-// render draws the slots on a canvas. Each participant shows a synthetic
-// picture of its source size — a white border along the source's edges, a
-// ring and a cross through its centre — mapped through layout.Fit, so a
-// COVER crop cuts the border off, CONTAIN shows bars, and FILL squeezes the
-// ring into an ellipse. Tiles are labelled with id, order and role.
+// render draws the slots exactly as a composition would: every
+// participant's synthetic source picture (see testPicture) is composed by
+// the real compositor — scaled, cropped, letterboxed, placeholders for
+// participants without video, the PiP window last — and the I420 canvas is
+// converted to RGB. Labels with id, order and role and the PiP window's
+// outline are drawn on top.
 func render(canvas layout.Size, ps []layout.Participant, slots []layout.Slot) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, canvas.W, canvas.H))
-	draw.Draw(img, img.Bounds(), image.NewUniform(background), image.Point{}, draw.Src)
+	comp := compositor.New(canvas, compositor.Options{})
+	defer comp.Close()
+	comp.SetLayout(slots, ps)
+	sources := make([]*media.VideoFrame, len(ps))
 	for _, s := range slots {
-		p := ps[s.Index]
-		tile := rect(s.Rect)
-		if s.Role == layout.RolePlaceholder {
-			draw.Draw(img, tile, image.NewUniform(placeholder), image.Point{}, draw.Src)
-			centreText(img, tile, p.Label())
-		} else {
-			draw.Draw(img, tile, image.NewUniform(background), image.Point{}, draw.Src)
-			drawSource(img, s, p.Video, palette[s.Order%len(palette)])
+		if p := ps[s.Index]; !p.VideoStopped {
+			sources[s.Index] = testPicture(p.Video, palette[s.Order%len(palette)])
 		}
+	}
+	frame := media.NewVideoFrame(canvas.W, canvas.H)
+	if err := comp.Compose(frame, sources); err != nil {
+		panic(err) // the frame is made for the canvas above
+	}
+	img := toRGBA(frame)
+	for _, s := range slots {
 		if s.Role == layout.RolePip || s.Z > 0 {
-			outline(img, tile, pipOutline)
+			outline(img, rect(s.Rect), pipOutline)
 		}
 	}
 	// Labels last, each in the first corner of its tile that no slot above
@@ -71,36 +75,64 @@ func render(canvas layout.Size, ps []layout.Participant, slots []layout.Slot) *i
 	return img
 }
 
-// drawSource maps the synthetic source picture into the slot, sampling the
-// picture at the centre of each destination pixel.
-func drawSource(img *image.RGBA, s layout.Slot, src layout.Size, base color.RGBA) {
+// testPicture draws a participant's synthetic source at its own size (1280x720
+// when unknown): a vertical gradient of the participant's colour, a white
+// border along the source's edges, a ring and a cross through its centre. A
+// COVER crop cuts the border off, CONTAIN shows bars beside it, and FILL
+// squeezes the ring into an ellipse.
+func testPicture(src layout.Size, base color.RGBA) *media.VideoFrame {
 	if !src.Known() {
 		src = layout.Size{W: 1280, H: 720}
 	}
-	crop, dst := layout.Fit(s.Rect, src, s.Fill)
+	f := media.NewVideoFrame(src.W, src.H)
 	sw, sh := float64(src.W), float64(src.H)
 	short := math.Min(sw, sh)
 	border := math.Max(2, 0.035*short)
 	cx, cy, radius := sw/2, sh/2, 0.36*short
-	for y := dst.Y; y < dst.Y+dst.H; y++ {
-		sy := float64(crop.Y) + (float64(y-dst.Y)+0.5)*float64(crop.H)/float64(dst.H)
+	white := media.RGBToYUV(frameColor.R, frameColor.G, frameColor.B)
+	for y := range src.H {
+		sy := float64(y) + 0.5
 		shade := 0.45 + 0.55*(1-sy/sh)
-		row := img.Pix[img.PixOffset(dst.X, y):]
-		for x := 0; x < dst.W; x++ {
-			sx := float64(crop.X) + (float64(x)+0.5)*float64(crop.W)/float64(dst.W)
-			c := color.RGBA{uint8(float64(base.R) * shade), uint8(float64(base.G) * shade), uint8(float64(base.B) * shade), 255}
+		tint := media.RGBToYUV(uint8(float64(base.R)*shade), uint8(float64(base.G)*shade), uint8(float64(base.B)*shade))
+		light := media.RGBToYUV(uint8(float64(base.R)*shade)/2+110, uint8(float64(base.G)*shade)/2+110, uint8(float64(base.B)*shade)/2+110)
+		luma := f.Row(0, y)
+		var u, v []byte
+		if y%2 == 0 {
+			u, v = f.Row(1, y/2), f.Row(2, y/2)
+		}
+		for x := range src.W {
+			sx := float64(x) + 0.5
 			d := math.Hypot(sx-cx, sy-cy) / radius
+			c := tint
 			switch {
 			case sx < border || sx >= sw-border || sy < border || sy >= sh-border:
-				c = frameColor
+				c = white
 			case math.Abs(d-1) < border/radius:
-				c = frameColor
+				c = white
 			case math.Abs(sx-cx) < border/2 || math.Abs(sy-cy) < border/2:
-				c = color.RGBA{c.R/2 + 110, c.G/2 + 110, c.B/2 + 110, 255}
+				c = light
 			}
-			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, c.A
+			luma[x] = c.Y
+			if u != nil && x%2 == 0 {
+				u[x/2], v[x/2] = c.U, c.V
+			}
 		}
 	}
+	return f
+}
+
+// toRGBA converts an I420 frame to RGB for the PNG.
+func toRGBA(f *media.VideoFrame) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, f.Width, f.Height))
+	for y := range f.Height {
+		luma, u, v := f.Row(0, y), f.Row(1, y/2), f.Row(2, y/2)
+		px := img.Pix[y*img.Stride : y*img.Stride+4*f.Width]
+		for x := range f.Width {
+			r, g, b := media.YUV{Y: luma[x], U: u[x/2], V: v[x/2]}.RGB()
+			px[4*x], px[4*x+1], px[4*x+2], px[4*x+3] = r, g, b, 255
+		}
+	}
+	return img
 }
 
 func rect(r layout.Rect) image.Rectangle { return image.Rect(r.X, r.Y, r.X+r.W, r.Y+r.H) }
@@ -163,16 +195,6 @@ func cornerLabel(img *image.RGBA, tile image.Rectangle, text string, covered []i
 	box = box.Intersect(tile)
 	draw.Draw(img, box, image.NewUniform(labelBack), image.Point{}, draw.Over)
 	writeText(img, tile, f, text, fixed.P(box.Min.X+pad, box.Min.Y+pad+m.Ascent.Ceil()))
-}
-
-// centreText writes text in the middle of the tile.
-func centreText(img *image.RGBA, tile image.Rectangle, text string) {
-	f := face(labelSize(tile) * 3 / 2)
-	m := f.Metrics()
-	w := font.MeasureString(f, text).Ceil()
-	x := tile.Min.X + (tile.Dx()-w)/2
-	y := tile.Min.Y + (tile.Dy()+m.Ascent.Ceil()-m.Descent.Ceil())/2
-	writeText(img, tile, f, text, fixed.P(x, y))
 }
 
 func writeText(img *image.RGBA, clip image.Rectangle, f font.Face, text string, at fixed.Point26_6) {
