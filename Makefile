@@ -36,10 +36,13 @@ deps:
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## test: install deps, then lint (gofmt, go vet, staticcheck) and run every test with the race detector
+## test: install deps, lint (gofmt, go vet, staticcheck), then run every test with the race
+## detector, once with the portable kernels and once with GOEXPERIMENT=simd
 test: deps lint
 	$(GO) build -tags pin .
 	$(GO) test -race -count=1 ./...
+	GOEXPERIMENT=simd $(GO) vet ./...
+	GOEXPERIMENT=simd $(GO) test -race -count=1 ./...
 
 vet:
 	$(GO) vet ./...
@@ -55,9 +58,10 @@ fmt-check:
 lint: fmt-check vet
 	$(GO) run $(STATICCHECK) ./...
 
-## bench: run every benchmark
+## bench: run every benchmark, portable and with GOEXPERIMENT=simd
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	GOEXPERIMENT=simd $(GO) test -run '^$$' -bench . -benchmem ./compositor
 
 ## fuzz: run each fuzzer for FUZZTIME
 fuzz:
