@@ -275,6 +275,8 @@ func (pp *planePlan) draw(dst []byte, dstStride int, src []byte, srcStride int, 
 			hHalf(out, line)
 		case pp.fx.kind == kindBilinear:
 			hBilinear(out, line, pp.fx.pairs)
+		case pp.fx.quads != nil:
+			hArea4(out, line, pp.fx.quads)
 		default:
 			hArea(out, line, pp.fx.index, pp.fx.weight, pp.fx.taps)
 		}

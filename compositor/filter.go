@@ -29,6 +29,13 @@ type filter struct {
 	pairs  []tap2 // kindBilinear
 	index  []int32
 	weight []int16
+	quads  []tap4 // kindArea with exactly 4 taps: index and weight, packed
+}
+
+// tap4 is one 4-tap area output: Σₖ src[at+k]·w[k], Σ w = 16384.
+type tap4 struct {
+	at int32
+	w  [4]uint16
 }
 
 // tap2 is one bilinear output: src[at]·w0 + src[at+1]·w1, w0 + w1 = 256.
@@ -100,6 +107,16 @@ func areaFilter(S, D int) filter {
 		}
 		f.index[i] = int32(first)
 		quantize(w, f.weight[i*taps:(i+1)*taps])
+	}
+	if taps == 4 {
+		f.quads = make([]tap4, D)
+		for i := range D {
+			q := &f.quads[i]
+			q.at = f.index[i]
+			for k := range 4 {
+				q.w[k] = uint16(f.weight[4*i+k])
+			}
+		}
 	}
 	return f
 }

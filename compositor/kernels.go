@@ -7,10 +7,11 @@ import "encoding/binary"
 // that produce the same bytes (kernels_simd.go). Kernels write exactly
 // len(dst) outputs and read only what that needs.
 var (
-	box2x2    = box2x2Portable
-	vBilinear = vBilinearPortable
-	vAreaAcc  = vAreaAccPortable
-	hHalf     = hHalfPortable
+	box2x2     = box2x2Portable
+	vBilinear  = vBilinearPortable
+	vAreaAcc   = vAreaAccPortable
+	areaFinish = areaFinishPortable
+	hHalf      = hHalfPortable
 )
 
 // implementation names the kernels in use ("portable", or the vector ISA).
@@ -75,8 +76,8 @@ func vAreaAccPortable(acc []uint32, row []byte, w int) {
 	}
 }
 
-// areaFinish rounds accumulated 14-bit sums to bytes and clears the accumulator.
-func areaFinish(dst []byte, acc []uint32) {
+// areaFinishPortable rounds accumulated 14-bit sums to bytes and clears the accumulator.
+func areaFinishPortable(dst []byte, acc []uint32) {
 	acc = acc[:len(dst)]
 	for i, v := range acc {
 		dst[i] = byte((v + areaOne/2) >> areaBits)
@@ -124,5 +125,16 @@ func hArea(dst, src []byte, index []int32, weight []int16, taps int) {
 			sum += uint(v) * uint(w[k])
 		}
 		dst[i] = byte((sum + areaOne/2) >> areaBits)
+	}
+}
+
+// hArea4 is hArea for exactly four taps, the common case of ratios in (2, 3].
+func hArea4(dst, src []byte, quads []tap4) {
+	dst = dst[:len(quads)]
+	for i, q := range quads {
+		a := int(q.at)
+		s := src[a : a+4 : a+4]
+		dst[i] = byte((uint(s[0])*uint(q.w[0]) + uint(s[1])*uint(q.w[1]) +
+			uint(s[2])*uint(q.w[2]) + uint(s[3])*uint(q.w[3]) + areaOne/2) >> areaBits)
 	}
 }

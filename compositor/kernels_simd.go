@@ -15,6 +15,7 @@ func init() {
 		return
 	}
 	box2x2, vBilinear, vAreaAcc, hHalf = box2x2AVX512, vBilinearAVX512, vAreaAccAVX512, hHalfAVX512
+	areaFinish = areaFinishAVX512
 	implementation = "avx512"
 }
 
@@ -65,4 +66,16 @@ func hHalfAVX512(dst, src []byte) {
 		s.Add(one).ShiftAllRight(1).AsUint16x16().TruncateToUint8().StoreSlice(dst[i:])
 	}
 	hHalfPortable(dst[n:], src[2*n:])
+}
+
+// areaFinishAVX512: 16 sums per step, rounded, narrowed, cleared.
+func areaFinishAVX512(dst []byte, acc []uint32) {
+	round := archsimd.BroadcastUint32x16(areaOne / 2)
+	var zero archsimd.Uint32x16
+	n := len(dst) &^ 15
+	for i := 0; i < n; i += 16 {
+		archsimd.LoadUint32x16Slice(acc[i:]).Add(round).ShiftAllRight(areaBits).TruncateToUint8().StoreSlice(dst[i:])
+		zero.StoreSlice(acc[i:])
+	}
+	areaFinishPortable(dst[n:], acc[n:])
 }

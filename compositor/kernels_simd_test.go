@@ -51,5 +51,10 @@ func TestSIMDMatchesPortable(t *testing.T) {
 		if !slices.Equal(accA, accB) {
 			t.Fatalf("vAreaAcc n=%d differs", n)
 		}
+		areaFinishAVX512(got, accA)
+		areaFinishPortable(want, accB)
+		if !bytes.Equal(got, want) || !slices.Equal(accA, accB) {
+			t.Fatalf("areaFinish n=%d differs", n)
+		}
 	}
 }
