@@ -16,6 +16,9 @@ type Options struct {
 	// Workers splits each frame into that many horizontal bands drawn in
 	// parallel; 0 or 1 draws on the caller's goroutine.
 	Workers int
+	// Portable uses the portable kernels even where vector kernels are
+	// available (they give the same bytes; for comparison and diagnosis).
+	Portable bool
 }
 
 // Compositor draws a canvas from participants' frames according to a plan.
@@ -25,6 +28,7 @@ type Options struct {
 type Compositor struct {
 	canvas     layout.Size
 	bg         media.YUV
+	k          *kernels
 	slots      []slotPlan
 	background []layout.Rect
 	cache      map[placeholderKey]*media.VideoFrame
@@ -51,7 +55,7 @@ type band struct {
 
 // New returns a Compositor for a canvas of the given size (even dimensions).
 func New(canvas layout.Size, opts Options) *Compositor {
-	c := &Compositor{canvas: canvas, bg: opts.Background, cache: map[placeholderKey]*media.VideoFrame{}}
+	c := &Compositor{canvas: canvas, bg: opts.Background, k: kernelSet(opts.Portable), cache: map[placeholderKey]*media.VideoFrame{}}
 	if c.bg == (media.YUV{}) {
 		c.bg = media.Black
 	}
@@ -79,6 +83,10 @@ func (c *Compositor) worker(b *band) {
 		c.wg.Done()
 	}
 }
+
+// Kernels names the row kernels this Compositor runs: "portable", or the
+// vector instruction set ("avx512") in a GOEXPERIMENT=simd build.
+func (c *Compositor) Kernels() string { return c.k.name }
 
 // Close stops the worker goroutines. The Compositor must not be used after.
 func (c *Compositor) Close() {
@@ -193,7 +201,7 @@ func (c *Compositor) drawBand(b *band) {
 			if p > 0 {
 				y0, y1 = y0/2, (y1+1)/2
 			}
-			sp.planes[p].draw(dst.Planes[p], dst.Stride[p], f.Planes[p], f.Stride[p], y0, y1, b)
+			sp.planes[p].draw(c.k, dst.Planes[p], dst.Stride[p], f.Planes[p], f.Stride[p], y0, y1, b)
 		}
 	}
 }
@@ -228,7 +236,7 @@ func blit(dst *media.VideoFrame, r layout.Rect, src *media.VideoFrame, y0, y1 in
 }
 
 // draw scales the crop of src into the destination rows [y0, y1) of dst.
-func (pp *planePlan) draw(dst []byte, dstStride int, src []byte, srcStride int, y0, y1 int, b *band) {
+func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, srcStride int, y0, y1 int, b *band) {
 	cx, cy, cw := pp.crop.X, pp.crop.Y, pp.crop.W
 	row := func(r int) []byte { // source row r of the crop
 		off := (cy+r)*srcStride + cx
@@ -240,7 +248,7 @@ func (pp *planePlan) draw(dst []byte, dstStride int, src []byte, srcStride int, 
 		off := y*dstStride + pp.dst.X
 		out := dst[off : off+pp.dst.W : off+pp.dst.W]
 		if pp.fx.half && pp.fy.half {
-			box2x2(out, row(2*i), row(2*i+1))
+			k.box2x2(out, row(2*i), row(2*i+1))
 			continue
 		}
 		// Vertical pass: one source-width row.
@@ -253,18 +261,18 @@ func (pp *planePlan) draw(dst []byte, dstStride int, src []byte, srcStride int, 
 			if t.w1 == 0 {
 				line = row(int(t.at))
 			} else {
-				vBilinear(tmp, row(int(t.at)), row(int(t.at)+1), int(t.w0), int(t.w1))
+				k.vBilinear(tmp, row(int(t.at)), row(int(t.at)+1), int(t.w0), int(t.w1))
 				line = tmp
 			}
 		default:
 			taps := pp.fy.taps
 			first := int(pp.fy.index[i])
-			for k, w := range pp.fy.weight[i*taps : i*taps+taps] {
+			for t, w := range pp.fy.weight[i*taps : i*taps+taps] {
 				if w != 0 {
-					vAreaAcc(acc, row(first+k), int(w))
+					k.vAreaAcc(acc, row(first+t), int(w))
 				}
 			}
-			areaFinish(tmp, acc)
+			k.areaFinish(tmp, acc)
 			line = tmp
 		}
 		// Horizontal pass into the canvas.
@@ -272,13 +280,9 @@ func (pp *planePlan) draw(dst []byte, dstStride int, src []byte, srcStride int, 
 		case pp.fx.kind == kindCopy:
 			copy(out, line)
 		case pp.fx.half:
-			hHalf(out, line)
-		case pp.fx.kind == kindBilinear:
-			hBilinear(out, line, pp.fx.pairs)
-		case pp.fx.quads != nil:
-			hArea4(out, line, pp.fx.quads)
+			k.hHalf(out, line)
 		default:
-			hArea(out, line, pp.fx.index, pp.fx.weight, pp.fx.taps)
+			k.hResample(out, line, &pp.fx)
 		}
 	}
 }

@@ -88,8 +88,10 @@ func TestComposeMatchesReference(t *testing.T) {
 			s.ps[0].VideoStopped = true
 		}
 		s.slots = layout.Arrange(canvas, cfg, s.ps)
-		for _, workers := range []int{1, 3} {
-			c := New(canvas, Options{Workers: workers, Background: media.RGBToYUV(uint8(r.IntN(256)), 30, 200)})
+		bg := media.RGBToYUV(uint8(r.IntN(256)), 30, 200)
+		for _, opts := range []Options{{Workers: 1}, {Workers: 3}, {Portable: true}} {
+			opts.Background = bg
+			c := New(canvas, opts)
 			c.SetLayout(s.slots, s.ps)
 			got, want := media.NewVideoFrame(canvas.W, canvas.H), media.NewVideoFrame(canvas.W, canvas.H)
 			if err := c.Compose(got, s.sources); err != nil {
@@ -98,7 +100,7 @@ func TestComposeMatchesReference(t *testing.T) {
 			refCompose(c, want, s.sources)
 			if p, x, y, ok := framesEqual(got, want); !ok {
 				t.Fatalf("case %d (%s kernels, %d workers): canvas %v slots %+v sizes %v: plane %d (%d,%d) = %d, want %d",
-					i, implementation, workers, canvas, s.slots, szs, p, x, y, got.Row(p, y)[x], want.Row(p, y)[x])
+					i, c.Kernels(), opts.Workers, canvas, s.slots, szs, p, x, y, got.Row(p, y)[x], want.Row(p, y)[x])
 			}
 			c.Close()
 		}
@@ -220,20 +222,20 @@ func TestPlaceholderLabel(t *testing.T) {
 
 // The steady state allocates nothing, with and without workers.
 func TestComposeAllocations(t *testing.T) {
-	for _, workers := range []int{1, 2} {
+	for _, opts := range []Options{{Workers: 1}, {Workers: 2}, {Portable: true}} {
 		cfg := layout.Config{Grid: &layout.GridConfig{FeaturedParticipantAttribute: "featured"}}
 		s := newScene(layout.Size{W: 1280, H: 720}, cfg, sizes(6, layout.Size{W: 640, H: 360}), 3)
 		s.ps[2].Attributes["featured"] = "true"
 		s.ps[4].VideoStopped = true
 		s.slots = layout.Arrange(s.canvas, cfg, s.ps)
-		c := New(s.canvas, Options{Workers: workers})
+		c := New(s.canvas, opts)
 		c.SetLayout(s.slots, s.ps)
 		dst := media.NewVideoFrame(1280, 720)
 		if err := c.Compose(dst, s.sources); err != nil {
 			t.Fatal(err)
 		}
 		if a := testing.AllocsPerRun(20, func() { _ = c.Compose(dst, s.sources) }); a != 0 {
-			t.Errorf("%d workers: %.1f allocations per frame", workers, a)
+			t.Errorf("%s kernels, %d workers: %.1f allocations per frame", c.Kernels(), opts.Workers, a)
 		}
 		c.Close()
 	}

@@ -30,6 +30,9 @@ type filter struct {
 	index  []int32
 	weight []int16
 	quads  []tap4 // kindArea with exactly 4 taps: index and weight, packed
+	// vec is the filter as vector tables (groups.go), for horizontal
+	// vector kernels.
+	vec vtable
 }
 
 // tap4 is one 4-tap area output: Σₖ src[at+k]·w[k], Σ w = 16384.
@@ -85,6 +88,11 @@ func bilinearFilter(S, D int) filter {
 		}
 		f.pairs[i] = tap2{at: int32(i0), w0: uint16(bilinearOne - w1), w1: uint16(w1)}
 	}
+	if !f.half {
+		f.vec = newVtable(D, 2, func(i int) int { return int(f.pairs[i].at) }, func(i, k int) int {
+			return int([2]uint16{f.pairs[i].w0, f.pairs[i].w1}[k])
+		})
+	}
 	return f
 }
 
@@ -118,6 +126,9 @@ func areaFilter(S, D int) filter {
 			}
 		}
 	}
+	f.vec = newVtable(D, taps, func(i int) int { return int(f.index[i]) }, func(i, k int) int {
+		return int(f.weight[i*taps+k])
+	})
 	return f
 }
 

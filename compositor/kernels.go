@@ -2,20 +2,40 @@ package compositor
 
 import "encoding/binary"
 
-// The row kernels. Each has a portable implementation here; a build with
-// GOEXPERIMENT=simd replaces some of them at start-up with vector versions
-// that produce the same bytes (kernels_simd.go). Kernels write exactly
+// kernels is one implementation of the row kernels. The portable set is
+// here; a build with GOEXPERIMENT=simd on a capable CPU also has a vector
+// set (kernels_simd.go) that produces the same bytes. Kernels write exactly
 // len(dst) outputs and read only what that needs.
-var (
-	box2x2     = box2x2Portable
-	vBilinear  = vBilinearPortable
-	vAreaAcc   = vAreaAccPortable
-	areaFinish = areaFinishPortable
-	hHalf      = hHalfPortable
-)
+type kernels struct {
+	name       string
+	box2x2     func(dst, r0, r1 []byte)
+	vBilinear  func(dst, r0, r1 []byte, w0, w1 int)
+	vAreaAcc   func(acc []uint32, row []byte, w int)
+	areaFinish func(dst []byte, acc []uint32)
+	hHalf      func(dst, src []byte)
+	hResample  func(dst, src []byte, f *filter) // bilinear or area
+}
 
-// implementation names the kernels in use ("portable", or the vector ISA).
-var implementation = "portable"
+var portable = kernels{
+	name:       "portable",
+	box2x2:     box2x2Portable,
+	vBilinear:  vBilinearPortable,
+	vAreaAcc:   vAreaAccPortable,
+	areaFinish: areaFinishPortable,
+	hHalf:      hHalfPortable,
+	hResample:  hResamplePortable,
+}
+
+// vector is the vector kernel set this CPU can run, nil when there is none.
+var vector *kernels
+
+// kernelSet returns the fastest set available, or the portable one.
+func kernelSet(portableOnly bool) *kernels {
+	if vector != nil && !portableOnly {
+		return vector
+	}
+	return &portable
+}
 
 const (
 	lo8   = 0x00FF00FF00FF00FF // the low byte of each 16-bit lane
@@ -101,9 +121,26 @@ func hHalfPortable(dst, src []byte) {
 	}
 }
 
-// hBilinear resamples a row with two-tap filters: dst[i] =
+// hResamplePortable resamples a row horizontally with a bilinear or area
+// filter.
+func hResamplePortable(dst, src []byte, f *filter) { hResampleFrom(dst, src, f, 0) }
+
+// hResampleFrom computes outputs [n, len(dst)) of hResample (the part a
+// vector kernel leaves).
+func hResampleFrom(dst, src []byte, f *filter, n int) {
+	switch {
+	case f.kind == kindBilinear:
+		hBilinearPortable(dst[n:], src, f.pairs[n:])
+	case f.quads != nil:
+		hArea4Portable(dst[n:], src, f.quads[n:])
+	default:
+		hArea(dst[n:], src, f.index[n:], f.weight[n*f.taps:], f.taps)
+	}
+}
+
+// hBilinearPortable resamples a row with two-tap filters: dst[i] =
 // (src[p.at]·p.w0 + src[p.at+1]·p.w1 + 128) >> 8 for p = pairs[i].
-func hBilinear(dst, src []byte, pairs []tap2) {
+func hBilinearPortable(dst, src []byte, pairs []tap2) {
 	dst = dst[:len(pairs)]
 	for i, p := range pairs {
 		a := int(p.at)
@@ -128,8 +165,9 @@ func hArea(dst, src []byte, index []int32, weight []int16, taps int) {
 	}
 }
 
-// hArea4 is hArea for exactly four taps, the common case of ratios in (2, 3].
-func hArea4(dst, src []byte, quads []tap4) {
+// hArea4Portable is hArea for exactly four taps, the common case of ratios
+// in (2, 3].
+func hArea4Portable(dst, src []byte, quads []tap4) {
 	dst = dst[:len(quads)]
 	for i, q := range quads {
 		a := int(q.at)

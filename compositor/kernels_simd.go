@@ -4,19 +4,25 @@ package compositor
 
 import "simd/archsimd"
 
-// With GOEXPERIMENT=simd on a CPU with AVX-512 (F, CD, BW, DQ, VL), the row
-// kernels below replace the portable ones. They use 256- and 512-bit vectors
-// and AVX-512's narrowing moves; they compute the very same integer
-// formulas, so their output is byte-identical (kernels_test.go and the
-// Compose reference test check it). Tails shorter than a vector run the
-// portable code.
+// With GOEXPERIMENT=simd on a CPU with AVX-512 (F, CD, BW, DQ, VL), the
+// kernels below form the vector set. They use 256- and 512-bit vectors and
+// AVX-512's narrowing moves; they compute the very same integer formulas,
+// so their output is byte-identical (kernels_test.go and the Compose
+// reference test check it). Tails shorter than a vector run the portable
+// code. The horizontal filters also need AVX512-VBMI's byte permutes;
+// without it they stay portable.
 func init() {
 	if !archsimd.X86.AVX512() {
 		return
 	}
-	box2x2, vBilinear, vAreaAcc, hHalf = box2x2AVX512, vBilinearAVX512, vAreaAccAVX512, hHalfAVX512
-	areaFinish = areaFinishAVX512
-	implementation = "avx512"
+	v := portable
+	v.name = "avx512"
+	v.box2x2, v.vBilinear, v.vAreaAcc, v.hHalf = box2x2AVX512, vBilinearAVX512, vAreaAccAVX512, hHalfAVX512
+	v.areaFinish = areaFinishAVX512
+	if archsimd.X86.AVX512VBMI() {
+		v.hResample = hResampleAVX512
+	}
+	vector = &v
 }
 
 // box2x2AVX512: 16 outputs per step from 32 bytes of each row.
@@ -78,4 +84,48 @@ func areaFinishAVX512(dst []byte, acc []uint32) {
 		zero.StoreSlice(acc[i:])
 	}
 	areaFinishPortable(dst[n:], acc[n:])
+}
+
+// hResampleAVX512: 16 outputs per group from a window of up to 128 bytes,
+// one byte permute and one multiply-add per pair of taps.
+func hResampleAVX512(dst, src []byte, f *filter) {
+	v := &f.vec
+	shift, round := uint64(areaBits), int32(areaOne/2)
+	if f.kind == kindBilinear {
+		shift, round = 8, bilinearOne/2
+	}
+	r := archsimd.BroadcastInt32x16(round)
+	n := 0
+	if v.narrow {
+		var zero archsimd.Uint8x64
+		for g, base := range v.base {
+			win := archsimd.LoadUint8x64SlicePart(src[base:])
+			idx, w := v.idx[g*v.planes:(g+1)*v.planes], v.w[g*v.planes:(g+1)*v.planes]
+			w = w[:len(idx)]
+			sum := r
+			for p := range idx {
+				x := win.ConcatPermute(zero, archsimd.LoadUint8x64(&idx[p])).AsInt16x32()
+				sum = sum.Add(x.DotProductPairs(archsimd.LoadInt16x32(&w[p])))
+			}
+			sum.ShiftAllRight(shift).AsUint32x16().TruncateToUint8().StoreSlice(dst[n:])
+			n += groupLen
+		}
+		hResampleFrom(dst, src, f, n)
+		return
+	}
+	low := archsimd.BroadcastUint16x32(0x00FF).AsUint8x64()
+	for g, base := range v.base {
+		lo := archsimd.LoadUint8x64SlicePart(src[base:])
+		hi := archsimd.LoadUint8x64SlicePart(src[min(int(base)+64, len(src)):])
+		idx, w := v.idx[g*v.planes:(g+1)*v.planes], v.w[g*v.planes:(g+1)*v.planes]
+		w = w[:len(idx)]
+		sum := r
+		for p := range idx {
+			x := lo.ConcatPermute(hi, archsimd.LoadUint8x64(&idx[p])).And(low).AsInt16x32()
+			sum = sum.Add(x.DotProductPairs(archsimd.LoadInt16x32(&w[p])))
+		}
+		sum.ShiftAllRight(shift).AsUint32x16().TruncateToUint8().StoreSlice(dst[n:])
+		n += groupLen
+	}
+	hResampleFrom(dst, src, f, n)
 }

@@ -1,6 +1,7 @@
 package compositor
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 )
@@ -13,10 +14,25 @@ func randomBytes(r *rand.Rand, n int) []byte {
 	return b
 }
 
-// The kernels in use (portable, or vector with GOEXPERIMENT=simd) agree
+// kernelSets is every kernel set this build and CPU can run.
+func kernelSets() []*kernels {
+	if vector != nil {
+		return []*kernels{&portable, vector}
+	}
+	return []*kernels{&portable}
+}
+
+// Every kernel set (portable, and vector with GOEXPERIMENT=simd) agrees
 // with the formulas on random data, every length, every alignment.
 func TestKernelsMatchFormulas(t *testing.T) {
+	for _, k := range kernelSets() {
+		t.Run(k.name, func(t *testing.T) { testKernelFormulas(t, k) })
+	}
+}
+
+func testKernelFormulas(t *testing.T, k *kernels) {
 	r := rand.New(rand.NewPCG(7, 8))
+	implementation := k.name
 	for n := 0; n <= 200; n++ {
 		for range 4 {
 			off := r.IntN(16)
@@ -27,7 +43,7 @@ func TestKernelsMatchFormulas(t *testing.T) {
 			for i := range dst {
 				dst[i] = guard
 			}
-			box2x2(dst[:n], a, b)
+			k.box2x2(dst[:n], a, b)
 			for i := range n {
 				want := byte((int(a[2*i]) + int(a[2*i+1]) + int(b[2*i]) + int(b[2*i+1]) + 2) >> 2)
 				if dst[i] != want {
@@ -37,14 +53,14 @@ func TestKernelsMatchFormulas(t *testing.T) {
 			if dst[n] != guard {
 				t.Fatalf("box2x2 wrote past its end")
 			}
-			hHalf(dst[:n], a)
+			k.hHalf(dst[:n], a)
 			for i := range n {
 				if want := byte((int(a[2*i]) + int(a[2*i+1]) + 1) >> 1); dst[i] != want {
 					t.Fatalf("%s hHalf n=%d [%d] = %d, want %d", implementation, n, i, dst[i], want)
 				}
 			}
 			w1 := r.IntN(257)
-			vBilinear(dst[:n], a, b, 256-w1, w1)
+			k.vBilinear(dst[:n], a, b, 256-w1, w1)
 			for i := range n {
 				if want := byte((int(a[i])*(256-w1) + int(b[i])*w1 + 128) >> 8); dst[i] != want {
 					t.Fatalf("%s vBilinear n=%d w1=%d [%d] = %d, want %d", implementation, n, w1, i, dst[i], want)
@@ -55,9 +71,9 @@ func TestKernelsMatchFormulas(t *testing.T) {
 			}
 			acc := make([]uint32, n)
 			w := r.IntN(areaOne / 2)
-			vAreaAcc(acc, a, w)
-			vAreaAcc(acc, b, areaOne-w)
-			areaFinish(dst[:n], acc)
+			k.vAreaAcc(acc, a, w)
+			k.vAreaAcc(acc, b, areaOne-w)
+			k.areaFinish(dst[:n], acc)
 			for i := range n {
 				if want := byte((int(a[i])*w + int(b[i])*(areaOne-w) + 8192) >> 14); dst[i] != want {
 					t.Fatalf("%s vArea n=%d [%d] = %d, want %d", implementation, n, i, dst[i], want)
@@ -67,5 +83,52 @@ func TestKernelsMatchFormulas(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The horizontal filters of every kernel set agree with the formulas for
+// random spans of every ratio class (upscaling, bilinear below 2:1, area
+// with any number of taps), on rows at every offset, and write nothing past
+// their end.
+func TestHorizontalKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	grouped := 0
+	for _, k := range kernelSets() {
+		for range 600 {
+			D := 1 + r.IntN(300)
+			S := 1 + r.IntN(10*D)
+			f := newFilter(S, D)
+			if f.kind == kindCopy || f.half {
+				continue
+			}
+			off := r.IntN(64)
+			src := randomBytes(r, S+off)[off:]
+			dst := make([]byte, D+1)
+			dst[D] = 0xA5
+			k.hResample(dst[:D], src, &f)
+			want := make([]byte, D)
+			for i := range D {
+				if f.kind == kindBilinear {
+					p := f.pairs[i]
+					want[i] = byte((int(src[p.at])*int(p.w0) + int(src[p.at+1])*int(p.w1) + 128) >> 8)
+					continue
+				}
+				sum := 0
+				for t, w := range f.weight[i*f.taps : (i+1)*f.taps] {
+					sum += int(src[int(f.index[i])+t]) * int(w)
+				}
+				want[i] = byte((sum + areaOne/2) >> areaBits)
+			}
+			grouped += f.vec.groups()
+			if !bytes.Equal(dst[:D], want) {
+				t.Fatalf("%s: S=%d D=%d (%d vector groups): rows differ", k.name, S, D, f.vec.groups())
+			}
+			if dst[D] != 0xA5 {
+				t.Fatalf("%s: S=%d D=%d wrote past its end", k.name, S, D)
+			}
+		}
+	}
+	if grouped == 0 {
+		t.Fatal("no case had vector groups")
 	}
 }
