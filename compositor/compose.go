@@ -51,6 +51,8 @@ type band struct {
 	tmp    []byte
 	acc    []uint32
 	start  chan struct{}
+	// touched keeps touch's loads observable.
+	touched byte
 }
 
 // New returns a Compositor for a canvas of the given size (even dimensions).
@@ -252,8 +254,23 @@ func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, src
 			continue
 		}
 		// Vertical pass: one source-width row.
+		if j := i + 1; j < pp.dst.H && pp.fy.kind != kindCopy {
+			var first int
+			if pp.fy.kind == kindBilinear {
+				first = int(pp.fy.pairs[j].at)
+			} else {
+				first = int(pp.fy.index[j])
+			}
+			for t := range pp.fy.taps {
+				b.touched += touch(row(first + t))
+			}
+		}
 		var line []byte
-		switch pp.fy.kind {
+		fy := pp.fy.kind
+		if fy == kindArea && pp.fy.taps <= 4 {
+			fy = kindArea4
+		}
+		switch fy {
 		case kindCopy:
 			line = row(i)
 		case kindBilinear:
@@ -264,6 +281,18 @@ func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, src
 				k.vBilinear(tmp, row(int(t.at)), row(int(t.at)+1), int(t.w0), int(t.w1))
 				line = tmp
 			}
+		case kindArea4:
+			var rows [4][]byte
+			var w [4]int
+			first := int(pp.fy.index[i])
+			for t, wt := range pp.fy.weight[i*pp.fy.taps : (i+1)*pp.fy.taps] {
+				rows[t], w[t] = row(first+t), int(wt)
+			}
+			for t := pp.fy.taps; t < 4; t++ {
+				rows[t] = rows[0] // weight 0
+			}
+			k.vArea4(tmp, rows, w)
+			line = tmp
 		default:
 			taps := pp.fy.taps
 			first := int(pp.fy.index[i])
@@ -285,4 +314,16 @@ func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, src
 			k.hResample(out, line, &pp.fx)
 		}
 	}
+}
+
+// touch loads one byte of every cache line of b and returns their sum, so
+// that the memory system fetches the next output row's source lines while
+// the kernels work on this one: a crop's source rows are short runs with
+// gaps between them, which hardware prefetchers follow poorly.
+func touch(b []byte) byte {
+	var s byte
+	for i := 0; i < len(b); i += 64 {
+		s += b[i]
+	}
+	return s
 }

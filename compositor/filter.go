@@ -16,6 +16,7 @@ const (
 	kindCopy     filterKind = iota // same size: index = output
 	kindBilinear                   // two taps, weights /256 (also exact 2:1)
 	kindArea                       // n taps, weights /16384
+	kindArea4                      // (only in Compose's dispatch) area with at most 4 taps
 )
 
 // filter maps D destination samples onto S source samples along one axis.

@@ -18,7 +18,7 @@ func init() {
 	v := portable
 	v.name = "avx512"
 	v.box2x2, v.vBilinear, v.vAreaAcc, v.hHalf = box2x2AVX512, vBilinearAVX512, vAreaAccAVX512, hHalfAVX512
-	v.areaFinish = areaFinishAVX512
+	v.areaFinish, v.vArea4 = areaFinishAVX512, vArea4AVX512
 	if archsimd.X86.AVX512VBMI() {
 		v.hResample = hResampleAVX512
 	}
@@ -128,4 +128,28 @@ func hResampleAVX512(dst, src []byte, f *filter) {
 		n += groupLen
 	}
 	hResampleFrom(dst, src, f, n)
+}
+
+// vArea4AVX512: 32 outputs per step. Rows are widened to 16 bits and
+// interleaved in pairs, so one multiply-add applies two taps; the pack that
+// narrows the two halves restores the pixel order.
+func vArea4AVX512(dst []byte, rows [4][]byte, w [4]int) {
+	n := len(dst)
+	r0, r1, r2, r3 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n]
+	w01 := archsimd.BroadcastInt32x16(int32(w[0]) | int32(w[1])<<16).AsInt16x32()
+	w23 := archsimd.BroadcastInt32x16(int32(w[2]) | int32(w[3])<<16).AsInt16x32()
+	round := archsimd.BroadcastInt32x16(areaOne / 2)
+	m := n &^ 31
+	for i := 0; i < m; i += 32 {
+		a := archsimd.LoadUint8x32Slice(r0[i:]).ExtendToUint16().AsInt16x32()
+		b := archsimd.LoadUint8x32Slice(r1[i:]).ExtendToUint16().AsInt16x32()
+		c := archsimd.LoadUint8x32Slice(r2[i:]).ExtendToUint16().AsInt16x32()
+		d := archsimd.LoadUint8x32Slice(r3[i:]).ExtendToUint16().AsInt16x32()
+		lo := a.InterleaveLoGrouped(b).DotProductPairs(w01).Add(c.InterleaveLoGrouped(d).DotProductPairs(w23))
+		hi := a.InterleaveHiGrouped(b).DotProductPairs(w01).Add(c.InterleaveHiGrouped(d).DotProductPairs(w23))
+		lo, hi = lo.Add(round).ShiftAllRight(areaBits), hi.Add(round).ShiftAllRight(areaBits)
+		lo.SaturateToUint16ConcatGrouped(hi).TruncateToUint8().StoreSlice(dst[i:])
+	}
+	rest := [4][]byte{r0[m:], r1[m:], r2[m:], r3[m:]}
+	vArea4Portable(dst[m:], rest, w)
 }

@@ -69,6 +69,24 @@ func testKernelFormulas(t *testing.T, k *kernels) {
 			if dst[n] != guard {
 				t.Fatalf("a kernel wrote past its end")
 			}
+			var w4 [4]int
+			w4[0], w4[1] = r.IntN(areaOne/3), r.IntN(areaOne/3)
+			w4[2] = r.IntN(areaOne - w4[0] - w4[1] + 1)
+			w4[3] = areaOne - w4[0] - w4[1] - w4[2]
+			rows := [4][]byte{a, b, a[1:], b[3:]}
+			k.vArea4(dst[:n], rows, w4)
+			for i := range n {
+				sum := 0
+				for t := range 4 {
+					sum += int(rows[t][i]) * w4[t]
+				}
+				if want := byte((sum + 8192) >> 14); dst[i] != want {
+					t.Fatalf("%s vArea4 n=%d [%d] = %d, want %d", implementation, n, i, dst[i], want)
+				}
+			}
+			if dst[n] != guard {
+				t.Fatalf("vArea4 wrote past its end")
+			}
 			acc := make([]uint32, n)
 			w := r.IntN(areaOne / 2)
 			k.vAreaAcc(acc, a, w)
