@@ -6,10 +6,11 @@ FUZZTIME    ?= 30s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Debian 12 packages the build and the tests need: a C toolchain for cgo and
-# the race detector, and the FFmpeg 5.1 development libraries go-astiav binds.
+# the race detector, the FFmpeg 5.1 development libraries go-astiav binds,
+# and libyuv (the benchmarks compare against it).
 DEB_PACKAGES := gcc libc6-dev make pkg-config ca-certificates git \
 	libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev \
-	libswscale-dev libswresample-dev libavdevice-dev
+	libswscale-dev libswresample-dev libavdevice-dev libyuv-dev
 
 # Root runs apt-get directly; anybody else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
