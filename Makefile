@@ -59,10 +59,13 @@ fmt-check:
 lint: fmt-check vet
 	$(GO) run $(STATICCHECK) ./...
 
-## bench: run every benchmark, portable and with GOEXPERIMENT=simd
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
-	GOEXPERIMENT=simd $(GO) test -run '^$$' -bench . -benchmem ./compositor
+## bench: compare the compositor with FFmpeg and libyuv (table at the end),
+## then every other benchmark; BENCHTIME sets each benchmark's duration
+BENCHTIME ?= 1s
+bench: deps
+	GOEXPERIMENT=simd $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./bench
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./layout ./compositor
+	GOEXPERIMENT=simd $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./compositor
 
 ## fuzz: run each fuzzer for FUZZTIME
 fuzz:

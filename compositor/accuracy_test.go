@@ -104,7 +104,11 @@ func TestAccuracyAgainstSwscale(t *testing.T) {
 
 				var report string
 				for p, name := range []string{"Y", "U", "V"} {
-					psnr, maxDiff := planePSNR(canvas, want, dst, p)
+					x0, y0 := dst.X, dst.Y
+					if p > 0 {
+						x0, y0 = x0/2, y0/2
+					}
+					psnr, maxDiff := mediatest.PlanePSNR(canvas, x0, y0, want, p)
 					report += fmt.Sprintf("  %s %s (max |Δ| %d)", name, formatDB(psnr), maxDiff)
 					if psnr < minPSNR {
 						t.Errorf("plane %s: PSNR %.2f dB < %.0f dB against swscale %v", name, psnr, minPSNR, filter)
@@ -114,31 +118,6 @@ func TestAccuracyAgainstSwscale(t *testing.T) {
 			})
 		}
 	}
-}
-
-// planePSNR compares plane p of the canvas inside the luma rectangle r with
-// plane p of want (r's size), returning the PSNR in dB (+Inf when equal)
-// and the largest difference.
-func planePSNR(canvas, want *media.VideoFrame, r layout.Rect, p int) (float64, int) {
-	x0, y0 := r.X, r.Y
-	if p > 0 {
-		x0, y0 = x0/2, y0/2
-	}
-	var sum float64
-	maxDiff, n := 0, 0
-	for y := range want.PlaneHeight(p) {
-		got, exp := canvas.Row(p, y0+y)[x0:], want.Row(p, y)
-		for x := range exp {
-			d := int(got[x]) - int(exp[x])
-			sum += float64(d * d)
-			maxDiff = max(maxDiff, d, -d)
-			n++
-		}
-	}
-	if sum == 0 {
-		return math.Inf(1), 0
-	}
-	return 10 * math.Log10(255*255/(sum/float64(n))), maxDiff
 }
 
 func formatDB(v float64) string {

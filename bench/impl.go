@@ -1,0 +1,55 @@
+package bench
+
+import (
+	"errors"
+	"runtime"
+
+	"github.com/tessera-media/tessera/compositor"
+	"github.com/tessera-media/tessera/layout"
+	"github.com/tessera-media/tessera/media"
+)
+
+// impl is one implementation under comparison.
+type impl struct {
+	name string
+	ours bool
+	open func(s scenario, slots []layout.Slot, ps []layout.Participant) (peer, error)
+}
+
+// errNoVector says this build or CPU has no vector kernels.
+var errNoVector = errors.New("no vector kernels: build with GOEXPERIMENT=simd and run on a CPU with AVX-512")
+
+// impls in the order they run: the peers first, so that ours can report
+// their ratios to them.
+var impls = []impl{
+	{name: "ffmpeg", open: func(s scenario, slots []layout.Slot, _ []layout.Participant) (peer, error) {
+		return newFFmpegPeer(s.canvas, sourceSize, tilesFor(slots, sourceSize), media.Black)
+	}},
+	{name: "libyuv", open: func(s scenario, slots []layout.Slot, _ []layout.Participant) (peer, error) {
+		return newLibyuvPeer(s.canvas, tilesFor(slots, sourceSize), media.Black, libyuvAuto)
+	}},
+	{name: "tessera", ours: true, open: tesseraOpener(compositor.Options{Portable: true})},
+	{name: "tessera-simd", ours: true, open: tesseraOpener(compositor.Options{})},
+	{name: "tessera-parallel", ours: true, open: tesseraOpener(compositor.Options{Workers: runtime.NumCPU()})},
+}
+
+// tesseraPeer adapts a Compositor to the peer interface.
+type tesseraPeer struct{ c *compositor.Compositor }
+
+func (t tesseraPeer) compose(dst *media.VideoFrame, sources []*media.VideoFrame) error {
+	return t.c.Compose(dst, sources)
+}
+
+func (t tesseraPeer) close() { t.c.Close() }
+
+func tesseraOpener(opts compositor.Options) func(scenario, []layout.Slot, []layout.Participant) (peer, error) {
+	return func(s scenario, slots []layout.Slot, ps []layout.Participant) (peer, error) {
+		c := compositor.New(s.canvas, opts)
+		if !opts.Portable && opts.Workers == 0 && c.Kernels() == "portable" {
+			c.Close()
+			return nil, errNoVector
+		}
+		c.SetLayout(slots, ps)
+		return tesseraPeer{c}, nil
+	}
+}
