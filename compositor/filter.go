@@ -16,7 +16,7 @@ const (
 	kindCopy     filterKind = iota // same size: index = output
 	kindBilinear                   // two taps, weights /256 (also exact 2:1)
 	kindArea                       // n taps, weights /16384
-	kindArea4                      // (only in Compose's dispatch) area with at most 4 taps
+	kindAreaFused                  // (only in Compose's dispatch) area with at most maxFusedTaps taps
 )
 
 // filter maps D destination samples onto S source samples along one axis.
@@ -34,6 +34,17 @@ type filter struct {
 	// vec is the filter as vector tables (groups.go), for horizontal
 	// vector kernels.
 	vec vtable
+}
+
+// span returns the source samples [lo, hi) that output i reads.
+func (f *filter) span(i int) (lo, hi int) {
+	switch f.kind {
+	case kindCopy:
+		return i, i + 1
+	case kindBilinear:
+		return int(f.pairs[i].at), int(f.pairs[i].at) + 2
+	}
+	return int(f.index[i]), int(f.index[i]) + f.taps
 }
 
 // tap4 is one 4-tap area output: Σₖ src[at+k]·w[k], Σ w = 16384.
@@ -103,6 +114,9 @@ func bilinearFilter(S, D int) filter {
 func areaFilter(S, D int) filter {
 	r := float64(S) / float64(D)
 	taps := min(int(math.Ceil(r))+1, S)
+	if S%D == 0 { // an integer ratio: every output covers exactly S/D samples
+		taps = S / D
+	}
 	f := filter{kind: kindArea, taps: taps, index: make([]int32, D), weight: make([]int16, taps*D)}
 	w := make([]float64, taps)
 	for i := range D {

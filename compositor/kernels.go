@@ -10,7 +10,7 @@ type kernels struct {
 	name       string
 	box2x2     func(dst, r0, r1 []byte)
 	vBilinear  func(dst, r0, r1 []byte, w0, w1 int)
-	vArea4     func(dst []byte, rows [4][]byte, w [4]int)
+	vArea      func(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps int)
 	vAreaAcc   func(acc []uint32, row []byte, w int)
 	areaFinish func(dst []byte, acc []uint32)
 	hHalf      func(dst, src []byte)
@@ -21,7 +21,7 @@ var portable = kernels{
 	name:       "portable",
 	box2x2:     box2x2Portable,
 	vBilinear:  vBilinearPortable,
-	vArea4:     vArea4Portable,
+	vArea:      vAreaPortable,
 	vAreaAcc:   vAreaAccPortable,
 	areaFinish: areaFinishPortable,
 	hHalf:      hHalfPortable,
@@ -89,14 +89,28 @@ func vBilinearPortable(dst, r0, r1 []byte, w0, w1 int) {
 	}
 }
 
-// vArea4Portable is vertical area averaging with up to four taps in one
-// pass: dst[x] = (Σₖ rows[k][x]·w[k] + 8192) >> 14 (unused taps weigh 0).
-func vArea4Portable(dst []byte, rows [4][]byte, w [4]int) {
+// maxFusedTaps is the most taps vArea filters in one pass; filters with
+// more accumulate row by row (vAreaAcc, areaFinish).
+const maxFusedTaps = 8
+
+// vAreaPortable is vertical area averaging in one pass over the first taps
+// rows: dst[x] = (Σₖ rows[k][x]·w[k] + 8192) >> 14.
+func vAreaPortable(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps int) {
 	n := len(dst)
-	r0, r1, r2, r3 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n]
-	w0, w1, w2, w3 := uint(w[0]), uint(w[1]), uint(w[2]), uint(w[3])
+	if taps <= 4 {
+		r0, r1, r2, r3 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n]
+		w0, w1, w2, w3 := uint(w[0]), uint(w[1]), uint(w[2]), uint(w[3])
+		for i := range dst {
+			dst[i] = byte((uint(r0[i])*w0 + uint(r1[i])*w1 + uint(r2[i])*w2 + uint(r3[i])*w3 + areaOne/2) >> areaBits)
+		}
+		return
+	}
 	for i := range dst {
-		dst[i] = byte((uint(r0[i])*w0 + uint(r1[i])*w1 + uint(r2[i])*w2 + uint(r3[i])*w3 + areaOne/2) >> areaBits)
+		sum := uint(areaOne / 2)
+		for k, r := range rows[:taps] {
+			sum += uint(r[i]) * uint(w[k])
+		}
+		dst[i] = byte(sum >> areaBits)
 	}
 }
 

@@ -18,22 +18,22 @@ func init() {
 	v := portable
 	v.name = "avx512"
 	v.box2x2, v.vBilinear, v.vAreaAcc, v.hHalf = box2x2AVX512, vBilinearAVX512, vAreaAccAVX512, hHalfAVX512
-	v.areaFinish, v.vArea4 = areaFinishAVX512, vArea4AVX512
+	v.areaFinish, v.vArea = areaFinishAVX512, vAreaAVX512
 	if archsimd.X86.AVX512VBMI() {
 		v.hResample = hResampleAVX512
 	}
 	vector = &v
 }
 
-// box2x2AVX512: 16 outputs per step from 32 bytes of each row.
+// box2x2AVX512: 32 outputs per step from 64 bytes of each row.
 func box2x2AVX512(dst, r0, r1 []byte) {
-	ones := archsimd.BroadcastInt8x32(1)
-	two := archsimd.BroadcastInt16x16(2)
-	n := len(dst) &^ 15
-	for i := 0; i < n; i += 16 {
-		a := archsimd.LoadUint8x32Slice(r0[2*i:]).DotProductPairsSaturated(ones) // a[2j]+a[2j+1]
-		b := archsimd.LoadUint8x32Slice(r1[2*i:]).DotProductPairsSaturated(ones)
-		a.Add(b).Add(two).ShiftAllRight(2).AsUint16x16().TruncateToUint8().StoreSlice(dst[i:])
+	ones := archsimd.BroadcastInt8x64(1)
+	two := archsimd.BroadcastInt16x32(2)
+	n := len(dst) &^ 31
+	for i := 0; i < n; i += 32 {
+		a := archsimd.LoadUint8x64Slice(r0[2*i:]).DotProductPairsSaturated(ones) // a[2j]+a[2j+1]
+		b := archsimd.LoadUint8x64Slice(r1[2*i:]).DotProductPairsSaturated(ones)
+		a.Add(b).Add(two).ShiftAllRight(2).AsUint16x32().TruncateToUint8().StoreSlice(dst[i:])
 	}
 	box2x2Portable(dst[n:], r0[2*n:], r1[2*n:])
 }
@@ -130,26 +130,34 @@ func hResampleAVX512(dst, src []byte, f *filter) {
 	hResampleFrom(dst, src, f, n)
 }
 
-// vArea4AVX512: 32 outputs per step. Rows are widened to 16 bits and
+// vAreaAVX512: 32 outputs per step. Rows are widened to 16 bits and
 // interleaved in pairs, so one multiply-add applies two taps; the pack that
 // narrows the two halves restores the pixel order.
-func vArea4AVX512(dst []byte, rows [4][]byte, w [4]int) {
+func vAreaAVX512(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps int) {
 	n := len(dst)
-	r0, r1, r2, r3 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n]
-	w01 := archsimd.BroadcastInt32x16(int32(w[0]) | int32(w[1])<<16).AsInt16x32()
-	w23 := archsimd.BroadcastInt32x16(int32(w[2]) | int32(w[3])<<16).AsInt16x32()
+	pairs := (taps + 1) / 2
+	var wp [maxFusedTaps / 2]archsimd.Int16x32
+	for p := range pairs {
+		wp[p] = archsimd.BroadcastInt32x16(int32(w[2*p]) | int32(w[2*p+1])<<16).AsInt16x32()
+		rows[2*p], rows[2*p+1] = rows[2*p][:n], rows[2*p+1][:n]
+	}
 	round := archsimd.BroadcastInt32x16(areaOne / 2)
 	m := n &^ 31
 	for i := 0; i < m; i += 32 {
-		a := archsimd.LoadUint8x32Slice(r0[i:]).ExtendToUint16().AsInt16x32()
-		b := archsimd.LoadUint8x32Slice(r1[i:]).ExtendToUint16().AsInt16x32()
-		c := archsimd.LoadUint8x32Slice(r2[i:]).ExtendToUint16().AsInt16x32()
-		d := archsimd.LoadUint8x32Slice(r3[i:]).ExtendToUint16().AsInt16x32()
-		lo := a.InterleaveLoGrouped(b).DotProductPairs(w01).Add(c.InterleaveLoGrouped(d).DotProductPairs(w23))
-		hi := a.InterleaveHiGrouped(b).DotProductPairs(w01).Add(c.InterleaveHiGrouped(d).DotProductPairs(w23))
-		lo, hi = lo.Add(round).ShiftAllRight(areaBits), hi.Add(round).ShiftAllRight(areaBits)
+		lo, hi := round, round
+		for p := range pairs {
+			a := archsimd.LoadUint8x32Slice(rows[2*p][i:]).ExtendToUint16().AsInt16x32()
+			b := archsimd.LoadUint8x32Slice(rows[2*p+1][i:]).ExtendToUint16().AsInt16x32()
+			lo = lo.Add(a.InterleaveLoGrouped(b).DotProductPairs(wp[p]))
+			hi = hi.Add(a.InterleaveHiGrouped(b).DotProductPairs(wp[p]))
+		}
+		lo, hi = lo.ShiftAllRight(areaBits), hi.ShiftAllRight(areaBits)
 		lo.SaturateToUint16ConcatGrouped(hi).TruncateToUint8().StoreSlice(dst[i:])
 	}
-	rest := [4][]byte{r0[m:], r1[m:], r2[m:], r3[m:]}
-	vArea4Portable(dst[m:], rest, w)
+	for k := range rows {
+		if rows[k] != nil {
+			rows[k] = rows[k][m:]
+		}
+	}
+	vAreaPortable(dst[m:], rows, w, taps)
 }

@@ -69,23 +69,34 @@ func testKernelFormulas(t *testing.T, k *kernels) {
 			if dst[n] != guard {
 				t.Fatalf("a kernel wrote past its end")
 			}
-			var w4 [4]int
-			w4[0], w4[1] = r.IntN(areaOne/3), r.IntN(areaOne/3)
-			w4[2] = r.IntN(areaOne - w4[0] - w4[1] + 1)
-			w4[3] = areaOne - w4[0] - w4[1] - w4[2]
-			rows := [4][]byte{a, b, a[1:], b[3:]}
-			k.vArea4(dst[:n], rows, w4)
-			for i := range n {
-				sum := 0
-				for t := range 4 {
-					sum += int(rows[t][i]) * w4[t]
+			for taps := 1; taps <= maxFusedTaps; taps++ {
+				var w [maxFusedTaps]int
+				var rows [maxFusedTaps][]byte
+				left := areaOne
+				for t := range taps {
+					w[t] = r.IntN(left + 1)
+					if t == taps-1 {
+						w[t] = left
+					}
+					left -= w[t]
+					rows[t] = [][]byte{a, b}[t%2][t:]
 				}
-				if want := byte((sum + 8192) >> 14); dst[i] != want {
-					t.Fatalf("%s vArea4 n=%d [%d] = %d, want %d", implementation, n, i, dst[i], want)
+				for t := taps; t < maxFusedTaps; t++ {
+					rows[t] = a
 				}
-			}
-			if dst[n] != guard {
-				t.Fatalf("vArea4 wrote past its end")
+				k.vArea(dst[:n], rows, w, taps)
+				for i := range n {
+					sum := 0
+					for t := range taps {
+						sum += int(rows[t][i]) * w[t]
+					}
+					if want := byte((sum + 8192) >> 14); dst[i] != want {
+						t.Fatalf("%s vArea taps=%d n=%d [%d] = %d, want %d", implementation, taps, n, i, dst[i], want)
+					}
+				}
+				if dst[n] != guard {
+					t.Fatalf("vArea wrote past its end")
+				}
 			}
 			acc := make([]uint32, n)
 			w := r.IntN(areaOne / 2)
