@@ -13,10 +13,10 @@ const (
 type filterKind uint8
 
 const (
-	kindCopy     filterKind = iota // same size: index = output
-	kindBilinear                   // two taps, weights /256 (also exact 2:1)
-	kindArea                       // n taps, weights /16384
-	kindAreaFused                  // (only in Compose's dispatch) area with at most maxFusedTaps taps
+	kindCopy      filterKind = iota // same size: index = output
+	kindBilinear                    // two taps, weights /256 (also exact 2:1)
+	kindArea                        // n taps, weights /16384
+	kindAreaFused                   // (only in Compose's dispatch) area with at most maxFusedTaps taps
 )
 
 // filter maps D destination samples onto S source samples along one axis.

@@ -134,6 +134,10 @@ func hResampleAVX512(dst, src []byte, f *filter) {
 // interleaved in pairs, so one multiply-add applies two taps; the pack that
 // narrows the two halves restores the pixel order.
 func vAreaAVX512(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps int) {
+	if taps <= 4 {
+		vArea4AVX512(dst, rows, w)
+		return
+	}
 	n := len(dst)
 	pairs := (taps + 1) / 2
 	var wp [maxFusedTaps / 2]archsimd.Int16x32
@@ -160,4 +164,26 @@ func vAreaAVX512(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, tap
 		}
 	}
 	vAreaPortable(dst[m:], rows, w, taps)
+}
+
+// vArea4AVX512 is vAreaAVX512 unrolled for at most four taps.
+func vArea4AVX512(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int) {
+	n := len(dst)
+	r0, r1, r2, r3 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n]
+	w01 := archsimd.BroadcastInt32x16(int32(w[0]) | int32(w[1])<<16).AsInt16x32()
+	w23 := archsimd.BroadcastInt32x16(int32(w[2]) | int32(w[3])<<16).AsInt16x32()
+	round := archsimd.BroadcastInt32x16(areaOne / 2)
+	m := n &^ 31
+	for i := 0; i < m; i += 32 {
+		a := archsimd.LoadUint8x32Slice(r0[i:]).ExtendToUint16().AsInt16x32()
+		b := archsimd.LoadUint8x32Slice(r1[i:]).ExtendToUint16().AsInt16x32()
+		c := archsimd.LoadUint8x32Slice(r2[i:]).ExtendToUint16().AsInt16x32()
+		d := archsimd.LoadUint8x32Slice(r3[i:]).ExtendToUint16().AsInt16x32()
+		lo := a.InterleaveLoGrouped(b).DotProductPairs(w01).Add(c.InterleaveLoGrouped(d).DotProductPairs(w23))
+		hi := a.InterleaveHiGrouped(b).DotProductPairs(w01).Add(c.InterleaveHiGrouped(d).DotProductPairs(w23))
+		lo, hi = lo.Add(round).ShiftAllRight(areaBits), hi.Add(round).ShiftAllRight(areaBits)
+		lo.SaturateToUint16ConcatGrouped(hi).TruncateToUint8().StoreSlice(dst[i:])
+	}
+	rest := [maxFusedTaps][]byte{r0[m:], r1[m:], r2[m:], r3[m:]}
+	vAreaPortable(dst[m:], rest, w, 4)
 }
