@@ -7,10 +7,12 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Debian 12 packages the build and the tests need: a C toolchain for cgo and
 # the race detector, the FFmpeg 5.1 development libraries go-astiav binds,
-# and libyuv (the benchmarks compare against it).
+# libyuv (the benchmarks compare against it), and the servers and tools the
+# tests start: nginx with the RTMP and stream (TLS) modules, ffprobe.
 DEB_PACKAGES := gcc libc6-dev make pkg-config ca-certificates git \
 	libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev \
-	libswscale-dev libswresample-dev libavdevice-dev libyuv-dev
+	libswscale-dev libswresample-dev libavdevice-dev libyuv-dev \
+	nginx-light libnginx-mod-rtmp libnginx-mod-stream ffmpeg
 
 # Root runs apt-get directly; anybody else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"cmd/layout-dump":   {"layout", "compositor", "media"},
 	"bench":             {"*"},
 	"internal/archtest": {},
+	"internal/testsrv":  {},
 	".":                 {},
 }
 
@@ -78,6 +79,9 @@ func TestImportRules(t *testing.T) {
 			}
 			if dep == "media/mediatest" && (strings.HasSuffix(path, "_test.go") || rel == "bench") {
 				continue // test media is for tests and benchmarks
+			}
+			if dep == "internal/testsrv" && strings.HasSuffix(path, "_test.go") {
+				continue // test servers (nginx-rtmp, S3, ffprobe) are for tests only
 			}
 			if dep == "internal/av" && rel == "compositor" && strings.HasSuffix(path, "_test.go") {
 				continue // the compositor's tests measure it against FFmpeg
