@@ -1,0 +1,76 @@
+package output
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// ChannelMetrics counts what channel destinations do, labelled by
+// destination name. A nil *ChannelMetrics counts nothing.
+type ChannelMetrics struct {
+	state      *prometheus.GaugeVec
+	drops      *prometheus.CounterVec
+	reconnects *prometheus.CounterVec
+	packets    *prometheus.CounterVec
+	bytes      *prometheus.CounterVec
+}
+
+// channelStates are the values the state gauge takes, one series each.
+var channelStates = []State{StateStarting, StateActive, StateReconnecting, StateStopping, StateStopped, StateFailed}
+
+// NewChannelMetrics creates the metrics and registers them with reg.
+func NewChannelMetrics(reg prometheus.Registerer) *ChannelMetrics {
+	m := &ChannelMetrics{
+		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tessera_channel_state",
+			Help: "1 for the channel destination's current state, 0 for the others.",
+		}, []string{"destination", "state"}),
+		drops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tessera_channel_dropped_packets_total",
+			Help: "Packets a channel destination did not deliver, by reason.",
+		}, []string{"destination", "reason"}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tessera_channel_connect_failures_total",
+			Help: "Failed connection attempts (each is followed by a backoff and a retry).",
+		}, []string{"destination"}),
+		packets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tessera_channel_packets_total",
+			Help: "Packets delivered to a channel destination.",
+		}, []string{"destination"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tessera_channel_bytes_total",
+			Help: "Payload bytes delivered to a channel destination.",
+		}, []string{"destination"}),
+	}
+	reg.MustRegister(m.state, m.drops, m.reconnects, m.packets, m.bytes)
+	return m
+}
+
+func (m *ChannelMetrics) setState(dest string, s State) {
+	if m == nil {
+		return
+	}
+	for _, v := range channelStates {
+		g := 0.0
+		if v == s {
+			g = 1
+		}
+		m.state.WithLabelValues(dest, string(v)).Set(g)
+	}
+}
+
+func (m *ChannelMetrics) dropped(dest, reason string, n int) {
+	if m != nil {
+		m.drops.WithLabelValues(dest, reason).Add(float64(n))
+	}
+}
+
+func (m *ChannelMetrics) reconnect(dest string) {
+	if m != nil {
+		m.reconnects.WithLabelValues(dest).Inc()
+	}
+}
+
+func (m *ChannelMetrics) sent(dest string, n int) {
+	if m != nil {
+		m.packets.WithLabelValues(dest).Inc()
+		m.bytes.WithLabelValues(dest).Add(float64(n))
+	}
+}

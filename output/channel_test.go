@@ -1,0 +1,268 @@
+package output
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/tessera-media/tessera/internal/av"
+)
+
+// memConn is an in-memory connection: it records packets and fails on
+// demand, standing in for a socket in these state-machine tests (the real
+// RTMP path is tested against nginx in rtmp_test.go).
+type memConn struct {
+	mu      sync.Mutex
+	got     []av.Packet
+	failAt  int           // fail the write of packet number failAt (1-based; 0 never)
+	delay   time.Duration // per write
+	closed  bool
+	written int
+}
+
+func (m *memConn) WritePacket(p av.Packet) error {
+	time.Sleep(m.delay)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.written++
+	if m.failAt > 0 && m.written >= m.failAt {
+		return errors.New("broken pipe")
+	}
+	m.got = append(m.got, p)
+	return nil
+}
+
+func (m *memConn) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	return nil
+}
+
+func (m *memConn) packets() []av.Packet {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]av.Packet(nil), m.got...)
+}
+
+// stateLog records state changes.
+type stateLog struct {
+	mu     sync.Mutex
+	states []State
+	ch     chan State
+}
+
+func newStateLog() *stateLog { return &stateLog{ch: make(chan State, 64)} }
+
+func (l *stateLog) on(s State, _ error) {
+	l.mu.Lock()
+	l.states = append(l.states, s)
+	l.mu.Unlock()
+	l.ch <- s
+}
+
+// await waits (bounded) for state s.
+func (l *stateLog) await(t *testing.T, s State) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case got := <-l.ch:
+			if got == s {
+				return
+			}
+		case <-deadline:
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			t.Fatalf("no %s; states so far %v", s, l.states)
+		}
+	}
+}
+
+func (l *stateLog) all() []State {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]State(nil), l.states...)
+}
+
+func videoPacket(i int, key bool) av.Packet {
+	return av.Packet{Kind: av.Video, Data: []byte{byte(i)}, PTS: time.Duration(i) * 33 * time.Millisecond, Keyframe: key}
+}
+
+func stop(t *testing.T, c *Channel) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestChannelDeliversFromTheFirstKeyframe(t *testing.T) {
+	conn := &memConn{}
+	log := newStateLog()
+	reg := prometheus.NewRegistry()
+	m := NewChannelMetrics(reg)
+	c := NewChannel(ChannelConfig{Name: "d1", Dial: func(context.Context) (PacketWriter, error) { return conn, nil }, OnState: log.on, Metrics: m})
+	log.await(t, StateActive)
+	c.Write(av.Packet{Kind: av.Audio, Data: []byte{0}})
+	c.Write(videoPacket(1, false))
+	for i := 2; i < 10; i++ {
+		c.Write(videoPacket(i, i == 2))
+	}
+	stop(t, c)
+	got := conn.packets()
+	if len(got) != 8 || !got[0].Keyframe || got[0].Data[0] != 2 {
+		t.Fatalf("delivered %d packets starting with %+v; want 8 from the keyframe", len(got), got[0])
+	}
+	if !conn.closed {
+		t.Error("connection not closed at Stop")
+	}
+	if want := []State{StateActive, StateStopping, StateStopped}; !equalStates(log.all(), want) {
+		t.Errorf("states %v, want %v", log.all(), want)
+	}
+	if c.Dropped() != 2 {
+		t.Errorf("dropped %d, want the 2 packets before the keyframe", c.Dropped())
+	}
+	if v := value(m.state.WithLabelValues("d1", "STOPPED")); v != 1 {
+		t.Errorf("state gauge STOPPED = %v", v)
+	}
+	if v := value(m.packets.WithLabelValues("d1")); v != 8 {
+		t.Errorf("packets counter = %v", v)
+	}
+}
+
+func equalStates(a, b []State) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// A broken connection: RECONNECTING, failed attempts with growing waits,
+// then ACTIVE again, resuming on a keyframe.
+func TestChannelReconnectsWithBackoff(t *testing.T) {
+	first := &memConn{failAt: 3}
+	second := &memConn{}
+	var mu sync.Mutex
+	var attempts []time.Time
+	dial := func(context.Context) (PacketWriter, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts = append(attempts, time.Now())
+		switch len(attempts) {
+		case 1:
+			return first, nil
+		case 2, 3, 4:
+			return nil, errors.New("connection refused")
+		}
+		return second, nil
+	}
+	log := newStateLog()
+	c := NewChannel(ChannelConfig{Name: "d2", Dial: dial, OnState: log.on, MinBackoff: 20 * time.Millisecond, MaxBackoff: 60 * time.Millisecond})
+	log.await(t, StateActive)
+	for i := range 5 {
+		c.Write(videoPacket(i, i == 0))
+	}
+	log.await(t, StateReconnecting)
+	log.await(t, StateActive)
+	c.Write(videoPacket(10, false)) // skipped: not a keyframe
+	c.Write(videoPacket(11, true))
+	c.Write(videoPacket(12, false))
+	stop(t, c)
+
+	want := []State{StateActive, StateReconnecting, StateActive, StateStopping, StateStopped}
+	if !equalStates(log.all(), want) {
+		t.Fatalf("states %v, want %v", log.all(), want)
+	}
+	if got := first.packets(); len(got) != 2 {
+		t.Errorf("first connection got %d packets, want 2 before it broke", len(got))
+	}
+	if got := second.packets(); len(got) != 2 || got[0].Data[0] != 11 {
+		t.Errorf("second connection got %v, want packets 11 and 12", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Waits after the failed attempts 2, 3, 4: 20, 40, 60 ms (capped).
+	for k, min := range []time.Duration{20, 40, 60} {
+		if d := attempts[k+2].Sub(attempts[k+1]); d < min*time.Millisecond {
+			t.Errorf("wait after failed attempt %d was %v, want ≥ %v ms", k+2, d, min)
+		}
+	}
+}
+
+func TestChannelFailsAfterGivingUp(t *testing.T) {
+	log := newStateLog()
+	c := NewChannel(ChannelConfig{
+		Name:        "d3",
+		Dial:        func(context.Context) (PacketWriter, error) { return nil, errors.New("no route") },
+		OnState:     log.on,
+		MinBackoff:  5 * time.Millisecond,
+		MaxBackoff:  10 * time.Millisecond,
+		GiveUpAfter: 50 * time.Millisecond,
+		QueueLen:    4,
+	})
+	log.await(t, StateFailed)
+	for i := range 100 { // never blocks
+		c.Write(videoPacket(i, true))
+	}
+	stop(t, c)
+	if c.State() != StateFailed {
+		t.Errorf("state after Stop = %s, want FAILED to stay", c.State())
+	}
+	if c.Dropped() < 96 {
+		t.Errorf("dropped %d of 100 packets written after FAILED", c.Dropped())
+	}
+}
+
+// A socket slower than the stream never blocks the writer: the bounded
+// queue overflows and the excess is dropped and counted. Stop with a
+// deadline abandons the rest.
+func TestChannelNeverBlocksTheWriter(t *testing.T) {
+	conn := &memConn{delay: 5 * time.Millisecond}
+	log := newStateLog()
+	c := NewChannel(ChannelConfig{Name: "d4", Dial: func(context.Context) (PacketWriter, error) { return conn, nil }, OnState: log.on, QueueLen: 16})
+	log.await(t, StateActive)
+	done := make(chan struct{})
+	go func() {
+		for i := range 2000 {
+			c.Write(videoPacket(i, i%30 == 0))
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second): // 2000 writes at 5 ms each would take 10 s
+		t.Fatal("Write blocked on a slow connection")
+	}
+	if c.Dropped() == 0 {
+		t.Error("nothing dropped although the connection is far slower than the writer")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_ = c.Stop(ctx)
+	if c.State() != StateStopped {
+		t.Errorf("state %s after Stop", c.State())
+	}
+}
+
+// value reads a gauge's or counter's current value.
+func value(m prometheus.Metric) float64 {
+	var d dto.Metric
+	if err := m.Write(&d); err != nil {
+		panic(err)
+	}
+	if d.Gauge != nil {
+		return d.Gauge.GetValue()
+	}
+	return d.Counter.GetValue()
+}
