@@ -1,0 +1,120 @@
+package output
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// segment is one uploaded HLS segment.
+type segment struct {
+	seq      int
+	duration time.Duration
+}
+
+// mediaPlaylist is a rendition's playlist. While recording it is an EVENT
+// playlist listing only segments that storage has confirmed; when the
+// recording ends it becomes VOD with #EXT-X-ENDLIST.
+type mediaPlaylist struct {
+	target   time.Duration // targetSegmentDurationSeconds
+	segments []segment
+	ended    bool
+}
+
+// render writes the playlist. EXT-X-TARGETDURATION is the target or, if a
+// segment ran longer, that segment's duration rounded up, as RFC 8216
+// requires.
+func (p *mediaPlaylist) render() []byte {
+	target := int(math.Ceil(p.target.Seconds()))
+	for _, s := range p.segments {
+		target = max(target, int(math.Ceil(s.duration.Seconds()-1e-9)))
+	}
+	var b strings.Builder
+	b.WriteString("#EXTM3U\n#EXT-X-VERSION:3\n")
+	fmt.Fprintf(&b, "#EXT-X-TARGETDURATION:%d\n", target)
+	b.WriteString("#EXT-X-MEDIA-SEQUENCE:0\n")
+	if p.ended {
+		b.WriteString("#EXT-X-PLAYLIST-TYPE:VOD\n")
+	} else {
+		b.WriteString("#EXT-X-PLAYLIST-TYPE:EVENT\n")
+	}
+	for _, s := range p.segments {
+		fmt.Fprintf(&b, "#EXTINF:%.3f,\n%d.ts\n", s.duration.Seconds(), s.seq)
+	}
+	if p.ended {
+		b.WriteString("#EXT-X-ENDLIST\n")
+	}
+	return []byte(b.String())
+}
+
+// duration is the recorded duration: the sum of the listed segments.
+func (p *mediaPlaylist) duration() time.Duration {
+	var d time.Duration
+	for _, s := range p.segments {
+		d += s.duration
+	}
+	return d
+}
+
+// rendition describes the one rendition of a composite recording.
+type rendition struct {
+	width, height int
+	frameRate     float64
+	bandwidth     int // bits per second, video + audio
+}
+
+// dir is the rendition's folder name under media/hls: <height>p<fps>-<id>,
+// with id derived from the size so that it is stable for a recording.
+func (r rendition) dir() string {
+	return fmt.Sprintf("%dp%d-%s", r.height, int(math.Round(r.frameRate)), renditionID(r))
+}
+
+// renditionID is a short stable identifier of the rendition's parameters.
+func renditionID(r rendition) string {
+	h := uint32(2166136261) // FNV-1a over the parameters
+	for _, v := range []int{r.width, r.height, int(r.frameRate * 1000), r.bandwidth} {
+		for range 4 {
+			h = (h ^ uint32(v&0xFF)) * 16777619
+			v >>= 8
+		}
+	}
+	const digits = "abcdefghijklmnopqrstuvwxyz0123456789"
+	var id [6]byte
+	for i := range id {
+		id[i] = digits[h%36]
+		h /= 36
+	}
+	return string(id[:])
+}
+
+// multivariant renders the multivariant playlist pointing at the rendition.
+func multivariant(r rendition) []byte {
+	return fmt.Appendf(nil, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n"+
+		"#EXT-X-STREAM-INF:BANDWIDTH=%d,RESOLUTION=%dx%d,FRAME-RATE=%.3f,CODECS=\"avc1.640028,mp4a.40.2\"\n%s/playlist.m3u8\n",
+		r.bandwidth, r.width, r.height, r.frameRate, r.dir())
+}
+
+// recordingKeys are the object keys of a composite recording under its
+// prefix (<stageId>/<compositionId>/<destinationId>/composite).
+type recordingKeys struct {
+	prefix string
+	r      rendition
+}
+
+func (k recordingKeys) started() string      { return k.prefix + "/events/recording-started.json" }
+func (k recordingKeys) ended() string        { return k.prefix + "/events/recording-ended.json" }
+func (k recordingKeys) failed() string       { return k.prefix + "/events/recording-failed.json" }
+func (k recordingKeys) hlsDir() string       { return k.prefix + "/media/hls" }
+func (k recordingKeys) multivariant() string { return k.hlsDir() + "/multivariant.m3u8" }
+func (k recordingKeys) renditionDir() string { return k.hlsDir() + "/" + k.r.dir() }
+func (k recordingKeys) playlist() string     { return k.renditionDir() + "/playlist.m3u8" }
+func (k recordingKeys) segment(seq int) string {
+	return fmt.Sprintf("%s/%d.ts", k.renditionDir(), seq)
+}
+func (k recordingKeys) thumbnail(n int) string {
+	return fmt.Sprintf("%s/media/thumbnails/%dx%d/%d.jpg", k.prefix, k.r.width, k.r.height, n)
+}
+func (k recordingKeys) latestThumbnail() string {
+	return fmt.Sprintf("%s/media/latest_thumbnail/%dx%d/thumb.jpg", k.prefix, k.r.width, k.r.height)
+}
