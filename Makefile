@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEB_PACKAGES := gcc libc6-dev make pkg-config ca-certificates git \
 	libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev \
 	libswscale-dev libswresample-dev libavdevice-dev libyuv-dev \
-	nginx-light libnginx-mod-rtmp libnginx-mod-stream ffmpeg
+	nginx libnginx-mod-rtmp libnginx-mod-stream ffmpeg
 
 # Root runs apt-get directly; anybody else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -21,7 +21,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-## deps: install the missing Debian packages (idempotent: does nothing when all are present)
+## deps: install the missing Debian packages (idempotent: does nothing when all are present).
+## A temporary policy-rc.d keeps the installs from starting services (nginx would
+## otherwise listen on port 80); the tests start their own servers on 127.0.0.1.
 deps:
 	@missing=""; \
 	for p in $(DEB_PACKAGES); do \
@@ -29,6 +31,10 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$missing"; \
+		policy=/usr/sbin/policy-rc.d; saved=$$policy.tessera-saved; \
+		trap '$(SUDO) rm -f $$policy; [ ! -e $$saved ] || $(SUDO) mv $$saved $$policy' EXIT; \
+		if [ -e $$policy ]; then $(SUDO) mv $$policy $$saved || exit 1; fi; \
+		printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee $$policy >/dev/null && $(SUDO) chmod 755 $$policy && \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else \
