@@ -1,0 +1,3 @@
+// Package output encodes compositions and delivers them: RTMP(S) channels
+// and HLS recordings to object storage.
+package output
