@@ -1,0 +1,363 @@
+package av
+
+/*
+#cgo pkg-config: libavcodec libavutil
+#include <stdlib.h>
+#include <libavcodec/avcodec.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/frame.h>
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+	"unsafe"
+
+	"github.com/asticode/go-astiav"
+
+	"github.com/tessera-media/tessera/media"
+)
+
+// AudioConfig configures an AudioEncoder. The zero value is the default.
+type AudioConfig struct {
+	// Bitrate in bits per second; default 128,000.
+	Bitrate int
+}
+
+// Audio timing: how far input PTS may stray from the running sample count
+// before the encoder acts on it.
+const (
+	// audioTolerance is absorbed silently (clock rounding, jitter).
+	audioTolerance = media.SampleRate / 1000 // 1 ms
+	// audioMaxFill is the longest gap filled with silence; a longer jump
+	// forward restarts the timeline at the new PTS.
+	audioMaxFill = media.SampleRate // 1 s
+)
+
+// AudioEncoder encodes media.AudioFrame chunks (at media.SampleRate, the
+// pipeline's 48 kHz) to AAC-LC, 48 kHz stereo, with FFmpeg's native
+// encoder. Chunks of any length are gathered into the
+// 1,024-sample planar frames AAC codes (deinterleaved straight into the
+// FFmpeg frame, no resampler). An AudioEncoder is not safe for concurrent
+// use.
+//
+// Timing follows the input: the first chunk's PTS is the origin, and each
+// AAC frame's PTS is the origin plus the samples before it. A chunk whose
+// PTS is within 1 ms of where the stream has got to continues it; a gap of
+// up to 1 s is filled with silence; samples that overlap what was already
+// encoded are dropped; a jump forward by more than 1 s pads the frame in
+// progress with silence and restarts the count at the new PTS. Packet PTS
+// follow FFmpeg's convention for AAC: the encoder's priming (1,024 samples)
+// comes first, so the first packet starts 21.3 ms before the origin.
+//
+// Steady state costs one Go allocation per AAC packet (the copy into
+// Packet.Data), about 47 per second.
+type AudioEncoder struct {
+	cfg     AudioConfig
+	ctx     *C.AVCodecContext
+	frame   *astiav.Frame
+	pkt     *C.AVPacket
+	planes  [2][]float32 // the frame's L and R planes (C memory)
+	size    int          // samples per AAC frame
+	fill    int          // samples in the frame so far
+	origin  time.Duration
+	next    int64 // sample count (from origin) of the next sample to come
+	started bool
+	info    StreamInfo
+	flushed bool
+	closed  bool
+}
+
+// NewAudioEncoder opens the AAC encoder.
+func NewAudioEncoder(cfg AudioConfig) (e *AudioEncoder, err error) {
+	if cfg.Bitrate == 0 {
+		cfg.Bitrate = 128000
+	}
+	if cfg.Bitrate < 8000 || cfg.Bitrate > 512000 {
+		return nil, fmt.Errorf("av: new audio encoder: bitrate %d: must be 8,000–512,000", cfg.Bitrate)
+	}
+	e = &AudioEncoder{cfg: cfg}
+	defer func() {
+		if err != nil {
+			e.Close()
+			e = nil
+		}
+	}()
+	name := C.CString("aac")
+	defer C.free(unsafe.Pointer(name))
+	codec := C.avcodec_find_encoder_by_name(name)
+	if codec == nil {
+		return e, errors.New("av: new audio encoder: FFmpeg has no aac encoder")
+	}
+	e.ctx = C.avcodec_alloc_context3(codec)
+	e.frame = astiav.AllocFrame()
+	e.pkt = C.av_packet_alloc()
+	if e.ctx == nil || e.frame == nil || e.pkt == nil {
+		return e, errors.New("av: new audio encoder: allocation failed")
+	}
+	c := e.ctx
+	c.sample_fmt = C.AV_SAMPLE_FMT_FLTP
+	c.sample_rate = media.SampleRate
+	C.av_channel_layout_default(&c.ch_layout, 2)
+	c.bit_rate = C.int64_t(cfg.Bitrate)
+	c.time_base = C.AVRational{1, media.SampleRate}
+	c.profile = C.FF_PROFILE_AAC_LOW
+	c.flags |= C.AV_CODEC_FLAG_GLOBAL_HEADER
+	if ret := C.avcodec_open2(c, codec, nil); ret < 0 {
+		return e, fmt.Errorf("av: new audio encoder: opening aac (%d bps): %w", cfg.Bitrate, astiav.Error(ret))
+	}
+	e.size = int(c.frame_size)
+	if e.size < 1 {
+		return e, fmt.Errorf("av: new audio encoder: frame size %d", e.size)
+	}
+	f := cFrame(e.frame)
+	f.format = C.AV_SAMPLE_FMT_FLTP
+	f.sample_rate = media.SampleRate
+	f.nb_samples = C.int(e.size)
+	if ret := C.av_channel_layout_copy(&f.ch_layout, &c.ch_layout); ret < 0 {
+		return e, fmt.Errorf("av: new audio encoder: %w", astiav.Error(ret))
+	}
+	if ret := C.av_frame_get_buffer(f, 0); ret < 0 {
+		return e, fmt.Errorf("av: new audio encoder: allocating a frame: %w", astiav.Error(ret))
+	}
+	e.info = StreamInfo{
+		Kind:       Audio,
+		Codec:      "aac",
+		Bitrate:    cfg.Bitrate,
+		Extradata:  C.GoBytes(unsafe.Pointer(c.extradata), c.extradata_size),
+		SampleRate: media.SampleRate,
+		Channels:   2,
+		FrameSize:  e.size,
+	}
+	return e, nil
+}
+
+// Stream describes the encoder's output for a Muxer. Its Extradata is a
+// copy: the StreamInfo stays valid after Close.
+func (e *AudioEncoder) Stream() StreamInfo {
+	s := e.info
+	s.Extradata = slices.Clone(s.Extradata)
+	return s
+}
+
+// Encode takes a chunk of mono or stereo PCM (stereo is encoded; mono is
+// copied to both channels) and calls emit with each packet that comes out
+// before it returns. Samples are clamped to [-1, 1] (NaN becomes 0). a is
+// not retained; emit owns each Packet's Data.
+func (e *AudioEncoder) Encode(a *media.AudioFrame, emit func(Packet)) error {
+	if e == nil || e.closed {
+		return fmt.Errorf("av: encode audio: %w", ErrClosed)
+	}
+	if e.flushed {
+		return errors.New("av: encode audio: encoder already flushed")
+	}
+	if a == nil {
+		return errors.New("av: encode audio: nil frame")
+	}
+	if a.Channels != 1 && a.Channels != 2 {
+		return fmt.Errorf("av: encode audio: %d channels, want 1 or 2", a.Channels)
+	}
+	if len(a.Samples)%a.Channels != 0 {
+		return fmt.Errorf("av: encode audio: %d samples do not make whole %d-channel sample frames", len(a.Samples), a.Channels)
+	}
+	n := a.Len()
+	if n == 0 {
+		return nil
+	}
+	if !e.started {
+		e.started, e.origin = true, a.PTS
+	}
+	samples := a.Samples
+	at := rescale(int64(a.PTS-e.origin), media.SampleRate, int64(time.Second))
+	switch gap := at - e.next; {
+	case gap > audioMaxFill:
+		if e.fill > 0 {
+			if err := e.put(nil, a.Channels, e.size-e.fill, emit); err != nil {
+				return err
+			}
+		}
+		e.next = at
+	case gap > audioTolerance:
+		if err := e.put(nil, a.Channels, int(gap), emit); err != nil {
+			return err
+		}
+	case gap < -audioTolerance:
+		if -gap >= int64(n) {
+			return nil
+		}
+		samples = samples[int(-gap)*a.Channels:]
+	}
+	return e.put(samples, a.Channels, len(samples)/a.Channels, emit)
+}
+
+// put appends n sample frames of interleaved samples with ch channels to
+// the stream, or n frames of silence when samples is nil, sending each
+// frame as it fills up.
+func (e *AudioEncoder) put(samples []float32, ch, n int, emit func(Packet)) error {
+	for n > 0 {
+		if e.fill == 0 {
+			if err := e.writable(); err != nil {
+				return err
+			}
+		}
+		k := min(e.size-e.fill, n)
+		l, r := e.planes[0][e.fill:e.fill+k], e.planes[1][e.fill:e.fill+k]
+		switch {
+		case samples == nil:
+			clear(l)
+			clear(r)
+		case ch == 2:
+			s := samples[:2*k]
+			for i := range k {
+				l[i] = clampSample(s[2*i])
+				r[i] = clampSample(s[2*i+1])
+			}
+			samples = samples[2*k:]
+		default:
+			for i, v := range samples[:k] {
+				l[i] = clampSample(v)
+				r[i] = l[i]
+			}
+			samples = samples[k:]
+		}
+		e.fill += k
+		e.next += int64(k)
+		n -= k
+		if e.fill == e.size {
+			if err := e.send(emit); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// clampSample keeps v inside [-1, 1]; NaN becomes 0.
+func clampSample(v float32) float32 {
+	switch {
+	case v > 1:
+		return 1
+	case v < -1:
+		return -1
+	case v != v:
+		return 0
+	}
+	return v
+}
+
+// writable makes the frame writable (a new buffer only if the encoder
+// still holds the old one) and points planes at it.
+func (e *AudioEncoder) writable() error {
+	f := cFrame(e.frame)
+	f.nb_samples = C.int(e.size)
+	if ret := C.av_frame_make_writable(f); ret < 0 {
+		return fmt.Errorf("av: encode audio: making the frame writable: %w", astiav.Error(ret))
+	}
+	for ch := range 2 {
+		e.planes[ch] = unsafe.Slice((*float32)(unsafe.Pointer(f.data[ch])), e.size)
+	}
+	return nil
+}
+
+// send encodes the e.fill samples of the frame and drains the encoder.
+func (e *AudioEncoder) send(emit func(Packet)) error {
+	f := cFrame(e.frame)
+	f.nb_samples = C.int(e.fill)
+	f.pts = C.int64_t(e.next - int64(e.fill))
+	e.fill = 0
+	if ret := C.avcodec_send_frame(e.ctx, f); ret < 0 {
+		return fmt.Errorf("av: encode audio: sending frame: %w", astiav.Error(ret))
+	}
+	return e.drain(emit)
+}
+
+// Flush encodes what is buffered (a last, shorter frame) and drains the
+// encoder: every packet still inside goes to emit. After Flush, Encode
+// fails; Flush again does nothing.
+func (e *AudioEncoder) Flush(emit func(Packet)) error {
+	if e == nil || e.closed {
+		return fmt.Errorf("av: flush audio: %w", ErrClosed)
+	}
+	if e.flushed {
+		return nil
+	}
+	e.flushed = true
+	if e.fill > 0 {
+		if err := e.send(emit); err != nil {
+			return err
+		}
+	}
+	if ret := C.avcodec_send_frame(e.ctx, nil); ret < 0 {
+		return fmt.Errorf("av: flush audio: %w", astiav.Error(ret))
+	}
+	return e.drain(emit)
+}
+
+// drain passes every packet the encoder has ready to emit.
+func (e *AudioEncoder) drain(emit func(Packet)) error {
+	for {
+		ret := C.avcodec_receive_packet(e.ctx, e.pkt)
+		if err := astiav.Error(ret); err == astiav.ErrEagain || err == astiav.ErrEof {
+			return nil
+		}
+		if ret < 0 {
+			return fmt.Errorf("av: encode audio: receiving packet: %w", astiav.Error(ret))
+		}
+		p := e.packet()
+		C.av_packet_unref(e.pkt)
+		if emit != nil {
+			emit(p)
+		}
+	}
+}
+
+// packet copies e.pkt into a Packet on the composition clock. Every AAC
+// packet can be decoded on its own, so each is a keyframe.
+func (e *AudioEncoder) packet() Packet {
+	k := e.pkt
+	pts := int64(k.pts)
+	dur := int64(k.duration)
+	if dur <= 0 {
+		dur = int64(e.size)
+	}
+	data := make([]byte, int(k.size))
+	copy(data, unsafe.Slice((*byte)(unsafe.Pointer(k.data)), int(k.size)))
+	t := e.sampleTime(pts)
+	return Packet{
+		Kind:     Audio,
+		Data:     data,
+		PTS:      t,
+		DTS:      t,
+		Duration: e.sampleTime(pts+dur) - t,
+		Keyframe: true,
+	}
+}
+
+// sampleTime converts a sample count from the origin to the composition
+// clock.
+func (e *AudioEncoder) sampleTime(n int64) time.Duration {
+	return e.origin + time.Duration(rescale(n, int64(time.Second), media.SampleRate))
+}
+
+// Close frees the encoder without flushing it. It may be called more than
+// once.
+func (e *AudioEncoder) Close() {
+	if e == nil || e.closed {
+		return
+	}
+	e.closed = true
+	e.planes = [2][]float32{}
+	if e.ctx != nil {
+		C.avcodec_free_context(&e.ctx)
+	}
+	if e.pkt != nil {
+		C.av_packet_free(&e.pkt)
+	}
+	if e.frame != nil {
+		e.frame.Free()
+		e.frame = nil
+	}
+}

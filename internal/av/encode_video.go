@@ -1,0 +1,328 @@
+package av
+
+/*
+#cgo pkg-config: libavcodec libavutil
+#include <errno.h>
+#include <stdlib.h>
+#include <libavcodec/avcodec.h>
+#include <libavutil/frame.h>
+#include <libavutil/rational.h>
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/asticode/go-astiav"
+
+	"github.com/tessera-media/tessera/media"
+)
+
+// VideoConfig configures a VideoEncoder. Zero Preset and KeyframeInterval
+// take their defaults.
+type VideoConfig struct {
+	// Width and Height are the picture size: even, 2–8192.
+	Width, Height int
+	// FrameRate is in frames per second, 1–60, fractional allowed (29.97
+	// becomes 2997/100).
+	FrameRate float64
+	// Bitrate is the target in bits per second; the VBV caps it too
+	// (maxrate = bitrate, buffer = one second of it).
+	Bitrate int
+	// Preset is the x264 speed preset; default "veryfast".
+	Preset string
+	// KeyframeInterval is the distance between keyframes, at most 1 h;
+	// default 2 s. The GOP is round(FrameRate × KeyframeInterval) frames,
+	// at least 1.
+	KeyframeInterval time.Duration
+	// Threads is the number of x264 threads; 0 leaves FFmpeg's default
+	// for libx264, which lets x264 choose from the number of cores. Under
+	// zerolatency they are slice threads, which add no delay.
+	Threads int
+}
+
+// x264Presets are the presets x264 knows.
+var x264Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
+
+// withDefaults fills in the defaults and validates c.
+func (c VideoConfig) withDefaults() (VideoConfig, error) {
+	if c.Preset == "" {
+		c.Preset = "veryfast"
+	}
+	if c.KeyframeInterval == 0 {
+		c.KeyframeInterval = 2 * time.Second
+	}
+	switch {
+	case c.Width < 2 || c.Height < 2 || c.Width > 8192 || c.Height > 8192 || c.Width%2 != 0 || c.Height%2 != 0:
+		return c, fmt.Errorf("size %dx%d: width and height must be even, 2–8192", c.Width, c.Height)
+	case math.IsNaN(c.FrameRate) || c.FrameRate < 1 || c.FrameRate > 60:
+		return c, fmt.Errorf("frame rate %v: must be 1–60", c.FrameRate)
+	case c.Bitrate < 1:
+		return c, fmt.Errorf("bitrate %d: must be positive", c.Bitrate)
+	case !slices.Contains(x264Presets, c.Preset):
+		return c, fmt.Errorf("preset %q: must be one of %s", c.Preset, strings.Join(x264Presets, ", "))
+	case c.KeyframeInterval < 0 || c.KeyframeInterval > time.Hour:
+		return c, fmt.Errorf("keyframe interval %v: must be positive, at most 1 h", c.KeyframeInterval)
+	case c.Threads < 0:
+		return c, fmt.Errorf("threads %d: must be ≥ 0", c.Threads)
+	}
+	return c, nil
+}
+
+// VideoEncoder encodes media.VideoFrame pictures to H.264 with libx264,
+// configured for live streaming:
+//
+//   - High profile, yuv420p, limited range, BT.709 signalled in the VUI.
+//     High rather than Main: every player of RTMP/FLV and HLS (browsers
+//     through MSE, Safari, hardware decoders) decodes it, and its 8×8
+//     transform saves bits at the same quality.
+//   - tune zerolatency and no B-frames: one packet out per frame in, PTS =
+//     DTS, no reordering delay.
+//   - A keyframe (IDR, closed GOP) exactly every GOP frames, and only
+//     there: scene-cut detection is off, so an HLS segmenter cutting on
+//     keyframes gets segments of exactly KeyframeInterval.
+//   - Bitrate with the VBV at maxrate = Bitrate and a one-second buffer
+//     (x264 runs this as CBR, without filler), so the rate holds second by
+//     second: any one-second window carries at most twice Bitrate, a
+//     keyframe included, and ten seconds land within a few per cent.
+//   - Global header: SPS and PPS are in the extradata (Stream), not
+//     repeated in the packets. FLV needs it this way; the MPEG-TS muxer
+//     puts them back in front of each keyframe.
+//
+// Steady state costs one Go allocation per frame: the copy of the packet
+// into Packet.Data. A VideoEncoder is not safe for concurrent use.
+type VideoEncoder struct {
+	cfg     VideoConfig
+	rate    C.AVRational // frames per second; the time base is its inverse
+	ctx     *C.AVCodecContext
+	frame   *astiav.Frame
+	pkt     *C.AVPacket
+	info    StreamInfo
+	gop     int
+	next    int64 // the smallest tick the next frame may have
+	started bool
+	flushed bool
+	closed  bool
+}
+
+// NewVideoEncoder opens libx264 with cfg.
+func NewVideoEncoder(cfg VideoConfig) (e *VideoEncoder, err error) {
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("av: new video encoder: %w", err)
+	}
+	e = &VideoEncoder{cfg: cfg, rate: C.av_d2q(C.double(cfg.FrameRate), 1001000)}
+	defer func() {
+		if err != nil {
+			e.Close()
+			e = nil
+		}
+	}()
+	name := C.CString("libx264")
+	defer C.free(unsafe.Pointer(name))
+	codec := C.avcodec_find_encoder_by_name(name)
+	if codec == nil {
+		return e, errors.New("av: new video encoder: FFmpeg has no libx264 encoder")
+	}
+	e.ctx = C.avcodec_alloc_context3(codec)
+	e.frame = astiav.AllocFrame()
+	e.pkt = C.av_packet_alloc()
+	if e.ctx == nil || e.frame == nil || e.pkt == nil {
+		return e, errors.New("av: new video encoder: allocation failed")
+	}
+	e.gop = max(1, int(math.Round(cfg.FrameRate*cfg.KeyframeInterval.Seconds())))
+	c := e.ctx
+	c.width, c.height = C.int(cfg.Width), C.int(cfg.Height)
+	c.pix_fmt = C.AV_PIX_FMT_YUV420P
+	c.color_range = C.AVCOL_RANGE_MPEG
+	c.color_primaries = C.AVCOL_PRI_BT709
+	c.color_trc = C.AVCOL_TRC_BT709
+	c.colorspace = C.AVCOL_SPC_BT709
+	c.sample_aspect_ratio = C.AVRational{1, 1}
+	c.framerate = e.rate
+	c.time_base = C.AVRational{e.rate.den, e.rate.num}
+	c.gop_size = C.int(e.gop)
+	c.max_b_frames = 0
+	c.bit_rate = C.int64_t(cfg.Bitrate)
+	c.rc_max_rate = C.int64_t(cfg.Bitrate)
+	c.rc_buffer_size = C.int(min(cfg.Bitrate, math.MaxInt32))
+	c.flags |= C.AV_CODEC_FLAG_GLOBAL_HEADER
+	if cfg.Threads > 0 {
+		c.thread_count = C.int(cfg.Threads)
+	}
+
+	var opts *C.AVDictionary
+	defer C.av_dict_free(&opts)
+	for _, kv := range [][2]string{
+		{"preset", cfg.Preset},
+		{"tune", "zerolatency"},
+		{"profile", "high"},
+		// scenecut=0: keyframes only every GOP frames; open-gop=0: every
+		// keyframe is an IDR a player can start from.
+		{"x264-params", "scenecut=0:open-gop=0"},
+	} {
+		if err := dictSet(&opts, kv[0], kv[1]); err != nil {
+			return e, fmt.Errorf("av: new video encoder: %w", err)
+		}
+	}
+	if ret := C.avcodec_open2(c, codec, &opts); ret < 0 {
+		return e, fmt.Errorf("av: new video encoder: opening libx264 (%dx%d, %v fps, %d bps, %s): %w",
+			cfg.Width, cfg.Height, cfg.FrameRate, cfg.Bitrate, cfg.Preset, astiav.Error(ret))
+	}
+	if left := dictKeys(opts); left != "" {
+		return e, fmt.Errorf("av: new video encoder: libx264 ignored options %s", left)
+	}
+	e.info = StreamInfo{
+		Kind:         Video,
+		Codec:        "h264",
+		Bitrate:      cfg.Bitrate,
+		Extradata:    C.GoBytes(unsafe.Pointer(c.extradata), c.extradata_size),
+		Width:        cfg.Width,
+		Height:       cfg.Height,
+		FrameRateNum: int(e.rate.num),
+		FrameRateDen: int(e.rate.den),
+	}
+	return e, nil
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (e *VideoEncoder) Config() VideoConfig { return e.cfg }
+
+// GOP returns the number of frames from one keyframe to the next.
+func (e *VideoEncoder) GOP() int { return e.gop }
+
+// Stream describes the encoder's output for a Muxer. Its Extradata is a
+// copy: the StreamInfo stays valid after Close.
+func (e *VideoEncoder) Stream() StreamInfo {
+	s := e.info
+	s.Extradata = slices.Clone(s.Extradata)
+	return s
+}
+
+// Encode encodes f, which must have the configured size, and calls emit
+// with each packet that comes out (with zerolatency, one per frame) before
+// it returns. f.PTS is on the composition clock; it is rounded to the
+// nearest frame tick (1/FrameRate), and a frame whose tick is not after
+// the previous frame's is given the next tick, so timestamps always
+// increase. Keyframes come every GOP frames counted from the first, so
+// callers must deliver every tick (repeating a picture rather than
+// skipping one) for keyframes to stay KeyframeInterval apart in time.
+// f is not retained; emit owns each Packet's Data.
+func (e *VideoEncoder) Encode(f *media.VideoFrame, emit func(Packet)) error {
+	if e == nil || e.closed {
+		return fmt.Errorf("av: encode video: %w", ErrClosed)
+	}
+	if e.flushed {
+		return errors.New("av: encode video: encoder already flushed")
+	}
+	if f == nil {
+		return errors.New("av: encode video: nil frame")
+	}
+	if f.Width != e.cfg.Width || f.Height != e.cfg.Height {
+		return fmt.Errorf("av: encode video: frame is %dx%d, encoder %dx%d", f.Width, f.Height, e.cfg.Width, e.cfg.Height)
+	}
+	if err := CopyToAV(e.frame, f); err != nil {
+		return fmt.Errorf("av: encode video: %w", err)
+	}
+	tick := rescale(int64(f.PTS), int64(e.rate.num), int64(e.rate.den)*int64(time.Second))
+	if e.started && tick < e.next {
+		tick = e.next
+	}
+	e.started, e.next = true, tick+1
+	cf := cFrame(e.frame)
+	cf.pts = C.int64_t(tick)
+	cf.pict_type = C.AV_PICTURE_TYPE_NONE
+	cf.sample_aspect_ratio = C.AVRational{1, 1}
+	if ret := C.avcodec_send_frame(e.ctx, cf); ret < 0 {
+		return fmt.Errorf("av: encode video: sending frame (pts %v): %w", f.PTS, astiav.Error(ret))
+	}
+	return e.drain(emit)
+}
+
+// Flush drains the encoder: every packet still inside goes to emit. After
+// Flush, Encode fails; Flush again does nothing.
+func (e *VideoEncoder) Flush(emit func(Packet)) error {
+	if e == nil || e.closed {
+		return fmt.Errorf("av: flush video: %w", ErrClosed)
+	}
+	if e.flushed {
+		return nil
+	}
+	e.flushed = true
+	if ret := C.avcodec_send_frame(e.ctx, nil); ret < 0 {
+		return fmt.Errorf("av: flush video: %w", astiav.Error(ret))
+	}
+	return e.drain(emit)
+}
+
+// drain passes every packet the encoder has ready to emit.
+func (e *VideoEncoder) drain(emit func(Packet)) error {
+	for {
+		ret := C.avcodec_receive_packet(e.ctx, e.pkt)
+		if err := astiav.Error(ret); err == astiav.ErrEagain || err == astiav.ErrEof {
+			return nil
+		}
+		if ret < 0 {
+			return fmt.Errorf("av: encode video: receiving packet: %w", astiav.Error(ret))
+		}
+		p := e.packet()
+		C.av_packet_unref(e.pkt)
+		if emit != nil {
+			emit(p)
+		}
+	}
+}
+
+// packet copies e.pkt into a Packet on the composition clock.
+func (e *VideoEncoder) packet() Packet {
+	k := e.pkt
+	dur := int64(k.duration)
+	if dur <= 0 {
+		dur = 1
+	}
+	pts := e.tickTime(int64(k.pts))
+	dts := pts
+	if int64(k.dts) != math.MinInt64 { // AV_NOPTS_VALUE
+		dts = e.tickTime(int64(k.dts))
+	}
+	data := make([]byte, int(k.size))
+	copy(data, unsafe.Slice((*byte)(unsafe.Pointer(k.data)), int(k.size)))
+	return Packet{
+		Kind:     Video,
+		Data:     data,
+		PTS:      pts,
+		DTS:      dts,
+		Duration: e.tickTime(int64(k.pts)+dur) - pts,
+		Keyframe: k.flags&C.AV_PKT_FLAG_KEY != 0,
+	}
+}
+
+// tickTime converts a time in frame ticks to the composition clock.
+func (e *VideoEncoder) tickTime(t int64) time.Duration {
+	return time.Duration(rescale(t, int64(e.rate.den)*int64(time.Second), int64(e.rate.num)))
+}
+
+// Close frees the encoder without flushing it. It may be called more than
+// once.
+func (e *VideoEncoder) Close() {
+	if e == nil || e.closed {
+		return
+	}
+	e.closed = true
+	if e.ctx != nil {
+		C.avcodec_free_context(&e.ctx)
+	}
+	if e.pkt != nil {
+		C.av_packet_free(&e.pkt)
+	}
+	if e.frame != nil {
+		e.frame.Free()
+		e.frame = nil
+	}
+}
