@@ -61,7 +61,8 @@ func (p *mediaPlaylist) duration() time.Duration {
 type rendition struct {
 	width, height int
 	frameRate     float64
-	bandwidth     int // bits per second, video + audio
+	bandwidth     int    // bits per second, video + audio
+	codecs        string // RFC 6381, e.g. "avc1.64001f,mp4a.40.2"
 }
 
 // dir is the rendition's folder name under media/hls: <height>p<fps>-<id>,
@@ -91,8 +92,8 @@ func renditionID(r rendition) string {
 // multivariant renders the multivariant playlist pointing at the rendition.
 func multivariant(r rendition) []byte {
 	return fmt.Appendf(nil, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n"+
-		"#EXT-X-STREAM-INF:BANDWIDTH=%d,RESOLUTION=%dx%d,FRAME-RATE=%.3f,CODECS=\"avc1.640028,mp4a.40.2\"\n%s/playlist.m3u8\n",
-		r.bandwidth, r.width, r.height, r.frameRate, r.dir())
+		"#EXT-X-STREAM-INF:BANDWIDTH=%d,RESOLUTION=%dx%d,FRAME-RATE=%.3f,CODECS=\"%s\"\n%s/playlist.m3u8\n",
+		r.bandwidth, r.width, r.height, r.frameRate, r.codecs, r.dir())
 }
 
 // recordingKeys are the object keys of a composite recording under its

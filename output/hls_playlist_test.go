@@ -32,7 +32,7 @@ func TestMediaPlaylist(t *testing.T) {
 }
 
 func TestRecordingKeysAndMultivariant(t *testing.T) {
-	r := rendition{width: 1280, height: 720, frameRate: 30, bandwidth: 2_628_000}
+	r := rendition{width: 1280, height: 720, frameRate: 30, bandwidth: 2_628_000, codecs: "avc1.64001f,mp4a.40.2"}
 	k := recordingKeys{prefix: "st1/comp1/dest1/composite", r: r}
 	dir := r.dir()
 	if !strings.HasPrefix(dir, "720p30-") || len(dir) != len("720p30-")+6 {
@@ -56,7 +56,7 @@ func TestRecordingKeysAndMultivariant(t *testing.T) {
 		}
 	}
 	mv := string(multivariant(r))
-	if !strings.Contains(mv, "RESOLUTION=1280x720") || !strings.HasSuffix(mv, "\n"+dir+"/playlist.m3u8\n") || !strings.Contains(mv, "BANDWIDTH=2628000") {
+	if !strings.Contains(mv, "RESOLUTION=1280x720") || !strings.HasSuffix(mv, "\n"+dir+"/playlist.m3u8\n") || !strings.Contains(mv, "BANDWIDTH=2628000") || !strings.Contains(mv, `CODECS="avc1.64001f,mp4a.40.2"`) {
 		t.Errorf("multivariant:\n%s", mv)
 	}
 }

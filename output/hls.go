@@ -1,0 +1,401 @@
+package output
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/media"
+)
+
+// RecordingConfig configures an HLS recording destination. Zero values
+// take the defaults.
+type RecordingConfig struct {
+	Name     string // the destination in logs and metrics
+	Spool    *Spool // uploads (one spool per destination)
+	Bucket   string
+	Prefix   string // <stageId>/<compositionId>/<destinationId>/composite
+	StageARN string
+	// Streams are the encoders' streams, video first.
+	Streams []av.StreamInfo
+	// TargetSegment is targetSegmentDurationSeconds (2–10 s; default 2 s).
+	TargetSegment time.Duration
+	// KeyframeInterval is the video encoder's (default 2 s).
+	KeyframeInterval time.Duration
+	// ThumbnailInterval is targetIntervalSeconds; 0 means no thumbnails.
+	ThumbnailInterval time.Duration
+	// ThumbnailSequential and ThumbnailLatest are the thumbnail storage
+	// modes SEQUENTIAL and LATEST.
+	ThumbnailSequential, ThumbnailLatest bool
+	// WorkDir holds the segment being written (default: a folder in the
+	// system's temporary directory, removed at the end).
+	WorkDir  string
+	QueueLen int // packets between the encoder and the segment writer (default 2048)
+	OnState  StateFunc
+	Logger   *slog.Logger
+}
+
+// Recording records a composition as HLS into storage, with the key layout,
+// playlists and events of an IVS composite recording. Packets are written
+// into MPEG-TS segments cut on keyframes, segments go to the spool (disk
+// first, then storage), and the media playlist lists a segment only once
+// storage has it. Stop finishes the last segment, writes the VOD playlist
+// and recording-ended.json (recording-failed.json if anything was lost) and
+// waits until storage has everything before it reports STOPPED.
+type Recording struct {
+	cfg     RecordingConfig
+	keys    recordingKeys
+	info    recordingInfo
+	queue   chan av.Packet
+	frames  chan *media.VideoFrame // a copy of a canvas due for a thumbnail
+	spare   chan *media.VideoFrame // the copy, when nobody uses it
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	ownDir  bool
+	started time.Time
+
+	state     atomic.Value // State
+	dropped   atomic.Uint64
+	lost      atomic.Bool  // a segment or thumbnail could not be recorded
+	nextThumb atomic.Int64 // PTS (ns) from which the next thumbnail is due
+
+	mu       sync.Mutex // guards what the spool's callbacks touch
+	playlist mediaPlaylist
+	failMsg  string
+}
+
+// NewRecording writes recording-started.json and starts recording.
+func NewRecording(cfg RecordingConfig) (*Recording, error) {
+	cfg.TargetSegment = or(cfg.TargetSegment, 2*time.Second)
+	cfg.KeyframeInterval = or(cfg.KeyframeInterval, 2*time.Second)
+	cfg.QueueLen = or(cfg.QueueLen, 2048)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg.Logger = cfg.Logger.With("destination", cfg.Name)
+	if cfg.Spool == nil || len(cfg.Streams) == 0 || cfg.Streams[0].Kind != av.Video {
+		return nil, errors.New("output: a recording needs a spool and a video stream first")
+	}
+	v := cfg.Streams[0]
+	bandwidth, codecs := 0, ""
+	for i, s := range cfg.Streams {
+		bandwidth += s.Bitrate
+		if i > 0 {
+			codecs += ","
+		}
+		codecs += s.CodecString()
+	}
+	fps := float64(v.FrameRateNum) / float64(max(v.FrameRateDen, 1))
+	r := &Recording{
+		cfg:     cfg,
+		queue:   make(chan av.Packet, cfg.QueueLen),
+		frames:  make(chan *media.VideoFrame, 1),
+		spare:   make(chan *media.VideoFrame, 1),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+		started: time.Now(),
+	}
+	rend := rendition{width: v.Width, height: v.Height, frameRate: fps, bandwidth: bandwidth, codecs: codecs}
+	r.keys = recordingKeys{prefix: cfg.Prefix, r: rend}
+	r.info = recordingInfo{stageARN: cfg.StageARN, r: rend, sequential: cfg.ThumbnailSequential, latest: cfg.ThumbnailLatest}
+	r.playlist.target = cfg.TargetSegment
+	r.state.Store(StateStarting)
+	if cfg.WorkDir == "" {
+		dir, err := os.MkdirTemp("", "tessera-hls-")
+		if err != nil {
+			return nil, fmt.Errorf("output: recording folder: %w", err)
+		}
+		r.cfg.WorkDir, r.ownDir = dir, true
+	} else if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
+		return nil, fmt.Errorf("output: recording folder: %w", err)
+	}
+	if cfg.ThumbnailInterval > 0 && (cfg.ThumbnailSequential || cfg.ThumbnailLatest) {
+		r.spare <- media.NewVideoFrame(v.Width, v.Height)
+	}
+	started := r.info.event(RecordingStarted, "", r.started, time.Time{}, 0)
+	if err := cfg.Spool.Enqueue(cfg.Bucket, r.keys.started(), started, "", nil); err != nil {
+		r.cleanup()
+		return nil, fmt.Errorf("output: recording-started.json: %w", err)
+	}
+	go r.run()
+	return r, nil
+}
+
+// State returns the current state.
+func (r *Recording) State() State { return r.state.Load().(State) }
+
+// Dropped returns how many packets were not recorded (queue overflow, or
+// before the first keyframe).
+func (r *Recording) Dropped() uint64 { return r.dropped.Load() }
+
+// WritePacket queues a packet without blocking.
+func (r *Recording) WritePacket(p av.Packet) {
+	select {
+	case r.queue <- p:
+	default:
+		r.dropped.Add(1)
+		r.lose("the segment writer fell behind; packets were dropped")
+	}
+}
+
+// Frame offers the canvas for a thumbnail; it copies the frame only when
+// a thumbnail is due, and never blocks.
+func (r *Recording) Frame(f *media.VideoFrame) {
+	if int64(f.PTS) < r.nextThumb.Load() {
+		return
+	}
+	select {
+	case c := <-r.spare:
+		if c.Width != f.Width || c.Height != f.Height {
+			r.spare <- c
+			return
+		}
+		copyFrame(c, f)
+		r.nextThumb.Store(int64(f.PTS + r.cfg.ThumbnailInterval))
+		r.frames <- c
+	default: // no thumbnails, or the last one is still being encoded
+	}
+}
+
+func copyFrame(dst, src *media.VideoFrame) {
+	for p := range 3 {
+		for y := range src.PlaneHeight(p) {
+			copy(dst.Row(p, y), src.Row(p, y))
+		}
+	}
+	dst.PTS = src.PTS
+}
+
+// Stop ends the recording and waits (bounded by ctx) until storage has
+// every segment, the VOD playlist and the final events file.
+func (r *Recording) Stop(ctx context.Context) error {
+	r.once.Do(func() { close(r.stop) })
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return fmt.Errorf("output: recording %s did not finish: %w", r.cfg.Name, ctx.Err())
+	}
+	err := r.cfg.Spool.Drain(ctx)
+	r.cleanup()
+	if err != nil {
+		r.setState(StateFailed, err)
+		return err
+	}
+	if r.lost.Load() {
+		r.setState(StateFailed, errors.New(r.failMessage()))
+		return nil
+	}
+	r.setState(StateStopped, nil)
+	return nil
+}
+
+func (r *Recording) cleanup() {
+	if r.ownDir {
+		_ = os.RemoveAll(r.cfg.WorkDir)
+	}
+}
+
+func (r *Recording) setState(s State, err error) {
+	if old := r.state.Swap(s); old == s {
+		return
+	}
+	if err != nil {
+		r.cfg.Logger.Warn("destination state", "state", string(s), "err", err)
+	} else {
+		r.cfg.Logger.Info("destination state", "state", string(s))
+	}
+	if r.cfg.OnState != nil {
+		r.cfg.OnState(s, err)
+	}
+}
+
+// lose records that something could not be recorded.
+func (r *Recording) lose(msg string) {
+	r.mu.Lock()
+	if r.failMsg == "" {
+		r.failMsg = msg
+		r.cfg.Logger.Error("recording incomplete", "reason", msg)
+	}
+	r.mu.Unlock()
+	r.lost.Store(true)
+}
+
+func (r *Recording) failMessage() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failMsg
+}
+
+// openSegment is the segment being written.
+type openSegment struct {
+	seq   int
+	path  string
+	mux   *av.Muxer
+	start time.Duration
+	last  time.Duration // end of the latest video packet
+}
+
+func (r *Recording) run() {
+	defer close(r.done)
+	var seg *openSegment
+	seq := 0
+	var thumbs *thumbnailer
+	thumbN := 0
+	for {
+		select {
+		case p := <-r.queue:
+			seg, seq = r.write(seg, seq, p)
+		case f := <-r.frames:
+			if thumbs == nil {
+				thumbs = newThumbnailer(f.Width, f.Height, 80)
+			}
+			r.thumbnail(thumbs, f, thumbN)
+			thumbN++
+			r.spare <- f
+		case <-r.stop:
+			r.setState(StateStopping, nil)
+			for {
+				select {
+				case p := <-r.queue:
+					seg, seq = r.write(seg, seq, p)
+					continue
+				default:
+				}
+				break
+			}
+			r.finish(seg)
+			return
+		}
+	}
+}
+
+// write adds a packet to the current segment, cutting a new one before a
+// keyframe when the segment has reached its length.
+func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment, int) {
+	key := p.Kind == av.Video && p.Keyframe
+	if seg != nil && key && cutBefore(seg.start, p.PTS, r.cfg.TargetSegment, r.cfg.KeyframeInterval) {
+		r.close(seg, p.PTS)
+		seg = nil
+	}
+	if seg == nil {
+		if !key {
+			r.dropped.Add(1) // a segment starts with a keyframe
+			return nil, seq
+		}
+		path := filepath.Join(r.cfg.WorkDir, fmt.Sprintf("%d.ts", seq))
+		mux, err := av.NewMuxer("mpegts", path, av.MuxOptions{}, r.cfg.Streams...)
+		if err != nil {
+			r.lose(fmt.Sprintf("segment %d: %v", seq, err))
+			return nil, seq + 1
+		}
+		seg = &openSegment{seq: seq, path: path, mux: mux, start: p.PTS}
+		seq++
+	}
+	if err := seg.mux.WritePacket(p); err != nil {
+		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
+	}
+	if p.Kind == av.Video {
+		seg.last = max(seg.last, p.PTS+p.Duration)
+	}
+	return seg, seq
+}
+
+// close finishes a segment that ends at end and hands it to the spool; the
+// playlist lists it once storage has it.
+func (r *Recording) close(seg *openSegment, end time.Duration) {
+	if err := seg.mux.Close(); err != nil {
+		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
+		return
+	}
+	s := segment{seq: seg.seq, duration: end - seg.start}
+	err := r.cfg.Spool.EnqueueFile(r.cfg.Bucket, r.keys.segment(seg.seq), seg.path, "", func() { r.uploaded(s) })
+	if err != nil {
+		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
+		_ = os.Remove(seg.path)
+	}
+}
+
+// uploaded runs on the spool's goroutine when storage has a segment.
+func (r *Recording) uploaded(s segment) {
+	r.mu.Lock()
+	r.playlist.segments = append(r.playlist.segments, s)
+	first := len(r.playlist.segments) == 1
+	pl := r.playlist.render()
+	r.mu.Unlock()
+	r.enqueue(r.keys.playlist(), pl)
+	if first {
+		r.enqueue(r.keys.multivariant(), multivariant(r.keys.r))
+		r.setState(StateActive, nil)
+	}
+}
+
+func (r *Recording) enqueue(key string, data []byte) {
+	if err := r.cfg.Spool.Enqueue(r.cfg.Bucket, key, data, "", nil); err != nil {
+		r.lose(fmt.Sprintf("%s: %v", key, err))
+	}
+}
+
+// finish closes the last segment, then (after it, in the spool's order)
+// the VOD playlist and the final events file.
+func (r *Recording) finish(seg *openSegment) {
+	final := func() {
+		r.mu.Lock()
+		r.playlist.ended = true
+		pl, dur, n := r.playlist.render(), r.playlist.duration(), len(r.playlist.segments)
+		r.mu.Unlock()
+		if n > 0 {
+			r.enqueue(r.keys.playlist(), pl)
+			r.enqueue(r.keys.multivariant(), multivariant(r.keys.r))
+		}
+		status, key, msg := RecordingEnded, r.keys.ended(), ""
+		if r.lost.Load() {
+			status, key, msg = RecordingEndedWithFailure, r.keys.failed(), r.failMessage()
+		}
+		r.enqueue(key, r.info.event(status, msg, r.started, time.Now(), dur))
+	}
+	if seg == nil {
+		final()
+		return
+	}
+	end := seg.last
+	if end <= seg.start {
+		end = seg.start + time.Second/30
+	}
+	if err := seg.mux.Close(); err != nil {
+		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
+		final()
+		return
+	}
+	s := segment{seq: seg.seq, duration: end - seg.start}
+	err := r.cfg.Spool.EnqueueFile(r.cfg.Bucket, r.keys.segment(seg.seq), seg.path, "", func() {
+		r.uploaded(s)
+		final()
+	})
+	if err != nil {
+		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
+		final()
+	}
+}
+
+// thumbnail encodes and queues one thumbnail.
+func (r *Recording) thumbnail(t *thumbnailer, f *media.VideoFrame, n int) {
+	b, err := t.encode(f)
+	if err != nil {
+		r.cfg.Logger.Warn("thumbnail", "err", err)
+		return
+	}
+	if r.cfg.ThumbnailSequential {
+		r.enqueue(r.keys.thumbnail(n), append([]byte(nil), b...))
+	}
+	if r.cfg.ThumbnailLatest {
+		r.enqueue(r.keys.latestThumbnail(), append([]byte(nil), b...))
+	}
+}
