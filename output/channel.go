@@ -105,8 +105,8 @@ func (c *Channel) State() State { return c.state.Load().(State) }
 // connection, or skipped while waiting for a keyframe after (re)connecting.
 func (c *Channel) Dropped() uint64 { return c.dropped.Load() }
 
-// Write queues a packet for delivery without blocking.
-func (c *Channel) Write(p av.Packet) {
+// WritePacket queues a packet for delivery without blocking.
+func (c *Channel) WritePacket(p av.Packet) {
 	select {
 	case c.queue <- p:
 	default:

@@ -109,10 +109,10 @@ func TestChannelDeliversFromTheFirstKeyframe(t *testing.T) {
 	m := NewChannelMetrics(reg)
 	c := NewChannel(ChannelConfig{Name: "d1", Dial: func(context.Context) (PacketWriter, error) { return conn, nil }, OnState: log.on, Metrics: m})
 	log.await(t, StateActive)
-	c.Write(av.Packet{Kind: av.Audio, Data: []byte{0}})
-	c.Write(videoPacket(1, false))
+	c.WritePacket(av.Packet{Kind: av.Audio, Data: []byte{0}})
+	c.WritePacket(videoPacket(1, false))
 	for i := 2; i < 10; i++ {
-		c.Write(videoPacket(i, i == 2))
+		c.WritePacket(videoPacket(i, i == 2))
 	}
 	stop(t, c)
 	got := conn.packets()
@@ -171,13 +171,13 @@ func TestChannelReconnectsWithBackoff(t *testing.T) {
 	c := NewChannel(ChannelConfig{Name: "d2", Dial: dial, OnState: log.on, MinBackoff: 20 * time.Millisecond, MaxBackoff: 60 * time.Millisecond})
 	log.await(t, StateActive)
 	for i := range 5 {
-		c.Write(videoPacket(i, i == 0))
+		c.WritePacket(videoPacket(i, i == 0))
 	}
 	log.await(t, StateReconnecting)
 	log.await(t, StateActive)
-	c.Write(videoPacket(10, false)) // skipped: not a keyframe
-	c.Write(videoPacket(11, true))
-	c.Write(videoPacket(12, false))
+	c.WritePacket(videoPacket(10, false)) // skipped: not a keyframe
+	c.WritePacket(videoPacket(11, true))
+	c.WritePacket(videoPacket(12, false))
 	stop(t, c)
 
 	want := []State{StateActive, StateReconnecting, StateActive, StateStopping, StateStopped}
@@ -213,7 +213,7 @@ func TestChannelFailsAfterGivingUp(t *testing.T) {
 	})
 	log.await(t, StateFailed)
 	for i := range 100 { // never blocks
-		c.Write(videoPacket(i, true))
+		c.WritePacket(videoPacket(i, true))
 	}
 	stop(t, c)
 	if c.State() != StateFailed {
@@ -235,7 +235,7 @@ func TestChannelNeverBlocksTheWriter(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		for i := range 2000 {
-			c.Write(videoPacket(i, i%30 == 0))
+			c.WritePacket(videoPacket(i, i%30 == 0))
 		}
 		close(done)
 	}()

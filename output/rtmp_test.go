@@ -42,7 +42,7 @@ func TestChannelToNginx(t *testing.T) {
 			c := NewChannel(ChannelConfig{Name: tc.name, Dial: flvDialer(tc.url, srv.CertFile(), e.streams), OnState: states.on})
 			states.await(t, StateActive)
 			for _, p := range e.packets {
-				c.Write(p)
+				c.WritePacket(p)
 			}
 			stopChannel(t, c)
 			if c.Dropped() != 0 {
@@ -89,20 +89,20 @@ func TestChannelReconnectsToNginx(t *testing.T) {
 		half++
 	}
 	for _, p := range e.packets[:half] {
-		c.Write(p)
+		c.WritePacket(p)
 	}
 	time.Sleep(500 * time.Millisecond) // delivered
 	srv.Stop()
 	// The next writes find the connection gone.
 	for i := 0; c.State() == StateActive && i < 200; i++ {
-		c.Write(e.packets[half-1])
+		c.WritePacket(e.packets[half-1])
 		time.Sleep(20 * time.Millisecond)
 	}
 	states.await(t, StateReconnecting)
 	srv.Restart()
 	states.await(t, StateActive)
 	for _, p := range e.packets[half:] {
-		c.Write(p)
+		c.WritePacket(p)
 	}
 	stopChannel(t, c)
 

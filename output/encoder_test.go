@@ -1,0 +1,81 @@
+package output
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/internal/testsrv"
+	"github.com/tessera-media/tessera/media"
+	"github.com/tessera-media/tessera/media/mediatest"
+)
+
+// One encoder feeds two destinations at once, an RTMP channel (nginx) and
+// an HLS recording (folder): both receive the whole stream from one encode.
+func TestEncoderFansOut(t *testing.T) {
+	const w, h, fps = 320, 180, 30.0
+	enc, err := NewEncoder(av.VideoConfig{Width: w, Height: h, FrameRate: fps, Bitrate: 600_000}, av.AudioConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := testsrv.StartRTMP(t, testsrv.RTMPOptions{})
+	states := newStateLog()
+	ch := NewChannel(ChannelConfig{Name: "rtmp", Dial: flvDialer(srv.URL("live", "fan"), "", enc.Streams()), OnState: states.on})
+	states.await(t, StateActive)
+	root := t.TempDir()
+	st, _ := NewFolderStorage(root)
+	sp, err := NewSpool(t.TempDir(), st, SpoolOptions{Name: "rec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	rec, err := NewRecording(RecordingConfig{Name: "s3", Spool: sp, Bucket: "b", Prefix: "p/c/d/composite", Streams: enc.Streams(), KeyframeInterval: enc.VideoConfig().KeyframeInterval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc.Attach(ch)
+	enc.Attach(rec)
+
+	pic := mediatest.Natural(w, h, 5)
+	f := media.NewVideoFrame(w, h)
+	a := media.NewAudioFrame(2, media.SampleRate/50)
+	for i := range int(4 * fps) {
+		copyFrame(f, pic)
+		f.PTS = time.Duration(i) * time.Second / time.Duration(fps)
+		f.Planes[0][i%len(f.Planes[0])] ^= 0xFF // a changing picture
+		if err := enc.Video(f); err != nil {
+			t.Fatal(err)
+		}
+		for a.PTS < f.PTS+time.Second/time.Duration(fps) {
+			if err := enc.Audio(a); err != nil {
+				t.Fatal(err)
+			}
+			a.PTS += 20 * time.Millisecond
+		}
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := ch.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ch.Dropped() != 0 || rec.Dropped() != 0 {
+		t.Errorf("dropped: channel %d, recording %d", ch.Dropped(), rec.Dropped())
+	}
+	recs := srv.Recordings()
+	if len(recs) != 1 {
+		t.Fatalf("rtmp recordings %v", recs)
+	}
+	if p := testsrv.FFprobe(t, recs[0]); math.Abs(p.Format.Duration-4) > 0.2 {
+		t.Errorf("rtmp: %.2f s, want 4", p.Format.Duration)
+	}
+	checkRecording(t, filepath.Join(root, "b"), "p/c/d/composite", 2*time.Second, fps, w, h)
+}
