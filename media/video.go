@@ -86,6 +86,16 @@ func RGBToYUV(r, g, b byte) YUV {
 	return YUV{clampByte(y), clampByte(u), clampByte(v)}
 }
 
+// FullRange maps a video-range sample (luma 16–235, or chroma 16–240 when
+// chroma is set) to the full range 0–255 that JPEG's YCbCr uses, rounding
+// and clamping.
+func FullRange(v byte, chroma bool) byte {
+	if chroma {
+		return clampByte((float64(v)-128)*255/224 + 128)
+	}
+	return clampByte((float64(v) - 16) * 255 / 219)
+}
+
 func clampByte(v float64) byte {
 	switch {
 	case v <= 0:

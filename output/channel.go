@@ -78,7 +78,7 @@ type Channel struct {
 	abort   chan struct{} // closed when Stop's context ends: finish now
 	done    chan struct{} // closed when the goroutine has returned
 	once    sync.Once
-	state   atomic.Value // State
+	state   stateCell
 	dropped atomic.Uint64
 	lastLog atomic.Int64 // unix nanoseconds of the last drop log line
 }
@@ -93,13 +93,13 @@ func NewChannel(cfg ChannelConfig) *Channel {
 		abort: make(chan struct{}),
 		done:  make(chan struct{}),
 	}
-	c.state.Store(StateStarting)
+	c.state.init(cfg.Logger, cfg.OnState)
 	go c.run()
 	return c
 }
 
 // State returns the current state.
-func (c *Channel) State() State { return c.state.Load().(State) }
+func (c *Channel) State() State { return c.state.get() }
 
 // Dropped returns how many packets were not delivered: queue full, no
 // connection, or skipped while waiting for a keyframe after (re)connecting.
@@ -136,19 +136,8 @@ func (c *Channel) Stop(ctx context.Context) error {
 }
 
 func (c *Channel) setState(s State, err error) {
-	if c.State() == s {
-		return
-	}
-	c.state.Store(s)
-	if err != nil {
-		c.cfg.Logger.Warn("destination state", "state", string(s), "err", err)
-	} else {
-		c.cfg.Logger.Info("destination state", "state", string(s))
-	}
 	c.cfg.Metrics.setState(c.cfg.Name, s)
-	if c.cfg.OnState != nil {
-		c.cfg.OnState(s, err)
-	}
+	c.state.set(s, err)
 }
 
 // drop counts n undelivered packets, logging at most once a second.

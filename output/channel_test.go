@@ -95,7 +95,7 @@ func videoPacket(i int, key bool) av.Packet {
 
 func stop(t *testing.T, c *Channel) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.Stop(ctx); err != nil {
 		t.Fatal(err)

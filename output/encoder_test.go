@@ -7,20 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/testsrv"
-	"github.com/tessera-media/tessera/media"
-	"github.com/tessera-media/tessera/media/mediatest"
 )
 
 // One encoder feeds two destinations at once, an RTMP channel (nginx) and
 // an HLS recording (folder): both receive the whole stream from one encode.
 func TestEncoderFansOut(t *testing.T) {
 	const w, h, fps = 320, 180, 30.0
-	enc, err := NewEncoder(av.VideoConfig{Width: w, Height: h, FrameRate: fps, Bitrate: 600_000}, av.AudioConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := newTestEncoder(t, w, h, fps)
 	srv := testsrv.StartRTMP(t, testsrv.RTMPOptions{})
 	states := newStateLog()
 	ch := NewChannel(ChannelConfig{Name: "rtmp", Dial: flvDialer(srv.URL("live", "fan"), "", enc.Streams()), OnState: states.on})
@@ -39,23 +33,7 @@ func TestEncoderFansOut(t *testing.T) {
 	enc.Attach(ch)
 	enc.Attach(rec)
 
-	pic := mediatest.Natural(w, h, 5)
-	f := media.NewVideoFrame(w, h)
-	a := media.NewAudioFrame(2, media.SampleRate/50)
-	for i := range int(4 * fps) {
-		copyFrame(f, pic)
-		f.PTS = time.Duration(i) * time.Second / time.Duration(fps)
-		f.Planes[0][i%len(f.Planes[0])] ^= 0xFF // a changing picture
-		if err := enc.Video(f); err != nil {
-			t.Fatal(err)
-		}
-		for a.PTS < f.PTS+time.Second/time.Duration(fps) {
-			if err := enc.Audio(a); err != nil {
-				t.Fatal(err)
-			}
-			a.PTS += 20 * time.Millisecond
-		}
-	}
+	feed(t, enc, w, h, fps, 4*time.Second)
 	if err := enc.Close(); err != nil {
 		t.Fatal(err)
 	}

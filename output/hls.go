@@ -62,7 +62,7 @@ type Recording struct {
 	ownDir  bool
 	started time.Time
 
-	state     atomic.Value // State
+	state     stateCell
 	dropped   atomic.Uint64
 	lost      atomic.Bool  // a segment or thumbnail could not be recorded
 	nextThumb atomic.Int64 // PTS (ns) from which the next thumbnail is due
@@ -107,7 +107,7 @@ func NewRecording(cfg RecordingConfig) (*Recording, error) {
 	r.keys = recordingKeys{prefix: cfg.Prefix, r: rend}
 	r.info = recordingInfo{stageARN: cfg.StageARN, r: rend, sequential: cfg.ThumbnailSequential, latest: cfg.ThumbnailLatest}
 	r.playlist.target = cfg.TargetSegment
-	r.state.Store(StateStarting)
+	r.state.init(cfg.Logger, cfg.OnState)
 	if cfg.WorkDir == "" {
 		dir, err := os.MkdirTemp("", "tessera-hls-")
 		if err != nil {
@@ -130,7 +130,7 @@ func NewRecording(cfg RecordingConfig) (*Recording, error) {
 }
 
 // State returns the current state.
-func (r *Recording) State() State { return r.state.Load().(State) }
+func (r *Recording) State() State { return r.state.get() }
 
 // Dropped returns how many packets were not recorded (queue overflow, or
 // before the first keyframe).
@@ -203,19 +203,7 @@ func (r *Recording) cleanup() {
 	}
 }
 
-func (r *Recording) setState(s State, err error) {
-	if old := r.state.Swap(s); old == s {
-		return
-	}
-	if err != nil {
-		r.cfg.Logger.Warn("destination state", "state", string(s), "err", err)
-	} else {
-		r.cfg.Logger.Info("destination state", "state", string(s))
-	}
-	if r.cfg.OnState != nil {
-		r.cfg.OnState(s, err)
-	}
-}
+func (r *Recording) setState(s State, err error) { r.state.set(s, err) }
 
 // lose records that something could not be recorded.
 func (r *Recording) lose(msg string) {

@@ -28,34 +28,51 @@ type encoded struct {
 	frames  []*media.VideoFrame // the canvases, for thumbnails
 }
 
+// collector is a sink that keeps every packet.
+type collector struct{ packets []av.Packet }
+
+func (c *collector) WritePacket(p av.Packet) { c.packets = append(c.packets, p) }
+
 func encode(t *testing.T, w, h int, fps float64, d time.Duration) encoded {
 	t.Helper()
-	ve, err := av.NewVideoEncoder(av.VideoConfig{Width: w, Height: h, FrameRate: fps, Bitrate: 800_000})
+	enc := newTestEncoder(t, w, h, fps)
+	var c collector
+	enc.Attach(&c)
+	frames := feed(t, enc, w, h, fps, d)
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return encoded{streams: enc.Streams(), packets: c.packets, frames: frames}
+}
+
+func newTestEncoder(t *testing.T, w, h int, fps float64) *Encoder {
+	t.Helper()
+	enc, err := NewEncoder(av.VideoConfig{Width: w, Height: h, FrameRate: fps, Bitrate: 800_000}, av.AudioConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ve.Close()
-	ae, err := av.NewAudioEncoder(av.AudioConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ae.Close()
-	var e encoded
-	emit := func(p av.Packet) { e.packets = append(e.packets, p) }
+	return enc
+}
+
+// feed drives an encoder as a composition clock does for d: natural
+// pictures that change every 8 frames, and a 440 Hz tone in 20 ms chunks.
+// It returns the canvases.
+func feed(t *testing.T, enc *Encoder, w, h int, fps float64, d time.Duration) []*media.VideoFrame {
+	t.Helper()
 	pictures := make([]*media.VideoFrame, 6)
 	for i := range pictures {
 		pictures[i] = mediatest.Natural(w, h, uint64(i+1))
 	}
-	n := int(d.Seconds() * fps)
-	chunk := media.SampleRate / 50 // 20 ms
+	var frames []*media.VideoFrame
+	chunk := media.SampleRate / 50
 	samples := 0
-	for i := range n {
+	for i := range int(d.Seconds() * fps) {
 		pts := time.Duration(float64(i) / fps * float64(time.Second))
 		f := media.NewVideoFrame(w, h)
 		copyFrame(f, pictures[(i/8)%len(pictures)])
 		f.PTS = pts
-		e.frames = append(e.frames, f)
-		if err := ve.Encode(f, emit); err != nil {
+		frames = append(frames, f)
+		if err := enc.Video(f); err != nil {
 			t.Fatal(err)
 		}
 		for time.Duration(samples)*time.Second/media.SampleRate < pts+time.Second/time.Duration(fps) {
@@ -65,20 +82,13 @@ func encode(t *testing.T, w, h int, fps float64, d time.Duration) encoded {
 				v := float32(0.3 * math.Sin(2*math.Pi*440*float64(samples+k)/media.SampleRate))
 				a.Samples[2*k], a.Samples[2*k+1] = v, v
 			}
-			if err := ae.Encode(a, emit); err != nil {
+			if err := enc.Audio(a); err != nil {
 				t.Fatal(err)
 			}
 			samples += chunk
 		}
 	}
-	if err := ve.Flush(emit); err != nil {
-		t.Fatal(err)
-	}
-	if err := ae.Flush(emit); err != nil {
-		t.Fatal(err)
-	}
-	e.streams = []av.StreamInfo{ve.Stream(), ae.Stream()}
-	return e
+	return frames
 }
 
 // playlistEntries parses a media playlist: segment URIs and durations.

@@ -17,15 +17,6 @@ func flvDialer(url, caFile string, streams []av.StreamInfo) Dialer {
 	}
 }
 
-func stopChannel(t *testing.T, c *Channel) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A few seconds of composed video and a tone, pushed over rtmp and rtmps
 // to nginx-rtmp, come back from its recording as H.264 of the right size,
 // rate and duration with AAC.
@@ -44,7 +35,7 @@ func TestChannelToNginx(t *testing.T) {
 			for _, p := range e.packets {
 				c.WritePacket(p)
 			}
-			stopChannel(t, c)
+			stop(t, c)
 			if c.Dropped() != 0 {
 				t.Errorf("%d packets dropped", c.Dropped())
 			}
@@ -104,7 +95,7 @@ func TestChannelReconnectsToNginx(t *testing.T) {
 	for _, p := range e.packets[half:] {
 		c.WritePacket(p)
 	}
-	stopChannel(t, c)
+	stop(t, c)
 
 	recs := srv.Recordings()
 	if len(recs) != 2 {

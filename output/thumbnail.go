@@ -22,20 +22,10 @@ type thumbnailer struct {
 func newThumbnailer(width, height, quality int) *thumbnailer {
 	t := &thumbnailer{img: image.NewYCbCr(image.Rect(0, 0, width, height), image.YCbCrSubsampleRatio420), quality: quality}
 	for v := range 256 {
-		t.yLUT[v] = clampByte((float64(v) - 16) * 255 / 219)
-		t.cLUT[v] = clampByte((float64(v)-128)*255/224 + 128)
+		t.yLUT[v] = media.FullRange(byte(v), false)
+		t.cLUT[v] = media.FullRange(byte(v), true)
 	}
 	return t
-}
-
-func clampByte(v float64) byte {
-	switch {
-	case v <= 0:
-		return 0
-	case v >= 255:
-		return 255
-	}
-	return byte(v + 0.5)
 }
 
 // encode returns the frame as JPEG; the slice is valid until the next call.

@@ -298,20 +298,7 @@ func (e *AudioEncoder) Flush(emit func(Packet)) error {
 
 // drain passes every packet the encoder has ready to emit.
 func (e *AudioEncoder) drain(emit func(Packet)) error {
-	for {
-		ret := C.avcodec_receive_packet(e.ctx, e.pkt)
-		if err := astiav.Error(ret); err == astiav.ErrEagain || err == astiav.ErrEof {
-			return nil
-		}
-		if ret < 0 {
-			return fmt.Errorf("av: encode audio: receiving packet: %w", astiav.Error(ret))
-		}
-		p := e.packet()
-		C.av_packet_unref(e.pkt)
-		if emit != nil {
-			emit(p)
-		}
-	}
+	return receivePackets(e.ctx, e.pkt, "audio", e.packet, emit)
 }
 
 // packet copies e.pkt into a Packet on the composition clock. Every AAC
@@ -323,8 +310,7 @@ func (e *AudioEncoder) packet() Packet {
 	if dur <= 0 {
 		dur = int64(e.size)
 	}
-	data := make([]byte, int(k.size))
-	copy(data, unsafe.Slice((*byte)(unsafe.Pointer(k.data)), int(k.size)))
+	data := packetData(k)
 	t := e.sampleTime(pts)
 	return Packet{
 		Kind:     Audio,

@@ -263,20 +263,7 @@ func (e *VideoEncoder) Flush(emit func(Packet)) error {
 
 // drain passes every packet the encoder has ready to emit.
 func (e *VideoEncoder) drain(emit func(Packet)) error {
-	for {
-		ret := C.avcodec_receive_packet(e.ctx, e.pkt)
-		if err := astiav.Error(ret); err == astiav.ErrEagain || err == astiav.ErrEof {
-			return nil
-		}
-		if ret < 0 {
-			return fmt.Errorf("av: encode video: receiving packet: %w", astiav.Error(ret))
-		}
-		p := e.packet()
-		C.av_packet_unref(e.pkt)
-		if emit != nil {
-			emit(p)
-		}
-	}
+	return receivePackets(e.ctx, e.pkt, "video", e.packet, emit)
 }
 
 // packet copies e.pkt into a Packet on the composition clock.
@@ -291,8 +278,7 @@ func (e *VideoEncoder) packet() Packet {
 	if int64(k.dts) != math.MinInt64 { // AV_NOPTS_VALUE
 		dts = e.tickTime(int64(k.dts))
 	}
-	data := make([]byte, int(k.size))
-	copy(data, unsafe.Slice((*byte)(unsafe.Pointer(k.data)), int(k.size)))
+	data := packetData(k)
 	return Packet{
 		Kind:     Video,
 		Data:     data,

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -159,4 +160,39 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// running is the process of a server that can be stopped and restarted.
+type running struct {
+	mu   sync.Mutex
+	proc *process // nil while stopped
+}
+
+func (r *running) set(p *process) {
+	r.mu.Lock()
+	r.proc = p
+	r.mu.Unlock()
+}
+
+// Running reports whether the server is running (started and not stopped).
+func (r *running) Running() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.proc != nil && !r.proc.exited()
+}
+
+// halt stops the process (SIGTERM, then SIGKILL, each wait bounded) and
+// returns it, or nil when it was not running.
+func (r *running) halt(t testing.TB) *process {
+	r.mu.Lock()
+	p := r.proc
+	r.proc = nil
+	r.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	if err := p.stop(); err != nil {
+		t.Error(err)
+	}
+	return p
 }

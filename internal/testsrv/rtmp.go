@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -45,8 +44,7 @@ type RTMP struct {
 	port     int
 	tlsPort  int
 
-	mu   sync.Mutex
-	proc *process // nil while stopped
+	running
 }
 
 // StartRTMP starts nginx with the RTMP module on two free ports of
@@ -165,9 +163,7 @@ func (s *RTMP) start() error {
 		_ = p.stop()
 		return fmt.Errorf("%w\n%s", err, p.out.String())
 	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
+	s.set(p)
 	return nil
 }
 
@@ -217,28 +213,10 @@ func (s *RTMP) Recordings() []string {
 	return out
 }
 
-// Running reports whether the server is running (started and not stopped).
-func (s *RTMP) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.proc != nil && !s.proc.exited()
-}
-
 // Stop stops nginx (SIGTERM, then SIGKILL, each wait bounded), closing
 // every connection: publishers and players see the server go away.
 // Recordings stay. Stopping a stopped server does nothing.
-func (s *RTMP) Stop() {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p == nil {
-		return
-	}
-	if err := p.stop(); err != nil {
-		s.t.Error(err)
-	}
-}
+func (s *RTMP) Stop() { s.halt(s.t) }
 
 // Restart stops the server if it runs and starts it again on the same
 // ports with the same configuration, returning once both ports accept

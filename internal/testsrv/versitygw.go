@@ -44,8 +44,7 @@ type S3 struct {
 	port int
 	logf string
 
-	mu   sync.Mutex
-	proc *process // nil while stopped
+	running
 }
 
 // StartVersityGW builds versitygw VersityGWVersion if it is not built yet
@@ -140,9 +139,7 @@ func (s *S3) start() (string, error) {
 		_ = p.stop()
 		return p.out.String(), err
 	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
+	s.set(p)
 	return "", nil
 }
 
@@ -197,25 +194,12 @@ func (s *S3) CreateBucket(name string) {
 	}
 }
 
-// Running reports whether the server is running (started and not stopped).
-func (s *S3) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.proc != nil && !s.proc.exited()
-}
-
 // Stop stops versitygw (SIGTERM, then SIGKILL, each wait bounded). The
 // objects stay in Dir. Stopping a stopped server does nothing.
 func (s *S3) Stop() {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
+	p := s.halt(s.t)
 	if p == nil {
 		return
-	}
-	if err := p.stop(); err != nil {
-		s.t.Error(err)
 	}
 	if f, err := os.OpenFile(s.logf, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
 		_, _ = f.WriteString(p.out.String())
