@@ -12,7 +12,6 @@ import "C"
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 	"unsafe"
 
@@ -56,19 +55,14 @@ const (
 // Steady state costs one Go allocation per AAC packet (the copy into
 // Packet.Data), about 47 per second.
 type AudioEncoder struct {
+	codec
 	cfg     AudioConfig
-	ctx     *C.AVCodecContext
-	frame   *astiav.Frame
-	pkt     *C.AVPacket
 	planes  [2][]float32 // the frame's L and R planes (C memory)
 	size    int          // samples per AAC frame
 	fill    int          // samples in the frame so far
 	origin  time.Duration
 	next    int64 // sample count (from origin) of the next sample to come
 	started bool
-	info    StreamInfo
-	flushed bool
-	closed  bool
 }
 
 // NewAudioEncoder opens the AAC encoder.
@@ -133,14 +127,6 @@ func NewAudioEncoder(cfg AudioConfig) (e *AudioEncoder, err error) {
 		FrameSize:  e.size,
 	}
 	return e, nil
-}
-
-// Stream describes the encoder's output for a Muxer. Its Extradata is a
-// copy: the StreamInfo stays valid after Close.
-func (e *AudioEncoder) Stream() StreamInfo {
-	s := e.info
-	s.Extradata = slices.Clone(s.Extradata)
-	return s
 }
 
 // Encode takes a chunk of mono or stereo PCM (stereo is encoded; mono is
@@ -334,16 +320,6 @@ func (e *AudioEncoder) Close() {
 	if e == nil || e.closed {
 		return
 	}
-	e.closed = true
 	e.planes = [2][]float32{}
-	if e.ctx != nil {
-		C.avcodec_free_context(&e.ctx)
-	}
-	if e.pkt != nil {
-		C.av_packet_free(&e.pkt)
-	}
-	if e.frame != nil {
-		e.frame.Free()
-		e.frame = nil
-	}
+	e.free()
 }

@@ -98,17 +98,12 @@ func (c VideoConfig) withDefaults() (VideoConfig, error) {
 // Steady state costs one Go allocation per frame: the copy of the packet
 // into Packet.Data. A VideoEncoder is not safe for concurrent use.
 type VideoEncoder struct {
+	codec
 	cfg     VideoConfig
 	rate    C.AVRational // frames per second; the time base is its inverse
-	ctx     *C.AVCodecContext
-	frame   *astiav.Frame
-	pkt     *C.AVPacket
-	info    StreamInfo
 	gop     int
 	next    int64 // the smallest tick the next frame may have
 	started bool
-	flushed bool
-	closed  bool
 }
 
 // NewVideoEncoder opens libx264 with cfg.
@@ -196,14 +191,6 @@ func (e *VideoEncoder) Config() VideoConfig { return e.cfg }
 
 // GOP returns the number of frames from one keyframe to the next.
 func (e *VideoEncoder) GOP() int { return e.gop }
-
-// Stream describes the encoder's output for a Muxer. Its Extradata is a
-// copy: the StreamInfo stays valid after Close.
-func (e *VideoEncoder) Stream() StreamInfo {
-	s := e.info
-	s.Extradata = slices.Clone(s.Extradata)
-	return s
-}
 
 // Encode encodes f, which must have the configured size, and calls emit
 // with each packet that comes out (with zerolatency, one per frame) before
@@ -300,15 +287,5 @@ func (e *VideoEncoder) Close() {
 	if e == nil || e.closed {
 		return
 	}
-	e.closed = true
-	if e.ctx != nil {
-		C.avcodec_free_context(&e.ctx)
-	}
-	if e.pkt != nil {
-		C.av_packet_free(&e.pkt)
-	}
-	if e.frame != nil {
-		e.frame.Free()
-		e.frame = nil
-	}
+	e.free()
 }
