@@ -90,6 +90,9 @@ func TestChannelReconnectsToNginx(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	states.await(t, StateReconnecting)
+	// record_unique names files by the second: let the second connection's
+	// file get a name of its own.
+	time.Sleep(1100 * time.Millisecond)
 	srv.Restart()
 	states.await(t, StateActive)
 	for _, p := range e.packets[half:] {
