@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEB_PACKAGES := gcc libc6-dev make pkg-config ca-certificates git \
 	libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev \
 	libswscale-dev libswresample-dev libavdevice-dev libyuv-dev \
-	nginx libnginx-mod-rtmp libnginx-mod-stream ffmpeg
+	nginx libnginx-mod-rtmp libnginx-mod-stream ffmpeg chromium
 
 # Root runs apt-get directly; anybody else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
