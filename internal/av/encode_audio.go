@@ -12,6 +12,8 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -22,8 +24,48 @@ import (
 
 // AudioConfig configures an AudioEncoder. The zero value is the default.
 type AudioConfig struct {
-	// Bitrate in bits per second; default 128,000.
+	// Codec selects the encoder:
+	//
+	//   - "" or "aac": FFmpeg's AAC-LC encoder, 1,024-sample frames, for
+	//     RTMP/FLV and HLS.
+	//   - "opus": libopus, application lowdelay, 20 ms frames (960
+	//     samples), for WebRTC.
+	//
+	// Both code 48 kHz stereo.
+	Codec string
+	// Bitrate in bits per second; default 128,000 for AAC (8,000–512,000),
+	// 64,000 for Opus (6,000–510,000).
 	Bitrate int
+}
+
+// The audio codecs an AudioConfig may name.
+const (
+	codecAAC  = "aac"
+	codecOpus = "opus"
+)
+
+// audioCodecs are the values AudioConfig.Codec accepts ("" aside).
+var audioCodecs = []string{codecAAC, codecOpus}
+
+// withDefaults fills in the defaults and validates c.
+func (c AudioConfig) withDefaults() (AudioConfig, error) {
+	if c.Codec == "" {
+		c.Codec = codecAAC
+	}
+	if !slices.Contains(audioCodecs, c.Codec) {
+		return c, fmt.Errorf("codec %q: must be one of %s", c.Codec, strings.Join(audioCodecs, ", "))
+	}
+	lo, hi, def := 8000, 512000, 128000
+	if c.Codec == codecOpus {
+		lo, hi, def = 6000, 510000, 64000
+	}
+	if c.Bitrate == 0 {
+		c.Bitrate = def
+	}
+	if c.Bitrate < lo || c.Bitrate > hi {
+		return c, fmt.Errorf("bitrate %d: must be %d–%d for %s", c.Bitrate, lo, hi, c.Codec)
+	}
+	return c, nil
 }
 
 // Audio timing: how far input PTS may stray from the running sample count
@@ -37,11 +79,12 @@ const (
 )
 
 // AudioEncoder encodes media.AudioFrame chunks (at media.SampleRate, the
-// pipeline's 48 kHz) to AAC-LC, 48 kHz stereo, with FFmpeg's native
-// encoder. Chunks of any length are gathered into the
-// 1,024-sample planar frames AAC codes (deinterleaved straight into the
-// FFmpeg frame, no resampler). An AudioEncoder is not safe for concurrent
-// use.
+// pipeline's 48 kHz) to 48 kHz stereo: AAC-LC with FFmpeg's native
+// encoder, or Opus with libopus (AudioConfig.Codec). Chunks of any length
+// are gathered into the frames the codec codes — 1,024 samples, planar,
+// for AAC; 960 samples (20 ms), interleaved, for Opus — written straight
+// into the FFmpeg frame, no resampler. An AudioEncoder is not safe for
+// concurrent use.
 //
 // Timing follows the input: the first chunk's PTS is the origin, and each
 // AAC frame's PTS is the origin plus the samples before it. A chunk whose
@@ -49,42 +92,49 @@ const (
 // up to 1 s is filled with silence; samples that overlap what was already
 // encoded are dropped; a jump forward by more than 1 s pads the frame in
 // progress with silence and restarts the count at the new PTS. Packet PTS
-// follow FFmpeg's convention for AAC: the encoder's priming (1,024 samples)
-// comes first, so the first packet starts 21.3 ms before the origin.
+// follow FFmpeg's convention: the encoder's priming comes first, so the
+// first packet starts that much before the origin — 1,024 samples (21.3
+// ms) for AAC, libopus's lookahead (120 samples, 2.5 ms, in lowdelay) for
+// Opus.
 //
-// Steady state costs one Go allocation per AAC packet (the copy into
-// Packet.Data), about 47 per second.
+// Steady state costs one Go allocation per packet (the copy into
+// Packet.Data): about 47 per second for AAC, 50 for Opus.
 type AudioEncoder struct {
 	codec
-	cfg     AudioConfig
-	planes  [2][]float32 // the frame's L and R planes (C memory)
-	size    int          // samples per AAC frame
-	fill    int          // samples in the frame so far
-	origin  time.Duration
-	next    int64 // sample count (from origin) of the next sample to come
-	started bool
+	cfg AudioConfig
+	// planes are the frame's L and R planes (C memory) for AAC; for Opus,
+	// planes[0] holds both channels interleaved and planes[1] is nil.
+	planes      [2][]float32
+	interleaved bool
+	size        int // samples per channel in a codec frame
+	fill        int // samples in the frame so far
+	origin      time.Duration
+	next        int64 // sample count (from origin) of the next sample to come
+	started     bool
 }
 
-// NewAudioEncoder opens the AAC encoder.
+// NewAudioEncoder opens the AAC or the Opus encoder.
 func NewAudioEncoder(cfg AudioConfig) (e *AudioEncoder, err error) {
-	if cfg.Bitrate == 0 {
-		cfg.Bitrate = 128000
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("av: new audio encoder: %w", err)
 	}
-	if cfg.Bitrate < 8000 || cfg.Bitrate > 512000 {
-		return nil, fmt.Errorf("av: new audio encoder: bitrate %d: must be 8,000–512,000", cfg.Bitrate)
-	}
-	e = &AudioEncoder{cfg: cfg}
+	e = &AudioEncoder{cfg: cfg, interleaved: cfg.Codec == codecOpus}
 	defer func() {
 		if err != nil {
 			e.Close()
 			e = nil
 		}
 	}()
-	name := C.CString("aac")
+	lib := "aac"
+	if cfg.Codec == codecOpus {
+		lib = "libopus"
+	}
+	name := C.CString(lib)
 	defer C.free(unsafe.Pointer(name))
 	codec := C.avcodec_find_encoder_by_name(name)
 	if codec == nil {
-		return e, errors.New("av: new audio encoder: FFmpeg has no aac encoder")
+		return e, fmt.Errorf("av: new audio encoder: FFmpeg has no %s encoder", lib)
 	}
 	e.ctx = C.avcodec_alloc_context3(codec)
 	e.frame = astiav.AllocFrame()
@@ -92,23 +142,43 @@ func NewAudioEncoder(cfg AudioConfig) (e *AudioEncoder, err error) {
 	if e.ctx == nil || e.frame == nil || e.pkt == nil {
 		return e, errors.New("av: new audio encoder: allocation failed")
 	}
+	format := C.enum_AVSampleFormat(C.AV_SAMPLE_FMT_FLTP)
+	if e.interleaved {
+		format = C.AV_SAMPLE_FMT_FLT // libopus takes s16 or flt, interleaved
+	}
 	c := e.ctx
-	c.sample_fmt = C.AV_SAMPLE_FMT_FLTP
+	c.sample_fmt = format
 	c.sample_rate = media.SampleRate
 	C.av_channel_layout_default(&c.ch_layout, 2)
 	c.bit_rate = C.int64_t(cfg.Bitrate)
 	c.time_base = C.AVRational{1, media.SampleRate}
-	c.profile = C.FF_PROFILE_AAC_LOW
-	c.flags |= C.AV_CODEC_FLAG_GLOBAL_HEADER
-	if ret := C.avcodec_open2(c, codec, nil); ret < 0 {
-		return e, fmt.Errorf("av: new audio encoder: opening aac (%d bps): %w", cfg.Bitrate, astiav.Error(ret))
+	var dict *C.AVDictionary
+	defer C.av_dict_free(&dict)
+	switch cfg.Codec {
+	case codecAAC:
+		c.profile = C.FF_PROFILE_AAC_LOW
+		c.flags |= C.AV_CODEC_FLAG_GLOBAL_HEADER
+	case codecOpus:
+		// lowdelay: CELT only, the smallest algorithmic delay; 20 ms
+		// frames, WebRTC's usual packet time.
+		for _, kv := range [][2]string{{"application", "lowdelay"}, {"frame_duration", "20"}} {
+			if err := dictSet(&dict, kv[0], kv[1]); err != nil {
+				return e, fmt.Errorf("av: new audio encoder: %w", err)
+			}
+		}
+	}
+	if ret := C.avcodec_open2(c, codec, &dict); ret < 0 {
+		return e, fmt.Errorf("av: new audio encoder: opening %s (%d bps): %w", lib, cfg.Bitrate, astiav.Error(ret))
+	}
+	if left := dictKeys(dict); left != "" {
+		return e, fmt.Errorf("av: new audio encoder: %s ignored options %s", lib, left)
 	}
 	e.size = int(c.frame_size)
 	if e.size < 1 {
 		return e, fmt.Errorf("av: new audio encoder: frame size %d", e.size)
 	}
 	f := cFrame(e.frame)
-	f.format = C.AV_SAMPLE_FMT_FLTP
+	f.format = C.int(format)
 	f.sample_rate = media.SampleRate
 	f.nb_samples = C.int(e.size)
 	if ret := C.av_channel_layout_copy(&f.ch_layout, &c.ch_layout); ret < 0 {
@@ -119,7 +189,7 @@ func NewAudioEncoder(cfg AudioConfig) (e *AudioEncoder, err error) {
 	}
 	e.info = StreamInfo{
 		Kind:       Audio,
-		Codec:      "aac",
+		Codec:      cfg.Codec,
 		Bitrate:    cfg.Bitrate,
 		Extradata:  C.GoBytes(unsafe.Pointer(c.extradata), c.extradata_size),
 		SampleRate: media.SampleRate,
@@ -190,24 +260,43 @@ func (e *AudioEncoder) put(samples []float32, ch, n int, emit func(Packet)) erro
 			}
 		}
 		k := min(e.size-e.fill, n)
-		l, r := e.planes[0][e.fill:e.fill+k], e.planes[1][e.fill:e.fill+k]
-		switch {
-		case samples == nil:
-			clear(l)
-			clear(r)
-		case ch == 2:
-			s := samples[:2*k]
-			for i := range k {
-				l[i] = clampSample(s[2*i])
-				r[i] = clampSample(s[2*i+1])
+		if e.interleaved {
+			lr := e.planes[0][2*e.fill : 2*(e.fill+k)]
+			switch {
+			case samples == nil:
+				clear(lr)
+			case ch == 2:
+				for i, v := range samples[:2*k] {
+					lr[i] = clampSample(v)
+				}
+				samples = samples[2*k:]
+			default:
+				for i, v := range samples[:k] {
+					lr[2*i] = clampSample(v)
+					lr[2*i+1] = lr[2*i]
+				}
+				samples = samples[k:]
 			}
-			samples = samples[2*k:]
-		default:
-			for i, v := range samples[:k] {
-				l[i] = clampSample(v)
-				r[i] = l[i]
+		} else {
+			l, r := e.planes[0][e.fill:e.fill+k], e.planes[1][e.fill:e.fill+k]
+			switch {
+			case samples == nil:
+				clear(l)
+				clear(r)
+			case ch == 2:
+				s := samples[:2*k]
+				for i := range k {
+					l[i] = clampSample(s[2*i])
+					r[i] = clampSample(s[2*i+1])
+				}
+				samples = samples[2*k:]
+			default:
+				for i, v := range samples[:k] {
+					l[i] = clampSample(v)
+					r[i] = l[i]
+				}
+				samples = samples[k:]
 			}
-			samples = samples[k:]
 		}
 		e.fill += k
 		e.next += int64(k)
@@ -241,6 +330,10 @@ func (e *AudioEncoder) writable() error {
 	f.nb_samples = C.int(e.size)
 	if ret := C.av_frame_make_writable(f); ret < 0 {
 		return fmt.Errorf("av: encode audio: making the frame writable: %w", astiav.Error(ret))
+	}
+	if e.interleaved {
+		e.planes[0] = unsafe.Slice((*float32)(unsafe.Pointer(f.data[0])), 2*e.size)
+		return nil
 	}
 	for ch := range 2 {
 		e.planes[ch] = unsafe.Slice((*float32)(unsafe.Pointer(f.data[ch])), e.size)
@@ -288,7 +381,7 @@ func (e *AudioEncoder) drain(emit func(Packet)) error {
 }
 
 // packet copies e.pkt into a Packet on the composition clock. Every AAC
-// packet can be decoded on its own, so each is a keyframe.
+// or Opus packet can be decoded on its own, so each is a keyframe.
 func (e *AudioEncoder) packet() Packet {
 	k := e.pkt
 	pts := int64(k.pts)

@@ -24,9 +24,22 @@ import (
 	"github.com/tessera-media/tessera/media"
 )
 
-// VideoConfig configures a VideoEncoder. Zero Preset and KeyframeInterval
-// take their defaults.
+// VideoConfig configures a VideoEncoder. Zero Codec, Preset and
+// KeyframeInterval take their defaults.
 type VideoConfig struct {
+	// Codec selects the encoder and its bitstream:
+	//
+	//   - "" or "h264": libx264, High profile, SPS and PPS in a global
+	//     header (StreamInfo.Extradata), for RTMP/FLV and HLS.
+	//   - "h264-baseline": libx264, Constrained Baseline profile, for
+	//     WebRTC: no global header, every keyframe an IDR carrying its SPS
+	//     and PPS in-band, each packet one access unit in Annex B form
+	//     (start codes), as RTP payloaders (RFC 6184) expect.
+	//   - "vp8": libvpx VP8 in real-time mode, error resilient, for WebRTC;
+	//     each packet one raw VP8 frame.
+	//
+	// All three are tuned for zero latency: one packet out per frame in.
+	Codec string
 	// Width and Height are the picture size: even, 2–8192.
 	Width, Height int
 	// FrameRate is in frames per second, 1–60, fractional allowed (29.97
@@ -35,37 +48,58 @@ type VideoConfig struct {
 	// Bitrate is the target in bits per second; the VBV caps it too
 	// (maxrate = bitrate, buffer = one second of it).
 	Bitrate int
-	// Preset is the x264 speed preset; default "veryfast".
+	// Preset is the x264 speed preset; default "veryfast" for H.264. VP8
+	// has none: it must be empty (libvpx runs at a fixed real-time speed).
 	Preset string
 	// KeyframeInterval is the distance between keyframes, at most 1 h;
 	// default 2 s. The GOP is round(FrameRate × KeyframeInterval) frames,
 	// at least 1.
 	KeyframeInterval time.Duration
-	// Threads is the number of x264 threads; 0 leaves FFmpeg's default
-	// for libx264, which lets x264 choose from the number of cores. Under
-	// zerolatency they are slice threads, which add no delay.
+	// Threads is the number of encoder threads; 0 leaves FFmpeg's
+	// default: for libx264, x264 chooses from the number of cores (under
+	// zerolatency they are slice threads, which add no delay); for libvpx,
+	// one thread.
 	Threads int
 }
+
+// The video codecs a VideoConfig may name.
+const (
+	codecH264         = "h264"
+	codecH264Baseline = "h264-baseline"
+	codecVP8          = "vp8"
+)
+
+// videoCodecs are the values VideoConfig.Codec accepts ("" aside).
+var videoCodecs = []string{codecH264, codecH264Baseline, codecVP8}
 
 // x264Presets are the presets x264 knows.
 var x264Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
 
 // withDefaults fills in the defaults and validates c.
 func (c VideoConfig) withDefaults() (VideoConfig, error) {
-	if c.Preset == "" {
+	if c.Codec == "" {
+		c.Codec = codecH264
+	}
+	if !slices.Contains(videoCodecs, c.Codec) {
+		return c, fmt.Errorf("codec %q: must be one of %s", c.Codec, strings.Join(videoCodecs, ", "))
+	}
+	vp8 := c.Codec == codecVP8
+	if c.Preset == "" && !vp8 {
 		c.Preset = "veryfast"
 	}
 	if c.KeyframeInterval == 0 {
 		c.KeyframeInterval = 2 * time.Second
 	}
 	switch {
+	case vp8 && c.Preset != "":
+		return c, fmt.Errorf("preset %q: VP8 has no presets, leave it empty", c.Preset)
 	case c.Width < 2 || c.Height < 2 || c.Width > 8192 || c.Height > 8192 || c.Width%2 != 0 || c.Height%2 != 0:
 		return c, fmt.Errorf("size %dx%d: width and height must be even, 2–8192", c.Width, c.Height)
 	case math.IsNaN(c.FrameRate) || c.FrameRate < 1 || c.FrameRate > 60:
 		return c, fmt.Errorf("frame rate %v: must be 1–60", c.FrameRate)
 	case c.Bitrate < 1:
 		return c, fmt.Errorf("bitrate %d: must be positive", c.Bitrate)
-	case !slices.Contains(x264Presets, c.Preset):
+	case !vp8 && !slices.Contains(x264Presets, c.Preset):
 		return c, fmt.Errorf("preset %q: must be one of %s", c.Preset, strings.Join(x264Presets, ", "))
 	case c.KeyframeInterval < 0 || c.KeyframeInterval > time.Hour:
 		return c, fmt.Errorf("keyframe interval %v: must be positive, at most 1 h", c.KeyframeInterval)
@@ -75,8 +109,9 @@ func (c VideoConfig) withDefaults() (VideoConfig, error) {
 	return c, nil
 }
 
-// VideoEncoder encodes media.VideoFrame pictures to H.264 with libx264,
-// configured for live streaming:
+// VideoEncoder encodes media.VideoFrame pictures to H.264 with libx264 or
+// to VP8 with libvpx (VideoConfig.Codec). The default, "h264", is
+// configured for live streaming to RTMP and HLS:
 //
 //   - High profile, yuv420p, limited range, BT.709 signalled in the VUI.
 //     High rather than Main: every player of RTMP/FLV and HLS (browsers
@@ -95,18 +130,40 @@ func (c VideoConfig) withDefaults() (VideoConfig, error) {
 //     repeated in the packets. FLV needs it this way; the MPEG-TS muxer
 //     puts them back in front of each keyframe.
 //
+// The WebRTC codecs keep the timing, the fixed GOP and the rate control,
+// and differ in the bitstream:
+//
+//   - "h264-baseline": Constrained Baseline profile (x264's baseline: no
+//     CABAC, no 8×8 transform, no B-frames; level derived from size and
+//     rate), no global header: every IDR carries SPS and PPS in-band, so a
+//     receiver can start at any keyframe. Packets are Annex B access
+//     units; StreamInfo.Extradata is empty.
+//   - "vp8": libvpx with deadline realtime, cpu-used 8, error-resilient
+//     mode, no lag (lag_in_frames 0, no alternate reference frames), CBR at
+//     Bitrate with a one-second buffer, a keyframe every GOP frames.
+//     Packets are raw VP8 frames; StreamInfo.Extradata is empty.
+//
+// ForceKeyframe makes the next frame a keyframe (an IDR for H.264), as a
+// WebRTC sender does when a receiver asks with a PLI.
+//
 // Steady state costs one Go allocation per frame: the copy of the packet
 // into Packet.Data. A VideoEncoder is not safe for concurrent use.
 type VideoEncoder struct {
 	codec
-	cfg     VideoConfig
-	rate    C.AVRational // frames per second; the time base is its inverse
-	gop     int
-	next    int64 // the smallest tick the next frame may have
-	started bool
+	cfg      VideoConfig
+	rate     C.AVRational // frames per second; the time base is its inverse
+	gop      int
+	next     int64 // the smallest tick the next frame may have
+	started  bool
+	forceKey bool // the next frame is to be a keyframe
 }
 
-// NewVideoEncoder opens libx264 with cfg.
+// vp8Speed is libvpx's cpu-used for VP8 in real-time mode: 4–16, faster and
+// coarser as it grows. 8 encodes 720p at 30 fps on one core with room to
+// spare.
+const vp8Speed = "8"
+
+// NewVideoEncoder opens libx264 or libvpx with cfg.
 func NewVideoEncoder(cfg VideoConfig) (e *VideoEncoder, err error) {
 	cfg, err = cfg.withDefaults()
 	if err != nil {
@@ -119,11 +176,15 @@ func NewVideoEncoder(cfg VideoConfig) (e *VideoEncoder, err error) {
 			e = nil
 		}
 	}()
-	name := C.CString("libx264")
+	lib := "libx264"
+	if cfg.Codec == codecVP8 {
+		lib = "libvpx"
+	}
+	name := C.CString(lib)
 	defer C.free(unsafe.Pointer(name))
 	codec := C.avcodec_find_encoder_by_name(name)
 	if codec == nil {
-		return e, errors.New("av: new video encoder: FFmpeg has no libx264 encoder")
+		return e, fmt.Errorf("av: new video encoder: FFmpeg has no %s encoder", lib)
 	}
 	e.ctx = C.avcodec_alloc_context3(codec)
 	e.frame = astiav.AllocFrame()
@@ -147,35 +208,68 @@ func NewVideoEncoder(cfg VideoConfig) (e *VideoEncoder, err error) {
 	c.bit_rate = C.int64_t(cfg.Bitrate)
 	c.rc_max_rate = C.int64_t(cfg.Bitrate)
 	c.rc_buffer_size = C.int(min(cfg.Bitrate, math.MaxInt32))
-	c.flags |= C.AV_CODEC_FLAG_GLOBAL_HEADER
 	if cfg.Threads > 0 {
 		c.thread_count = C.int(cfg.Threads)
 	}
 
-	var opts *C.AVDictionary
-	defer C.av_dict_free(&opts)
-	for _, kv := range [][2]string{
-		{"preset", cfg.Preset},
-		{"tune", "zerolatency"},
-		{"profile", "high"},
-		// scenecut=0: keyframes only every GOP frames; open-gop=0: every
-		// keyframe is an IDR a player can start from.
-		{"x264-params", "scenecut=0:open-gop=0"},
-	} {
-		if err := dictSet(&opts, kv[0], kv[1]); err != nil {
+	var opts [][2]string
+	switch cfg.Codec {
+	case codecH264:
+		c.flags |= C.AV_CODEC_FLAG_GLOBAL_HEADER
+		opts = [][2]string{
+			{"preset", cfg.Preset},
+			{"tune", "zerolatency"},
+			{"profile", "high"},
+			// forced-idr: ForceKeyframe gives an IDR, not a recovery point.
+			{"forced-idr", "1"},
+			// scenecut=0: keyframes only every GOP frames; open-gop=0: every
+			// keyframe is an IDR a player can start from.
+			{"x264-params", "scenecut=0:open-gop=0"},
+		}
+	case codecH264Baseline:
+		// No global header: x264 writes SPS and PPS in front of every IDR
+		// (repeat-headers, said again here for the reader).
+		opts = [][2]string{
+			{"preset", cfg.Preset},
+			{"tune", "zerolatency"},
+			{"profile", "baseline"},
+			{"forced-idr", "1"},
+			{"x264-params", "scenecut=0:open-gop=0:repeat-headers=1:annexb=1"},
+		}
+	case codecVP8:
+		// rc_min_rate = rc_max_rate = bit_rate makes FFmpeg choose VPX_CBR;
+		// keyint_min = gop_size makes keyframes come exactly every GOP.
+		c.rc_min_rate = C.int64_t(cfg.Bitrate)
+		c.keyint_min = C.int(e.gop)
+		opts = [][2]string{
+			{"deadline", "realtime"},
+			{"cpu-used", vp8Speed},
+			{"error-resilient", "default"},
+			{"lag-in-frames", "0"},
+			{"auto-alt-ref", "0"},
+		}
+	}
+	var dict *C.AVDictionary
+	defer C.av_dict_free(&dict)
+	for _, kv := range opts {
+		if err := dictSet(&dict, kv[0], kv[1]); err != nil {
 			return e, fmt.Errorf("av: new video encoder: %w", err)
 		}
 	}
-	if ret := C.avcodec_open2(c, codec, &opts); ret < 0 {
-		return e, fmt.Errorf("av: new video encoder: opening libx264 (%dx%d, %v fps, %d bps, %s): %w",
-			cfg.Width, cfg.Height, cfg.FrameRate, cfg.Bitrate, cfg.Preset, astiav.Error(ret))
+	if ret := C.avcodec_open2(c, codec, &dict); ret < 0 {
+		return e, fmt.Errorf("av: new video encoder: opening %s (%s, %dx%d, %v fps, %d bps, preset %q): %w",
+			lib, cfg.Codec, cfg.Width, cfg.Height, cfg.FrameRate, cfg.Bitrate, cfg.Preset, astiav.Error(ret))
 	}
-	if left := dictKeys(opts); left != "" {
-		return e, fmt.Errorf("av: new video encoder: libx264 ignored options %s", left)
+	if left := dictKeys(dict); left != "" {
+		return e, fmt.Errorf("av: new video encoder: %s ignored options %s", lib, left)
+	}
+	streamCodec := codecH264
+	if cfg.Codec == codecVP8 {
+		streamCodec = codecVP8
 	}
 	e.info = StreamInfo{
 		Kind:         Video,
-		Codec:        "h264",
+		Codec:        streamCodec,
 		Bitrate:      cfg.Bitrate,
 		Extradata:    C.GoBytes(unsafe.Pointer(c.extradata), c.extradata_size),
 		Width:        cfg.Width,
@@ -201,6 +295,9 @@ func (e *VideoEncoder) GOP() int { return e.gop }
 // callers must deliver every tick (repeating a picture rather than
 // skipping one) for keyframes to stay KeyframeInterval apart in time.
 // f is not retained; emit owns each Packet's Data.
+//
+// After ForceKeyframe the frame is coded as a keyframe, and the GOP count
+// starts again from it: the next regular keyframe comes GOP frames later.
 func (e *VideoEncoder) Encode(f *media.VideoFrame, emit func(Packet)) error {
 	if e == nil || e.closed {
 		return fmt.Errorf("av: encode video: %w", ErrClosed)
@@ -225,11 +322,27 @@ func (e *VideoEncoder) Encode(f *media.VideoFrame, emit func(Packet)) error {
 	cf := cFrame(e.frame)
 	cf.pts = C.int64_t(tick)
 	cf.pict_type = C.AV_PICTURE_TYPE_NONE
+	if e.forceKey {
+		// libx264 (forced-idr) makes it an IDR, libvpx a keyframe.
+		cf.pict_type = C.AV_PICTURE_TYPE_I
+	}
 	cf.sample_aspect_ratio = C.AVRational{1, 1}
 	if ret := C.avcodec_send_frame(e.ctx, cf); ret < 0 {
 		return fmt.Errorf("av: encode video: sending frame (pts %v): %w", f.PTS, astiav.Error(ret))
 	}
+	e.forceKey = false
 	return e.drain(emit)
+}
+
+// ForceKeyframe makes the next frame given to Encode a keyframe: an IDR
+// with SPS and PPS in front for "h264-baseline", an IDR for "h264", a
+// keyframe for "vp8". It is what a WebRTC sender does on a PLI or FIR.
+// Calls before that frame add nothing; after Close it does nothing.
+func (e *VideoEncoder) ForceKeyframe() {
+	if e == nil || e.closed {
+		return
+	}
+	e.forceKey = true
 }
 
 // Flush drains the encoder: every packet still inside goes to emit. After

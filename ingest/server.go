@@ -1,0 +1,277 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var (
+	errStageFull   = errors.New("stage is full")
+	errStageClosed = errors.New("stage closed")
+)
+
+// Config configures a Server. Zero values take the defaults noted.
+type Config struct {
+	// Key verifies participant tokens. Required.
+	Key *TokenKey
+	// UDPAddr is the one UDP address every session's media uses (ICE UDP
+	// mux); default "127.0.0.1:0" when Loopback, else ":0". Use a fixed
+	// port in production (firewall rules).
+	UDPAddr string
+	// PublicIPs, if set, are announced as the host candidates' addresses
+	// (1:1 NAT: the server behind a public address).
+	PublicIPs []string
+	// Loopback offers loopback candidates (a publisher on the same
+	// machine, tests).
+	Loopback bool
+	// MaxPublishers per stage; default 12 (IVS).
+	MaxPublishers int
+	// MaxBodyBytes bounds a WHIP request body; default 64 KiB.
+	MaxBodyBytes int64
+	// MaxVideoPixels: video with more pixels per picture is not decoded and
+	// the participant is rendered audio-only; default 1920×1080.
+	MaxVideoPixels int
+	// JitterWait is how long a missing packet is waited for (NACK
+	// retransmission) before the frame is given up; default 150 ms.
+	JitterWait time.Duration
+	// StaleAfter marks a participant's video stopped when no picture was
+	// decoded for this long; default 1 s.
+	StaleAfter time.Duration
+	// ConnectTimeout bounds ICE + DTLS after the answer; default 15 s.
+	ConnectTimeout time.Duration
+	// ICEDisconnectedTimeout and ICEFailedTimeout: how long without
+	// connectivity before the connection counts as disconnected, then
+	// failed (and the session ends); defaults 5 s and 10 s.
+	ICEDisconnectedTimeout, ICEFailedTimeout time.Duration
+	// TokenSkew is the clock skew allowed on a token's iat; default 1 min.
+	TokenSkew time.Duration
+	// DecoderThreads per video decoder; default 1.
+	DecoderThreads int
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+	// Registerer receives the ingest metrics; nil registers none.
+	Registerer prometheus.Registerer
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Key == nil {
+		return c, errors.New("ingest: Config.Key is required")
+	}
+	if c.UDPAddr == "" {
+		c.UDPAddr = ":0"
+		if c.Loopback {
+			c.UDPAddr = "127.0.0.1:0"
+		}
+	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.JitterWait, 150*time.Millisecond)
+	def(&c.StaleAfter, time.Second)
+	def(&c.ConnectTimeout, 15*time.Second)
+	def(&c.ICEDisconnectedTimeout, 5*time.Second)
+	def(&c.ICEFailedTimeout, 10*time.Second)
+	def(&c.TokenSkew, time.Minute)
+	if c.MaxPublishers <= 0 {
+		c.MaxPublishers = 12
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 64 << 10
+	}
+	if c.MaxVideoPixels <= 0 {
+		c.MaxVideoPixels = 1920 * 1080
+	}
+	if c.DecoderThreads <= 0 {
+		c.DecoderThreads = 1
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}
+
+// Server is the ingest side of Tessera: the WHIP endpoint (Handler), the
+// participant sessions and the stages they publish to. The control plane
+// opens a stage when it exists and closes it when it is deleted.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	api     *webrtc.API
+	udp     net.PacketConn
+	mux     ice.UDPMux
+	epoch   time.Time
+	metrics *metrics
+
+	mu       sync.Mutex
+	stages   map[string]*Stage
+	sessions map[string]*session // by session id
+	closed   bool
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// New starts a Server: it binds the UDP port and starts the stage watchdog.
+// Close stops it.
+func New(cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	udp, err := net.ListenPacket("udp4", cfg.UDPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: listening on UDP %s: %w", cfg.UDPAddr, err)
+	}
+	s := &Server{
+		cfg: cfg, log: cfg.Logger.With("component", "ingest"), udp: udp, epoch: time.Now(),
+		metrics: newMetrics(cfg.Registerer), stages: map[string]*Stage{}, sessions: map[string]*session{},
+		stop: make(chan struct{}),
+	}
+	s.mux = webrtc.NewICEUDPMux(pionLogger(s.log).NewLogger("ice"), udp)
+	if s.api, err = newAPI(cfg, s.mux, s.log); err != nil {
+		s.mux.Close()
+		return nil, err
+	}
+	s.wg.Add(1)
+	go s.watchdog()
+	s.log.Info("ingest listening", "udp", udp.LocalAddr().String(), "loopback", cfg.Loopback, "public_ips", cfg.PublicIPs)
+	return s, nil
+}
+
+// UDPAddr returns the address the media port is bound to.
+func (s *Server) UDPAddr() net.Addr { return s.udp.LocalAddr() }
+
+// Now returns the server clock: time since the server started, monotonic.
+// Decoded frames carry their capture time on this clock.
+func (s *Server) Now() time.Duration { return time.Since(s.epoch) }
+
+// OpenStage makes a stage accept publishers (idempotent: an open stage is
+// returned as it is).
+func (s *Server) OpenStage(arn string, opts StageOptions) (*Stage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("ingest: server closed")
+	}
+	if st := s.stages[arn]; st != nil {
+		return st, nil
+	}
+	if opts.MaxPublishers <= 0 {
+		opts.MaxPublishers = s.cfg.MaxPublishers
+	}
+	st := &Stage{srv: s, arn: arn, opts: opts, byID: map[string]*Participant{}, sessions: map[string]*session{}}
+	s.stages[arn] = st
+	return st, nil
+}
+
+// Stage returns an open stage, or nil.
+func (s *Server) Stage(arn string) *Stage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stages[arn]
+}
+
+// CloseStage disconnects everybody on the stage and forgets it.
+func (s *Server) CloseStage(arn string) {
+	s.mu.Lock()
+	st := s.stages[arn]
+	delete(s.stages, arn)
+	s.mu.Unlock()
+	if st != nil {
+		st.close()
+	}
+}
+
+// Close ends every session and releases the UDP port; ctx bounds the wait.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	stages := make([]*Stage, 0, len(s.stages))
+	for _, st := range s.stages {
+		stages = append(stages, st)
+	}
+	s.stages = map[string]*Stage{}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		for _, st := range stages {
+			st.close()
+		}
+		close(s.stop)
+		s.wg.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("ingest: close: %w", ctx.Err())
+	}
+	s.mux.Close()
+	return err
+}
+
+// watchdog runs the stages' periodic checks.
+func (s *Server) watchdog() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.StaleAfter / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		stages := make([]*Stage, 0, len(s.stages))
+		for _, st := range s.stages {
+			stages = append(stages, st)
+		}
+		s.mu.Unlock()
+		now := s.Now()
+		for _, st := range stages {
+			st.tick(now)
+		}
+	}
+}
+
+func (s *Server) addSession(sess *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.sessions[sess.id] = sess
+	s.metrics.sessions.Inc()
+	return true
+}
+
+func (s *Server) removeSession(sess *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions[sess.id] == sess {
+		delete(s.sessions, sess.id)
+		s.metrics.sessions.Dec()
+	}
+}
+
+func (s *Server) session(id string) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[id]
+}

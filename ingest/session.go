@@ -1,0 +1,212 @@
+package ingest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+)
+
+// session is one WHIP publishing session: a PeerConnection and the
+// participant it feeds. It ends on DELETE, when the connection fails or
+// closes, when the participant is disconnected or replaced, when the stage
+// closes, or on a fatal media error (B-frames); every goroutine it starts
+// ends with it.
+type session struct {
+	id            string
+	participantID string
+	srv           *Server
+	stage         *Stage
+	pc            *webrtc.PeerConnection
+	log           *slog.Logger
+	p             *Participant
+	clock         senderClock // the publisher's clock, shared by its tracks
+
+	closeOnce sync.Once
+	done      chan struct{} // closed when the session is fully torn down
+	quit      chan struct{} // closed when the session starts closing
+	wg        sync.WaitGroup
+
+	mu        sync.Mutex
+	published bool
+	video     *videoIn
+	pliAt     map[uint32]time.Duration
+}
+
+func newSessionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// onTrack starts the pipeline for a remote track (one per simulcast layer).
+func (s *session) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+	mime := strings.ToLower(t.Codec().MimeType)
+	s.log.Info("track", "kind", t.Kind().String(), "codec", mime, "rid", t.RID(), "ssrc", uint32(t.SSRC()))
+	s.mu.Lock()
+	first := !s.published
+	s.published = true
+	s.mu.Unlock()
+	if first {
+		s.stage.event(EventPublishStarted, s.participantID, "")
+	}
+	switch mime {
+	case strings.ToLower(webrtc.MimeTypeOpus):
+		a, err := newAudioIn(s, t)
+		if err != nil {
+			s.fail(ErrorInternal, "audio decoder: "+err.Error())
+			return
+		}
+		s.p.update(func(i *MediaState) { i.Audio, i.AudioCodec = true, "opus" })
+		s.goRun(func() { a.run(r) })
+	case strings.ToLower(webrtc.MimeTypeH264), strings.ToLower(webrtc.MimeTypeVP8):
+		codec := "vp8"
+		if mime == strings.ToLower(webrtc.MimeTypeH264) {
+			codec = "h264"
+		}
+		s.mu.Lock()
+		if s.video == nil {
+			v, err := newVideoIn(s, codec)
+			if err != nil {
+				s.mu.Unlock()
+				s.fail(ErrorInternal, "video decoder: "+err.Error())
+				return
+			}
+			s.video = v
+		}
+		v := s.video
+		s.mu.Unlock()
+		l := v.addLayer(t)
+		s.p.update(func(i *MediaState) { i.Video, i.VideoCodec = true, codec })
+		s.goRun(func() { v.runLayer(l, t, r) })
+	default:
+		s.log.Warn("track with an unsupported codec ignored", "codec", mime)
+	}
+}
+
+// goRun runs fn as one of the session's goroutines.
+func (s *session) goRun(fn func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+}
+
+// pli asks the publisher for a keyframe on ssrc, at most every 250 ms.
+func (s *session) pli(ssrc uint32) {
+	now := s.srv.Now()
+	s.mu.Lock()
+	if s.pliAt == nil {
+		s.pliAt = map[uint32]time.Duration{}
+	}
+	last, ok := s.pliAt[ssrc]
+	if ok && now-last < 250*time.Millisecond {
+		s.mu.Unlock()
+		return
+	}
+	s.pliAt[ssrc] = now
+	s.mu.Unlock()
+	if err := s.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+		s.log.Debug("sending PLI failed", "err", err)
+		return
+	}
+	s.p.stats.plis.Add(1)
+	s.srv.metrics.plis.Inc()
+}
+
+// fail records a PUBLISH_ERROR and ends the session.
+func (s *session) fail(code, reason string) {
+	s.log.Warn("publish error; disconnecting", "error_code", code, "reason", reason)
+	s.stage.event(EventPublishError, s.participantID, code)
+	go s.close(reason)
+}
+
+// close tears the session down once; concurrent callers return at once.
+func (s *session) close(reason string) {
+	s.closeOnce.Do(func() {
+		s.log.Info("session closing", "reason", reason)
+		close(s.quit)
+		if err := s.pc.Close(); err != nil {
+			s.log.Debug("closing peer connection", "err", err)
+		}
+		s.wg.Wait()
+		s.mu.Lock()
+		v, published := s.video, s.published
+		s.mu.Unlock()
+		if v != nil {
+			v.close()
+		}
+		s.p.video.clear()
+		s.stage.leave(s)
+		s.srv.removeSession(s)
+		if published {
+			s.stage.event(EventPublishStopped, s.participantID, "")
+		}
+		s.stage.event(EventLeft, s.participantID, "")
+		close(s.done)
+	})
+}
+
+// wait waits (bounded) for the session to be torn down.
+func (s *session) wait() {
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.log.Error("session did not close within 10 s")
+	}
+}
+
+// watchConnection ends the session when the connection fails or closes,
+// and when it does not connect within the connect timeout.
+func (s *session) watchConnection() {
+	connected := make(chan struct{})
+	var once sync.Once
+	s.pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		s.log.Info("connection state", "state", st.String())
+		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			once.Do(func() { close(connected) })
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			go s.close("connection " + st.String())
+		}
+	})
+	s.goRun(func() {
+		t := time.NewTimer(s.srv.cfg.ConnectTimeout)
+		defer t.Stop()
+		select {
+		case <-connected:
+		case <-s.quit:
+		case <-t.C:
+			go s.close("not connected within the connect timeout")
+		}
+	})
+}
+
+// readRTCP reads the RTCP of a receiver (of one simulcast layer when rid
+// is set) until it closes, passing sender reports to sr. Reading also
+// keeps pion's interceptors (receiver reports, statistics) fed.
+func (s *session) readRTCP(r *webrtc.RTPReceiver, rid string, sr func(*rtcp.SenderReport)) {
+	for {
+		var pkts []rtcp.Packet
+		var err error
+		if rid != "" {
+			pkts, _, err = r.ReadSimulcastRTCP(rid)
+		} else {
+			pkts, _, err = r.ReadRTCP()
+		}
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			if x, ok := p.(*rtcp.SenderReport); ok {
+				sr(x)
+			}
+		}
+	}
+}

@@ -1,0 +1,245 @@
+package ingest
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// Participant event names and error codes, as in the ivs-realtime API.
+const (
+	EventJoined         = "JOINED"
+	EventLeft           = "LEFT"
+	EventPublishStarted = "PUBLISH_STARTED"
+	EventPublishStopped = "PUBLISH_STOPPED"
+	EventPublishError   = "PUBLISH_ERROR"
+	EventJoinError      = "JOIN_ERROR"
+	EventTokenExchanged = "TOKEN_EXCHANGED"
+
+	ErrorBFramePresent           = "B_FRAME_PRESENT"
+	ErrorResolutionExceeded      = "RESOLUTION_EXCEEDED"
+	ErrorQuotaExceeded           = "QUOTA_EXCEEDED"
+	ErrorInsufficientCapabilties = "INSUFFICIENT_CAPABILITIES"
+	ErrorInvalidVideoCodec       = "INVALID_VIDEO_CODEC"
+	ErrorInvalidAudioCodec       = "INVALID_AUDIO_CODEC"
+	ErrorInvalidInput            = "INVALID_INPUT"
+	ErrorInternal                = "INTERNAL_SERVER_EXCEPTION"
+)
+
+// Event is a participant event (the API's Event shape).
+type Event struct {
+	Name          string
+	ParticipantID string
+	Time          time.Time
+	ErrorCode     string // PUBLISH_ERROR and JOIN_ERROR only
+}
+
+// maxStageEvents bounds the events a stage keeps in memory; OnEvent gets
+// them all.
+const maxStageEvents = 1000
+
+// StageOptions configures a stage.
+type StageOptions struct {
+	// MaxPublishers bounds the participants publishing at once; default
+	// Config.MaxPublishers.
+	MaxPublishers int
+	// OnEvent, if set, is called with every participant event (from the
+	// goroutine that caused it; it must not block).
+	OnEvent func(Event)
+}
+
+// Stage is a stage's live side: who publishes, and their media.
+type Stage struct {
+	srv  *Server
+	arn  string
+	opts StageOptions
+
+	mu       sync.Mutex
+	byID     map[string]*Participant
+	sessions map[string]*session // by participant id
+	arrivals uint64
+	revoked  map[string]bool
+	events   []Event
+	watchers []chan struct{}
+	closed   bool
+}
+
+// ARN returns the stage's ARN.
+func (s *Stage) ARN() string { return s.arn }
+
+// Roster returns the connected participants in arrival order.
+func (s *Stage) Roster() []ParticipantInfo {
+	s.mu.Lock()
+	ps := make([]*Participant, 0, len(s.byID))
+	for _, p := range s.byID {
+		ps = append(ps, p)
+	}
+	s.mu.Unlock()
+	out := make([]ParticipantInfo, len(ps))
+	for i, p := range ps {
+		out[i] = p.Info()
+	}
+	slices.SortFunc(out, func(a, b ParticipantInfo) int { return int(a.Arrival) - int(b.Arrival) })
+	return out
+}
+
+// Participant returns a connected participant, or nil.
+func (s *Stage) Participant(id string) *Participant {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byID[id]
+}
+
+// Watch returns a channel that receives a value whenever the roster
+// changes (joins, leaves, attributes, tracks, video size, stopped video),
+// coalesced: after a signal, read Roster. stop ends the watch.
+func (s *Stage) Watch() (changes <-chan struct{}, stop func()) {
+	c := make(chan struct{}, 1)
+	s.mu.Lock()
+	s.watchers = append(s.watchers, c)
+	s.mu.Unlock()
+	return c, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if i := slices.Index(s.watchers, c); i >= 0 {
+			s.watchers = slices.Delete(s.watchers, i, i+1)
+		}
+	}
+}
+
+func (s *Stage) notify() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.watchers {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Events returns the stage's recent participant events, oldest first.
+func (s *Stage) Events() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.events)
+}
+
+func (s *Stage) event(name, participant, code string) {
+	e := Event{Name: name, ParticipantID: participant, Time: time.Now().UTC(), ErrorCode: code}
+	s.mu.Lock()
+	if len(s.events) == maxStageEvents {
+		s.events = slices.Delete(s.events, 0, maxStageEvents/10)
+	}
+	s.events = append(s.events, e)
+	s.mu.Unlock()
+	s.srv.metrics.events.WithLabelValues(name, code).Inc()
+	s.srv.log.Info("participant event", "stage", s.arn, "participant", participant, "event", name, "error_code", code)
+	if s.opts.OnEvent != nil {
+		s.opts.OnEvent(e)
+	}
+}
+
+// Disconnect ends a participant's session and refuses its token from now
+// on (DisconnectParticipant). It reports whether the participant was
+// connected.
+func (s *Stage) Disconnect(participantID, reason string) bool {
+	s.mu.Lock()
+	if s.revoked == nil {
+		s.revoked = map[string]bool{}
+	}
+	s.revoked[participantID] = true
+	sess := s.sessions[participantID]
+	s.mu.Unlock()
+	if sess == nil {
+		return false
+	}
+	sess.close("disconnected: " + reason)
+	return true
+}
+
+// Revoked reports whether a participant was disconnected for good.
+func (s *Stage) Revoked(participantID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.revoked[participantID]
+}
+
+// join adds a session's participant, replacing an earlier session of the
+// same participant. It fails when the stage is full or closed.
+func (s *Stage) join(sess *session, userID string, attrs map[string]string) (*Participant, error) {
+	limit := s.opts.MaxPublishers
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, errStageClosed
+	}
+	old := s.sessions[sess.participantID]
+	if old == nil && len(s.byID) >= limit {
+		s.mu.Unlock()
+		return nil, errStageFull
+	}
+	s.mu.Unlock()
+	if old != nil {
+		old.close("replaced by a new session of the same participant")
+		old.wait()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errStageClosed
+	}
+	if len(s.byID) >= limit {
+		return nil, errStageFull
+	}
+	s.arrivals++
+	p := &Participant{
+		stage: s, id: sess.participantID, arrival: s.arrivals, joinedAt: time.Now().UTC(),
+		userID: userID, attributes: attrs,
+	}
+	p.info.VideoStopped = true
+	s.byID[p.id] = p
+	s.sessions[p.id] = sess
+	return p, nil
+}
+
+// leave removes a session's participant.
+func (s *Stage) leave(sess *session) {
+	s.mu.Lock()
+	if s.sessions[sess.participantID] == sess {
+		delete(s.sessions, sess.participantID)
+		delete(s.byID, sess.participantID)
+	}
+	s.mu.Unlock()
+	s.notify()
+}
+
+// tick runs the stage's periodic checks (stale video).
+func (s *Stage) tick(now time.Duration) {
+	s.mu.Lock()
+	ps := make([]*Participant, 0, len(s.byID))
+	for _, p := range s.byID {
+		ps = append(ps, p)
+	}
+	s.mu.Unlock()
+	for _, p := range ps {
+		p.checkStale(now, s.srv.cfg.StaleAfter)
+	}
+}
+
+// close ends every session on the stage.
+func (s *Stage) close() {
+	s.mu.Lock()
+	s.closed = true
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range sessions {
+		sess.close("stage closed")
+	}
+	for _, sess := range sessions {
+		sess.wait()
+	}
+}

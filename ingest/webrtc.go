@@ -1,0 +1,104 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/logging"
+	"github.com/pion/webrtc/v4"
+)
+
+// Payload types and formats ingest accepts. Only these are offered in
+// answers, so publishers send one of them.
+var (
+	videoFeedback = []webrtc.RTCPFeedback{
+		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"},
+		{Type: "nack", Parameter: "pli"}, {Type: "transport-cc"},
+	}
+	acceptedCodecs = []struct {
+		params webrtc.RTPCodecParameters
+		kind   webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{PayloadType: 102, RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+			SDPFmtpLine:  "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+			RTCPFeedback: videoFeedback}}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{PayloadType: 108, RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+			SDPFmtpLine:  "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f",
+			RTCPFeedback: videoFeedback}}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{PayloadType: 96, RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback}}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{PayloadType: 111, RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine: "minptime=10;useinbandfec=1"}}, webrtc.RTPCodecTypeAudio},
+	}
+)
+
+// acceptedVideo and acceptedAudio describe the accepted codecs in errors.
+const (
+	acceptedVideo = "H264 (constrained baseline, packetization-mode=1) or VP8"
+	acceptedAudio = "opus"
+)
+
+// newAPI builds the pion API every session uses: the accepted codecs, the
+// interceptors (NACK generation every 20 ms, RTCP receiver reports,
+// transport-wide congestion control feedback so browsers ramp their
+// bitrate, simulcast header extensions, stream statistics), one UDP port
+// for all sessions, and bounded ICE and DTLS timeouts.
+func newAPI(cfg Config, mux ice.UDPMux, log *slog.Logger) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	for _, c := range acceptedCodecs {
+		if err := m.RegisterCodec(c.params, c.kind); err != nil {
+			return nil, fmt.Errorf("ingest: registering %s: %w", c.params.MimeType, err)
+		}
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptorsWithOptions(m, ir,
+		webrtc.WithNackGeneratorOptions(nack.GeneratorInterval(20*time.Millisecond), nack.GeneratorSize(1024)),
+		webrtc.WithInterceptorLoggerFactory(pionLogger(log)),
+	); err != nil {
+		return nil, fmt.Errorf("ingest: interceptors: %w", err)
+	}
+	var se webrtc.SettingEngine
+	se.LoggerFactory = pionLogger(log)
+	se.SetICEUDPMux(mux)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(cfg.Loopback)
+	if len(cfg.PublicIPs) > 0 {
+		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+	}
+	se.SetICETimeouts(cfg.ICEDisconnectedTimeout, cfg.ICEFailedTimeout, time.Second)
+	se.SetDTLSConnectContextMaker(func() (context.Context, func()) {
+		return context.WithTimeout(context.Background(), cfg.ConnectTimeout)
+	})
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// pionLogger routes pion's logs to slog: warnings and errors at their
+// level, the rest at debug.
+func pionLogger(l *slog.Logger) logging.LoggerFactory { return slogFactory{l} }
+
+type slogFactory struct{ l *slog.Logger }
+
+func (f slogFactory) NewLogger(scope string) logging.LeveledLogger {
+	return slogLeveled{f.l.With("pion", scope)}
+}
+
+type slogLeveled struct{ l *slog.Logger }
+
+func (s slogLeveled) Trace(msg string)                  {}
+func (s slogLeveled) Tracef(format string, args ...any) {}
+func (s slogLeveled) Debug(msg string)                  { s.l.Debug(msg) }
+func (s slogLeveled) Debugf(format string, args ...any) { s.l.Debug(fmt.Sprintf(format, args...)) }
+func (s slogLeveled) Info(msg string)                   { s.l.Debug(msg) }
+func (s slogLeveled) Infof(format string, args ...any)  { s.l.Debug(fmt.Sprintf(format, args...)) }
+func (s slogLeveled) Warn(msg string)                   { s.l.Warn(msg) }
+func (s slogLeveled) Warnf(format string, args ...any)  { s.l.Warn(fmt.Sprintf(format, args...)) }
+func (s slogLeveled) Error(msg string)                  { s.l.Error(msg) }
+func (s slogLeveled) Errorf(format string, args ...any) { s.l.Error(fmt.Sprintf(format, args...)) }

@@ -1,0 +1,339 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// Handler returns the WHIP endpoint (RFC 9725), to be mounted at the root
+// of the server's HTTP mux:
+//
+//	POST   /whip              publish; the stage is the token's
+//	POST   /whip/{stageId}    publish to that stage; the token must be for it
+//	DELETE /whip/sessions/{id}         end the session (the Location of a POST)
+//	POST   /whip/sessions/{id}/token   token exchange: new attributes, same participant
+//	PATCH  /whip/sessions/{id}         405: no trickle ICE, offers carry their candidates
+//	OPTIONS any of them                CORS preflight
+//
+// Every refusal is a 4xx with a one-line text/plain reason.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /whip", s.publish)
+	mux.HandleFunc("POST /whip/{stage}", s.publish)
+	mux.HandleFunc("DELETE /whip/sessions/{id}", s.deleteSession)
+	mux.HandleFunc("POST /whip/sessions/{id}/token", s.exchangeToken)
+	mux.HandleFunc("PATCH /whip/sessions/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "DELETE, OPTIONS")
+		refuse(w, http.StatusMethodNotAllowed, "trickle ICE and ICE restarts are not supported; send all candidates in the offer")
+	})
+	mux.HandleFunc("OPTIONS /whip", preflight)
+	mux.HandleFunc("OPTIONS /whip/", preflight)
+	return cors(s.counted(mux))
+}
+
+// cors adds the headers browsers need to publish from another origin.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Allow-Methods", "POST, DELETE, PATCH, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match")
+		h.Set("Access-Control-Expose-Headers", "Location, ETag, Link, Accept-Post")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func preflight(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Accept-Post", "application/sdp")
+	w.Header().Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) counted(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		s.metrics.requests.WithLabelValues(r.Method, strconv.Itoa(sw.status)).Inc()
+	})
+}
+
+// refuse writes a one-line reason.
+func refuse(w http.ResponseWriter, status int, reason string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	fmt.Fprintln(w, reason)
+}
+
+// authorize verifies the request's token for publishing to the stage named
+// in the path (if any) and returns the claims and the open stage.
+func (s *Server) authorize(r *http.Request) (Claims, *Stage, error) {
+	c, err := s.cfg.Key.Verify(bearer(r.Header.Get("Authorization")), time.Now(), s.cfg.TokenSkew)
+	if err != nil {
+		return c, nil, err
+	}
+	if id := r.PathValue("stage"); id != "" && id != c.Topic && !strings.HasSuffix(c.StageARN, "/"+id) {
+		return c, nil, forbidden("token is for another stage")
+	}
+	st := s.Stage(c.StageARN)
+	if st == nil {
+		return c, nil, forbidden("stage does not exist")
+	}
+	if !c.Capabilities.AllowPublish {
+		st.event(EventPublishError, c.ParticipantID, ErrorInsufficientCapabilties)
+		return c, nil, forbidden("token does not allow publishing (no PUBLISH capability)")
+	}
+	if st.Revoked(c.ParticipantID) {
+		return c, nil, forbidden("participant was disconnected from the stage")
+	}
+	return c, st, nil
+}
+
+func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
+	claims, st, err := s.authorize(r)
+	var te *TokenError
+	if errors.As(err, &te) {
+		s.log.Info("WHIP publish refused", "status", te.Status, "reason", te.Reason)
+		if te.Status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tessera"`)
+		}
+		refuse(w, te.Status, te.Reason)
+		return
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/sdp" {
+		refuse(w, http.StatusUnsupportedMediaType, "Content-Type must be application/sdp")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("SDP offer larger than %d bytes", s.cfg.MaxBodyBytes))
+			return
+		}
+		refuse(w, http.StatusBadRequest, "reading the offer: "+err.Error())
+		return
+	}
+	if status, reason := checkOffer(body); status != 0 {
+		switch status {
+		case http.StatusNotAcceptable:
+			code := ErrorInvalidVideoCodec
+			if strings.Contains(reason, "audio") {
+				code = ErrorInvalidAudioCodec
+			}
+			st.event(EventPublishError, claims.ParticipantID, code)
+		}
+		refuse(w, status, reason)
+		return
+	}
+
+	log := s.log.With("stage", st.arn, "participant", claims.ParticipantID)
+	sess := &session{
+		id: newSessionID(), participantID: claims.ParticipantID, srv: s, stage: st,
+		done: make(chan struct{}), quit: make(chan struct{}),
+	}
+	sess.log = log.With("session", sess.id)
+	p, err := st.join(sess, claims.UserID, claims.Attributes)
+	if err != nil {
+		if errors.Is(err, errStageFull) {
+			st.event(EventJoinError, claims.ParticipantID, ErrorQuotaExceeded)
+			refuse(w, http.StatusForbidden, fmt.Sprintf("stage is full: at most %d publishers", st.opts.MaxPublishers))
+			return
+		}
+		refuse(w, http.StatusForbidden, "stage closed")
+		return
+	}
+	sess.p = p
+	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		st.leave(sess)
+		log.Error("creating peer connection", "err", err)
+		refuse(w, http.StatusInternalServerError, "creating the peer connection failed")
+		return
+	}
+	sess.pc = pc
+	if !s.addSession(sess) {
+		_ = pc.Close()
+		st.leave(sess)
+		refuse(w, http.StatusServiceUnavailable, "server shutting down")
+		return
+	}
+	st.event(EventJoined, claims.ParticipantID, "")
+	pc.OnTrack(sess.onTrack)
+	sess.watchConnection()
+
+	answer, err := s.answer(r.Context(), pc, string(body))
+	if err != nil {
+		go sess.close("negotiation failed")
+		var bad *badOffer
+		if errors.As(err, &bad) {
+			refuse(w, http.StatusBadRequest, bad.Error())
+			return
+		}
+		log.Error("negotiating", "err", err)
+		refuse(w, http.StatusInternalServerError, "negotiation failed: "+err.Error())
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/sdp")
+	h.Set("Location", "/whip/sessions/"+sess.id)
+	h.Set("ETag", `"`+sess.id+`"`)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+	log.Info("WHIP session created", "session", sess.id)
+}
+
+// badOffer is an offer pion refused.
+type badOffer struct{ err error }
+
+func (b *badOffer) Error() string { return "invalid offer: " + b.err.Error() }
+
+// answer applies the offer and returns the answer with all candidates
+// (non-trickle), waiting at most 5 s for gathering.
+func (s *Server) answer(ctx context.Context, pc *webrtc.PeerConnection, offer string) (string, error) {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", &badOffer{err}
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", &badOffer{err}
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", fmt.Errorf("ICE gathering: %w", ctx.Err())
+	}
+	return pc.LocalDescription().SDP, nil
+}
+
+// checkOffer validates an SDP offer before any WebRTC work: it must parse,
+// carry at most one audio and one video section, send media, and offer a
+// codec we accept in each. It returns 0 when the offer is acceptable, else
+// the HTTP status and a one-line reason.
+func checkOffer(body []byte) (int, string) {
+	var sd sdp.SessionDescription
+	if err := sd.Unmarshal(body); err != nil {
+		return http.StatusBadRequest, "malformed SDP: " + err.Error()
+	}
+	var video, audio int
+	for _, md := range sd.MediaDescriptions {
+		kind := md.MediaName.Media
+		switch kind {
+		case "video":
+			video++
+		case "audio":
+			audio++
+		default:
+			continue
+		}
+		for _, a := range md.Attributes {
+			if a.Key == "recvonly" || a.Key == "inactive" {
+				return http.StatusBadRequest, fmt.Sprintf("the %s section is %s; a WHIP publisher must send (sendonly)", kind, a.Key)
+			}
+		}
+		if !offersAccepted(md) {
+			if kind == "video" {
+				return http.StatusNotAcceptable, "no supported video codec offered; accepted: " + acceptedVideo
+			}
+			return http.StatusNotAcceptable, "no supported audio codec offered; accepted: " + acceptedAudio
+		}
+	}
+	switch {
+	case video > 1 || audio > 1:
+		return http.StatusBadRequest, fmt.Sprintf("at most one audio and one video track per session (offer has %d audio, %d video)", audio, video)
+	case video+audio == 0:
+		return http.StatusBadRequest, "the offer has no audio or video section"
+	}
+	return 0, ""
+}
+
+// offersAccepted reports whether a media section offers a codec we accept.
+func offersAccepted(md *sdp.MediaDescription) bool {
+	fmtp := map[string]string{}
+	for _, a := range md.Attributes {
+		if a.Key == "fmtp" {
+			if pt, v, ok := strings.Cut(a.Value, " "); ok {
+				fmtp[pt] = strings.ToLower(v)
+			}
+		}
+	}
+	for _, a := range md.Attributes {
+		if a.Key != "rtpmap" {
+			continue
+		}
+		pt, enc, ok := strings.Cut(a.Value, " ")
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.ToLower(enc), "/")
+		switch name {
+		case "vp8", "opus":
+			return true
+		case "h264":
+			f := fmtp[pt]
+			if strings.Contains(f, "packetization-mode=1") && strings.Contains(f, "profile-level-id=42") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
+	sess := s.session(r.PathValue("id"))
+	if sess == nil {
+		refuse(w, http.StatusNotFound, "no such session")
+		return
+	}
+	sess.close("ended by the publisher (DELETE)")
+	w.WriteHeader(http.StatusOK)
+}
+
+// exchangeToken replaces a session's attributes with a new token's: the
+// token must be valid, allow publishing and be for the same stage and user.
+func (s *Server) exchangeToken(w http.ResponseWriter, r *http.Request) {
+	sess := s.session(r.PathValue("id"))
+	if sess == nil {
+		refuse(w, http.StatusNotFound, "no such session")
+		return
+	}
+	c, st, err := s.authorize(r)
+	var te *TokenError
+	if errors.As(err, &te) {
+		refuse(w, te.Status, te.Reason)
+		return
+	}
+	if st != sess.stage || c.UserID != sess.p.Info().UserID {
+		refuse(w, http.StatusForbidden, "the new token must be for the same stage and user")
+		return
+	}
+	sess.p.setAttributes(c.UserID, c.Attributes)
+	st.event(EventTokenExchanged, sess.participantID, "")
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,61 @@
+// Package publisher is a synthetic WebRTC participant that publishes over
+// WHIP (RFC 9725). The ingest tests, the benchmarks and `make demo` use it
+// to publish known pictures and sound to a Tessera server on the same
+// machine.
+//
+// # Contract
+//
+// Start(ctx, Config) builds a pion PeerConnection with send-only tracks:
+// video in Config.Codec, "h264" (H.264 constrained baseline,
+// profile-level-id 42e01f, packetization-mode 1; SPS and PPS in-band on
+// every keyframe) or "vp8", and Opus (48 kHz stereo, 20 ms packets). It
+// gathers every ICE candidate, POSTs the offer to Config.WHIP with
+// "Content-Type: application/sdp" and "Authorization: Bearer <Token>",
+// wants 201 Created with an SDP answer and a Location, applies the answer
+// and waits for the connection; then it starts sending. Each of these steps
+// is bounded by ctx and Config.Timeout. An answer other than 201 is a
+// *WHIPError carrying the status and the first line of the body; on any
+// error Start leaves nothing behind (it DELETEs a session it created).
+//
+// The network is confined to this machine: ICE gathers UDP over IPv4 on
+// 127.0.0.1 only (loopback candidates included, every other address
+// filtered out, mDNS off) and ignores remote candidates other than
+// 127.0.0.1, whatever the server's answer says. The HTTP requests go to
+// Config.WHIP and its Location, directly (no proxy), without keep-alive.
+//
+// While it runs, a Publisher draws a picture every 1/FPS on a ticker and
+// 20 ms of audio every 20 ms, encodes them with internal/av and writes
+// them to the tracks with RTP timestamps that follow the capture clock.
+// PLI and FIR from the server force a keyframe (ForceKeyframe on the
+// encoder), counted in Stats. Pion's NACK responder, RTCP sender and
+// receiver reports and transport-wide congestion control feedback are in
+// place (webrtc.RegisterDefaultInterceptors). Config.Loss drops that
+// fraction of outgoing RTP packets, audio and video, at random with a
+// seeded generator, in an interceptor next to the network (so NACKed
+// retransmissions can repair it, and can be lost again); Stats counts what
+// it passed and dropped.
+//
+// Close(ctx) stops the sending, DELETEs the session (bounded), closes the
+// PeerConnection and waits for every goroutine the Publisher started; it
+// is idempotent. Done is closed when the publishing ends: Close, a failed
+// connection or one the server closed, or a failed encode; Err says which
+// (ErrClosed, an error wrapping ErrDisconnected, or the encode error).
+// Close must be called in every case.
+//
+// # Pictures and sound
+//
+// Generator draws the pictures: a moving diagonal gradient over drifting
+// colours, a bouncing orange box, Config.Name in large white letters and,
+// top left, a stamp of the 32-bit frame number: a grid of 16-pixel black
+// and white blocks with a CRC-8 row, which survives H.264 and VP8 coding
+// and downscaling by 2–4×. ReadStamp reads it back from a received or
+// composed frame, given where the picture lies in it and by how much it was
+// shrunk; SentAt(n) tells when frame n was captured, so that latency can be
+// measured end to end. With Config.Color set the picture is that colour
+// alone, nothing drawn on it (no stamp either), for tests that check the
+// colour at tile centres. The sound is a sine tone of Config.ToneHz at
+// -12 dBFS on both channels, or silence at 0 Hz.
+//
+// The package imports only media and internal/av of Tessera, and pion;
+// logs go to Config.Logger (pion's own, one level down, under "pion").
+package publisher
