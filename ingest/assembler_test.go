@@ -40,8 +40,8 @@ func (c *collected) emit(f assembledFrame) {
 
 // stripAUD removes access unit delimiters (the depacketizer output has
 // none of the input's leading 4-byte start code formatting differences).
-func h264Frames(t testing.TB) [][]byte {
-	aus := accessUnits(t, "testdata/base180.h264")
+func h264Frames(t testing.TB, path string) [][]byte {
+	aus := accessUnits(t, path)
 	out := make([][]byte, len(aus))
 	for i, au := range aus {
 		var b []byte
@@ -62,7 +62,7 @@ func TestAssemblerInOrder(t *testing.T) {
 		pay    rtp.Payloader
 		dep    func() depacketizer
 	}{
-		{"h264", h264Frames(t), &codecs.H264Payloader{}, func() depacketizer { return &codecs.H264Packet{} }},
+		{"h264", h264Frames(t, "testdata/base180.h264"), &codecs.H264Payloader{}, func() depacketizer { return &codecs.H264Packet{} }},
 		{"vp8", ivfFrames(t, "testdata/vp8_360.ivf"), &codecs.VP8Payloader{}, func() depacketizer { return &codecs.VP8Packet{} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,7 +93,7 @@ func TestAssemblerInOrder(t *testing.T) {
 // Reordered, duplicated packets give the same frames, each as soon as it
 // is complete; nothing counts as lost.
 func TestAssemblerReorder(t *testing.T) {
-	frames := h264Frames(t)
+	frames := h264Frames(t, "testdata/base180.h264")
 	pkts := packetize(frames, &codecs.H264Payloader{}, 100, 200)
 	r := rand.New(rand.NewPCG(1, 2))
 	// Swap neighbours within windows of 4, duplicate every 7th.
@@ -127,7 +127,7 @@ func TestAssemblerReorder(t *testing.T) {
 // A lost packet holds the frames behind it for the jitter wait, then its
 // frame is dropped and the next frame reports the gap.
 func TestAssemblerLoss(t *testing.T) {
-	frames := h264Frames(t)
+	frames := h264Frames(t, "testdata/base180.h264")
 	pkts := packetize(frames, &codecs.H264Payloader{}, 0, 60)
 	// Drop a middle packet of frame 2.
 	var drop int
@@ -177,7 +177,7 @@ func TestAssemblerLoss(t *testing.T) {
 
 // A late retransmission within the wait fills the hole: nothing is lost.
 func TestAssemblerRetransmission(t *testing.T) {
-	frames := h264Frames(t)
+	frames := h264Frames(t, "testdata/base180.h264")
 	pkts := packetize(frames, &codecs.H264Payloader{}, 10, 200)
 	a := newAssembler(&codecs.H264Packet{}, false, 100*time.Millisecond)
 	var c collected
@@ -230,7 +230,7 @@ func TestAssemblerSingleAndReset(t *testing.T) {
 // never more frames than packets.
 func FuzzAssembler(f *testing.F) {
 	var seed []byte
-	for _, p := range packetize(h264Frames(f)[:3], &codecs.H264Payloader{}, 0, 200) {
+	for _, p := range packetize(h264Frames(f, "testdata/base180.h264")[:3], &codecs.H264Payloader{}, 0, 200) {
 		seed = append(seed, byte(p.SequenceNumber), byte(p.Timestamp>>8), byte(len(p.Payload)))
 		if p.Marker {
 			seed[len(seed)-1] |= 0x80

@@ -60,6 +60,7 @@ func (a *audioIn) run(r *webrtc.RTPReceiver) {
 		m.packets.WithLabelValues("audio").Inc()
 		now := a.s.srv.Now()
 		a.mu.Lock()
+		before := a.asm.stats
 		a.asm.push(&pkt, now, func(f assembledFrame) {
 			out, err := a.dec.Decode(f.data, a.clock.capture(f.ts, f.arrived), get)
 			if err != nil {
@@ -72,6 +73,7 @@ func (a *audioIn) run(r *webrtc.RTPReceiver) {
 				a.s.p.publishAudio(out)
 			}
 		})
+		a.s.count(before, a.asm.stats)
 		a.mu.Unlock()
 	}
 }

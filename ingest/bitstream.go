@@ -141,9 +141,9 @@ func spsSize(nal []byte, scratch []byte) (w, h int, err error) {
 		if chroma == 3 {
 			r.bit() // separate_colour_plane_flag
 		}
-		r.ue()  // bit_depth_luma_minus8
-		r.ue()  // bit_depth_chroma_minus8
-		r.bit() // qpprime_y_zero_transform_bypass_flag
+		r.ue()            // bit_depth_luma_minus8
+		r.ue()            // bit_depth_chroma_minus8
+		r.bit()           // qpprime_y_zero_transform_bypass_flag
 		if r.bit() == 1 { // seq_scaling_matrix_present_flag
 			n := 8
 			if chroma == 3 {
@@ -171,7 +171,7 @@ func spsSize(nal []byte, scratch []byte) (w, h int, err error) {
 			}
 		}
 	}
-	r.ue() // log2_max_frame_num_minus4
+	r.ue()          // log2_max_frame_num_minus4
 	switch r.ue() { // pic_order_cnt_type
 	case 0:
 		r.ue() // log2_max_pic_order_cnt_lsb_minus4

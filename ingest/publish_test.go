@@ -3,7 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
-		"math"
+	"math"
 	"net/http"
 	"slices"
 	"strings"

@@ -63,8 +63,10 @@ type TokenError struct {
 
 func (e *TokenError) Error() string { return "participant token: " + e.Reason }
 
-func unauthorized(reason string) error { return &TokenError{Status: http.StatusUnauthorized, Reason: reason} }
-func forbidden(reason string) error    { return &TokenError{Status: http.StatusForbidden, Reason: reason} }
+func unauthorized(reason string) error {
+	return &TokenError{Status: http.StatusUnauthorized, Reason: reason}
+}
+func forbidden(reason string) error { return &TokenError{Status: http.StatusForbidden, Reason: reason} }
 
 // TokenKey signs and verifies participant tokens: JWTs signed with ES384
 // (ECDSA P-384, SHA-384), the algorithm of IVS's own tokens. The key id

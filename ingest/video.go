@@ -68,6 +68,7 @@ func (v *videoIn) addLayer(t *webrtc.TrackRemote) *layer {
 	v.mu.Lock()
 	v.layers = append(v.layers, l)
 	v.mu.Unlock()
+	v.s.pli(l.ssrc) // start with a keyframe even if the first one was lost
 	return l
 }
 
@@ -94,7 +95,7 @@ func (v *videoIn) runLayer(l *layer, t *webrtc.TrackRemote, r *webrtc.RTPReceive
 		v.mu.Lock()
 		before := l.asm.stats
 		l.asm.push(&pkt, now, func(f assembledFrame) { v.frame(l, f, now) })
-		v.count(before, l.asm.stats)
+		v.s.count(before, l.asm.stats)
 		v.mu.Unlock()
 	}
 }
@@ -105,9 +106,9 @@ func (v *videoIn) senderReport(l *layer, sr *rtcp.SenderReport) {
 	v.mu.Unlock()
 }
 
-// count moves the assembler's new drops into the participant's counters.
-func (v *videoIn) count(before, after assemblerStats) {
-	st, m := &v.s.p.stats, v.s.srv.metrics
+// count moves an assembler's new drops into the participant's counters.
+func (s *session) count(before, after assemblerStats) {
+	st, m := &s.p.stats, s.srv.metrics
 	if d := after.Lost - before.Lost; d > 0 {
 		st.lost.Add(d)
 		m.dropped.WithLabelValues("lost").Add(float64(d))

@@ -38,8 +38,11 @@ type answerer struct {
 	sessions map[string]*session
 	next     int
 	posts    atomic.Int32
-	deletes  atomic.Int32
-	wg       sync.WaitGroup // the track readers
+	// hangUp makes the answerer close each PeerConnection right after
+	// answering, so that no connection can come up.
+	hangUp  atomic.Bool
+	deletes atomic.Int32
+	wg      sync.WaitGroup // the track readers
 }
 
 // session is one published PeerConnection.
@@ -188,6 +191,9 @@ func (a *answerer) post(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", "/whip/session/"+s.id)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, pc.LocalDescription().SDP)
+	if a.hangUp.Load() {
+		_ = pc.Close()
+	}
 }
 
 func (a *answerer) remove(w http.ResponseWriter, r *http.Request) {

@@ -183,13 +183,15 @@ func Start(ctx context.Context, cfg Config) (_ *Publisher, err error) {
 	if err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		return nil, fmt.Errorf("applying the answer: %w", err)
 	}
+	timer := time.NewTimer(cfg.Timeout)
+	defer timer.Stop()
 	select {
 	case <-p.connected:
 	case <-p.done:
-		return nil, p.Err()
+		return nil, fmt.Errorf("waiting for the connection: %w", p.Err())
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for the connection: %w", context.Cause(ctx))
-	case <-time.After(cfg.Timeout):
+	case <-timer.C:
 		return nil, fmt.Errorf("waiting for the connection: no connection after %v", cfg.Timeout)
 	}
 	start := time.Now()

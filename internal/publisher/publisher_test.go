@@ -408,6 +408,27 @@ func TestWHIPErrors(t *testing.T) {
 	}
 }
 
+// TestNoConnection checks that Start gives up, bounded by Timeout, when
+// the answer was fine but no connection comes up, and that it DELETEs the
+// session it created.
+func TestNoConnection(t *testing.T) {
+	a := newAnswerer(t)
+	a.hangUp.Store(true)
+	began := time.Now()
+	p, err := Start(context.Background(), Config{WHIP: a.URL(), Token: "good", Timeout: 2 * time.Second, Logger: testLogger(t)})
+	if err == nil {
+		_ = p.Close(context.Background())
+		t.Fatal("Start succeeded without a peer")
+	}
+	if d := time.Since(began); d > 4*time.Second {
+		t.Errorf("Start took %v with a 2 s timeout", d)
+	}
+	if n := a.deletes.Load(); n != 1 {
+		t.Errorf("%d DELETEs, want 1", n)
+	}
+	t.Logf("after %v: %v", time.Since(began).Round(time.Millisecond), err)
+}
+
 // TestConfigErrors checks that Start refuses bad configurations before
 // touching the network.
 func TestConfigErrors(t *testing.T) {

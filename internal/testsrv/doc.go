@@ -1,7 +1,8 @@
 // Package testsrv starts the real servers and runs the real tools that
 // Tessera's tests talk to: nginx with the RTMP module (RTMP, and RTMPS
 // through nginx's stream TLS proxy) that records what is pushed to it,
-// versitygw (an S3 server that checks SigV4 signatures) and ffprobe. It is
+// versitygw (an S3 server that checks SigV4 signatures), ffprobe, and
+// headless Chromium publishing WebRTC by WHIP from a page it serves. It is
 // for tests only (internal/archtest lets only _test.go files import it) and
 // imports no package of Tessera's.
 //
@@ -22,15 +23,16 @@
 //   - A missing binary fails the test (it does not skip it; PushTestPattern
 //     and ProbeFile return the error) with a message
 //     naming the Debian package: `make deps` installs nginx,
-//     libnginx-mod-rtmp, libnginx-mod-stream and ffmpeg. versitygw is not
-//     packaged: it is built from the Go module proxy, pinned at
-//     VersityGWVersion, once into the user's cache directory
+//     libnginx-mod-rtmp, libnginx-mod-stream, ffmpeg and chromium.
+//     versitygw is not packaged: it is built from the Go module proxy,
+//     pinned at VersityGWVersion, once into the user's cache directory
 //     (os.UserCacheDir()/tessera-testbin) and reused from there.
-//   - The functions that take a testing.TB, and the methods Restart and
-//     CreateBucket, report failures with t.Fatal, so they must be called
-//     from the test's own goroutine. PushTestPattern, ProbeFile, SignV4,
-//     S3.Do, Stop, Recordings and the getters return errors or nothing
-//     and may be called from any goroutine.
+//   - The functions that take a testing.TB, and the methods Restart,
+//     CreateBucket and WHIPPage.URL, report failures with t.Fatal, so they
+//     must be called from the test's own goroutine. PushTestPattern,
+//     ProbeFile, SignV4, S3.Do, Stop, Recordings, the WHIPPage waits,
+//     Reports and Unpublish, and the getters return errors or nothing and
+//     may be called from any goroutine.
 //
 // # RTMPS and the self-signed certificate
 //
@@ -53,4 +55,35 @@
 // the certificate. With tls_verify=1 and no ca_file, GnuTLS checks against
 // the system's trust store and refuses the connection; the tests check
 // both.
+//
+// # WHIP publishers in headless Chromium
+//
+// StartWHIPPage serves, on 127.0.0.1, a page that publishes by WHIP
+// (RFC 9725) as its URL says (WHIPPage.URL of a PublishParams): the fake
+// camera, or a canvas of one colour, in VP8 or H.264 (the only video
+// codec offered), optionally in simulcast (rids q, h, f) and with audio.
+// It creates the offer, waits for ICE gathering (5 s at most), POSTs it
+// with the Bearer token, applies the answer, and reports each step to the
+// page server, then the getStats summary every second: WaitStatus waits
+// for "connected", and fails at once, with the HTTP status and the
+// server's text, when the POST is refused. Unpublish makes the page send
+// DELETE to the session's Location. StartChromium (or WHIPPage.Publish,
+// whose waits also notice the browser exiting) runs the page in headless
+// Chromium; start one per publisher, several may run at once.
+//
+// Loopback only: the page removes every ICE candidate that is not on
+// 127.0.0.1 from the offer it sends (Chromium also gathers on the
+// machine's other interfaces, and sends its checks from them to the
+// answer's candidates only), Chromium runs without mDNS candidates,
+// background requests or DNS. A WHIP server under test should offer
+// candidates on 127.0.0.1 only; the one in chromium_test.go with pion
+// also drops packets from any other address, so that it never answers
+// Chromium's checks from another interface.
+//
+// Chromium runs with web security off, so the WHIP server, on another
+// port than the page, need not answer CORS preflights (nor do these tests
+// check that it does). Debian's Chromium encodes H.264 with OpenH264
+// (encoderImplementation "OpenH264"), VP8 with libvpx. It runs in PID and
+// mount namespaces of its own (unshare(1), when allowed, as root), so
+// that all its processes are gone, reaped, once Stop returns.
 package testsrv

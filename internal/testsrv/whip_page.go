@@ -61,7 +61,8 @@ type PublishParams struct {
 
 // Report is one status report of a publisher page. Status is, in order of
 // a publication: "loaded" (the page runs; Detail is the user agent),
-// "offer-sent" (SDP is the offer as POSTed, ICE gathering done),
+// "offer-sent" (SDP is the offer as POSTed, once ICE gathering is done,
+// with only its 127.0.0.1 candidates),
 // "answered" (HTTPStatus, Location, and Body, the answer or the error
 // text), then the RTCPeerConnection's connectionState as it changes
 // ("connecting", "connected", "disconnected", "failed", "closed"),
@@ -69,6 +70,7 @@ type PublishParams struct {
 // (HTTPStatus is the DELETE's). "error" reports what went wrong in
 // Detail: a rejected POST (with HTTPStatus and Body), a codec this
 // Chromium cannot encode, getUserMedia failing, a script error.
+// "warning" reports a problem that does not stop the publication.
 type Report struct {
 	ID         string `json:"id"`
 	Status     string `json:"status"`
@@ -286,7 +288,8 @@ func (p *WHIPPage) unpublishChan(id string) chan struct{} {
 var colorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 // URL is the address of a page that publishes as pp says. It fails the
-// test on parameters the page would not understand.
+// test on parameters the page would not understand, so it must be called
+// from the test's goroutine.
 func (p *WHIPPage) URL(pp PublishParams) string {
 	p.t.Helper()
 	if pp.Codec != "" && pp.Codec != "vp8" && pp.Codec != "h264" {
@@ -374,12 +377,13 @@ func (p *WHIPPage) WaitReport(ctx context.Context, id string, match func(Report)
 }
 
 func (p *WHIPPage) wait(ctx context.Context, id string, match func(Report) bool, failEarly bool) (Report, error) {
+	browserExited := false
 	for {
 		p.mu.Lock()
 		changed := p.changed
 		browser := p.browsers[id]
 		p.mu.Unlock()
-		var exited <-chan struct{} // nil: no browser known to watch
+		var exited <-chan struct{} // nil: no browser to watch
 		if browser != nil {
 			exited = browser.proc.done
 		}
@@ -392,27 +396,17 @@ func (p *WHIPPage) wait(ctx context.Context, id string, match func(Report) bool,
 				return r, fmt.Errorf("%w: %s", ErrPublish, r)
 			}
 		}
+		if browserExited {
+			return Report{}, fmt.Errorf("testsrv: publisher %q: %s; %w", id, summary(mine), browser.exitError())
+		}
 		select {
 		case <-changed:
 		case <-exited:
-			// Take in the reports that came just before the exit.
-			if r, ok := lastMatch(p.Reports(id)[len(mine):], match); ok {
-				return r, nil
-			}
-			return Report{}, fmt.Errorf("testsrv: publisher %q: %s; %w", id, summary(p.Reports(id)), browser.exitError())
+			browserExited = true // look at the last reports once more
 		case <-ctx.Done():
 			return Report{}, fmt.Errorf("testsrv: publisher %q: %w; %s", id, ctx.Err(), summary(mine))
 		}
 	}
-}
-
-func lastMatch(rs []Report, match func(Report) bool) (Report, bool) {
-	for _, r := range rs {
-		if match(r) {
-			return r, true
-		}
-	}
-	return Report{}, false
 }
 
 // WaitStatus waits for the first report of the publisher id whose Status
