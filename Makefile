@@ -45,13 +45,17 @@ deps:
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
+# Packages with a GOEXPERIMENT=simd code path (files behind the goexperiment.simd
+# build tag): their tests run a second time with the experiment on.
+SIMD_PKGS = $(sort $(dir $(shell grep -rl --include='*.go' 'goexperiment.simd' --exclude-dir=testdata .)))
+
 ## test: install deps, lint (gofmt, go vet, staticcheck), then run every test with the race
-## detector, once with the portable kernels and once with GOEXPERIMENT=simd
+## detector, and the tests of the packages with SIMD paths again with GOEXPERIMENT=simd
 test: deps lint
 	$(GO) build -tags pin .
 	$(GO) test -race -count=1 ./...
 	GOEXPERIMENT=simd $(GO) vet ./...
-	GOEXPERIMENT=simd $(GO) test -race -count=1 ./...
+	GOEXPERIMENT=simd $(GO) test -race -count=1 $(SIMD_PKGS) ./bench/
 
 vet:
 	$(GO) vet ./...
@@ -77,8 +81,13 @@ bench: deps
 
 ## fuzz: run each fuzzer for FUZZTIME
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzArrange$$' -fuzztime $(FUZZTIME) ./layout
-	$(GO) test -run '^$$' -fuzz '^FuzzFit$$' -fuzztime $(FUZZTIME) ./layout
+	@for file in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		dir=$$(dirname $$file); \
+		for name in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$file | cut -d' ' -f2); do \
+			echo "fuzz: $$name in $$dir for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$dir || exit 1; \
+		done; \
+	done
 
 ## run: preview the featured example layout as out/layout.png
 run: build

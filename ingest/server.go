@@ -33,6 +33,10 @@ type Config struct {
 	// Loopback offers loopback candidates (a publisher on the same
 	// machine, tests).
 	Loopback bool
+	// LoopbackOnly ignores every datagram that does not come from the
+	// loopback network (tests, single-machine setups): the server then
+	// never sends to any other address.
+	LoopbackOnly bool
 	// MaxPublishers per stage; default 12 (IVS).
 	MaxPublishers int
 	// MaxBodyBytes bounds a WHIP request body; default 64 KiB.
@@ -138,7 +142,11 @@ func New(cfg Config) (*Server, error) {
 		metrics: newMetrics(cfg.Registerer), stages: map[string]*Stage{}, sessions: map[string]*session{},
 		stop: make(chan struct{}),
 	}
-	s.mux = webrtc.NewICEUDPMux(pionLogger(s.log).NewLogger("ice"), udp)
+	conn := udp
+	if cfg.LoopbackOnly {
+		conn = loopbackConn{udp}
+	}
+	s.mux = webrtc.NewICEUDPMux(pionLogger(s.log).NewLogger("ice"), conn)
 	if s.api, err = newAPI(cfg, s.mux, s.log); err != nil {
 		s.mux.Close()
 		return nil, err

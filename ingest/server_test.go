@@ -32,7 +32,7 @@ func testLogger(t testing.TB) *slog.Logger {
 
 func startServer(t testing.TB, mutate func(*Config)) *testServer {
 	t.Helper()
-	cfg := Config{Key: mustKey(t), Loopback: true, Registerer: prometheus.NewRegistry(), Logger: testLogger(t)}
+	cfg := Config{Key: mustKey(t), Loopback: true, LoopbackOnly: true, Registerer: prometheus.NewRegistry(), Logger: testLogger(t)}
 	if mutate != nil {
 		mutate(&cfg)
 	}

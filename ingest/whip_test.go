@@ -242,7 +242,10 @@ func TestStageControls(t *testing.T) {
 	}
 
 	// Token exchange: same user, new attributes.
-	newTok := ts.token(t, "carol2", func(c *Claims) { c.UserID = "user-carol"; c.Attributes = map[string]string{"featured": "false", "seat": "3"} })
+	newTok := ts.token(t, "carol2", func(c *Claims) {
+		c.UserID = "user-carol"
+		c.Attributes = map[string]string{"featured": "false", "seat": "3"}
+	})
 	status, body, _ := post(t, "POST", pub.Location()+"/token", newTok, "", "")
 	if status != http.StatusNoContent {
 		t.Fatalf("token exchange: %d %s", status, body)

@@ -34,36 +34,61 @@ const maxDecodePixels = 7680 * 4320
 // packet sizes are ints, less the input padding).
 const maxDecodeInput = 1 << 28
 
-// decoder is what both decoders hold: the codec context, the packet and
-// frames reused for every call, and the lifecycle.
+// decoder is what both decoders hold: the codec and its context, the
+// packet and frames reused for every call, and the lifecycle.
 type decoder struct {
 	what   string // "video", "audio": names the decoder in errors
 	name   string // FFmpeg's decoder name
+	codec  *C.AVCodec
+	setup  func(c *C.AVCodecContext) // configures a new context
 	ctx    *C.AVCodecContext
 	pkt    *C.AVPacket
 	frame  *astiav.Frame // the picture or samples Decode returns
 	spare  *C.AVFrame    // a further frame from the same input, if any
+	broken error         // a new context could not be opened
 	closed bool
 }
 
-// open opens FFmpeg's decoder called name, after setup has configured the
-// context.
+// open opens FFmpeg's decoder called name, setup configuring its context
+// (now and whenever reset makes a new one).
 func (d *decoder) open(setup func(c *C.AVCodecContext)) error {
 	cname := C.CString(d.name)
 	defer C.free(unsafe.Pointer(cname))
-	codec := C.avcodec_find_decoder_by_name(cname)
-	if codec == nil {
+	d.codec = C.avcodec_find_decoder_by_name(cname)
+	if d.codec == nil {
 		return fmt.Errorf("FFmpeg has no %s decoder", d.name)
 	}
-	d.ctx = C.avcodec_alloc_context3(codec)
+	d.setup = setup
 	d.pkt = C.av_packet_alloc()
 	d.frame = astiav.AllocFrame()
 	d.spare = C.av_frame_alloc()
-	if d.ctx == nil || d.pkt == nil || d.frame == nil || d.spare == nil {
+	if d.pkt == nil || d.frame == nil || d.spare == nil {
 		return errors.New("allocation failed")
 	}
-	setup(d.ctx)
-	if ret := C.avcodec_open2(d.ctx, codec, nil); ret < 0 {
+	return d.openContext(nil)
+}
+
+// openContext replaces the codec context by a new one, opened with
+// extradata (a copy) when it is not empty.
+func (d *decoder) openContext(extradata []byte) error {
+	if d.ctx != nil {
+		C.avcodec_free_context(&d.ctx) // frees its extradata too
+	}
+	d.ctx = C.avcodec_alloc_context3(d.codec)
+	if d.ctx == nil {
+		return errors.New("allocation failed")
+	}
+	d.setup(d.ctx)
+	if n := len(extradata); n > 0 {
+		p := C.av_mallocz(C.size_t(n + C.AV_INPUT_BUFFER_PADDING_SIZE))
+		if p == nil {
+			return errors.New("allocation failed")
+		}
+		copy(unsafe.Slice((*byte)(p), n), extradata)
+		d.ctx.extradata, d.ctx.extradata_size = (*C.uint8_t)(p), C.int(n)
+	}
+	if ret := C.avcodec_open2(d.ctx, d.codec, nil); ret < 0 {
+		C.avcodec_free_context(&d.ctx)
 		return fmt.Errorf("opening %s: %w", d.name, astiav.Error(ret))
 	}
 	return nil
@@ -75,6 +100,9 @@ func (d *decoder) open(setup func(c *C.AVCodecContext)) error {
 // one per packet), the last is kept. Errors from the decoder wrap
 // ErrCorrupt; d.frame is unreferenced whenever decode reports no frame.
 func (d *decoder) decode(data []byte, pts time.Duration) (bool, error) {
+	if d.broken != nil {
+		return false, fmt.Errorf("av: decode %s: %w", d.what, d.broken)
+	}
 	if len(data) == 0 {
 		// An empty packet would tell FFmpeg to drain the decoder.
 		return false, fmt.Errorf("av: decode %s: empty input: %w", d.what, ErrCorrupt)
@@ -130,11 +158,17 @@ func ptsOf(f *C.AVFrame, pts time.Duration) time.Duration {
 	return pts
 }
 
-// reset drops everything the decoder holds: buffered input, references,
-// frames not yet returned.
-func (d *decoder) reset() {
-	C.avcodec_flush_buffers(d.ctx)
+// reset drops everything the decoder holds — buffered input, references,
+// frames not yet returned, and whatever else damaged input may have left
+// behind — by opening a new codec context, with extradata if not empty.
+// avcodec_flush_buffers is not enough: after a damaged H.264 slice it
+// leaves state behind that changes how the next IDR decodes.
+func (d *decoder) reset(extradata []byte) {
 	C.av_frame_unref(cFrame(d.frame))
+	C.av_frame_unref(d.spare)
+	if err := d.openContext(extradata); err != nil {
+		d.broken = fmt.Errorf("reopening the decoder: %w", err)
+	}
 }
 
 // free releases the FFmpeg objects and marks the decoder closed.

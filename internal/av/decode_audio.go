@@ -143,13 +143,14 @@ func (d *AudioDecoder) Decode(pkt []byte, pts time.Duration, get func(channels, 
 	return dst, nil
 }
 
-// Reset drops what the decoder holds (its smoothing state), as after a
-// loss or a switch to another stream. After Close it does nothing.
+// Reset drops what the decoder holds (its smoothing state) by opening it
+// anew, as after a loss or a switch to another stream. After Close it does
+// nothing.
 func (d *AudioDecoder) Reset() {
 	if d == nil || d.closed {
 		return
 	}
-	d.reset()
+	d.reset(nil)
 }
 
 // Close frees the decoder. It may be called more than once; Decode fails

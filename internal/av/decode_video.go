@@ -24,6 +24,7 @@ static struct SwsContext *tsr_sws_open(int w, int h, int src, int full) {
 import "C"
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -75,6 +76,9 @@ var videoDecoders = []string{codecH264, codecVP8}
 type VideoDecoder struct {
 	decoder
 	waitKey bool // return nothing until a keyframe has been decoded
+	// The last H.264 SPS and PPS decoded without error (NAL units without
+	// start code), and the extradata made of them for a new context.
+	sps, pps, params []byte
 	// Conversion of formats other than (full- or limited-range) yuv420p.
 	sws    *C.struct_SwsContext
 	swsKey [4]int // width, height, pixel format, full range
@@ -133,9 +137,10 @@ func (d *VideoDecoder) Decode(au []byte, pts time.Duration, get func(width, heig
 	}
 	got, err := d.decode(au, pts)
 	if err != nil {
-		if d.name == codecH264 && h264NoPicture(au) {
+		if d.name == codecH264 && h264NoPicture(au) && d.broken == nil {
 			// FFmpeg's H.264 decoder calls an access unit without a slice
 			// an error ("no frame!"), having taken its parameter sets.
+			d.keepParams(au)
 			return nil, nil
 		}
 		d.lost()
@@ -161,6 +166,7 @@ func (d *VideoDecoder) Decode(au []byte, pts time.Duration, get func(width, heig
 		}
 		d.waitKey = false
 	}
+	d.keepParams(au)
 	w, h := int(f.width), int(f.height)
 	if w < 1 || h < 1 || f.data[0] == nil {
 		d.lost()
@@ -222,9 +228,57 @@ func h264NALs(au []byte) (slices, others bool) {
 
 // lost is what happens after an error: references may be missing or
 // damaged, so everything is dropped and the decoder waits for a keyframe.
+// The new context knows the last good SPS and PPS, for senders that do
+// not repeat them with every IDR.
 func (d *VideoDecoder) lost() {
-	d.reset()
+	d.params = d.params[:0]
+	if len(d.sps) > 0 && len(d.pps) > 0 {
+		d.params = append(append(append(append(d.params, 0, 0, 0, 1), d.sps...), 0, 0, 0, 1), d.pps...)
+	}
+	d.reset(d.params)
 	d.waitKey = true
+}
+
+// keepParams remembers the SPS and PPS in front of the first slice of the
+// H.264 access unit au, copying them only when they change.
+func (d *VideoDecoder) keepParams(au []byte) {
+	if d.name != codecH264 {
+		return
+	}
+	for rest := au; ; {
+		i := indexStartCode(rest)
+		if i < 0 {
+			return
+		}
+		if rest[i] == 0 && rest[i+1] == 0 && rest[i+2] == 0 {
+			i++ // four-byte start code
+		}
+		nal := rest[i+3:]
+		if len(nal) == 0 {
+			return
+		}
+		end := indexStartCode(nal)
+		if end < 0 {
+			end = len(nal)
+		}
+		switch nal[0] & 0x1f {
+		case 7:
+			d.sps = keepNAL(d.sps, nal[:end])
+		case 8:
+			d.pps = keepNAL(d.pps, nal[:end])
+		case 1, 2, 3, 4, 5: // parameter sets come before the slices
+			return
+		}
+		rest = nal[end:]
+	}
+}
+
+// keepNAL returns dst holding nal, reusing dst's memory.
+func keepNAL(dst, nal []byte) []byte {
+	if bytes.Equal(dst, nal) {
+		return dst
+	}
+	return append(dst[:0], nal...)
 }
 
 // picture copies or converts the decoded picture f into dst, which has its
@@ -305,8 +359,9 @@ func copyFullRange(dst *media.VideoFrame, f *C.AVFrame) error {
 }
 
 // Reset drops everything the decoder holds — buffered input, reference
-// pictures — as after a loss or a switch to another layer or stream; the
-// next picture returned is a keyframe. After Close it does nothing.
+// pictures — as after a loss or a switch to another layer or stream, by
+// opening it anew (keeping only the last H.264 SPS and PPS); the next
+// picture returned is a keyframe. After Close it does nothing.
 func (d *VideoDecoder) Reset() {
 	if d == nil || d.closed {
 		return

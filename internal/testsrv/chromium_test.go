@@ -34,7 +34,6 @@ const mediaTimeout = 20 * time.Second
 // RTCPeerConnection, inspects the RTP of every track it receives, and
 // ends the session on DELETE of its Location.
 type whipAnswerer struct {
-	t      *testing.T
 	api    *webrtc.API
 	srv    *httptest.Server
 	tokens []string
@@ -148,7 +147,6 @@ func startWHIPAnswerer(t *testing.T, tokens ...string) *whipAnswerer {
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 
 	a := &whipAnswerer{
-		t:      t,
 		api:    webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)),
 		tokens: tokens,
 	}
@@ -320,6 +318,12 @@ func (r *recvTrack) inspect(payload []byte) {
 			r.vp8Frames = append(r.vp8Frames, size)
 		}
 	}
+}
+
+func (s *whipSession) isDeleted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deleted
 }
 
 // tracksSnapshot returns the session's tracks.
@@ -498,7 +502,7 @@ func TestChromiumWHIP(t *testing.T) {
 		if r.HTTPStatus != http.StatusOK {
 			t.Errorf("%s: DELETE answered %d (%s), want 200", id, r.HTTPStatus, r.Detail)
 		}
-		if s := ans.session("tok-" + id); !s.deleted {
+		if s := ans.session("tok-" + id); s == nil || !s.isDeleted() {
 			t.Errorf("%s: the answerer's session was not deleted", id)
 		}
 	}
