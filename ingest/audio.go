@@ -64,6 +64,7 @@ func (a *audioIn) run(r *webrtc.RTPReceiver) {
 		a.asm.push(&pkt, now, func(f assembledFrame) {
 			out, err := a.dec.Decode(f.data, a.clock.capture(f.ts, f.arrived), get)
 			if err != nil {
+				a.s.log.Warn("audio decode error", "err", err, "bytes", len(f.data), "gap", f.gap)
 				a.s.p.stats.decodeErrors.Add(1)
 				m.decodeErr.Inc()
 				return

@@ -138,6 +138,13 @@ func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
 		}
 		return
 	}
+	if key && w == 0 && l.width == 0 {
+		// An IDR before any SPS on this layer (its first packet was lost
+		// at the very start): undecodable, ask for another.
+		v.s.p.stats.skipped.Add(1)
+		v.s.pli(l.ssrc)
+		return
+	}
 	if key && w > 0 {
 		if l.width != w || l.height != h {
 			l.width, l.height = w, h
@@ -196,6 +203,7 @@ func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
 			v.s.p.video.discard(v.cur)
 			v.cur = nil
 		}
+		v.s.log.Warn("video decode error; waiting for a keyframe", "err", err, "keyframe", key, "bytes", len(f.data))
 		v.s.p.stats.decodeErrors.Add(1)
 		v.s.srv.metrics.decodeErr.Inc()
 		v.needKey = true

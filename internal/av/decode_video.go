@@ -124,10 +124,10 @@ func NewVideoDecoder(codec string, threads int) (d *VideoDecoder, err error) {
 // (from the caller's pool); the picture is copied into it, its PTS set to
 // pts, and it is returned. When no picture comes out (nil, nil) is
 // returned and get is not called: au held no picture (only parameter
-// sets, SEI, or an invisible VP8 frame). Errors about the input wrap ErrCorrupt
-// (see VideoDecoder); after one, the decoder waits for the next keyframe,
-// and every access unit with a picture until then gives ErrCorrupt too.
-// au is not retained.
+// sets or SEI, or an invisible VP8 frame). Errors about the input wrap
+// ErrCorrupt (see VideoDecoder); after one, the decoder waits for the
+// next keyframe, and every access unit with a picture until then gives
+// ErrCorrupt too. au is not retained.
 func (d *VideoDecoder) Decode(au []byte, pts time.Duration, get func(width, height int) *media.VideoFrame) (*media.VideoFrame, error) {
 	if d == nil || d.closed {
 		return nil, fmt.Errorf("av: decode video: %w", ErrClosed)
@@ -156,22 +156,19 @@ func (d *VideoDecoder) Decode(au []byte, pts time.Duration, get func(width, heig
 	}
 	f := cFrame(d.frame)
 	defer C.av_frame_unref(f)
-	if f.decode_error_flags != 0 || f.flags&C.AV_FRAME_FLAG_CORRUPT != 0 {
-		d.lost()
-		return nil, fmt.Errorf("av: decode video: %w (%s: concealed errors, flags %#x)", ErrCorrupt, d.name, int(f.decode_error_flags))
-	}
-	if d.waitKey {
-		if f.key_frame == 0 {
-			return nil, fmt.Errorf("av: decode video: %w (%s: waiting for a keyframe)", ErrCorrupt, d.name)
-		}
-		d.waitKey = false
-	}
-	d.keepParams(au)
 	w, h := int(f.width), int(f.height)
-	if w < 1 || h < 1 || f.data[0] == nil {
+	switch {
+	case f.decode_error_flags != 0 || f.flags&C.AV_FRAME_FLAG_CORRUPT != 0:
 		d.lost()
-		return nil, fmt.Errorf("av: decode video: %w (%s: picture of %dx%d)", ErrCorrupt, d.name, w, h)
+		return nil, fmt.Errorf("av: decode video: %w (%s: a picture with concealed damage)", ErrCorrupt, d.name)
+	case w < 1 || h < 1 || f.data[0] == nil:
+		d.lost()
+		return nil, fmt.Errorf("av: decode video: %w (%s: a picture of %dx%d)", ErrCorrupt, d.name, w, h)
+	case d.waitKey && f.key_frame == 0:
+		return nil, fmt.Errorf("av: decode video: %w (%s: waiting for a keyframe)", ErrCorrupt, d.name)
 	}
+	d.waitKey = false
+	d.keepParams(au)
 	dst := get(w, h)
 	if dst == nil {
 		return nil, fmt.Errorf("av: decode video: get(%d, %d) returned nil", w, h)

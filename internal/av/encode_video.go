@@ -157,6 +157,7 @@ type VideoEncoder struct {
 	next     int64 // the smallest tick the next frame may have
 	started  bool
 	forceKey bool // the next frame is to be a keyframe
+	sinceKey int  // frames since the last keyframe, that one included
 }
 
 // vp8Speed is libvpx's cpu-used for VP8 in real-time mode. Its size sets
@@ -242,10 +243,12 @@ func NewVideoEncoder(cfg VideoConfig) (e *VideoEncoder, err error) {
 			{"x264-params", "scenecut=0:open-gop=0:repeat-headers=1:annexb=1"},
 		}
 	case codecVP8:
-		// rc_min_rate = rc_max_rate = bit_rate makes FFmpeg choose VPX_CBR;
-		// keyint_min = gop_size makes keyframes come exactly every GOP.
+		// rc_min_rate = rc_max_rate = bit_rate makes FFmpeg choose VPX_CBR.
 		c.rc_min_rate = C.int64_t(cfg.Bitrate)
-		c.keyint_min = C.int(e.gop)
+		// libvpx would put keyframes on a grid counted from the first
+		// frame, whatever was forced in between; Encode places them
+		// itself, GOP frames after the last one, as x264 does.
+		c.gop_size = math.MaxInt32
 		opts = [][2]string{
 			{"deadline", "realtime"},
 			{"cpu-used", vp8Speed},
@@ -323,11 +326,15 @@ func (e *VideoEncoder) Encode(f *media.VideoFrame, emit func(Packet)) error {
 	if e.started && tick < e.next {
 		tick = e.next
 	}
+	first := !e.started
 	e.started, e.next = true, tick+1
+	// Every encoder makes the first frame a keyframe; x264 places the
+	// regular ones, libvpx is told.
+	key := first || e.forceKey || (e.cfg.Codec == codecVP8 && e.sinceKey >= e.gop)
 	cf := cFrame(e.frame)
 	cf.pts = C.int64_t(tick)
 	cf.pict_type = C.AV_PICTURE_TYPE_NONE
-	if e.forceKey {
+	if key && !first {
 		// libx264 (forced-idr) makes it an IDR, libvpx a keyframe.
 		cf.pict_type = C.AV_PICTURE_TYPE_I
 	}
@@ -336,6 +343,10 @@ func (e *VideoEncoder) Encode(f *media.VideoFrame, emit func(Packet)) error {
 		return fmt.Errorf("av: encode video: sending frame (pts %v): %w", f.PTS, astiav.Error(ret))
 	}
 	e.forceKey = false
+	if key {
+		e.sinceKey = 0
+	}
+	e.sinceKey++
 	return e.drain(emit)
 }
 

@@ -172,21 +172,26 @@ func TestVP8Bitstream(t *testing.T) {
 }
 
 // ForceKeyframe makes exactly the next frame a keyframe (an IDR for
-// H.264), for every codec, and a receiver joining there decodes.
+// H.264), for every codec, the GOP count starting again from it, and a
+// receiver joining there decodes.
 func TestForceKeyframe(t *testing.T) {
 	for _, codec := range []string{"h264", "h264-baseline", "vp8"} {
 		t.Run(codec, func(t *testing.T) {
-			// A GOP longer than the test: only forced keyframes after the first.
-			cfg := VideoConfig{Codec: codec, Width: 320, Height: 180, FrameRate: 30, Bitrate: 400e3, KeyframeInterval: 10 * time.Second}
+			cfg := VideoConfig{Codec: codec, Width: 320, Height: 180, FrameRate: 30, Bitrate: 400e3, KeyframeInterval: time.Second / 3}
 			forced := []int{7, 13, 14}
-			pkts, srcs := encodeVideo(t, cfg, 20, 9, func(e *VideoEncoder, i int) {
+			// GOP 10: keyframes at 0, the forced ones, and 10 after the last.
+			keys := []int{0, 7, 13, 14, 24}
+			pkts, srcs := encodeVideo(t, cfg, 26, 9, func(e *VideoEncoder, i int) {
 				if slices.Contains(forced, i) {
 					e.ForceKeyframe()
 					e.ForceKeyframe() // twice is once
 				}
 			})
+			if g := newVideoEncoder(t, cfg).GOP(); g != 10 {
+				t.Fatalf("GOP %d, want 10", g)
+			}
 			for i, k := range pkts {
-				want := i == 0 || slices.Contains(forced, i)
+				want := slices.Contains(keys, i)
 				if k.Keyframe != want {
 					t.Errorf("packet %d: keyframe %v, want %v", i, k.Keyframe, want)
 				}

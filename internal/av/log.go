@@ -64,7 +64,8 @@ func init() {
 //
 // Levels the logger does not enable are filtered inside FFmpeg, before
 // the line is formatted; they are read from l when SetLogger is called,
-// so call it again after changing the handler's level. SetLogger(nil)
+// so call it again after changing the handler's level. At Debug, libx264
+// alone logs a line per frame. SetLogger(nil)
 // restores the default: FFmpeg writes its errors, and only those, to
 // stderr.
 //
