@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
-	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
@@ -42,41 +41,21 @@ func newAudioIn(s *session, t *webrtc.TrackRemote) (*audioIn, error) {
 func (a *audioIn) run(r *webrtc.RTPReceiver) {
 	defer a.dec.Close()
 	a.s.goRun(func() { a.s.readRTCP(r, "", a.senderReport) })
-	buf := make([]byte, 1500)
-	var pkt rtp.Packet
 	m := a.s.srv.metrics
 	get := func(ch, n int) *media.AudioFrame { return media.NewAudioFrame(ch, n) }
-	for {
-		n, _, err := a.track.Read(buf)
+	a.s.readRTP(a.track, "audio", &a.s.p.stats.audioPackets, &a.mu, a.asm, func(f assembledFrame, _ time.Duration) {
+		out, err := a.dec.Decode(f.data, a.clock.capture(f.ts, f.arrived), get)
 		if err != nil {
+			a.s.log.Warn("audio decode error", "err", err, "bytes", len(f.data), "gap", f.gap)
+			a.s.p.stats.decodeErrors.Add(1)
+			m.decodeErr.Inc()
 			return
 		}
-		if err := pkt.Unmarshal(buf[:n]); err != nil {
-			a.s.p.stats.malformed.Add(1)
-			m.dropped.WithLabelValues("malformed").Inc()
-			continue
+		if out != nil {
+			m.frames.WithLabelValues("audio").Inc()
+			a.s.p.publishAudio(out)
 		}
-		a.s.p.stats.audioPackets.Add(1)
-		m.packets.WithLabelValues("audio").Inc()
-		now := a.s.srv.Now()
-		a.mu.Lock()
-		before := a.asm.stats
-		a.asm.push(&pkt, now, func(f assembledFrame) {
-			out, err := a.dec.Decode(f.data, a.clock.capture(f.ts, f.arrived), get)
-			if err != nil {
-				a.s.log.Warn("audio decode error", "err", err, "bytes", len(f.data), "gap", f.gap)
-				a.s.p.stats.decodeErrors.Add(1)
-				m.decodeErr.Inc()
-				return
-			}
-			if out != nil {
-				m.frames.WithLabelValues("audio").Inc()
-				a.s.p.publishAudio(out)
-			}
-		})
-		a.s.count(before, a.asm.stats)
-		a.mu.Unlock()
-	}
+	})
 }
 
 func (a *audioIn) senderReport(sr *rtcp.SenderReport) {

@@ -12,6 +12,8 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-media/tessera/internal/pionlog"
 )
 
 var (
@@ -146,7 +148,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.LoopbackOnly {
 		conn = loopbackConn{udp}
 	}
-	s.mux = webrtc.NewICEUDPMux(pionLogger(s.log).NewLogger("ice"), conn)
+	s.mux = webrtc.NewICEUDPMux(pionlog.New(s.log).NewLogger("ice"), conn)
 	if s.api, err = newAPI(cfg, s.mux, s.log); err != nil {
 		s.mux.Close()
 		return nil, err

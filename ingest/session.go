@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -208,5 +210,35 @@ func (s *session) readRTCP(r *webrtc.RTPReceiver, rid string, sr func(*rtcp.Send
 				sr(x)
 			}
 		}
+	}
+}
+
+// readRTP reads a track's RTP until it ends and pushes every packet through
+// asm under mu (which the track's RTCP reader shares), emitting complete
+// frames to emit with the packet's arrival time. Packets that do not
+// parse are dropped and counted.
+func (s *session) readRTP(t *webrtc.TrackRemote, kind string, counter *atomic.Uint64, mu *sync.Mutex, asm *assembler, emit func(assembledFrame, time.Duration)) {
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	m := s.srv.metrics
+	packets := m.packets.WithLabelValues(kind)
+	for {
+		n, _, err := t.Read(buf)
+		if err != nil {
+			return
+		}
+		if err := pkt.Unmarshal(buf[:n]); err != nil {
+			s.p.stats.malformed.Add(1)
+			m.dropped.WithLabelValues("malformed").Inc()
+			continue
+		}
+		counter.Add(1)
+		packets.Inc()
+		now := s.srv.Now()
+		mu.Lock()
+		before := asm.stats
+		asm.push(&pkt, now, func(f assembledFrame) { emit(f, now) })
+		s.count(before, asm.stats)
+		mu.Unlock()
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
-	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
@@ -76,28 +75,7 @@ func (v *videoIn) addLayer(t *webrtc.TrackRemote) *layer {
 // reports) until the track ends.
 func (v *videoIn) runLayer(l *layer, t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	v.s.goRun(func() { v.s.readRTCP(r, l.rid, func(sr *rtcp.SenderReport) { v.senderReport(l, sr) }) })
-	buf := make([]byte, 1500)
-	var pkt rtp.Packet
-	m := v.s.srv.metrics
-	for {
-		n, _, err := t.Read(buf)
-		if err != nil {
-			return
-		}
-		if err := pkt.Unmarshal(buf[:n]); err != nil {
-			v.s.p.stats.malformed.Add(1)
-			m.dropped.WithLabelValues("malformed").Inc()
-			continue
-		}
-		v.s.p.stats.videoPackets.Add(1)
-		m.packets.WithLabelValues("video").Inc()
-		now := v.s.srv.Now()
-		v.mu.Lock()
-		before := l.asm.stats
-		l.asm.push(&pkt, now, func(f assembledFrame) { v.frame(l, f, now) })
-		v.s.count(before, l.asm.stats)
-		v.mu.Unlock()
-	}
+	v.s.readRTP(t, "video", &v.s.p.stats.videoPackets, &v.mu, l.asm, func(f assembledFrame, now time.Duration) { v.frame(l, f, now) })
 }
 
 func (v *videoIn) senderReport(l *layer, sr *rtcp.SenderReport) {

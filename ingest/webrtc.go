@@ -9,8 +9,9 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/tessera-media/tessera/internal/pionlog"
 )
 
 // Payload types and formats ingest accepts. Only these are offered in
@@ -61,12 +62,12 @@ func newAPI(cfg Config, mux ice.UDPMux, log *slog.Logger) (*webrtc.API, error) {
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptorsWithOptions(m, ir,
 		webrtc.WithNackGeneratorOptions(nack.GeneratorInterval(20*time.Millisecond), nack.GeneratorSize(1024)),
-		webrtc.WithInterceptorLoggerFactory(pionLogger(log)),
+		webrtc.WithInterceptorLoggerFactory(pionlog.New(log)),
 	); err != nil {
 		return nil, fmt.Errorf("ingest: interceptors: %w", err)
 	}
 	var se webrtc.SettingEngine
-	se.LoggerFactory = pionLogger(log)
+	se.LoggerFactory = pionlog.New(log)
 	se.SetICEUDPMux(mux)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(cfg.Loopback)
@@ -79,26 +80,3 @@ func newAPI(cfg Config, mux ice.UDPMux, log *slog.Logger) (*webrtc.API, error) {
 	})
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
-
-// pionLogger routes pion's logs to slog: warnings and errors at their
-// level, the rest at debug.
-func pionLogger(l *slog.Logger) logging.LoggerFactory { return slogFactory{l} }
-
-type slogFactory struct{ l *slog.Logger }
-
-func (f slogFactory) NewLogger(scope string) logging.LeveledLogger {
-	return slogLeveled{f.l.With("pion", scope)}
-}
-
-type slogLeveled struct{ l *slog.Logger }
-
-func (s slogLeveled) Trace(msg string)                  {}
-func (s slogLeveled) Tracef(format string, args ...any) {}
-func (s slogLeveled) Debug(msg string)                  { s.l.Debug(msg) }
-func (s slogLeveled) Debugf(format string, args ...any) { s.l.Debug(fmt.Sprintf(format, args...)) }
-func (s slogLeveled) Info(msg string)                   { s.l.Debug(msg) }
-func (s slogLeveled) Infof(format string, args ...any)  { s.l.Debug(fmt.Sprintf(format, args...)) }
-func (s slogLeveled) Warn(msg string)                   { s.l.Warn(msg) }
-func (s slogLeveled) Warnf(format string, args ...any)  { s.l.Warn(fmt.Sprintf(format, args...)) }
-func (s slogLeveled) Error(msg string)                  { s.l.Error(msg) }
-func (s slogLeveled) Errorf(format string, args ...any) { s.l.Error(fmt.Sprintf(format, args...)) }

@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"media/mediatest":    {"media"},
 	"compositor":         {"layout", "media"},
 	"internal/av":        {"media"},
-	"ingest":             {"media", "internal/av"},
+	"ingest":             {"media", "internal/av", "internal/pionlog"},
 	"output":             {"media", "internal/av"},
 	"control":            {"layout", "media", "compositor", "ingest", "output", "internal/av"},
 	"cmd/tessera":        {"control", "layout", "media", "compositor", "ingest", "output", "internal/av"},
@@ -31,7 +31,8 @@ var allowed = map[string][]string{
 	"bench":              {"*"},
 	"internal/archtest":  {},
 	"internal/testsrv":   {},
-	"internal/publisher": {"media", "internal/av"},
+	"internal/publisher": {"media", "internal/av", "internal/pionlog"},
+	"internal/pionlog":   {},
 	".":                  {},
 }
 

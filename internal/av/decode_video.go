@@ -71,6 +71,11 @@ var videoDecoders = []string{codecH264, codecVP8}
 // damaged picture. The caller, who sees the RTP sequence numbers, knows
 // of the loss: it should call Reset and ask for a keyframe.
 //
+// Each access unit must hold one whole picture, shown in decoding order:
+// H.264 with B-frames (reordered pictures) or with fields in separate
+// access units makes the decoder hold pictures back, which Decode takes
+// for damage (ErrCorrupt).
+//
 // In the steady state Decode allocates nothing on the Go heap when get
 // returns pooled frames. A VideoDecoder is not safe for concurrent use.
 type VideoDecoder struct {
@@ -147,12 +152,21 @@ func (d *VideoDecoder) Decode(au []byte, pts time.Duration, get func(width, heig
 		return nil, err
 	}
 	if !got {
-		if d.waitKey && d.hasPicture(au) {
-			// The H.264 decoder drops pictures without a keyframe before
-			// them silently; say so, as the VP8 decoder does.
+		if !d.hasPicture(au) {
+			return nil, nil
+		}
+		// A picture went in and none came out. While waiting for a
+		// keyframe, the H.264 decoder drops pictures silently: say so, as
+		// the VP8 decoder does. Otherwise the decoder holds the picture
+		// back, which with low delay and one picture per access unit only
+		// damage makes it do (a slice taken for the first of two fields);
+		// what it holds would spoil the next picture.
+		waiting := d.waitKey
+		d.lost()
+		if waiting {
 			return nil, fmt.Errorf("av: decode video: %w (%s: waiting for a keyframe)", ErrCorrupt, d.name)
 		}
-		return nil, nil
+		return nil, fmt.Errorf("av: decode video: %w (%s: no picture out of an access unit with one)", ErrCorrupt, d.name)
 	}
 	f := cFrame(d.frame)
 	defer C.av_frame_unref(f)

@@ -19,6 +19,7 @@ import (
 	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/internal/pionlog"
 	"github.com/tessera-media/tessera/media"
 )
 
@@ -263,7 +264,7 @@ func loopbackSettings(log *slog.Logger) webrtc.SettingEngine {
 	s.SetRemoteIPFilter(func(ip net.IP) bool { return ip.Equal(loopback) })
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	s.SetICETimeouts(3*time.Second, 6*time.Second, time.Second)
-	s.LoggerFactory = pionLogs{log}
+	s.LoggerFactory = pionlog.New(log)
 	return s
 }
 

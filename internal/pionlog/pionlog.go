@@ -1,4 +1,9 @@
-package publisher
+// Package pionlog routes pion's logs (WebRTC, ICE, DTLS, interceptors) to
+// log/slog. pion warns about routine things (a stream closed while being
+// accepted, a ping before the candidates arrived), so its output goes one
+// level down: trace is dropped, debug, info and warnings go to Debug, errors
+// to Warn. Every line carries the pion scope ("ice", "dtls", …).
+package pionlog
 
 import (
 	"context"
@@ -8,14 +13,12 @@ import (
 	"github.com/pion/logging"
 )
 
-// pionLogs routes pion's logs to slog, each with its scope ("ice", "dtls",
-// …), one level down: pion warns about routine things (a stream closed
-// while being accepted, a ping before the candidates arrived), so its
-// trace output is dropped, its debug, info and warnings go to Debug and
-// its errors to Warn.
-type pionLogs struct{ log *slog.Logger }
+// New returns a pion LoggerFactory writing to l.
+func New(l *slog.Logger) logging.LoggerFactory { return factory{l} }
 
-func (f pionLogs) NewLogger(scope string) logging.LeveledLogger {
+type factory struct{ log *slog.Logger }
+
+func (f factory) NewLogger(scope string) logging.LeveledLogger {
 	return pionLogger{f.log.With("pion", scope)}
 }
 
