@@ -652,8 +652,10 @@ func FuzzVideoDecode(f *testing.F) {
 		}
 	}
 	// Found by the fuzzer: a damaged P slice after which a flushed (not
-	// reopened) H.264 decoder decoded the next IDR differently.
+	// reopened) H.264 decoder decoded the next IDR differently; a damaged
+	// slice the decoder held back (as a first field), spoiling the next.
 	f.Add(false, []byte("\x00\x00\x01A7 \xff0A\x850c"))
+	f.Add(false, []byte("\x00\x00\x01\x01&\x00A0\xaf0000"))
 	f.Fuzz(func(t *testing.T, vp8 bool, au []byte) {
 		s := seeds[vp8]
 		codec := "h264"
