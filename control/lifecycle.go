@@ -1,0 +1,404 @@
+package control
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/layout"
+)
+
+// Composition and destination states, as in the API.
+const (
+	StateStarting     = "STARTING"
+	StateActive       = "ACTIVE"
+	StateStopping     = "STOPPING"
+	StateStopped      = "STOPPED"
+	StateFailed       = "FAILED"
+	StateReconnecting = "RECONNECTING"
+)
+
+// EncoderSpec is an encoder configuration as a pipeline needs it.
+type EncoderSpec struct {
+	ARN       string
+	Width     int
+	Height    int
+	Framerate float64
+	Bitrate   int
+}
+
+// DestinationSpec is one destination of a composition: a channel (RTMP(S)
+// push) or an S3 recording.
+type DestinationSpec struct {
+	ID      string
+	Encoder EncoderSpec
+	// Channel destinations.
+	ChannelARN string
+	ChannelURL string
+	// S3 destinations.
+	StorageARN         string
+	Bucket             string
+	RecordingPrefix    string
+	TargetSegment      time.Duration
+	ThumbnailInterval  time.Duration
+	ThumbnailStorage   []string
+	ThumbnailsRecorded bool
+}
+
+// CompositionSpec is what a pipeline needs to run a composition.
+type CompositionSpec struct {
+	ARN, ID, StageARN string
+	Stage             *ingest.Stage
+	Layout            layout.Config
+	Destinations      []DestinationSpec
+}
+
+// Pipeline is the media side of a running composition (the worker).
+type Pipeline interface {
+	// Stop ends the composition cleanly (recordings finalized) within ctx.
+	Stop(ctx context.Context) error
+}
+
+// PipelineFactory starts the media side of a composition; it reports
+// progress through r from any goroutine.
+type PipelineFactory func(ctx context.Context, spec CompositionSpec, r Reporter) (Pipeline, error)
+
+// Reporter receives a pipeline's progress.
+type Reporter interface {
+	// Active reports that output is flowing.
+	Active()
+	// Destination reports a destination's state (STARTING, ACTIVE,
+	// RECONNECTING, STOPPING, STOPPED, FAILED) with a reason for failures.
+	Destination(id, state, reason string)
+	// Failed reports that the whole composition failed.
+	Failed(reason string)
+}
+
+// Timeouts are the lifecycle durations (REFERENCE: 60 s, 60 s, 24 h, 5 min).
+type Timeouts struct {
+	// Idle: stop this long after the last publisher left.
+	Idle time.Duration
+	// NoPublisher: stop this long after start when nobody published.
+	NoPublisher time.Duration
+	// MaxDuration: stop at this age.
+	MaxDuration time.Duration
+	// Retention: ended compositions stay visible this long.
+	Retention time.Duration
+	// StopTimeout bounds a pipeline's Stop.
+	StopTimeout time.Duration
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&t.Idle, time.Minute)
+	def(&t.NoPublisher, time.Minute)
+	def(&t.MaxDuration, 24*time.Hour)
+	def(&t.Retention, 5*time.Minute)
+	def(&t.StopTimeout, 30*time.Second)
+	return t
+}
+
+// DestinationStatus is a destination's observable state.
+type DestinationStatus struct {
+	State     string
+	StartTime time.Time
+	EndTime   time.Time
+}
+
+// CompositionStatus is a composition's observable state.
+type CompositionStatus struct {
+	State        string
+	StartTime    time.Time
+	EndTime      time.Time
+	Destinations map[string]DestinationStatus
+}
+
+// composition drives one composition through its lifecycle: STARTING →
+// ACTIVE → STOPPING → STOPPED, or FAILED; it stops on request, when the
+// stage has had no publisher for the idle timeouts, when every destination
+// failed, and at the maximum duration. Every change goes to onChange (the
+// store) and as events to the notifier.
+type composition struct {
+	spec     CompositionSpec
+	timeouts Timeouts
+	log      *slog.Logger
+	events   func(name, destination, reason string)
+	onChange func(CompositionStatus)
+	onGone   func() // after the retention period
+
+	mu      sync.Mutex
+	status  CompositionStatus
+	failure string // set by Reporter.Failed
+
+	stopReq chan string   // a stop request's reason
+	poke    chan struct{} // a reporter changed something
+	done    chan struct{} // closed when the composition ended
+}
+
+func newComposition(spec CompositionSpec, t Timeouts, log *slog.Logger) *composition {
+	c := &composition{spec: spec, timeouts: t, log: log,
+		stopReq: make(chan string, 1), poke: make(chan struct{}, 1), done: make(chan struct{})}
+	c.status = CompositionStatus{State: StateStarting, StartTime: time.Now().UTC(), Destinations: map[string]DestinationStatus{}}
+	for _, d := range spec.Destinations {
+		c.status.Destinations[d.ID] = DestinationStatus{State: StateStarting}
+	}
+	return c
+}
+
+// Status returns a copy of the current status.
+func (c *composition) Status() CompositionStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.copyStatus()
+}
+
+func (c *composition) copyStatus() CompositionStatus {
+	s := c.status
+	s.Destinations = make(map[string]DestinationStatus, len(c.status.Destinations))
+	for k, v := range c.status.Destinations {
+		s.Destinations[k] = v
+	}
+	return s
+}
+
+// stop asks the composition to stop (idempotent, never blocks).
+func (c *composition) stop(reason string) {
+	select {
+	case c.stopReq <- reason:
+	default:
+	}
+}
+
+// Active implements Reporter.
+func (c *composition) Active() {
+	c.mu.Lock()
+	changed := c.status.State == StateStarting
+	if changed {
+		c.status.State = StateActive
+	}
+	c.mu.Unlock()
+	if changed {
+		c.changed()
+		c.events(EventSessionStart, "", "")
+	}
+}
+
+// Destination implements Reporter.
+func (c *composition) Destination(id, state, reason string) {
+	now := time.Now().UTC()
+	c.mu.Lock()
+	d, ok := c.status.Destinations[id]
+	if !ok || d.State == state {
+		c.mu.Unlock()
+		return
+	}
+	prev := d.State
+	d.State = state
+	switch state {
+	case StateActive:
+		if d.StartTime.IsZero() {
+			d.StartTime = now
+		}
+	case StateStopped, StateFailed:
+		d.EndTime = now
+	}
+	c.status.Destinations[id] = d
+	c.mu.Unlock()
+	c.changed()
+	switch state {
+	case StateActive:
+		if prev != StateReconnecting {
+			c.events(EventDestinationStart, id, "")
+		}
+	case StateReconnecting:
+		c.events(EventDestinationReconnecting, id, reason)
+	case StateFailed:
+		c.events(EventDestinationFailure, id, reason)
+	case StateStopped:
+		c.events(EventDestinationEnd, id, "")
+	}
+	select {
+	case c.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Failed implements Reporter.
+func (c *composition) Failed(reason string) {
+	c.mu.Lock()
+	if c.failure == "" {
+		c.failure = reason
+	}
+	c.mu.Unlock()
+	select {
+	case c.poke <- struct{}{}:
+	default:
+	}
+}
+
+func (c *composition) changed() {
+	if c.onChange != nil {
+		c.onChange(c.Status())
+	}
+}
+
+func (c *composition) setState(state string) {
+	c.mu.Lock()
+	c.status.State = state
+	if state == StateStopped || state == StateFailed {
+		c.status.EndTime = time.Now().UTC()
+	}
+	c.mu.Unlock()
+	c.changed()
+}
+
+// publishers counts the stage's participants publishing audio or video.
+func (c *composition) publishers() int {
+	if c.spec.Stage == nil {
+		return 0
+	}
+	n := 0
+	for _, p := range c.spec.Stage.Roster() {
+		if p.Video || p.Audio {
+			n++
+		}
+	}
+	return n
+}
+
+// run drives the composition until it ended, then waits out the retention
+// period. start builds the pipeline.
+func (c *composition) run(ctx context.Context, start PipelineFactory) {
+	defer func() {
+		if c.onGone != nil {
+			select {
+			case <-time.After(c.timeouts.Retention):
+			case <-ctx.Done():
+			}
+			c.onGone()
+		}
+	}()
+	defer close(c.done)
+
+	p, err := start(ctx, c.spec, c)
+	if err != nil {
+		c.log.Error("composition failed to start", "err", err)
+		c.finishDestinations(StateFailed)
+		c.setState(StateFailed)
+		c.events(EventSessionFailure, "", err.Error())
+		return
+	}
+
+	var changes <-chan struct{}
+	if c.spec.Stage != nil {
+		ch, unwatch := c.spec.Stage.Watch()
+		defer unwatch()
+		changes = ch
+	}
+	maxAge := time.NewTimer(c.timeouts.MaxDuration)
+	defer maxAge.Stop()
+	idle := time.NewTimer(c.timeouts.NoPublisher)
+	defer idle.Stop()
+	idleArmed, everPublished := true, false
+	check := func() {
+		if n := c.publishers(); n > 0 {
+			everPublished = true
+			if idleArmed {
+				idle.Stop()
+				idleArmed = false
+			}
+		} else if !idleArmed {
+			d := c.timeouts.Idle
+			if !everPublished {
+				d = c.timeouts.NoPublisher
+			}
+			idle.Reset(d)
+			idleArmed = true
+		}
+	}
+	check()
+
+	reason, final := "", StateStopped
+loop:
+	for {
+		select {
+		case reason = <-c.stopReq:
+			break loop
+		case <-ctx.Done():
+			reason = "server shutting down"
+			break loop
+		case <-changes:
+			check()
+		case <-idle.C:
+			if everPublished {
+				reason = "no publisher for the idle timeout"
+			} else {
+				reason = "nobody published after start"
+			}
+			break loop
+		case <-maxAge.C:
+			reason = "maximum duration reached"
+			break loop
+		case <-c.poke:
+			c.mu.Lock()
+			failure := c.failure
+			allFailed := len(c.status.Destinations) > 0
+			for _, d := range c.status.Destinations {
+				if d.State != StateFailed {
+					allFailed = false
+				}
+			}
+			c.mu.Unlock()
+			if failure != "" {
+				reason, final = failure, StateFailed
+				break loop
+			}
+			if allFailed {
+				reason, final = "every destination failed", StateFailed
+				break loop
+			}
+		}
+	}
+	c.log.Info("composition stopping", "reason", reason)
+	c.setState(StateStopping)
+	sctx, cancel := context.WithTimeout(context.Background(), c.timeouts.StopTimeout)
+	err = p.Stop(sctx)
+	cancel()
+	if err != nil {
+		c.log.Error("pipeline stop", "err", err)
+		final = StateFailed
+		reason = "stopping failed: " + err.Error()
+	}
+	if final == StateStopped {
+		c.finishDestinations(StateStopped)
+	} else {
+		c.finishDestinations(StateFailed)
+	}
+	c.setState(final)
+	if final == StateFailed {
+		c.events(EventSessionFailure, "", reason)
+	} else {
+		c.events(EventSessionEnd, "", reason)
+	}
+}
+
+// finishDestinations moves every destination not yet ended to state.
+func (c *composition) finishDestinations(state string) {
+	c.mu.Lock()
+	var ids []string
+	for id, d := range c.status.Destinations {
+		if d.State != StateStopped && d.State != StateFailed {
+			ids = append(ids, id)
+		}
+	}
+	c.mu.Unlock()
+	for _, id := range ids {
+		c.Destination(id, state, "composition ended")
+	}
+}
