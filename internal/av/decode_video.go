@@ -152,7 +152,7 @@ func (d *VideoDecoder) Decode(au []byte, pts time.Duration, get func(width, heig
 		return nil, err
 	}
 	if !got {
-		if !d.hasPicture(au) {
+		if d.noPicture(au) {
 			return nil, nil
 		}
 		// A picture went in and none came out. While waiting for a
@@ -197,44 +197,37 @@ func (d *VideoDecoder) Decode(au []byte, pts time.Duration, get func(width, heig
 	return dst, nil
 }
 
-// hasPicture reports whether au codes a picture to show: an H.264 access
-// unit with a slice (not only parameter sets or SEI), a VP8 frame with its
-// show_frame bit set.
-func (d *VideoDecoder) hasPicture(au []byte) bool {
+// noPicture reports whether au clearly holds no picture to show, so that
+// the decoder rightly gives none: an H.264 access unit of parameter sets,
+// SEI and the like only, a VP8 frame with its show_frame bit clear.
+func (d *VideoDecoder) noPicture(au []byte) bool {
 	if d.name == codecVP8 {
-		return len(au) >= 3 && au[0]&0x10 != 0
+		return len(au) >= 3 && au[0]&0x10 == 0
 	}
-	slices, _ := h264NALs(au)
-	return slices
+	return h264NoPicture(au)
 }
 
-// h264NoPicture reports whether au is Annex B data that holds only NAL
-// units other than slices: parameter sets, SEI, delimiters.
+// h264NoPicture reports whether au is Annex B data, from its first byte,
+// made only of well-formed NAL units other than slices: forbidden bit
+// clear, types 6–13 (SEI, parameter sets, delimiters, end of sequence or
+// stream, filler, SPS extension). Anything else — a slice, an invalid
+// header, bytes before the first start code — may be a picture.
 func h264NoPicture(au []byte) bool {
-	slices, others := h264NALs(au)
-	return !slices && others && indexStartCode(au) == 0
-}
-
-// h264NALs scans the NAL unit headers of Annex B data: whether there is a
-// coded slice (types 1–5), and whether there are others, all well formed
-// (forbidden bit clear, types 6–13: SEI, parameter sets, delimiters,
-// end of sequence or stream, filler, SPS extension).
-func h264NALs(au []byte) (slices, others bool) {
+	if indexStartCode(au) != 0 {
+		return false
+	}
+	n := 0
 	for i := 0; i+3 < len(au); i++ {
 		if au[i] != 0 || au[i+1] != 0 || au[i+2] != 1 {
 			continue
 		}
-		switch h := au[i+3]; {
-		case h&0x80 == 0 && h&0x1f >= 1 && h&0x1f <= 5:
-			slices = true
-		case h&0x80 == 0 && h&0x1f >= 6 && h&0x1f <= 13:
-			others = true
-		default:
-			return slices, false
+		if h := au[i+3]; h&0x80 != 0 || h&0x1f < 6 || h&0x1f > 13 {
+			return false
 		}
+		n++
 		i += 2
 	}
-	return slices, others
+	return n > 0
 }
 
 // lost is what happens after an error: references may be missing or

@@ -433,6 +433,30 @@ func TestVideoDecoderReset(t *testing.T) {
 	}
 }
 
+func TestH264NoPicture(t *testing.T) {
+	sps, pps := []byte{0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e}, []byte{0, 0, 1, 0x68, 0xcb, 0x83}
+	cat := func(b ...[]byte) []byte { return bytes.Join(b, nil) }
+	for _, tc := range []struct {
+		name string
+		au   []byte
+		want bool
+	}{
+		{"SPS and PPS", cat(sps, pps), true},
+		{"delimiter, SEI", []byte{0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x06, 0x05, 0x01}, true},
+		{"with an IDR", cat(sps, pps, []byte{0, 0, 1, 0x65, 0x88}), false},
+		{"a slice", []byte{0, 0, 1, 0x41, 0x9a}, false},
+		{"forbidden bit", cat(sps, []byte{0, 0, 1, 0xe7, 0x42}), false},
+		{"type 0 then a slice", []byte{0, 0, 1, 0, 0, 0, 1, 0x01, 0x26}, false},
+		{"bytes before", cat([]byte{7}, sps), false},
+		{"no start code", []byte{0x67, 0x42}, false},
+		{"empty", nil, false},
+	} {
+		if got := h264NoPicture(tc.au); got != tc.want {
+			t.Errorf("%s (% x): %v, want %v", tc.name, tc.au, got, tc.want)
+		}
+	}
+}
+
 // withoutParams returns the H.264 access unit au without its SPS and PPS.
 func withoutParams(au []byte) []byte {
 	var out []byte
@@ -656,6 +680,7 @@ func FuzzVideoDecode(f *testing.F) {
 	// slice the decoder held back (as a first field), spoiling the next.
 	f.Add(false, []byte("\x00\x00\x01A7 \xff0A\x850c"))
 	f.Add(false, []byte("\x00\x00\x01\x01&\x00A0\xaf0000"))
+	f.Add(false, []byte("\x00\x00\x01\x00\x00\x01\x01&\x00A0\xaf00"))
 	f.Fuzz(func(t *testing.T, vp8 bool, au []byte) {
 		s := seeds[vp8]
 		codec := "h264"

@@ -131,7 +131,7 @@ const DefaultMuxTimeout = 10 * time.Second
 // connection and each HLS segment), also after the encoder is closed.
 type StreamInfo struct {
 	Kind Kind
-	// Codec is FFmpeg's codec name: "h264" or "aac".
+	// Codec is FFmpeg's codec name: "h264", "aac", and for WebRTC publishers "vp8" or "opus".
 	Codec string
 	// Bitrate is the target bitrate in bits per second (informative).
 	Bitrate int
