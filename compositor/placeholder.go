@@ -2,13 +2,11 @@ package compositor
 
 import (
 	"image"
-	"sync"
 
 	"golang.org/x/image/font"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/tessera-media/tessera/internal/glyph"
 	"github.com/tessera-media/tessera/media"
 )
 
@@ -31,7 +29,7 @@ func renderPlaceholder(w, h int, label string) *media.VideoFrame {
 	var face font.Face
 	text := label
 	for {
-		face = fontFace(size)
+		face = glyph.Face(size)
 		if font.MeasureString(face, text).Ceil() <= w*9/10 {
 			break
 		}
@@ -63,27 +61,6 @@ func renderPlaceholder(w, h int, label string) *media.VideoFrame {
 				out[i] = byte(bg + ((labelY-bg)*int(v)+127)/255)
 			}
 		}
-	}
-	return f
-}
-
-var (
-	fontOnce sync.Once
-	fontTT   *opentype.Font
-)
-
-// fontFace returns the label font at a pixel size. The parsed font is
-// shared; every face is new, because faces are not safe for concurrent use.
-func fontFace(px int) font.Face {
-	fontOnce.Do(func() {
-		var err error
-		if fontTT, err = opentype.Parse(gobold.TTF); err != nil {
-			panic(err) // the embedded Go font always parses
-		}
-	})
-	f, err := opentype.NewFace(fontTT, &opentype.FaceOptions{Size: float64(px), DPI: 72, Hinting: font.HintingFull})
-	if err != nil {
-		panic(err)
 	}
 	return f
 }

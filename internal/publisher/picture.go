@@ -3,13 +3,11 @@ package publisher
 import (
 	"image"
 	"math"
-	"sync"
 
 	"golang.org/x/image/font"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/tessera-media/tessera/internal/glyph"
 	"github.com/tessera-media/tessera/media"
 )
 
@@ -187,7 +185,7 @@ func (g *Generator) renderName(name string) {
 	size := max(8, g.h/5)
 	var face font.Face
 	for {
-		face = fontFace(size)
+		face = glyph.Face(size)
 		if font.MeasureString(face, name).Ceil() <= g.w*9/10 || size <= 8 {
 			break
 		}
@@ -250,27 +248,6 @@ func (g *Generator) drawName(f *media.VideoFrame) {
 			}
 		}
 	}
-}
-
-var (
-	fontOnce sync.Once
-	fontTT   *opentype.Font
-)
-
-// fontFace returns Go Bold at a pixel size. The parsed font is shared;
-// every face is new, because faces are not safe for concurrent use.
-func fontFace(px int) font.Face {
-	fontOnce.Do(func() {
-		var err error
-		if fontTT, err = opentype.Parse(gobold.TTF); err != nil {
-			panic(err) // the embedded Go font always parses
-		}
-	})
-	f, err := opentype.NewFace(fontTT, &opentype.FaceOptions{Size: float64(px), DPI: 72, Hinting: font.HintingFull})
-	if err != nil {
-		panic(err)
-	}
-	return f
 }
 
 // stampCRC is the CRC-8 (polynomial 0x07, initial value 0xFF) of n's four

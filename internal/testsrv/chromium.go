@@ -148,18 +148,7 @@ func startChromium(dir string, args []string, unshared bool) (*process, error) {
 	cmd.Dir = dir
 	// No D-Bus (which it would try to launch) and no display.
 	cmd.Env = append(os.Environ(), "HOME="+dir, "DBUS_SESSION_BUS_ADDRESS=disabled:", "DISPLAY=", "WAYLAND_DISPLAY=")
-	p := &process{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout = p.out
-	cmd.Stderr = p.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
+	return startProcess(cmd)
 }
 
 // Output returns the last lines Chromium wrote to stdout and stderr,
