@@ -237,7 +237,7 @@ func (s *Server) handlers() map[string]handler {
 		"UpdateStage": s.updateStage, "DeleteStage": s.deleteStage,
 		"CreateParticipantToken": s.createParticipantToken, "DisconnectParticipant": s.disconnectParticipant,
 		"ListParticipants": s.listParticipants, "GetParticipant": s.getParticipant,
-		"ListParticipantEvents": s.listParticipantEvents,
+		"ListParticipantEvents":      s.listParticipantEvents,
 		"CreateEncoderConfiguration": s.createEncoderConfiguration, "GetEncoderConfiguration": s.getEncoderConfiguration,
 		"ListEncoderConfigurations": s.listEncoderConfigurations, "DeleteEncoderConfiguration": s.deleteEncoderConfiguration,
 		"CreateStorageConfiguration": s.createStorageConfiguration, "GetStorageConfiguration": s.getStorageConfiguration,

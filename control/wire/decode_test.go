@@ -1,0 +1,689 @@
+package wire
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const (
+	stageARN   = "arn:aws:ivs:us-west-2:123456789012:stage/AbCd1234"
+	channelARN = "arn:aws:ivs:us-west-2:123456789012:channel/AbCd1234"
+	storageARN = "arn:aws:ivs:us-west-2:123456789012:storage-configuration/AbCd1234"
+	encoderARN = "arn:aws:ivs:us-west-2:123456789012:encoder-configuration/AbCd1234"
+
+	patARN      = "Member must satisfy regular expression pattern: arn:aws:ivs:[a-z0-9-]+:[0-9]+:"
+	patName     = "Member must satisfy regular expression pattern: [a-zA-Z0-9-_]*"
+	notNull     = "Member must not be null"
+	tagKeyRules = "[Member must have length less than or equal to 128, Member must have length greater than or equal to 1]"
+)
+
+// validStartComposition is a StartComposition body using every member:
+// one channel and one S3 destination, a grid and a PiP layout.
+func validStartComposition() map[string]any {
+	return map[string]any{
+		"stageArn":         stageARN,
+		"idempotencyToken": "0b4b7a1c-2f4e-4c55-9d4e-1a2b3c4d5e6f",
+		"layout": map[string]any{
+			"grid": map[string]any{
+				"featuredParticipantAttribute": "featured",
+				"omitStoppedVideo":             true,
+				"videoAspectRatio":             "VIDEO",
+				"videoFillMode":                "COVER",
+				"gridGap":                      2,
+				"participantOrderAttribute":    "order",
+			},
+			"pip": map[string]any{
+				"featuredParticipantAttribute": "featured",
+				"omitStoppedVideo":             false,
+				"videoFillMode":                "CONTAIN",
+				"gridGap":                      0,
+				"pipParticipantAttribute":      "pip",
+				"pipBehavior":                  "DYNAMIC",
+				"pipOffset":                    8,
+				"pipPosition":                  "BOTTOM_RIGHT",
+				"pipWidth":                     320,
+				"pipHeight":                    180,
+				"participantOrderAttribute":    "order",
+			},
+		},
+		"destinations": []any{
+			map[string]any{
+				"name":    "channel-1",
+				"channel": map[string]any{"channelArn": channelARN, "encoderConfigurationArn": encoderARN},
+			},
+			map[string]any{
+				"name": "recording_1",
+				"s3": map[string]any{
+					"storageConfigurationArn":  storageARN,
+					"encoderConfigurationArns": []any{encoderARN},
+					"recordingConfiguration": map[string]any{
+						"hlsConfiguration": map[string]any{"targetSegmentDurationSeconds": 6},
+						"format":           "HLS",
+					},
+					"thumbnailConfigurations": []any{
+						map[string]any{"targetIntervalSeconds": 60, "storage": []any{"SEQUENTIAL", "LATEST"}},
+					},
+				},
+			},
+		},
+		"tags": map[string]any{"team": "video", "empty": ""},
+	}
+}
+
+func validEncoderConfiguration() map[string]any {
+	return map[string]any{
+		"name":  "hd-720p_30",
+		"video": map[string]any{"width": 1280, "height": 720, "framerate": 30, "bitrate": 2500000},
+		"tags":  map[string]any{"k": "v"},
+	}
+}
+
+type deleted struct{}
+
+// set replaces (or, with deleted{}, removes) the value at a dotted path;
+// numeric parts index lists.
+func set(root any, path string, v any) {
+	parts := strings.Split(path, ".")
+	cur := root
+	for i, p := range parts {
+		last := i == len(parts)-1
+		switch c := cur.(type) {
+		case map[string]any:
+			if last {
+				if _, del := v.(deleted); del {
+					delete(c, p)
+				} else {
+					c[p] = v
+				}
+				return
+			}
+			cur = c[p]
+		case []any:
+			n, _ := strconv.Atoi(p)
+			if last {
+				c[n] = v
+				return
+			}
+			cur = c[n]
+		default:
+			panic("set: no container at " + path)
+		}
+	}
+}
+
+func body(t testing.TB, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func decode(t testing.TB, m *Model, op string, b []byte) (map[string]any, *Error) {
+	t.Helper()
+	return m.DecodeInput(m.Operation(op), nil, nil, nil, b)
+}
+
+func TestValidStartComposition(t *testing.T) {
+	m := model(t)
+	in := validStartComposition()
+	in["unknownTopLevel"] = 1
+	set(in, "layout.grid.unknownNested", "x")
+	got, e := decode(t, m, "StartComposition", body(t, in))
+	if e != nil {
+		t.Fatal(e)
+	}
+	if _, ok := got["unknownTopLevel"]; ok {
+		t.Error("unknown member kept")
+	}
+	grid := got["layout"].(map[string]any)["grid"].(map[string]any)
+	if _, ok := grid["unknownNested"]; ok {
+		t.Error("unknown nested member kept")
+	}
+	if grid["gridGap"] != int64(2) || grid["omitStoppedVideo"] != true || grid["videoAspectRatio"] != "VIDEO" {
+		t.Errorf("grid %#v", grid)
+	}
+	dests := got["destinations"].([]any)
+	s3 := dests[1].(map[string]any)["s3"].(map[string]any)
+	if !reflect.DeepEqual(s3["encoderConfigurationArns"], []any{encoderARN}) {
+		t.Errorf("s3 %#v", s3)
+	}
+	if got["tags"].(map[string]any)["empty"] != "" {
+		t.Error("empty tag value lost")
+	}
+	// Only the required members.
+	if _, e := decode(t, m, "StartComposition", []byte(`{"stageArn":"`+stageARN+`","destinations":[{"channel":{"channelArn":"`+channelARN+`"}}]}`)); e != nil {
+		t.Error(e)
+	}
+	// Null members count as absent.
+	if _, e := decode(t, m, "StartComposition", []byte(`{"stageArn":"`+stageARN+`","layout":null,"tags":null,"destinations":[{"channel":{"channelArn":"`+channelARN+`"},"s3":null}]}`)); e != nil {
+		t.Error(e)
+	}
+}
+
+func TestValidEncoderConfiguration(t *testing.T) {
+	m := model(t)
+	for _, b := range []string{
+		string(body(t, validEncoderConfiguration())),
+		``, `   `, `null`, `{}`,
+		`{"video":{"width":2,"height":1920,"framerate":1,"bitrate":8500000}}`,
+		`{"video":{"width":1920,"height":2,"framerate":60,"bitrate":1}}`,
+		`{"video":{"framerate":60.0000001}}`, // a Java Float rounds it to 60
+		`{"name":"` + strings.Repeat("a", 128) + `"}`,
+		`{"tags":{"k":"` + strings.Repeat("€", 256) + `"}}`, // characters, not bytes
+		`{"tags":{"` + strings.Repeat("😀", 128) + `":""}}`,
+	} {
+		if _, e := decode(t, m, "CreateEncoderConfiguration", []byte(b)); e != nil {
+			t.Errorf("%s: %v", b, e)
+		}
+	}
+	got, e := decode(t, m, "CreateEncoderConfiguration", []byte(`{"video":{"width":2.9,"height":1.9e3,"framerate":29.97}}`))
+	if e != nil {
+		t.Fatal(e)
+	}
+	if v := got["video"].(map[string]any); v["width"] != int64(2) || v["height"] != int64(1900) || v["framerate"] != 29.97 {
+		t.Errorf("video %#v", v)
+	}
+}
+
+func one(msg string) string { return "1 validation error detected: " + msg }
+
+func many(msgs ...string) string {
+	return fmt.Sprintf("%d validation errors detected: %s", len(msgs), strings.Join(msgs, "; "))
+}
+
+func viol(value, path, constraint string) string {
+	if value == "null" {
+		return "Value null at '" + path + "' failed to satisfy constraint: " + constraint
+	}
+	return "Value '" + value + "' at '" + path + "' failed to satisfy constraint: " + constraint
+}
+
+type change struct {
+	path  string
+	value any
+}
+
+func TestStartCompositionValidation(t *testing.T) {
+	m := model(t)
+	long := "arn:aws:ivs:us-west-2:123456789012:stage/" + strings.Repeat("a", 90)
+	attr129 := strings.Repeat("a", 129)
+	channelDest := map[string]any{"channel": map[string]any{"channelArn": channelARN}}
+	manyTags := map[string]any{}
+	var tagParts []string
+	for i := range 51 {
+		k := fmt.Sprintf("k%02d", i)
+		manyTags[k] = "v"
+		tagParts = append(tagParts, k+"=v")
+	}
+	for _, c := range []struct {
+		name    string
+		changes []change
+		want    string
+	}{
+		{"required stageArn", []change{{"stageArn", deleted{}}},
+			one(viol("null", "stageArn", notNull))},
+		{"required both", []change{{"stageArn", nil}, {"destinations", deleted{}}},
+			many(viol("null", "stageArn", notNull), viol("null", "destinations", notNull))},
+		{"stageArn pattern", []change{{"stageArn", "stage-1"}},
+			one(viol("stage-1", "stageArn", patARN+"stage/[a-zA-Z0-9-]+"))},
+		{"stageArn max length", []change{{"stageArn", long}},
+			one(viol(long, "stageArn", "Member must have length less than or equal to 128"))},
+		{"stageArn empty: pattern, then length", []change{{"stageArn", ""}},
+			many(viol("", "stageArn", patARN+"stage/[a-zA-Z0-9-]+"),
+				viol("", "stageArn", "Member must have length greater than or equal to 1"))},
+		{"idempotencyToken min length", []change{{"idempotencyToken", ""}},
+			one(viol("", "idempotencyToken", "Member must have length greater than or equal to 1"))},
+		{"idempotencyToken max length and pattern", []change{{"idempotencyToken", strings.Repeat("x", 64) + "!"}},
+			many(viol(strings.Repeat("x", 64)+"!", "idempotencyToken", patName),
+				viol(strings.Repeat("x", 64)+"!", "idempotencyToken", "Member must have length less than or equal to 64"))},
+		{"destinations min", []change{{"destinations", []any{}}},
+			one(viol("[]", "destinations", "Member must have length greater than or equal to 1"))},
+		{"destinations max", []change{{"destinations", []any{channelDest, channelDest, channelDest}}},
+			one(viol("[{channel={channelArn="+channelARN+"}}, {channel={channelArn="+channelARN+"}}, {channel={channelArn="+channelARN+"}}]",
+				"destinations", "Member must have length less than or equal to 2"))},
+		{"null destination", []change{{"destinations.1", nil}},
+			one(viol("null", "destinations.2.member", notNull))},
+		{"destination name pattern", []change{{"destinations.0.name", "my dest"}},
+			one(viol("my dest", "destinations.1.member.name", patName))},
+		{"destination name length", []change{{"destinations.0.name", attr129}},
+			one(viol(attr129, "destinations.1.member.name", "Member must have length less than or equal to 128"))},
+		{"channelArn required", []change{{"destinations.0.channel.channelArn", deleted{}}},
+			one(viol("null", "destinations.1.member.channel.channelArn", notNull))},
+		{"channelArn pattern", []change{{"destinations.0.channel.channelArn", stageARN}},
+			one(viol(stageARN, "destinations.1.member.channel.channelArn", patARN+"channel/[a-zA-Z0-9-]+"))},
+		{"channel encoderConfigurationArn pattern", []change{{"destinations.0.channel.encoderConfigurationArn", storageARN}},
+			one(viol(storageARN, "destinations.1.member.channel.encoderConfigurationArn", patARN+"encoder-configuration/[a-zA-Z0-9-]+"))},
+		{"s3 required members", []change{{"destinations.1.s3", map[string]any{}}},
+			many(viol("null", "destinations.2.member.s3.storageConfigurationArn", notNull),
+				viol("null", "destinations.2.member.s3.encoderConfigurationArns", notNull))},
+		{"s3 storageConfigurationArn pattern", []change{{"destinations.1.s3.storageConfigurationArn", "arn:aws:ivs:us-west-2:123456789012:storage-configuration/"}},
+			one(viol("arn:aws:ivs:us-west-2:123456789012:storage-configuration/", "destinations.2.member.s3.storageConfigurationArn", patARN+"storage-configuration/[a-zA-Z0-9-]+"))},
+		{"s3 encoderConfigurationArns min", []change{{"destinations.1.s3.encoderConfigurationArns", []any{}}},
+			one(viol("[]", "destinations.2.member.s3.encoderConfigurationArns", "Member must have length greater than or equal to 1"))},
+		{"s3 encoderConfigurationArns max", []change{{"destinations.1.s3.encoderConfigurationArns", []any{encoderARN, encoderARN}}},
+			one(viol("["+encoderARN+", "+encoderARN+"]", "destinations.2.member.s3.encoderConfigurationArns", "Member must have length less than or equal to 1"))},
+		{"s3 encoderConfigurationArns member", []change{{"destinations.1.s3.encoderConfigurationArns", []any{"bad"}}},
+			one(viol("[bad]", "destinations.2.member.s3.encoderConfigurationArns",
+				"Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, "+
+					patARN+"encoder-configuration/[a-zA-Z0-9-]+]"))},
+		{"s3 encoderConfigurationArns null member", []change{{"destinations.1.s3.encoderConfigurationArns", []any{nil}}},
+			one(viol("[null]", "destinations.2.member.s3.encoderConfigurationArns",
+				"Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, "+
+					patARN+"encoder-configuration/[a-zA-Z0-9-]+, Member must not be null]"))},
+		{"hls segment duration max", []change{{"destinations.1.s3.recordingConfiguration.hlsConfiguration.targetSegmentDurationSeconds", 11}},
+			one(viol("11", "destinations.2.member.s3.recordingConfiguration.hlsConfiguration.targetSegmentDurationSeconds", "Member must have value less than or equal to 10"))},
+		{"hls segment duration min", []change{{"destinations.1.s3.recordingConfiguration.hlsConfiguration.targetSegmentDurationSeconds", 1}},
+			one(viol("1", "destinations.2.member.s3.recordingConfiguration.hlsConfiguration.targetSegmentDurationSeconds", "Member must have value greater than or equal to 2"))},
+		{"recording format enum", []change{{"destinations.1.s3.recordingConfiguration.format", "DASH"}},
+			one(viol("DASH", "destinations.2.member.s3.recordingConfiguration.format", "Member must satisfy enum value set: [HLS]"))},
+		{"thumbnail configurations max", []change{{"destinations.1.s3.thumbnailConfigurations", []any{map[string]any{}, map[string]any{"targetIntervalSeconds": 5}}}},
+			one(viol("[{}, {targetIntervalSeconds=5}]", "destinations.2.member.s3.thumbnailConfigurations", "Member must have length less than or equal to 1"))},
+		{"thumbnail interval max", []change{{"destinations.1.s3.thumbnailConfigurations.0.targetIntervalSeconds", 86401}},
+			one(viol("86401", "destinations.2.member.s3.thumbnailConfigurations.1.member.targetIntervalSeconds", "Member must have value less than or equal to 86400"))},
+		{"thumbnail storage max", []change{{"destinations.1.s3.thumbnailConfigurations.0.storage", []any{"SEQUENTIAL", "LATEST", "LATEST"}}},
+			one(viol("[SEQUENTIAL, LATEST, LATEST]", "destinations.2.member.s3.thumbnailConfigurations.1.member.storage", "Member must have length less than or equal to 2"))},
+		{"thumbnail storage enum", []change{{"destinations.1.s3.thumbnailConfigurations.0.storage", []any{"SEQUENTIAL", "BOTH"}}},
+			one(viol("[SEQUENTIAL, BOTH]", "destinations.2.member.s3.thumbnailConfigurations.1.member.storage",
+				"Member must satisfy constraint: [Member must satisfy enum value set: [SEQUENTIAL, LATEST]]"))},
+		{"grid enums, range, pattern, length", []change{
+			{"layout.grid.videoAspectRatio", "WIDE"},
+			{"layout.grid.videoFillMode", "STRETCH"},
+			{"layout.grid.gridGap", -1},
+			{"layout.grid.featuredParticipantAttribute", "a b"},
+			{"layout.grid.participantOrderAttribute", attr129},
+		}, many(
+			viol("a b", "layout.grid.featuredParticipantAttribute", patName),
+			viol("WIDE", "layout.grid.videoAspectRatio", "Member must satisfy enum value set: [AUTO, VIDEO, SQUARE, PORTRAIT]"),
+			viol("STRETCH", "layout.grid.videoFillMode", "Member must satisfy enum value set: [FILL, COVER, CONTAIN]"),
+			viol("-1", "layout.grid.gridGap", "Member must have value greater than or equal to 0"),
+			viol(attr129, "layout.grid.participantOrderAttribute", "Member must have length less than or equal to 128"),
+		)},
+		{"pip", []change{
+			{"layout.pip.pipParticipantAttribute", "a.b"},
+			{"layout.pip.pipBehavior", "FLOAT"},
+			{"layout.pip.pipOffset", -1},
+			{"layout.pip.pipPosition", "CENTER"},
+			{"layout.pip.pipWidth", 0},
+			{"layout.pip.pipHeight", 0},
+		}, many(
+			viol("a.b", "layout.pip.pipParticipantAttribute", patName),
+			viol("FLOAT", "layout.pip.pipBehavior", "Member must satisfy enum value set: [STATIC, DYNAMIC]"),
+			viol("-1", "layout.pip.pipOffset", "Member must have value greater than or equal to 0"),
+			viol("CENTER", "layout.pip.pipPosition", "Member must satisfy enum value set: [TOP_LEFT, TOP_RIGHT, BOTTOM_LEFT, BOTTOM_RIGHT]"),
+			viol("0", "layout.pip.pipWidth", "Member must have value greater than or equal to 1"),
+			viol("0", "layout.pip.pipHeight", "Member must have value greater than or equal to 1"),
+		)},
+		{"tags max entries", []change{{"tags", manyTags}},
+			one(viol("{"+strings.Join(tagParts, ", ")+"}", "tags", "Member must have length less than or equal to 50"))},
+		{"tag key and value", []change{{"tags", map[string]any{"": "v", "k": strings.Repeat("v", 257)}}},
+			many(viol("{=v, k="+strings.Repeat("v", 257)+"}", "tags", "Map keys must satisfy constraint: "+tagKeyRules),
+				viol("{=v, k="+strings.Repeat("v", 257)+"}", "tags", "Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 0]"))},
+		{"null tag value", []change{{"tags", map[string]any{"k": nil}}},
+			one(viol("{k=null}", "tags", "Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 0, Member must not be null]"))},
+		{"model order across levels", []change{
+			{"tags", map[string]any{"": ""}},
+			{"destinations.1.s3.encoderConfigurationArns", []any{}},
+			{"destinations.0.channel.channelArn", nil},
+			{"layout.grid.gridGap", -5},
+			{"stageArn", "x"},
+		}, many(
+			viol("x", "stageArn", patARN+"stage/[a-zA-Z0-9-]+"),
+			viol("-5", "layout.grid.gridGap", "Member must have value greater than or equal to 0"),
+			viol("null", "destinations.1.member.channel.channelArn", notNull),
+			viol("[]", "destinations.2.member.s3.encoderConfigurationArns", "Member must have length greater than or equal to 1"),
+			viol("{=}", "tags", "Map keys must satisfy constraint: "+tagKeyRules),
+		)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := validStartComposition()
+			for _, ch := range c.changes {
+				set(in, ch.path, ch.value)
+			}
+			_, e := decode(t, m, "StartComposition", body(t, in))
+			if e == nil {
+				t.Fatalf("accepted; want %s", c.want)
+			}
+			if e.Status != 400 || e.Type != "ValidationException" || e.Message != c.want {
+				t.Errorf("got  %d %s %s\nwant %s", e.Status, e.Type, e.Message, c.want)
+			}
+		})
+	}
+}
+
+func TestCreateEncoderConfigurationValidation(t *testing.T) {
+	m := model(t)
+	name129 := strings.Repeat("n", 129)
+	for _, c := range []struct {
+		name    string
+		changes []change
+		want    string
+	}{
+		{"name pattern", []change{{"name", "bad name"}}, one(viol("bad name", "name", patName))},
+		{"name length", []change{{"name", name129}}, one(viol(name129, "name", "Member must have length less than or equal to 128"))},
+		{"name pattern and length", []change{{"name", name129 + "!"}},
+			many(viol(name129+"!", "name", patName), viol(name129+"!", "name", "Member must have length less than or equal to 128"))},
+		{"width min", []change{{"video.width", 1}}, one(viol("1", "video.width", "Member must have value greater than or equal to 2"))},
+		{"width max", []change{{"video.width", 1921}}, one(viol("1921", "video.width", "Member must have value less than or equal to 1920"))},
+		{"height min", []change{{"video.height", -3}}, one(viol("-3", "video.height", "Member must have value greater than or equal to 2"))},
+		{"height max", []change{{"video.height", 4096}}, one(viol("4096", "video.height", "Member must have value less than or equal to 1920"))},
+		{"framerate min", []change{{"video.framerate", 0.5}}, one(viol("0.5", "video.framerate", "Member must have value greater than or equal to 1.0"))},
+		{"framerate max", []change{{"video.framerate", 120}}, one(viol("120.0", "video.framerate", "Member must have value less than or equal to 60.0"))},
+		{"framerate tiny", []change{{"video.framerate", 0.0001}}, one(viol("1.0E-4", "video.framerate", "Member must have value greater than or equal to 1.0"))},
+		{"framerate huge", []change{{"video.framerate", 1e30}}, one(viol("1.0E30", "video.framerate", "Member must have value less than or equal to 60.0"))},
+		{"framerate beyond float", []change{{"video.framerate", 1e39}}, one(viol("Infinity", "video.framerate", "Member must have value less than or equal to 60.0"))},
+		{"bitrate min", []change{{"video.bitrate", 0}}, one(viol("0", "video.bitrate", "Member must have value greater than or equal to 1"))},
+		{"bitrate max", []change{{"video.bitrate", 8500001}}, one(viol("8500001", "video.bitrate", "Member must have value less than or equal to 8500000"))},
+		{"truncated to zero", []change{{"video.width", -0.5}}, one(viol("0", "video.width", "Member must have value greater than or equal to 2"))},
+		{"tag key too long", []change{{"tags", map[string]any{strings.Repeat("k", 129): "v"}}},
+			one(viol("{"+strings.Repeat("k", 129)+"=v}", "tags", "Map keys must satisfy constraint: "+tagKeyRules))},
+		{"tag value in characters", []change{{"tags", map[string]any{"k": strings.Repeat("€", 257)}}},
+			one(viol("{k="+strings.Repeat("€", 257)+"}", "tags", "Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 0]"))},
+		{"everything", []change{
+			{"tags", map[string]any{"": "v"}},
+			{"video.bitrate", 0},
+			{"video.framerate", 61},
+			{"video.height", 1},
+			{"video.width", 1921},
+			{"name", "a/b"},
+		}, many(
+			viol("a/b", "name", patName),
+			viol("1921", "video.width", "Member must have value less than or equal to 1920"),
+			viol("1", "video.height", "Member must have value greater than or equal to 2"),
+			viol("61.0", "video.framerate", "Member must have value less than or equal to 60.0"),
+			viol("0", "video.bitrate", "Member must have value greater than or equal to 1"),
+			viol("{=v}", "tags", "Map keys must satisfy constraint: "+tagKeyRules),
+		)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := validEncoderConfiguration()
+			for _, ch := range c.changes {
+				set(in, ch.path, ch.value)
+			}
+			_, e := decode(t, m, "CreateEncoderConfiguration", body(t, in))
+			if e == nil {
+				t.Fatalf("accepted; want %s", c.want)
+			}
+			if e.Status != 400 || e.Type != "ValidationException" || e.Message != c.want {
+				t.Errorf("got  %d %s %s\nwant %s", e.Status, e.Type, e.Message, c.want)
+			}
+		})
+	}
+}
+
+func TestSerializationErrors(t *testing.T) {
+	m := model(t)
+	for _, c := range []struct{ op, body, want string }{
+		{"CreateEncoderConfiguration", `{"name":1}`, "class java.lang.Short can not be converted to an String"},
+		{"CreateEncoderConfiguration", `{"name":70000}`, "class java.lang.Integer can not be converted to an String"},
+		{"CreateEncoderConfiguration", `{"name":3000000000}`, "class java.lang.Long can not be converted to an String"},
+		{"CreateEncoderConfiguration", `{"name":1e3}`, "class java.lang.Double can not be converted to an String"},
+		{"CreateEncoderConfiguration", `{"name":true}`, "class java.lang.Boolean can not be converted to an String"},
+		{"CreateEncoderConfiguration", `{"name":[]}`, "Start of list found where not expected"},
+		{"CreateEncoderConfiguration", `{"name":{}}`, "Start of structure or map found where not expected."},
+		{"CreateEncoderConfiguration", `{"video":{"width":"1280"}}`, "class java.lang.String can not be converted to an Integer"},
+		{"CreateEncoderConfiguration", `{"video":{"width":false}}`, "class java.lang.Boolean can not be converted to an Integer"},
+		{"CreateEncoderConfiguration", `{"video":{"width":3000000000}}`, "Numeric value (3000000000) out of range of int (-2147483648 - 2147483647)"},
+		{"CreateEncoderConfiguration", `{"video":{"width":-2.2e9}}`, "Numeric value (-2.2e9) out of range of int (-2147483648 - 2147483647)"},
+		{"CreateEncoderConfiguration", `{"video":{"width":1e400}}`, "Numeric value (1e400) out of range of int (-2147483648 - 2147483647)"},
+		{"CreateEncoderConfiguration", `{"video":{"framerate":"30"}}`, "class java.lang.String can not be converted to an Float"},
+		{"CreateEncoderConfiguration", `{"video":{"framerate":1e400}}`, "Numeric value (1e400) out of range of float"},
+		{"CreateEncoderConfiguration", `{"video":1}`, "Expected null"},
+		{"CreateEncoderConfiguration", `{"video":[]}`, "Start of list found where not expected"},
+		{"CreateEncoderConfiguration", `{"tags":[]}`, "Start of list found where not expected"},
+		{"CreateEncoderConfiguration", `{"tags":"k=v"}`, "Expected map or null"},
+		{"CreateEncoderConfiguration", `{"tags":{"k":1}}`, "class java.lang.Short can not be converted to an String"},
+		{"StartComposition", `{"destinations":{}}`, "Start of structure or map found where not expected."},
+		{"StartComposition", `{"destinations":"x"}`, "Expected list or null"},
+		{"StartComposition", `{"destinations":[1]}`, "Expected null"},
+		{"StartComposition", `{"layout":{"grid":{"omitStoppedVideo":"true"}}}`, "class java.lang.String can not be converted to an Boolean"},
+		{"StartComposition", `{"layout":{"grid":{"omitStoppedVideo":1}}}`, "class java.lang.Short can not be converted to an Boolean"},
+		{"StartComposition", `[]`, "Start of list found where not expected"},
+		{"StartComposition", `"x"`, "Expected null"},
+		{"StartComposition", `{`, "Could not parse request body into json: unexpected EOF"},
+		{"StartComposition", `{"a":1}{}`, "Could not parse request body into json: data after the JSON value"},
+		{"StartComposition", `{"a":01}`, "Could not parse request body into json: invalid character '1' after object key:value pair"},
+	} {
+		_, e := decode(t, m, c.op, []byte(c.body))
+		if e == nil || e.Status != 400 || e.Type != "SerializationException" || e.Message != c.want {
+			t.Errorf("%s %s: got %+v, want SerializationException %q", c.op, c.body, e, c.want)
+		}
+	}
+}
+
+func TestQueryAndURIMembers(t *testing.T) {
+	m := model(t)
+	op, params, ok := m.Route("DELETE", "/tags/"+url.PathEscape(stageARN))
+	if !ok || op.Name != "UntagResource" {
+		t.Fatal("no route")
+	}
+	q, _ := url.ParseQuery("tagKeys=team&tagKeys=empty&other=x")
+	got, e := m.DecodeInput(op, params, q, nil, nil)
+	if e != nil {
+		t.Fatal(e)
+	}
+	want := map[string]any{"resourceArn": stageARN, "tagKeys": []any{"team", "empty"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v", got)
+	}
+	// tagKeys is bound to the query string: a body member of that name is ignored.
+	_, e = m.DecodeInput(op, params, nil, nil, []byte(`{"tagKeys":["team"]}`))
+	if e == nil || e.Message != one(viol("null", "tagKeys", notNull)) {
+		t.Errorf("got %v", e)
+	}
+	q, _ = url.ParseQuery("tagKeys=&tagKeys=a")
+	_, e = m.DecodeInput(op, params, q, nil, nil)
+	if e == nil || e.Message != one(viol("[, a]", "tagKeys", "Member must satisfy constraint: "+tagKeyRules)) {
+		t.Errorf("got %v", e)
+	}
+	q = url.Values{}
+	for i := range 51 {
+		q.Add("tagKeys", "k")
+		_ = i
+	}
+	_, e = m.DecodeInput(op, params, q, nil, nil)
+	if e == nil || e.Message != one(viol("["+strings.TrimSuffix(strings.Repeat("k, ", 51), ", ")+"]", "tagKeys", "Member must have length less than or equal to 50")) {
+		t.Errorf("got %v", e)
+	}
+	_, e = m.DecodeInput(m.Operation("ListTagsForResource"), nil, nil, nil, nil)
+	if e == nil || e.Message != one(viol("null", "resourceArn", notNull)) {
+		t.Errorf("got %v", e)
+	}
+	tag := m.Operation("TagResource")
+	got, e = m.DecodeInput(tag, map[string]string{"resourceArn": stageARN}, nil, nil, []byte(`{"tags":{"a":"b"}}`))
+	if e != nil || !reflect.DeepEqual(got, map[string]any{"resourceArn": stageARN, "tags": map[string]any{"a": "b"}}) {
+		t.Errorf("got %#v %v", got, e)
+	}
+}
+
+func TestTypedLocations(t *testing.T) {
+	doc := `{"metadata":{"protocol":"rest-json"},
+	"shapes":{"S":{"type":"string"},"I":{"type":"integer","max":10},"B":{"type":"boolean"},"F":{"type":"double"},
+	  "T":{"type":"timestamp"},"L":{"type":"list","member":{"shape":"I"}},"M":{"type":"map","key":{"shape":"S"},"value":{"shape":"S"}},
+	  "SL":{"type":"list","member":{"shape":"S"}},
+	  "In":{"type":"structure","members":{
+	    "n":{"shape":"I","location":"querystring","locationName":"n"},
+	    "b":{"shape":"B","location":"querystring","locationName":"b"},
+	    "f":{"shape":"F","location":"querystring","locationName":"f"},
+	    "t":{"shape":"T","location":"header","locationName":"X-Time"},
+	    "l":{"shape":"L","location":"querystring","locationName":"l"},
+	    "rest":{"shape":"M","location":"querystring"},
+	    "h":{"shape":"SL","location":"header","locationName":"X-List"},
+	    "meta":{"shape":"M","location":"headers","locationName":"X-Meta-"},
+	    "id":{"shape":"I","location":"uri","locationName":"id"},
+	    "bodyName":{"shape":"S","locationName":"BodyName"}}}},
+	"operations":{"O":{"http":{"method":"POST","requestUri":"/o/{id}"},"input":{"shape":"In"}}}}`
+	m, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, params, ok := m.Route("POST", "/o/7")
+	if !ok {
+		t.Fatal("no route")
+	}
+	q, _ := url.ParseQuery("n=3&b=true&f=2.5&l=1&l=2&x=y")
+	h := http.Header{}
+	h.Set("X-Time", "Tue, 15 Nov 1994 08:12:31 GMT")
+	h.Add("X-List", "a, b")
+	h.Add("X-List", "c")
+	h.Set("X-Meta-Color", "red")
+	got, e := m.DecodeInput(op, params, q, h, []byte(`{"BodyName":"bn","bodyName":"ignored"}`))
+	if e != nil {
+		t.Fatal(e)
+	}
+	if got["n"] != int64(3) || got["b"] != true || got["f"] != 2.5 || got["id"] != int64(7) || got["bodyName"] != "bn" ||
+		!reflect.DeepEqual(got["l"], []any{int64(1), int64(2)}) || !reflect.DeepEqual(got["h"], []any{"a", "b", "c"}) ||
+		!reflect.DeepEqual(got["rest"], map[string]any{"x": "y"}) || !reflect.DeepEqual(got["meta"], map[string]any{"Color": "red"}) {
+		t.Errorf("got %#v", got)
+	}
+	if ts := fmt.Sprint(got["t"]); ts != "1994-11-15 08:12:31 +0000 UTC" {
+		t.Errorf("timestamp %s", ts)
+	}
+	for query, want := range map[string]string{
+		"n=x":   "class java.lang.String can not be converted to an Integer",
+		"b=yes": "class java.lang.String can not be converted to an Boolean",
+		"f=x":   "class java.lang.String can not be converted to an Double",
+	} {
+		q, _ := url.ParseQuery(query)
+		if _, e := m.DecodeInput(op, params, q, nil, nil); e == nil || e.Message != want {
+			t.Errorf("%s: %v", query, e)
+		}
+	}
+	q, _ = url.ParseQuery("n=11")
+	if _, e := m.DecodeInput(op, params, q, nil, nil); e == nil || e.Message != one(viol("11", "n", "Member must have value less than or equal to 10")) {
+		t.Errorf("got %v", e)
+	}
+}
+
+func TestDecodeRequest(t *testing.T) {
+	m := model(t)
+	op := m.Operation("CreateEncoderConfiguration")
+	r := httptest.NewRequest("POST", "/CreateEncoderConfiguration", strings.NewReader(`{"name":"x"}`))
+	got, e := m.DecodeRequest(op, nil, r)
+	if e != nil || got["name"] != "x" {
+		t.Errorf("%v %v", got, e)
+	}
+	r = httptest.NewRequest("POST", "/CreateEncoderConfiguration", strings.NewReader(`{"name":"`+strings.Repeat("x", MaxBodyBytes)+`"}`))
+	if _, e := m.DecodeRequest(op, nil, r); e == nil || e.Status != 413 {
+		t.Errorf("got %v", e)
+	}
+	if got, e := m.DecodeInput(m.Operation("DeleteStage"), nil, nil, nil, []byte(`{"arn":"`+stageARN+`"}`)); e != nil || got["arn"] != stageARN {
+		t.Errorf("%v %v", got, e)
+	}
+	if _, e := m.DecodeInput(nil, nil, nil, nil, nil); e == nil || e.Status != 500 {
+		t.Errorf("nil operation: %v", e)
+	}
+}
+
+func TestValidateOutput(t *testing.T) {
+	m := model(t)
+	op := m.Operation("StartComposition")
+	comp := map[string]any{
+		"arn":      "arn:aws:ivs:us-west-2:123456789012:composition/AbCd1234",
+		"stageArn": stageARN,
+		"state":    "STARTING",
+		"layout":   map[string]any{"grid": map[string]any{"gridGap": 2}},
+		"destinations": []any{map[string]any{
+			"id": "AbCd", "state": "STARTING",
+			"configuration": map[string]any{"channel": map[string]any{"channelArn": channelARN}},
+		}},
+		"tags":      map[string]any{},
+		"startTime": "2024-05-01T12:00:00Z",
+	}
+	if err := m.ValidateOutput(op, map[string]any{"composition": comp}); err != nil {
+		t.Fatal(err)
+	}
+	comp["state"] = "RUNNING"
+	err := m.ValidateOutput(op, map[string]any{"composition": comp})
+	if err == nil || err.Error() != "ValidationException: "+one(viol("RUNNING", "composition.state", "Member must satisfy enum value set: [STARTING, ACTIVE, STOPPING, FAILED, STOPPED]")) {
+		t.Errorf("got %v", err)
+	}
+	comp["state"] = "ACTIVE"
+	comp["layout"].(map[string]any)["grid"].(map[string]any)["gap"] = 1
+	comp["extra"] = true
+	if err := m.ValidateOutput(op, map[string]any{"composition": comp}); err == nil ||
+		err.Error() != "StartComposition output: members not in the model: composition.extra, composition.layout.grid.gap" {
+		t.Errorf("got %v", err)
+	}
+	delete(comp, "extra")
+	delete(comp["layout"].(map[string]any)["grid"].(map[string]any), "gap")
+	delete(comp, "arn")
+	if err := m.ValidateOutput(op, map[string]any{"composition": comp}); err == nil ||
+		!strings.Contains(err.Error(), "Value null at 'composition.arn' failed to satisfy constraint: Member must not be null") {
+		t.Errorf("got %v", err)
+	}
+	if err := m.ValidateOutput(m.Operation("DeleteStage"), struct{}{}); err != nil {
+		t.Error(err)
+	}
+	if err := m.ValidateOutput(m.Operation("DeleteStage"), map[string]any{"x": 1}); err == nil {
+		t.Error("members in an empty output accepted")
+	}
+}
+
+func TestWriteError(t *testing.T) {
+	rec := httptest.NewRecorder()
+	e := ResourceNotFound("Stage not found")
+	e.Fields = map[string]any{"cacheControl": "no-store", "xAmznErrorType": "Other", "resourceId": "abc"}
+	WriteError(rec, e)
+	if rec.Code != 404 || rec.Header().Get("X-Amzn-ErrorType") != "ResourceNotFoundException" ||
+		rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("%d %v", rec.Code, rec.Header())
+	}
+	var b map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(b, map[string]any{"message": "Stage not found", "exceptionMessage": "Stage not found", "resourceId": "abc"}) {
+		t.Errorf("body %v", b)
+	}
+
+	rec = httptest.NewRecorder()
+	WriteError(rec, SerializationError("bad"))
+	if rec.Code != 400 || rec.Header().Get("X-Amzn-ErrorType") != "SerializationException" || rec.Body.String() != `{"message":"bad"}` {
+		t.Errorf("%d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	WriteError(rec, nil)
+	if rec.Code != 500 || rec.Header().Get("X-Amzn-ErrorType") != "InternalServerException" {
+		t.Errorf("%d %v", rec.Code, rec.Header())
+	}
+	rec = httptest.NewRecorder()
+	WriteError(rec, &Error{Type: "ConflictException", Message: "busy"})
+	if rec.Code != 409 {
+		t.Errorf("status %d", rec.Code)
+	}
+
+	rec = httptest.NewRecorder()
+	WriteJSON(rec, 200, nil)
+	if rec.Code != 200 || rec.Body.String() != "{}" || rec.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("%d %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	WriteJSON(rec, 200, map[string]any{"bad": make(chan int)})
+	if rec.Code != 500 {
+		t.Errorf("status %d", rec.Code)
+	}
+}
+
+func TestJavaFloat(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		bits int
+		want string
+	}{
+		{0, 64, "0.0"}, {1, 64, "1.0"}, {60, 64, "60.0"}, {0.5, 32, "0.5"}, {29.97, 32, "29.97"},
+		{1e7, 64, "1.0E7"}, {1.5e-4, 64, "1.5E-4"}, {9999999, 64, "9999999.0"}, {0.001, 64, "0.001"},
+		{-2.5, 64, "-2.5"}, {1e39, 32, "Infinity"}, {-1e39, 32, "-Infinity"},
+	} {
+		if got := javaFloat(c.v, c.bits); got != c.want {
+			t.Errorf("javaFloat(%v, %d) = %s, want %s", c.v, c.bits, got, c.want)
+		}
+	}
+}
