@@ -63,6 +63,25 @@ func (s *Server) startComposition(ctx context.Context, in json.RawMessage) (any,
 		return nil, wire.ValidationError("at most one channel and one s3 destination per composition")
 	}
 
+	// A repeated request (same idempotency token) returns what the first
+	// one created, before any quota applies.
+	idemKey, idemHash := "", ""
+	if req.IdempotencyToken != "" {
+		idemKey = "StartComposition/" + req.IdempotencyToken
+		norm := req
+		norm.IdempotencyToken, norm.Tags = "", nonNil(req.Tags)
+		h := sha256.New()
+		_ = json.NewEncoder(h).Encode(norm)
+		idemHash = hex.EncodeToString(h.Sum(nil))
+		got, found, err := s.store.LookupIdempotent(ctx, idemKey, idemHash)
+		if e := s.idempotencyError(err); e != nil {
+			return nil, e
+		}
+		if found {
+			return s.existingComposition(ctx, got)
+		}
+	}
+
 	// Quotas.
 	running, err := s.store.Count(ctx, store.KindComposition, "", StateStarting, StateActive, StateStopping)
 	if err != nil {
@@ -81,24 +100,13 @@ func (s *Server) startComposition(ctx context.Context, in json.RawMessage) (any,
 
 	doc, _ := json.Marshal(comp)
 	r := store.Resource{ARN: comp.ARN, Kind: store.KindComposition, ID: compID, Parent: req.StageARN, State: StateStarting, Doc: doc}
-	if req.IdempotencyToken != "" {
-		// The request without its token identifies it.
-		req.IdempotencyToken, req.Tags = "", nonNil(req.Tags)
-		h := sha256.New()
-		_ = json.NewEncoder(h).Encode(req)
-		got, created, err := s.store.PutIdempotent(ctx, "StartComposition/"+tokenOf(in), hex.EncodeToString(h.Sum(nil)), r)
-		switch {
-		case errors.Is(err, store.ErrConflict):
-			return nil, wire.Conflict("idempotencyToken was used with a different request")
-		case err != nil:
-			return nil, s.internal("storing the composition", err)
-		case !created:
-			var existing Composition
-			if err := json.Unmarshal(got.Doc, &existing); err != nil {
-				return nil, s.internal("decoding the composition", err)
-			}
-			existing.Tags = s.tags(ctx, existing.ARN)
-			return map[string]any{"composition": existing}, nil
+	if idemKey != "" {
+		got, created, err := s.store.PutIdempotent(ctx, idemKey, idemHash, r)
+		if e := s.idempotencyError(err); e != nil {
+			return nil, e
+		}
+		if !created {
+			return s.existingComposition(ctx, got)
 		}
 	} else if _, err := s.store.Create(ctx, r); err != nil {
 		return nil, s.internal("storing the composition", err)
@@ -113,13 +121,27 @@ func (s *Server) startComposition(ctx context.Context, in json.RawMessage) (any,
 	return map[string]any{"composition": comp}, nil
 }
 
-// tokenOf returns the idempotencyToken of a raw StartComposition input.
-func tokenOf(in json.RawMessage) string {
-	var t struct {
-		Token string `json:"idempotencyToken"`
+// idempotencyError maps the store's idempotency outcomes to API errors.
+func (s *Server) idempotencyError(err error) *wire.Error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrConflict):
+		return wire.Conflict("idempotencyToken was used with a different request")
+	case errors.Is(err, store.ErrNotFound):
+		return wire.Conflict("idempotencyToken belongs to a composition that no longer exists")
 	}
-	_ = json.Unmarshal(in, &t)
-	return t.Token
+	return s.internal("storing the composition", err)
+}
+
+// existingComposition answers a repeated StartComposition.
+func (s *Server) existingComposition(ctx context.Context, r store.Resource) (any, *wire.Error) {
+	var c Composition
+	if err := json.Unmarshal(r.Doc, &c); err != nil {
+		return nil, s.internal("decoding the composition", err)
+	}
+	c.Tags = s.tags(ctx, c.ARN)
+	return map[string]any{"composition": c}, nil
 }
 
 // destination resolves one requested destination, filling in defaults.

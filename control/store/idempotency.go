@@ -58,3 +58,26 @@ func (s *Store) PutIdempotent(ctx context.Context, key, requestHash string, r Re
 	}
 	return got, created, nil
 }
+
+// LookupIdempotent reports what PutIdempotent would find under key without
+// storing anything: the resource created under it (found=true) when the
+// key is known with the same requestHash, ErrConflict for another hash,
+// ErrNotFound when that resource was deleted, and found=false for an
+// unknown key.
+func (s *Store) LookupIdempotent(ctx context.Context, key, requestHash string) (r Resource, found bool, err error) {
+	var hash, arn string
+	err = s.r.QueryRowContext(ctx, s.q(`SELECT request_hash, arn FROM idempotency_keys WHERE idem_key = ?`), key).Scan(&hash, &arn)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Resource{}, false, nil
+	case err != nil:
+		return Resource{}, false, fmt.Errorf("store: lookup idempotent %q: %w", key, err)
+	case hash != requestHash:
+		return Resource{}, false, fmt.Errorf("store: lookup idempotent: %w: idempotency key %q was used with a different request", ErrConflict, key)
+	}
+	r, err = s.Get(ctx, arn)
+	if err != nil {
+		return Resource{}, false, err
+	}
+	return r, true, nil
+}

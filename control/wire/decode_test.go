@@ -687,3 +687,71 @@ func TestJavaFloat(t *testing.T) {
 		}
 	}
 }
+
+func TestSyntheticShapes(t *testing.T) {
+	doc := `{"metadata":{"protocol":"rest-json"},
+	"shapes":{
+	  "Secret":{"type":"string","max":3,"sensitive":true},
+	  "Bytes":{"type":"blob","max":2},
+	  "Count":{"type":"long","min":0},
+	  "Ratio":{"type":"double","max":1.5},
+	  "When":{"type":"timestamp","timestampFormat":"iso8601"},
+	  "Ints":{"type":"list","member":{"shape":"Count"}},
+	  "Grid":{"type":"list","member":{"shape":"Ints"},"max":2},
+	  "Item":{"type":"structure","required":["Id"],"members":{"Id":{"shape":"Secret"}}},
+	  "Items":{"type":"map","key":{"shape":"Secret"},"value":{"shape":"Item"}},
+	  "In":{"type":"structure","members":{
+	    "TableName":{"shape":"Secret"},"Data":{"shape":"Bytes"},"N":{"shape":"Count"},"R":{"shape":"Ratio"},
+	    "At":{"shape":"When"},"Grid":{"shape":"Grid"},"Items":{"shape":"Items"}}}},
+	"operations":{"O":{"http":{"method":"POST","requestUri":"/o"},"input":{"shape":"In"}}}}`
+	m, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := m.Operation("O")
+	got, e := m.DecodeInput(op, nil, nil, nil, []byte(`{"TableName":"abc","Data":"AQI=","N":9007199254740993,"R":1.5,"At":"2024-05-01T12:00:00.5Z",
+		"Grid":[[1,2],[3]],"Items":{"k":{"Id":"x"}}}`))
+	if e != nil {
+		t.Fatal(e)
+	}
+	if got["N"] != int64(9007199254740993) || !reflect.DeepEqual(got["Data"], []byte{1, 2}) || fmt.Sprint(got["At"]) != "2024-05-01 12:00:00.5 +0000 UTC" {
+		t.Errorf("got %#v", got)
+	}
+	// Round trip of blobs, longs and timestamps.
+	again, _ := json.Marshal(got)
+	if got2, e := m.DecodeInput(op, nil, nil, nil, again); e != nil || !reflect.DeepEqual(got, got2) {
+		t.Errorf("round trip: %v\n%#v\n%#v", e, got, got2)
+	}
+	_, e = m.DecodeInput(op, nil, nil, nil, []byte(`{"TableName":"abcd","Data":"AQID","N":-1,"R":2,"Grid":[[1],[-1,2],[]],
+		"Items":{"toolong":{},"k":null}}`))
+	want := many(
+		"Value at 'tableName' failed to satisfy constraint: Member must have length less than or equal to 3",
+		viol("java.nio.HeapByteBuffer[pos=0 lim=3 cap=3]", "data", "Member must have length less than or equal to 2"),
+		viol("-1", "n", "Member must have value greater than or equal to 0"),
+		viol("2.0", "r", "Member must have value less than or equal to 1.5"),
+		viol("[[1], [-1, 2], []]", "grid", "Member must have length less than or equal to 2"),
+		viol("[-1, 2]", "grid.2.member", "Member must satisfy constraint: [Member must have value greater than or equal to 0]"),
+		viol("{*** Sensitive Data Redacted ***=null, *** Sensitive Data Redacted ***={}}", "items",
+			"Map keys must satisfy constraint: [Member must have length less than or equal to 3]"),
+		viol("null", "items.k", notNull),
+		viol("null", "items.toolong.id", notNull),
+	)
+	if e == nil || e.Message != want {
+		t.Errorf("got  %v\nwant %s", e, want)
+	}
+	for b, msg := range map[string]string{
+		`{"Data":"%%%"}`:            "'%%%' can not be converted to a Blob: invalid Base64",
+		`{"Data":1}`:                "class java.lang.Short can not be converted to a Blob",
+		`{"At":"yesterday"}`:        "Invalid timestamp: 'yesterday'",
+		`{"At":true}`:               "class java.lang.Boolean can not be converted to an Date",
+		`{"At":1e300}`:              "Numeric value (1e300) out of range of timestamp",
+		`{"N":9223372036854775808}`: "Numeric value (9223372036854775808) out of range of long (-9223372036854775808 - 9223372036854775807)",
+	} {
+		if _, e := m.DecodeInput(op, nil, nil, nil, []byte(b)); e == nil || e.Type != SerializationException || e.Message != msg {
+			t.Errorf("%s: %v", b, e)
+		}
+	}
+	if got, e := m.DecodeInput(op, nil, nil, nil, []byte(`{"At":1714564800.25}`)); e != nil || fmt.Sprint(got["At"]) != "2024-05-01 12:00:00.25 +0000 UTC" {
+		t.Errorf("epoch timestamp: %v %v", got, e)
+	}
+}

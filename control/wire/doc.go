@@ -16,12 +16,15 @@
 //     that loads is enforced completely.
 //   - (*Model).Route maps a method and escaped path to an operation and its
 //     unescaped path labels.
-//   - (*Model).DecodeInput parses and validates an operation's input and
-//     returns it as map[string]any keyed by member name, or an *Error: a
+//   - (*Model).DecodeInput (and DecodeRequest, which reads an
+//     *http.Request) parses and validates an operation's input and returns
+//     it as map[string]any keyed by member name, or an *Error: a
 //     SerializationException (400) for a body that is not a JSON object or
 //     a member of the wrong JSON type, a ValidationException (400) listing
 //     every broken constraint. Unknown members are ignored, as AWS does.
 //     Defaults the model states only in prose are not applied: handlers do.
+//     (*Model).ValidateOutput checks a handler's response body against the
+//     output shape (for tests).
 //   - WriteError writes an *Error as the rest-json error the SDKs parse into
 //     their typed errors (types.ValidationException, ...): the model's HTTP
 //     status, X-Amzn-Errortype, and a JSON body with message and
@@ -47,9 +50,12 @@
 //	Member must have value less than or equal to N      (N as 60.0 for float shapes)
 //	Member must have value greater than or equal to N
 //
-// Paths are member names joined with dots, list elements of structure,
-// list or map type as "<list>.<1-based index>.member" (e.g.
-// destinations.1.member.s3.encoderConfigurationArns). Scalar list elements,
+// Paths are member names (first letter lower-cased, as Coral writes them)
+// joined with dots, list elements of structure, list or map type as
+// "<list>.<1-based index>.member" (e.g.
+// destinations.1.member.s3.encoderConfigurationArns), and values of
+// structure type in a map as "<map>.<key>" (no such map in this model; the
+// form is a guess). Scalar list elements,
 // map keys and map values are reported once for the whole list or map, with
 // every constraint of the element shape in brackets, as AWS does:
 //
@@ -68,6 +74,9 @@
 // (Java's matches()); TranslatePattern carries them to RE2. PatternOverrides
 // lists the one model pattern enforced in corrected form (ResourceArn, which
 // as written rejects every real ARN); its messages still quote the model.
+//
+// Model, Operation, Shape and Member are shared by every caller: treat them
+// as read-only.
 //
 // The embedded model is botocore's service-2.json, Apache License 2.0; see
 // model.go.

@@ -51,7 +51,7 @@ func TestLoad(t *testing.T) {
 	if len(m.Operations()) != len(raw) || len(raw) < 38 {
 		t.Fatalf("%d operations parsed, the model has %d", len(m.Operations()), len(raw))
 	}
-	if MustModel() != MustModel() {
+	if first, second := MustModel(), MustModel(); first != second {
 		t.Error("MustModel parses more than once")
 	}
 	sc := m.Operation("StartComposition")
@@ -205,18 +205,18 @@ func TestRouteGreedyAndPrecedence(t *testing.T) {
 var patternExamples = map[string][2]string{
 	"AttributeKey": {"featured_1-x", "a b"},
 	"AutoParticipantRecordingStorageConfigurationArn": {"arn:aws:ivs:us-west-2:123456789012:storage-configuration/AbCd1234", "arn:aws:ivs:us-west-2:123456789012:stage/AbCd"},
-	"ChannelArn":                   {"arn:aws:ivs:us-west-2:123456789012:channel/AbCd1234", "arn:aws:ivs:us-west-2:123456789012:stage/AbCd"},
-	"CompositionArn":               {"arn:aws:ivs:us-west-2:123456789012:composition/AbCd1234", "arn:aws:ivs:us-west-2:123456789012:composition/"},
-	"CompositionClientToken":       {"3f1c-token_1", "a/b"},
-	"DestinationConfigurationName": {"dest-1_a", "a.b"},
-	"EncoderConfigurationArn":      {"arn:aws:ivs:us-west-2:123456789012:encoder-configuration/AbCd1234", "arn:aws:ivs:us-west-2:12345678901x:encoder-configuration/AbCd"},
-	"EncoderConfigurationName":     {"enc_1", "enc 1"},
-	"IngestConfigurationArn":       {"arn:aws:ivs:us-west-2:123456789012:ingest-configuration/AbCd1234", "arn:aws:ivs:US-WEST-2:123456789012:ingest-configuration/AbCd"},
-	"IngestConfigurationName":      {"ingest-1", "ingest/1"},
-	"IngestConfigurationStageArn":  {"arn:aws:ivs:us-west-2:123456789012:stage/AbCd1234", "x"},
-	"PaginationToken":              {"AbC+/=_-09", "a b"},
-	"ParticipantClientAttribute":   {"a-b_c.d,e:f;g h\tx\x0By", "a/b"},
-	"ParticipantId":                {"AbCd-1234", "a_b"},
+	"ChannelArn":                       {"arn:aws:ivs:us-west-2:123456789012:channel/AbCd1234", "arn:aws:ivs:us-west-2:123456789012:stage/AbCd"},
+	"CompositionArn":                   {"arn:aws:ivs:us-west-2:123456789012:composition/AbCd1234", "arn:aws:ivs:us-west-2:123456789012:composition/"},
+	"CompositionClientToken":           {"3f1c-token_1", "a/b"},
+	"DestinationConfigurationName":     {"dest-1_a", "a.b"},
+	"EncoderConfigurationArn":          {"arn:aws:ivs:us-west-2:123456789012:encoder-configuration/AbCd1234", "arn:aws:ivs:us-west-2:12345678901x:encoder-configuration/AbCd"},
+	"EncoderConfigurationName":         {"enc_1", "enc 1"},
+	"IngestConfigurationArn":           {"arn:aws:ivs:us-west-2:123456789012:ingest-configuration/AbCd1234", "arn:aws:ivs:US-WEST-2:123456789012:ingest-configuration/AbCd"},
+	"IngestConfigurationName":          {"ingest-1", "ingest/1"},
+	"IngestConfigurationStageArn":      {"arn:aws:ivs:us-west-2:123456789012:stage/AbCd1234", "x"},
+	"PaginationToken":                  {"AbC+/=_-09", "a b"},
+	"ParticipantClientAttribute":       {"a-b_c.d,e:f;g h\tx\x0By", "a/b"},
+	"ParticipantId":                    {"AbCd-1234", "a_b"},
 	"ParticipantRecordingS3BucketName": {"my-bucket.1", "MyBucket"},
 	"ParticipantRecordingS3Prefix":     {"AbC-1", "a/b"},
 	"ParticipantTokenId":               {"tok_1-A", "a.b"},

@@ -8,16 +8,16 @@ import (
 	"unicode"
 )
 
-// patternOverride replaces a model pattern that, taken literally, rejects
+// PatternOverride replaces a model pattern that, taken literally, rejects
 // every value the service accepts. It applies only while the model still
 // says exactly From; validation messages keep quoting the model's text.
-type patternOverride struct {
+type PatternOverride struct {
 	From, To, Why string
 }
 
 // PatternOverrides lists, by shape name, the model patterns enforced in a
 // corrected form.
-var PatternOverrides = map[string]patternOverride{
+var PatternOverrides = map[string]PatternOverride{
 	// ResourceArn (TagResource, UntagResource, ListTagsForResource) allows a
 	// single character as resource type ("[a-z-]/"), so no real ARN such as
 	// arn:aws:ivs:us-west-2:123456789012:stage/AbCdEf matches it, under
