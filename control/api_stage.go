@@ -53,7 +53,7 @@ func (s *Server) participantEvent(stageARN string, e ingest.Event) {
 	if ss.id == "" {
 		// The first event (usually JOINED; a refusal before anybody
 		// joined too) starts a session.
-		ss.id = "st-" + newID()
+		ss.id = "st-" + randomID(13) // StageSessionId: 16 characters
 		s.setActiveSession(ctx, stageARN, ss.id)
 	}
 	sessionID := ss.id

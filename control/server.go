@@ -322,13 +322,16 @@ func (s *Server) internal(what string, err error) *wire.Error {
 // idChars are the characters of resource ids (12, as IVS's).
 const idChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
-func newID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
+func newID() string { return randomID(12) }
+
+// randomID returns n random id characters.
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
 	for i := range b {
 		b[i] = idChars[int(b[i])%len(idChars)]
 	}
-	return string(b[:])
+	return string(b)
 }
 
 func (s *Server) arn(kind, id string) string {

@@ -566,12 +566,21 @@ func javaTarget(sh *Shape) string {
 
 // Validation.
 
+// MaxListedViolations bounds how many failures one ValidationException
+// spells out (the count in front stays the total), so a large body of bad
+// list elements cannot produce a message many times its size.
+const MaxListedViolations = 100
+
 func validationMessage(msgs []string) string {
 	noun := "errors"
 	if len(msgs) == 1 {
 		noun = "error"
 	}
-	return fmt.Sprintf("%d validation %s detected: %s", len(msgs), noun, strings.Join(msgs, "; "))
+	n := len(msgs)
+	if len(msgs) > MaxListedViolations {
+		msgs = msgs[:MaxListedViolations]
+	}
+	return fmt.Sprintf("%d validation %s detected: %s", n, noun, strings.Join(msgs, "; "))
 }
 
 // validate checks a decoded structure and returns the violations in model

@@ -755,3 +755,14 @@ func TestSyntheticShapes(t *testing.T) {
 		t.Errorf("epoch timestamp: %v %v", got, e)
 	}
 }
+
+func TestManyViolationsListed(t *testing.T) {
+	m := model(t)
+	b := `{"stageArn":"` + stageARN + `","destinations":[` + strings.TrimSuffix(strings.Repeat(`{"name":"a b"},`, 150), ",") + `]}`
+	_, e := decode(t, m, "StartComposition", []byte(b))
+	if e == nil || !strings.HasPrefix(e.Message, "151 validation errors detected: Value '[{name=a b}, ") ||
+		strings.Count(e.Message, "failed to satisfy constraint") != MaxListedViolations ||
+		!strings.HasSuffix(e.Message, viol("a b", "destinations.99.member.name", patName)) {
+		t.Errorf("got %.300s ... %s", e, e.Message[len(e.Message)-200:])
+	}
+}
