@@ -68,7 +68,8 @@
 // order), floats 30.0. Failures come in model declaration order, depth
 // first; for one value, enum before pattern before length before range
 // (AWS reports a pattern failure before a length failure). A string's
-// length counts Unicode characters (code points).
+// length counts Unicode characters (code points). Past MaxListedViolations
+// failures the message lists only the first ones, after the full count.
 //
 // Patterns are Java regular expressions matched against the whole value
 // (Java's matches()); TranslatePattern carries them to RE2. PatternOverrides
