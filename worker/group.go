@@ -1,0 +1,190 @@
+package worker
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/tessera-media/tessera/compositor"
+	"github.com/tessera-media/tessera/control"
+	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/layout"
+	"github.com/tessera-media/tessera/media"
+	"github.com/tessera-media/tessera/output"
+)
+
+// mixChunk is the audio mixed per step: 20 ms, about one Opus packet.
+const mixChunk = 20 * time.Millisecond
+
+// group is one encoder configuration of a composition: its canvas, frame
+// clock, mixer, encoder and destinations.
+type group struct {
+	p     *pipeline
+	spec  control.EncoderSpec
+	enc   *output.Encoder
+	dests []*destination
+	done  chan struct{}
+
+	comp    *compositor.Compositor
+	mixer   *compositor.Mixer
+	roster  []ingest.ParticipantInfo
+	parts   []*ingest.Participant
+	audio   map[string]*ingest.AudioSubscription
+	sources []*media.VideoFrame
+	held    []*ingest.Frame
+	canvas  *media.VideoFrame
+	chunk   *media.AudioFrame
+}
+
+// run is the frame clock: every tick it composes and encodes a canvas
+// and the audio up to the tick, until the pipeline stops.
+func (g *group) run() {
+	defer close(g.done)
+	p := g.p
+	size := layout.Size{W: g.spec.Width, H: g.spec.Height}
+	g.comp = compositor.New(size, compositor.Options{})
+	defer g.comp.Close()
+	var err error
+	if g.mixer, err = compositor.NewMixer(2, mixChunk); err != nil {
+		p.r.Failed("audio mixer: " + err.Error())
+		return
+	}
+	g.audio = map[string]*ingest.AudioSubscription{}
+	defer func() {
+		for _, s := range g.audio {
+			s.Close()
+		}
+	}()
+	g.canvas = media.NewVideoFrame(size.W, size.H)
+	g.chunk = media.NewAudioFrame(2, g.mixer.ChunkLen())
+	changes, unwatch := p.spec.Stage.Watch()
+	defer unwatch()
+	g.relayout()
+
+	interval := time.Duration(float64(time.Second) / g.spec.Framerate)
+	t0 := p.w.cfg.Now() - p.w.cfg.Delay // composition time 0 on the server clock
+	mixed := t0                         // audio mixed up to here
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	active := false
+	for n := int64(0); ; n++ {
+		select {
+		case <-p.stop:
+			return
+		case <-changes:
+			g.relayout()
+			n--
+			continue
+		case <-tick.C:
+		}
+		at := t0 + time.Duration(n)*interval // the capture time this canvas shows
+		if late := p.w.cfg.Now() - p.w.cfg.Delay - at; late > 2*interval {
+			// The clock fell behind (a slow encode): skip ahead rather
+			// than pile up.
+			skip := int64(late / interval)
+			n += skip
+			at += time.Duration(skip) * interval
+			p.log.Warn("frame clock behind real time; frames skipped", "frames", skip)
+		}
+		g.compose(at)
+		g.canvas.PTS = at - t0
+		if err := g.enc.Video(g.canvas); err != nil {
+			p.log.Error("video encode", "err", err)
+		}
+		for _, d := range g.dests {
+			if d.rec != nil {
+				d.rec.Frame(g.canvas)
+			}
+		}
+		for mixed+mixChunk <= at {
+			g.mixAudio(mixed, t0)
+			mixed += mixChunk
+		}
+		if !active {
+			active = true
+			p.r.Active()
+		}
+	}
+}
+
+// relayout re-arranges the participants after a roster change.
+func (g *group) relayout() {
+	st := g.p.spec.Stage
+	roster := st.Roster()
+	if slices.EqualFunc(roster, g.roster, sameLayoutInput) {
+		return
+	}
+	g.roster = roster
+	ps := make([]layout.Participant, len(roster))
+	g.parts = make([]*ingest.Participant, len(roster))
+	present := map[string]bool{}
+	for i, r := range roster {
+		ps[i] = layout.Participant{ID: r.ID, UserID: r.UserID, Attributes: r.Attributes, Arrival: r.Arrival,
+			Video: layout.Size{W: r.Width, H: r.Height}, VideoStopped: r.VideoStopped || r.AudioOnly}
+		g.parts[i] = st.Participant(r.ID)
+		present[r.ID] = true
+		if _, ok := g.audio[r.ID]; !ok && g.parts[i] != nil && r.Audio {
+			g.audio[r.ID] = g.parts[i].SubscribeAudio()
+		}
+	}
+	for id, s := range g.audio {
+		if !present[id] {
+			s.Close()
+			delete(g.audio, id)
+			g.mixer.Remove(id)
+		}
+	}
+	slots := layout.Arrange(layout.Size{W: g.spec.Width, H: g.spec.Height}, g.p.spec.Layout, ps)
+	g.comp.SetLayout(slots, ps)
+	for _, s := range slots {
+		if s.Index >= 0 && s.Index < len(g.parts) && g.parts[s.Index] != nil {
+			g.parts[s.Index].SetWantedSize(s.Rect.W, s.Rect.H)
+		}
+	}
+	g.sources = make([]*media.VideoFrame, len(ps))
+	g.held = make([]*ingest.Frame, len(ps))
+	g.p.log.Info("layout", "participants", len(ps), "slots", len(slots))
+}
+
+// sameLayoutInput reports whether two roster entries lay out the same.
+func sameLayoutInput(a, b ingest.ParticipantInfo) bool {
+	return a.ID == b.ID && a.UserID == b.UserID && a.Arrival == b.Arrival && a.MediaState == b.MediaState &&
+		maps.Equal(a.Attributes, b.Attributes)
+}
+
+// compose draws the canvas from each participant's newest picture captured
+// at or before at.
+func (g *group) compose(at time.Duration) {
+	for i, p := range g.parts {
+		g.sources[i], g.held[i] = nil, nil
+		if p == nil || g.roster[i].VideoStopped || g.roster[i].AudioOnly {
+			continue
+		}
+		if f := p.Video().At(at); f != nil {
+			g.held[i], g.sources[i] = f, f.VideoFrame
+		}
+	}
+	if err := g.comp.Compose(g.canvas, g.sources); err != nil {
+		g.p.log.Error("compose", "err", err)
+	}
+	for i, f := range g.held {
+		f.Release()
+		g.held[i] = nil
+	}
+}
+
+// mixAudio mixes the chunk starting at from (server clock) and encodes it.
+func (g *group) mixAudio(from, t0 time.Duration) {
+	for id, s := range g.audio {
+		s.Drain(func(a *media.AudioFrame) {
+			if err := g.mixer.Push(id, a); err != nil {
+				g.p.log.Debug("audio push", "participant", id, "err", err)
+			}
+		})
+	}
+	g.mixer.Mix(g.chunk, from)
+	g.chunk.PTS = from - t0
+	if err := g.enc.Audio(g.chunk); err != nil {
+		g.p.log.Error("audio encode", "err", err)
+	}
+}

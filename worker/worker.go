@@ -1,0 +1,208 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/tessera-media/tessera/control"
+	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/output"
+)
+
+// Config configures a Worker.
+type Config struct {
+	// Now is the server clock the participants' frames are timed on
+	// (ingest.Server.Now). Required.
+	Now func() time.Duration
+	// Storage receives recordings (S3 or a folder). Required for s3
+	// destinations.
+	Storage output.Storage
+	// SpoolDir holds recordings on their way to storage.
+	SpoolDir string
+	// Delay is how far behind real time the canvas is composed, so that
+	// every participant's picture for the tick has arrived (the A/V sync
+	// budget); default 100 ms.
+	Delay time.Duration
+	// CAFile trusts an extra CA for rtmps:// channels (tests, private CAs).
+	CAFile string
+	// Channel and Spool tune the destinations (zero: output's defaults).
+	Channel output.ChannelConfig
+	Spool   output.SpoolOptions
+	Logger  *slog.Logger
+}
+
+// Worker starts composition pipelines.
+type Worker struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Worker.
+func New(cfg Config) (*Worker, error) {
+	if cfg.Now == nil {
+		return nil, errors.New("worker: Config.Now is required")
+	}
+	if cfg.Delay <= 0 {
+		cfg.Delay = 100 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Worker{cfg: cfg, log: cfg.Logger.With("component", "worker")}, nil
+}
+
+// Start implements control.PipelineFactory.
+func (w *Worker) Start(ctx context.Context, spec control.CompositionSpec, r control.Reporter) (control.Pipeline, error) {
+	if spec.Stage == nil {
+		return nil, fmt.Errorf("worker: stage %s is not open", spec.StageARN)
+	}
+	log := w.log.With("composition", spec.ID)
+	p := &pipeline{w: w, spec: spec, r: r, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	// One encoder (and canvas) per encoder configuration.
+	groups := map[string]*group{}
+	var order []*group
+	for _, d := range spec.Destinations {
+		key := fmt.Sprintf("%s|%dx%d@%v/%d", d.Encoder.ARN, d.Encoder.Width, d.Encoder.Height, d.Encoder.Framerate, d.Encoder.Bitrate)
+		g := groups[key]
+		if g == nil {
+			enc, err := output.NewEncoder(av.VideoConfig{Width: d.Encoder.Width, Height: d.Encoder.Height,
+				FrameRate: d.Encoder.Framerate, Bitrate: d.Encoder.Bitrate}, av.AudioConfig{})
+			if err != nil {
+				p.abort(order)
+				return nil, fmt.Errorf("worker: encoder %dx%d: %w", d.Encoder.Width, d.Encoder.Height, err)
+			}
+			g = &group{p: p, enc: enc, spec: d.Encoder, done: make(chan struct{})}
+			groups[key] = g
+			order = append(order, g)
+		}
+		if err := g.addDestination(d); err != nil {
+			p.abort(order)
+			return nil, err
+		}
+	}
+	p.groups = order
+	for _, g := range order {
+		go g.run()
+	}
+	return p, nil
+}
+
+// pipeline is one running composition.
+type pipeline struct {
+	w      *Worker
+	spec   control.CompositionSpec
+	r      control.Reporter
+	log    *slog.Logger
+	groups []*group
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+// abort releases what Start built before failing.
+func (p *pipeline) abort(gs []*group) {
+	for _, g := range gs {
+		_ = g.enc.Close()
+		for _, d := range g.dests {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = d.stop(ctx)
+			cancel()
+		}
+	}
+}
+
+// Stop ends the composition: the clocks stop, the encoders flush, and the
+// destinations finish (recordings finalized) within ctx.
+func (p *pipeline) Stop(ctx context.Context) error {
+	close(p.stop)
+	var errs []error
+	for _, g := range p.groups {
+		select {
+		case <-g.done:
+		case <-ctx.Done():
+			return fmt.Errorf("worker: stop: %w", ctx.Err())
+		}
+		if err := g.enc.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		for _, d := range g.dests {
+			if err := d.stop(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("destination %s: %w", d.id, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// destination is a channel or a recording attached to an encoder.
+type destination struct {
+	id    string
+	sink  output.PacketSink
+	rec   *output.Recording
+	stop  func(ctx context.Context) error
+	spool *output.Spool
+}
+
+func (g *group) addDestination(d control.DestinationSpec) error {
+	p := g.p
+	onState := func(s output.State, err error) {
+		reason := ""
+		if err != nil {
+			reason = err.Error()
+		}
+		p.r.Destination(d.ID, string(s), reason)
+	}
+	streams := g.enc.Streams()
+	switch {
+	case d.ChannelURL != "":
+		cc := p.w.cfg.Channel
+		cc.Name, cc.OnState, cc.Logger = d.ID, onState, p.log
+		url, ca := d.ChannelURL, p.w.cfg.CAFile
+		cc.Dial = func(ctx context.Context) (output.PacketWriter, error) {
+			return av.NewMuxer("flv", url, av.MuxOptions{DialContext: ctx, CAFile: ca}, streams...)
+		}
+		ch := output.NewChannel(cc)
+		g.enc.Attach(ch)
+		g.dests = append(g.dests, &destination{id: d.ID, sink: ch, stop: ch.Stop})
+	case d.Bucket != "":
+		if p.w.cfg.Storage == nil {
+			return fmt.Errorf("worker: destination %s: no storage configured for recordings", d.ID)
+		}
+		so := p.w.cfg.Spool
+		so.Name, so.Logger = d.ID, p.log
+		spool, err := output.NewSpool(filepath.Join(p.w.cfg.SpoolDir, p.spec.ID+"-"+d.ID), p.w.cfg.Storage, so)
+		if err != nil {
+			return fmt.Errorf("worker: destination %s: %w", d.ID, err)
+		}
+		rc := output.RecordingConfig{Name: d.ID, Spool: spool, Bucket: d.Bucket, Prefix: d.RecordingPrefix,
+			StageARN: p.spec.StageARN, Streams: streams, TargetSegment: d.TargetSegment,
+			ThumbnailInterval: d.ThumbnailInterval, OnState: onState, Logger: p.log}
+		for _, s := range d.ThumbnailStorage {
+			switch s {
+			case "SEQUENTIAL":
+				rc.ThumbnailSequential = true
+			case "LATEST":
+				rc.ThumbnailLatest = true
+			}
+		}
+		rec, err := output.NewRecording(rc)
+		if err != nil {
+			_ = spool.Close()
+			return fmt.Errorf("worker: destination %s: %w", d.ID, err)
+		}
+		g.enc.Attach(rec)
+		g.dests = append(g.dests, &destination{id: d.ID, sink: rec, rec: rec, spool: spool, stop: func(ctx context.Context) error {
+			err := rec.Stop(ctx)
+			if cerr := spool.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		}})
+	default:
+		return fmt.Errorf("worker: destination %s has neither a channel nor a bucket", d.ID)
+	}
+	return nil
+}
