@@ -17,7 +17,7 @@ DEB_PACKAGES := gcc libc6-dev make pkg-config ca-certificates git \
 # Root runs apt-get directly; anybody else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test vet fmt fmt-check lint bench fuzz run clean
+.PHONY: all deps build test vet fmt fmt-check lint bench fuzz run preview clean
 
 all: build
 
@@ -89,8 +89,17 @@ fuzz:
 		done; \
 	done
 
-## run: preview the featured example layout as out/layout.png
+## run: start tessera serve on the embedded defaults (127.0.0.1:8080, ./data, development credentials)
 run: build
+	@echo "Tessera on http://127.0.0.1:8080 (API, WHIP at /whip, /metrics); data in ./data."
+	@echo "Drive it with the AWS CLI, e.g.:"
+	@echo "  export AWS_ACCESS_KEY_ID=AKIATESSERADEV000001 AWS_SECRET_ACCESS_KEY=tessera-development-secret AWS_REGION=us-east-1"
+	@echo "  aws ivs-realtime create-stage --name demo --endpoint-url http://127.0.0.1:8080"
+	@echo "Recordings land in ./data/buckets/<bucket>/<stageId>/<compositionId>/<destinationId>/composite/. Ctrl-C stops (compositions finish cleanly)."
+	$(BIN)/tessera serve
+
+## preview: render the featured example layout to out/layout.png
+preview: build
 	@mkdir -p out
 	$(BIN)/layout-dump -participants 5 -attr 2:featured=true -source 4:720x1280 -stopped 5 -o out/layout.png examples/featured.json
 	@echo "Open out/layout.png to see the layout; 'bin/layout-dump -h' lists every option."

@@ -1,0 +1,179 @@
+// Command tessera is the compositing worker: `tessera serve` serves the
+// ivs-realtime API, the WHIP endpoint, /metrics, /healthz and /readyz from
+// one process and runs the compositions. Run `tessera serve -h` for the
+// settings.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tessera-media/tessera/control"
+	"github.com/tessera-media/tessera/control/store"
+	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/output"
+	"github.com/tessera-media/tessera/worker"
+)
+
+func main() {
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "serve" {
+		args = args[1:]
+	} else if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(os.Stderr, "usage: tessera serve [flags]   (tessera serve -h lists them)")
+		os.Exit(0)
+	}
+	s, _, err := parseSettings(args, os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tessera:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, s, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "tessera:", err)
+		os.Exit(1)
+	}
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully:
+// running compositions stop and their recordings are finalized. ready, if
+// set, receives the bound address once the server accepts requests.
+func serve(ctx context.Context, s *settings, ready chan<- string) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	av.SetLogger(log.With("component", "ffmpeg"))
+	if err := os.MkdirAll(s.Data, 0o755); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	key, err := ingest.LoadOrCreateTokenKey(filepath.Join(s.Data, "token-key.pem"))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", s.Listen)
+	if err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(s.Listen)
+	loopback := isLoopback(host)
+	udpHost := host
+	if !loopback {
+		udpHost = ""
+	}
+	ing, err := ingest.New(ingest.Config{Key: key, UDPAddr: net.JoinHostPort(udpHost, strconv.Itoa(s.UDPPort)),
+		PublicIPs: s.PublicIPs, Loopback: loopback, LoopbackOnly: loopback, MaxPublishers: s.MaxPubs,
+		Logger: log, Registerer: reg})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	st, err := store.Open(ctx, filepath.Join(s.Data, "tessera.db"))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	var storage output.Storage
+	if s.S3Endpoint != "" {
+		storage, err = output.NewS3Storage(output.S3Config{Endpoint: s.S3Endpoint, Region: s.S3Region, PathStyle: true,
+			AccessKeyID: s.S3AccessKeyID, SecretAccessKey: s.S3SecretAccessKey})
+	} else {
+		storage, err = output.NewFolderStorage(filepath.Join(s.Data, "buckets"))
+	}
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	w, err := worker.New(worker.Config{Now: ing.Now, Storage: storage, SpoolDir: filepath.Join(s.Data, "spool"),
+		Delay: s.AVDelay, CAFile: s.CAFile, Logger: log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	api, err := control.New(ctx, control.Config{
+		Region: s.Region, AccountID: s.AccountID, Credentials: map[string]string{s.AccessKeyID: s.SecretAccessKey},
+		Store: st, Ingest: ing, TokenKey: key, WHIPURL: s.PublicURL + "/whip", Channels: s.Channels,
+		Pipelines: w.Start, Webhooks: s.Webhooks, Logger: log, Registerer: reg,
+		Quotas: control.Quotas{Compositions: s.MaxCompositions, CompositionsPerStage: s.MaxCompositionsPerStage,
+			EncoderConfigurations: s.MaxEncoderConfigs, StorageConfigurations: s.MaxStorageConfigs},
+		Timeouts: control.Timeouts{Idle: s.IdleTimeout, NoPublisher: s.NoPublisherTimeout, MaxDuration: s.MaxDuration, Retention: s.Retention},
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
+	var readyFlag atomic.Bool
+	mux := http.NewServeMux()
+	mux.Handle("/whip", ing.Handler())
+	mux.Handle("/whip/", ing.Handler())
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !readyFlag.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("/", api)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	readyFlag.Store(true)
+	log.Info("tessera serving", "listen", ln.Addr().String(), "whip", s.PublicURL+"/whip", "udp", ing.UDPAddr().String(),
+		"data", s.Data, "s3", s.S3Endpoint != "", "channels", len(s.Channels))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		log.Error("HTTP server", "err", err)
+	}
+	log.Info("shutting down: stopping compositions and finalizing recordings")
+	readyFlag.Store(false)
+	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var errs []error
+	if err := api.Close(sctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := hs.Shutdown(sctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := ing.Close(sctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := st.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	log.Info("stopped")
+	return errors.Join(errs...)
+}

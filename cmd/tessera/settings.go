@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tessera-media/tessera/output"
+)
+
+// Development credentials: what `make run` uses when none are configured.
+// The server refuses them on a non-loopback address.
+const (
+	DevAccessKeyID     = "AKIATESSERADEV000001"
+	DevSecretAccessKey = "tessera-development-secret"
+)
+
+// settings are the server's configuration: flags, TESSERA_* environment
+// variables and an optional JSON config file, in that order of precedence.
+type settings struct {
+	Listen, Data, Config, PublicURL               string
+	Region, AccountID                             string
+	AccessKeyID, SecretAccessKey                  string
+	Channels                                      output.Channels
+	Webhooks, PublicIPs                           listFlag
+	S3Endpoint, S3Region                          string
+	S3AccessKeyID, S3SecretAccessKey              string
+	UDPPort                                       int
+	IdleTimeout, NoPublisherTimeout, MaxDuration  time.Duration
+	Retention, AVDelay                            time.Duration
+	MaxCompositions, MaxCompositionsPerStage      int
+	MaxEncoderConfigs, MaxStorageConfigs, MaxPubs int
+	CAFile, LogLevel                              string
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+type channelFlag struct{ c output.Channels }
+
+func (f channelFlag) String() string { return fmt.Sprint(len(f.c), " channels") }
+func (f channelFlag) Set(v string) error {
+	for _, spec := range strings.Fields(strings.ReplaceAll(v, ",", " ")) {
+		if err := f.c.Set(spec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseSettings reads the settings from args, the environment and the
+// config file named by --config (or TESSERA_CONFIG).
+func parseSettings(args []string, env func(string) string) (*settings, *flag.FlagSet, error) {
+	s := &settings{Channels: output.Channels{}}
+	fs := flag.NewFlagSet("tessera serve", flag.ContinueOnError)
+	fs.StringVar(&s.Listen, "listen", "127.0.0.1:8080", "HTTP address of the API, WHIP (/whip), /metrics, /healthz and /readyz")
+	fs.StringVar(&s.Data, "data", "./data", "data directory: SQLite database, token key, upload spool, and the buckets when no S3 endpoint is set")
+	fs.StringVar(&s.Config, "config", "", "optional JSON file of settings, keyed by flag name (e.g. {\"listen\": \":8080\", \"channel\": [\"ARN=rtmp://…\"]})")
+	fs.StringVar(&s.PublicURL, "public-url", "", "base URL clients reach this server at (stages' endpoints.whip is <public-url>/whip); default http://<listen>")
+	fs.StringVar(&s.Region, "region", "us-east-1", "region in ARNs")
+	fs.StringVar(&s.AccountID, "account-id", "123456789012", "account id in ARNs")
+	fs.StringVar(&s.AccessKeyID, "access-key-id", "", "API access key id (better: TESSERA_ACCESS_KEY_ID); default the development key, loopback only")
+	fs.StringVar(&s.SecretAccessKey, "secret-access-key", "", "API secret (better: TESSERA_SECRET_ACCESS_KEY)")
+	fs.Var(channelFlag{s.Channels}, "channel", "channel push target ARN=rtmp[s]://host/app/streamkey (repeatable)")
+	fs.Var(&s.Webhooks, "webhook", "URL receiving composition events as EventBridge-shaped JSON (repeatable)")
+	fs.StringVar(&s.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for recordings (credentials: TESSERA_S3_ACCESS_KEY_ID, TESSERA_S3_SECRET_ACCESS_KEY); unset: buckets are folders under <data>/buckets")
+	fs.StringVar(&s.S3Region, "s3-region", "us-east-1", "region to sign S3 requests for")
+	fs.Var(&s.PublicIPs, "public-ip", "public address announced in ICE candidates (1:1 NAT; repeatable)")
+	fs.IntVar(&s.UDPPort, "udp-port", 0, "the one UDP port for all WebRTC media; 0 picks a free one (set it for firewalls)")
+	fs.DurationVar(&s.IdleTimeout, "idle-timeout", time.Minute, "a composition stops this long after its last publisher left")
+	fs.DurationVar(&s.NoPublisherTimeout, "no-publisher-timeout", time.Minute, "a composition stops this long after start when nobody published")
+	fs.DurationVar(&s.MaxDuration, "max-duration", 24*time.Hour, "longest a composition runs")
+	fs.DurationVar(&s.Retention, "retention", 5*time.Minute, "how long ended compositions stay visible")
+	fs.DurationVar(&s.AVDelay, "av-delay", 100*time.Millisecond, "how far behind real time compositions render (the A/V sync budget)")
+	fs.IntVar(&s.MaxCompositions, "max-compositions", 20, "compositions running at once")
+	fs.IntVar(&s.MaxCompositionsPerStage, "max-compositions-per-stage", 5, "compositions per stage")
+	fs.IntVar(&s.MaxEncoderConfigs, "max-encoder-configurations", 20, "encoder configurations")
+	fs.IntVar(&s.MaxStorageConfigs, "max-storage-configurations", 5, "storage configurations")
+	fs.IntVar(&s.MaxPubs, "max-publishers", 12, "publishers per stage")
+	fs.StringVar(&s.CAFile, "ca-file", "", "extra CA certificate (PEM) trusted for rtmps:// channels")
+	fs.StringVar(&s.LogLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return nil, fs, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// Environment: TESSERA_<FLAG_NAME>.
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		if v := env("TESSERA_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("TESSERA_%s: %w", strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")), err))
+			}
+			set[f.Name] = true
+		}
+	})
+	// Config file.
+	if s.Config != "" {
+		b, err := os.ReadFile(s.Config)
+		if err != nil {
+			return nil, fs, fmt.Errorf("config file: %w", err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fs, fmt.Errorf("config file %s: %w", s.Config, err)
+		}
+		for k, v := range m {
+			f := fs.Lookup(k)
+			if f == nil {
+				errs = append(errs, fmt.Errorf("config file %s: unknown setting %q", s.Config, k))
+				continue
+			}
+			if set[k] {
+				continue
+			}
+			vals := []any{v}
+			if l, ok := v.([]any); ok {
+				vals = l
+			}
+			for _, one := range vals {
+				if err := fs.Set(k, fmt.Sprint(one)); err != nil {
+					errs = append(errs, fmt.Errorf("config file %s: %s: %w", s.Config, k, err))
+				}
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fs, err
+	}
+	s.S3AccessKeyID, s.S3SecretAccessKey = env("TESSERA_S3_ACCESS_KEY_ID"), env("TESSERA_S3_SECRET_ACCESS_KEY")
+	return s, fs, s.check()
+}
+
+// check validates the combination of settings.
+func (s *settings) check() error {
+	host, _, err := net.SplitHostPort(s.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", s.Listen, err)
+	}
+	if (s.AccessKeyID == "") != (s.SecretAccessKey == "") {
+		return errors.New("set both TESSERA_ACCESS_KEY_ID and TESSERA_SECRET_ACCESS_KEY, or neither (development credentials)")
+	}
+	if s.AccessKeyID == "" {
+		s.AccessKeyID, s.SecretAccessKey = DevAccessKeyID, DevSecretAccessKey
+	}
+	if s.AccessKeyID == DevAccessKeyID && !isLoopback(host) {
+		return fmt.Errorf("refusing to listen on %s with the development credentials: set TESSERA_ACCESS_KEY_ID and TESSERA_SECRET_ACCESS_KEY", s.Listen)
+	}
+	if s.UDPPort < 0 || s.UDPPort > 65535 {
+		return fmt.Errorf("--udp-port %d: must be 0–65535", s.UDPPort)
+	}
+	if s.PublicURL == "" {
+		s.PublicURL = "http://" + s.Listen
+	}
+	s.PublicURL = strings.TrimRight(s.PublicURL, "/")
+	return nil
+}
+
+// isLoopback reports whether a listen host is a loopback address (an
+// empty host or 0.0.0.0 listens everywhere: not loopback).
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// Flags beat TESSERA_* variables, which beat the config file; defaults
+// fill the rest.
+func TestSettingsPrecedence(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "tessera.json")
+	if err := os.WriteFile(cfg, []byte(`{"region": "eu-west-1", "account-id": "111111111111", "idle-timeout": "30s",
+		"channel": ["arn:aws:ivs:us-east-1:123456789012:channel/AbCdEf123456=rtmp://127.0.0.1/live/key"], "udp-port": 5000}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := parseSettings([]string{"--config", cfg, "--region", "us-west-2"},
+		envOf(map[string]string{"TESSERA_ACCOUNT_ID": "222222222222", "TESSERA_S3_ACCESS_KEY_ID": "s3key"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Region != "us-west-2" || s.AccountID != "222222222222" || s.IdleTimeout != 30*time.Second || s.UDPPort != 5000 ||
+		len(s.Channels) != 1 || s.S3AccessKeyID != "s3key" || s.Listen != "127.0.0.1:8080" || s.PublicURL != "http://127.0.0.1:8080" ||
+		s.AccessKeyID != DevAccessKeyID {
+		t.Errorf("settings %+v", s)
+	}
+}
+
+func TestSettingsRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--listen", "0.0.0.0:8080"}, nil, "development credentials"},
+		{[]string{"--listen", ":8080"}, nil, "development credentials"},
+		{[]string{"--channel", "arn:aws:ivs:us-east-1:123456789012:channel/x=http://host/app/key"}, nil, "rtmp"},
+		{[]string{"--listen", "nonsense"}, nil, "--listen"},
+		{nil, map[string]string{"TESSERA_ACCESS_KEY_ID": "AKIAONLYKEY"}, "both"},
+		{nil, map[string]string{"TESSERA_IDLE_TIMEOUT": "soon"}, "TESSERA_IDLE_TIMEOUT"},
+		{[]string{"--udp-port", "70000"}, nil, "udp-port"},
+	} {
+		_, _, err := parseSettings(tc.args, envOf(tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: %v, want an error about %q", tc.args, tc.env, err, tc.want)
+		}
+	}
+	// Real credentials may listen anywhere.
+	if _, _, err := parseSettings([]string{"--listen", "0.0.0.0:8080"},
+		envOf(map[string]string{"TESSERA_ACCESS_KEY_ID": "AKIAREAL", "TESSERA_SECRET_ACCESS_KEY": "secret"})); err != nil {
+		t.Error(err)
+	}
+}
