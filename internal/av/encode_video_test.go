@@ -29,21 +29,7 @@ func TestVideoConfigErrors(t *testing.T) {
 		{"keyframe interval", func(c *VideoConfig) { c.KeyframeInterval = -time.Second }, "keyframe interval"},
 		{"threads", func(c *VideoConfig) { c.Threads = -1 }, "threads -1"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := ok
-			tc.edit(&c)
-			e, err := NewVideoEncoder(c)
-			if err == nil {
-				e.Close()
-				t.Fatalf("NewVideoEncoder(%+v) succeeded", c)
-			}
-			if e != nil {
-				t.Error("an encoder came back with the error")
-			}
-			if !strings.Contains(err.Error(), "av: new video encoder: ") || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not say %q", err, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkConfigError(t, ok, tc.edit, tc.want) })
 	}
 }
 
@@ -233,5 +219,24 @@ func benchmarkEncode(b *testing.B, w, h, rate int) {
 			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "fps")
 			b.ReportMetric(float64(bytes*8)/(float64(i)/30), "bps")
 		})
+	}
+}
+
+// checkConfigError checks that NewVideoEncoder refuses ok after edit with
+// an error that says want, and returns no encoder.
+func checkConfigError(t *testing.T, ok VideoConfig, edit func(*VideoConfig), want string) {
+	t.Helper()
+	c := ok
+	edit(&c)
+	e, err := NewVideoEncoder(c)
+	if err == nil {
+		e.Close()
+		t.Fatalf("NewVideoEncoder(%+v) succeeded", c)
+	}
+	if e != nil {
+		t.Error("an encoder came back with the error")
+	}
+	if !strings.Contains(err.Error(), "av: new video encoder: ") || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
 	}
 }

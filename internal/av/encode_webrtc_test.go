@@ -65,21 +65,7 @@ func TestVideoCodecConfig(t *testing.T) {
 		{"vp8 preset", func(c *VideoConfig) { c.Codec, c.Preset = "vp8", "fast" }, `preset "fast": VP8 has no presets`},
 		{"baseline preset", func(c *VideoConfig) { c.Codec, c.Preset = "h264-baseline", "warp" }, `preset "warp"`},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := ok
-			tc.edit(&c)
-			e, err := NewVideoEncoder(c)
-			if err == nil {
-				e.Close()
-				t.Fatalf("NewVideoEncoder(%+v) succeeded", c)
-			}
-			if e != nil {
-				t.Error("an encoder came back with the error")
-			}
-			if !strings.Contains(err.Error(), "av: new video encoder: ") || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not say %q", err, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkConfigError(t, ok, tc.edit, tc.want) })
 	}
 	for codec, want := range map[string]VideoConfig{
 		"":              {Codec: "h264", Preset: "veryfast"},
