@@ -305,6 +305,15 @@ func TestAPIConfigurations(t *testing.T) {
 	if err != nil || len(l.StorageConfigurations) != 1 || *l.StorageConfigurations[0].S3.BucketName != "recordings" {
 		t.Errorf("ListStorageConfigurations: %v %+v", err, l)
 	}
+	le, err := c.ListEncoderConfigurations(ctx, &ivsrealtime.ListEncoderConfigurationsInput{})
+	if err != nil || len(le.EncoderConfigurations) != 1 {
+		t.Errorf("ListEncoderConfigurations after one delete: %v %+v", err, le)
+	}
+	if _, err := c.DeleteStorageConfiguration(ctx, &ivsrealtime.DeleteStorageConfigurationInput{Arn: sc.StorageConfiguration.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetStorageConfiguration(ctx, &ivsrealtime.GetStorageConfigurationInput{Arn: sc.StorageConfiguration.Arn})
+	wantErr[*types.ResourceNotFoundException](t, err, 404, "")
 }
 
 func waitState(t *testing.T, c *ivsrealtime.Client, arn string, want types.CompositionState) *types.Composition {
