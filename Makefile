@@ -40,6 +40,10 @@ deps:
 	else \
 		echo "deps: all Debian packages present"; \
 	fi
+	@# The API tests drive the AWS CLI; install Debian's when there is none
+	@# (the tests add the ivs-realtime model to it with aws configure add-model).
+	@command -v aws >/dev/null || { echo "deps: installing awscli"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends awscli; }
 
 ## build: build the binaries into bin/
 build:

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 
 	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 // fixtures creates a stage, an encoder and a storage configuration.
@@ -343,18 +343,12 @@ func TestAPIRestart(t *testing.T) {
 
 // The AWS CLI drives the API (smoke test).
 func TestAWSCLI(t *testing.T) {
-	aws, err := exec.LookPath("aws")
-	if err != nil {
-		t.Fatal("the aws CLI is not installed (make deps installs awscli)")
-	}
-	env := startAPI(t, t.TempDir(), nil)
-	dir := t.TempDir()
+	aws, env := testsrv.AWSCLI(t)
+	api := startAPI(t, t.TempDir(), nil)
 	run := func(args ...string) map[string]any {
 		t.Helper()
-		cmd := exec.Command(aws, append([]string{"ivs-realtime", "--endpoint-url", env.url, "--region", "us-east-1", "--output", "json"}, args...)...)
-		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+testKeyID, "AWS_SECRET_ACCESS_KEY="+testSecret,
-			"AWS_CONFIG_FILE="+filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
-			"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=")
+		cmd := exec.Command(aws, append([]string{"ivs-realtime", "--endpoint-url", api.url, "--region", "us-east-1", "--output", "json"}, args...)...)
+		cmd.Env = append(append([]string(nil), env...), "AWS_ACCESS_KEY_ID="+testKeyID, "AWS_SECRET_ACCESS_KEY="+testSecret)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("aws %v: %v\n%s", args, err, out)
@@ -375,9 +369,8 @@ func TestAWSCLI(t *testing.T) {
 	}
 	run("create-encoder-configuration", "--name", "cli", "--video", "width=640,height=360,framerate=30,bitrate=1000000")
 	run("delete-stage", "--arn", arn)
-	cmd := exec.Command(aws, "ivs-realtime", "--endpoint-url", env.url, "--region", "us-east-1", "get-stage", "--arn", arn)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+testKeyID, "AWS_SECRET_ACCESS_KEY="+testSecret,
-		"AWS_CONFIG_FILE="+filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"), "AWS_EC2_METADATA_DISABLED=true")
+	cmd := exec.Command(aws, "ivs-realtime", "--endpoint-url", api.url, "--region", "us-east-1", "get-stage", "--arn", arn)
+	cmd.Env = append(append([]string(nil), env...), "AWS_ACCESS_KEY_ID="+testKeyID, "AWS_SECRET_ACCESS_KEY="+testSecret)
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "ResourceNotFoundException") {
 		t.Errorf("get-stage after delete: %v %s", err, out)
