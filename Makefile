@@ -17,7 +17,7 @@ DEB_PACKAGES := gcc libc6-dev make pkg-config ca-certificates git \
 # Root runs apt-get directly; anybody else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test vet fmt fmt-check lint bench fuzz run preview clean
+.PHONY: all deps build test vet fmt fmt-check lint bench fuzz run demo preview clean
 
 all: build
 
@@ -101,6 +101,11 @@ run: build
 	@echo "  aws ivs-realtime create-stage --name demo --endpoint-url http://127.0.0.1:8080"
 	@echo "Recordings land in ./data/buckets/<bucket>/<stageId>/<compositionId>/<destinationId>/composite/. Ctrl-C stops (compositions finish cleanly)."
 	$(BIN)/tessera serve
+
+## demo: a server with four synthetic participants (carol featured) recording a grid composition
+## into ./data/demo (RTMP=rtmp://host/app/key also pushes it there); Ctrl-C stops and finalizes
+demo: build
+	$(BIN)/tessera demo $(if $(RTMP),--rtmp $(RTMP))
 
 ## preview: render the featured example layout to out/layout.png
 preview: build

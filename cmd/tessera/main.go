@@ -34,10 +34,17 @@ import (
 
 func main() {
 	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "demo" {
+		if err := demo(args[1:]); err != nil && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "tessera demo:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
 	} else if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(os.Stderr, "usage: tessera serve [flags]   (tessera serve -h lists them)")
+		fmt.Fprintln(os.Stderr, "usage: tessera serve [flags]   run the server (tessera serve -h lists the flags)\n       tessera demo [flags]    a server with four synthetic participants recording a grid (tessera demo -h)")
 		os.Exit(0)
 	}
 	s, _, err := parseSettings(args, os.Getenv)
@@ -48,12 +55,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "tessera:", err)
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	if err := serve(ctx, s, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "tessera:", err)
 		os.Exit(1)
 	}
+}
+
+// signalContext ends on SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 }
 
 // serve runs the server until ctx ends, then shuts down gracefully:
@@ -79,6 +91,10 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	ln, err := net.Listen("tcp", s.Listen)
 	if err != nil {
 		return err
+	}
+	publicURL := s.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
 	}
 	host, _, _ := net.SplitHostPort(s.Listen)
 	loopback := isLoopback(host)
@@ -117,7 +133,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	}
 	api, err := control.New(ctx, control.Config{
 		Region: s.Region, AccountID: s.AccountID, Credentials: map[string]string{s.AccessKeyID: s.SecretAccessKey},
-		Store: st, Ingest: ing, TokenKey: key, WHIPURL: s.PublicURL + "/whip", Channels: s.Channels,
+		Store: st, Ingest: ing, TokenKey: key, WHIPURL: publicURL + "/whip", Channels: s.Channels,
 		Pipelines: w.Start, Webhooks: s.Webhooks, Logger: log, Registerer: reg,
 		Quotas: control.Quotas{Compositions: s.MaxCompositions, CompositionsPerStage: s.MaxCompositionsPerStage,
 			EncoderConfigurations: s.MaxEncoderConfigs, StorageConfigurations: s.MaxStorageConfigs},
@@ -146,7 +162,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	readyFlag.Store(true)
-	log.Info("tessera serving", "listen", ln.Addr().String(), "whip", s.PublicURL+"/whip", "udp", ing.UDPAddr().String(),
+	log.Info("tessera serving", "listen", ln.Addr().String(), "whip", publicURL+"/whip", "udp", ing.UDPAddr().String(),
 		"data", s.Data, "s3", s.S3Endpoint != "", "channels", len(s.Channels))
 	if ready != nil {
 		ready <- ln.Addr().String()

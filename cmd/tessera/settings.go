@@ -166,10 +166,7 @@ func (s *settings) check() error {
 	if s.UDPPort < 0 || s.UDPPort > 65535 {
 		return fmt.Errorf("--udp-port %d: must be 0–65535", s.UDPPort)
 	}
-	if s.PublicURL == "" {
-		s.PublicURL = "http://" + s.Listen
-	}
-	s.PublicURL = strings.TrimRight(s.PublicURL, "/")
+	s.PublicURL = strings.TrimRight(s.PublicURL, "/") // empty: http://<bound address>
 	return nil
 }
 

@@ -24,7 +24,7 @@ func TestSettingsPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.Region != "us-west-2" || s.AccountID != "222222222222" || s.IdleTimeout != 30*time.Second || s.UDPPort != 5000 ||
-		len(s.Channels) != 1 || s.S3AccessKeyID != "s3key" || s.Listen != "127.0.0.1:8080" || s.PublicURL != "http://127.0.0.1:8080" ||
+		len(s.Channels) != 1 || s.S3AccessKeyID != "s3key" || s.Listen != "127.0.0.1:8080" ||
 		s.AccessKeyID != DevAccessKeyID {
 		t.Errorf("settings %+v", s)
 	}
