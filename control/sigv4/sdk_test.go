@@ -91,6 +91,7 @@ type recorder struct {
 	*testServer
 	requests atomic.Int32
 	seen     chan seenRequest
+	ready    chan struct{} // closed once testServer is set
 }
 
 type seenRequest struct {
@@ -100,9 +101,10 @@ type seenRequest struct {
 }
 
 func newRecorder(t *testing.T, v *Verifier, wraps ...func(http.Handler) http.Handler) *recorder {
-	rec := &recorder{seen: make(chan seenRequest, 16)}
+	rec := &recorder{seen: make(chan seenRequest, 16), ready: make(chan struct{})}
 	record := func(inner http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-rec.ready
 			rec.requests.Add(1)
 			s := seenRequest{method: r.Method, path: r.URL.EscapedPath(), query: r.URL.RawQuery, header: r.Header.Clone()}
 			inner.ServeHTTP(w, r)
@@ -111,6 +113,7 @@ func newRecorder(t *testing.T, v *Verifier, wraps ...func(http.Handler) http.Han
 		})
 	}
 	rec.testServer = newTestServer(t, v, append([]func(http.Handler) http.Handler{record}, wraps...)...)
+	close(rec.ready)
 	return rec
 }
 
