@@ -67,6 +67,10 @@ func (g *group) run() {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	active := false
+	id := p.spec.ID
+	m := p.w.metrics
+	composed, skipped := m.composed.WithLabelValues(id), m.skipped.WithLabelValues(id)
+	composeTime, encodeTime := m.compose.WithLabelValues(id), m.encode.WithLabelValues(id)
 	for n := int64(0); ; n++ {
 		select {
 		case <-p.stop:
@@ -85,12 +89,18 @@ func (g *group) run() {
 			n += skip
 			at += time.Duration(skip) * interval
 			p.log.Warn("frame clock behind real time; frames skipped", "frames", skip)
+			skipped.Add(float64(skip))
 		}
+		start := time.Now()
 		g.compose(at)
+		composed.Inc()
+		composeTime.Observe(time.Since(start).Seconds())
 		g.canvas.PTS = at - t0
+		start = time.Now()
 		if err := g.enc.Video(g.canvas); err != nil {
 			p.log.Error("video encode", "err", err)
 		}
+		encodeTime.Observe(time.Since(start).Seconds())
 		for _, d := range g.dests {
 			if d.rec != nil {
 				d.rec.Frame(g.canvas)

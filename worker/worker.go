@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tessera-media/tessera/control"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/output"
@@ -33,12 +35,15 @@ type Config struct {
 	Channel output.ChannelConfig
 	Spool   output.SpoolOptions
 	Logger  *slog.Logger
+	// Registerer receives the per-composition metrics; nil registers none.
+	Registerer prometheus.Registerer
 }
 
 // Worker starts composition pipelines.
 type Worker struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
 }
 
 // New returns a Worker.
@@ -52,7 +57,7 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Worker{cfg: cfg, log: cfg.Logger.With("component", "worker")}, nil
+	return &Worker{cfg: cfg, log: cfg.Logger.With("component", "worker"), metrics: newMetrics(cfg.Registerer)}, nil
 }
 
 // Start implements control.PipelineFactory.
@@ -128,6 +133,7 @@ func (p *pipeline) Stop(ctx context.Context) error {
 		if err := g.enc.Close(); err != nil {
 			errs = append(errs, err)
 		}
+		p.w.metrics.forget(p.spec.ID)
 		for _, d := range g.dests {
 			if err := d.stop(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("destination %s: %w", d.id, err))

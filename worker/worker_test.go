@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tessera-media/tessera/control"
 	"github.com/tessera-media/tessera/ingest"
@@ -87,7 +88,8 @@ func TestCompositionRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(Config{Now: ing.Now, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Logger: quiet()})
+	reg := prometheus.NewRegistry()
+	w, err := New(Config{Now: ing.Now, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Logger: quiet(), Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +104,13 @@ func TestCompositionRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(3 * time.Second)
+	// About 30 canvases per second were composed, each timed.
+	if n := testutil.ToFloat64(w.metrics.composed.WithLabelValues("Comp00000001")); n < 75 || n > 95 {
+		t.Errorf("%v canvases composed in 3 s at 30 fps", n)
+	}
+	if n := testutil.CollectAndCount(w.metrics.compose); n != 1 {
+		t.Errorf("%d compose-time series, want 1", n)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := p.Stop(ctx); err != nil {
