@@ -1,6 +1,7 @@
 package av
 
 /*
+#include <stdlib.h>
 #include <libavcodec/avcodec.h>
 */
 import "C"
@@ -57,6 +58,43 @@ func (c *codec) Stream() StreamInfo {
 	s := c.info
 	s.Extradata = slices.Clone(s.Extradata)
 	return s
+}
+
+// alloc finds FFmpeg's encoder lib and allocates the context, frame and
+// packet; what names the encoder in errors ("video", "audio").
+func (c *codec) alloc(lib, what string) (*C.AVCodec, error) {
+	name := C.CString(lib)
+	defer C.free(unsafe.Pointer(name))
+	enc := C.avcodec_find_encoder_by_name(name)
+	if enc == nil {
+		return nil, fmt.Errorf("av: new %s encoder: FFmpeg has no %s encoder", what, lib)
+	}
+	c.ctx = C.avcodec_alloc_context3(enc)
+	c.frame = astiav.AllocFrame()
+	c.pkt = C.av_packet_alloc()
+	if c.ctx == nil || c.frame == nil || c.pkt == nil {
+		return nil, fmt.Errorf("av: new %s encoder: allocation failed", what)
+	}
+	return enc, nil
+}
+
+// open opens the configured context with the private options opts, all
+// of which the encoder must take; describe says what was asked in errors.
+func (c *codec) open(enc *C.AVCodec, lib, what string, opts [][2]string, describe string) error {
+	var dict *C.AVDictionary
+	defer C.av_dict_free(&dict)
+	for _, kv := range opts {
+		if err := dictSet(&dict, kv[0], kv[1]); err != nil {
+			return fmt.Errorf("av: new %s encoder: %w", what, err)
+		}
+	}
+	if ret := C.avcodec_open2(c.ctx, enc, &dict); ret < 0 {
+		return fmt.Errorf("av: new %s encoder: opening %s (%s): %w", what, lib, describe, astiav.Error(ret))
+	}
+	if left := dictKeys(dict); left != "" {
+		return fmt.Errorf("av: new %s encoder: %s ignored options %s", what, lib, left)
+	}
+	return nil
 }
 
 // free releases the FFmpeg objects and marks the encoder closed.

@@ -130,17 +130,9 @@ func NewAudioEncoder(cfg AudioConfig) (e *AudioEncoder, err error) {
 	if cfg.Codec == codecOpus {
 		lib = "libopus"
 	}
-	name := C.CString(lib)
-	defer C.free(unsafe.Pointer(name))
-	codec := C.avcodec_find_encoder_by_name(name)
-	if codec == nil {
-		return e, fmt.Errorf("av: new audio encoder: FFmpeg has no %s encoder", lib)
-	}
-	e.ctx = C.avcodec_alloc_context3(codec)
-	e.frame = astiav.AllocFrame()
-	e.pkt = C.av_packet_alloc()
-	if e.ctx == nil || e.frame == nil || e.pkt == nil {
-		return e, errors.New("av: new audio encoder: allocation failed")
+	codec, err := e.alloc(lib, "audio")
+	if err != nil {
+		return e, err
 	}
 	format := C.enum_AVSampleFormat(C.AV_SAMPLE_FMT_FLTP)
 	if e.interleaved {
@@ -152,8 +144,7 @@ func NewAudioEncoder(cfg AudioConfig) (e *AudioEncoder, err error) {
 	C.av_channel_layout_default(&c.ch_layout, 2)
 	c.bit_rate = C.int64_t(cfg.Bitrate)
 	c.time_base = C.AVRational{1, media.SampleRate}
-	var dict *C.AVDictionary
-	defer C.av_dict_free(&dict)
+	var opts [][2]string
 	switch cfg.Codec {
 	case codecAAC:
 		c.profile = C.FF_PROFILE_AAC_LOW
@@ -161,17 +152,10 @@ func NewAudioEncoder(cfg AudioConfig) (e *AudioEncoder, err error) {
 	case codecOpus:
 		// lowdelay: CELT only, the smallest algorithmic delay; 20 ms
 		// frames, WebRTC's usual packet time.
-		for _, kv := range [][2]string{{"application", "lowdelay"}, {"frame_duration", "20"}} {
-			if err := dictSet(&dict, kv[0], kv[1]); err != nil {
-				return e, fmt.Errorf("av: new audio encoder: %w", err)
-			}
-		}
+		opts = [][2]string{{"application", "lowdelay"}, {"frame_duration", "20"}}
 	}
-	if ret := C.avcodec_open2(c, codec, &dict); ret < 0 {
-		return e, fmt.Errorf("av: new audio encoder: opening %s (%d bps): %w", lib, cfg.Bitrate, astiav.Error(ret))
-	}
-	if left := dictKeys(dict); left != "" {
-		return e, fmt.Errorf("av: new audio encoder: %s ignored options %s", lib, left)
+	if err := e.open(codec, lib, "audio", opts, fmt.Sprintf("%d bps", cfg.Bitrate)); err != nil {
+		return e, err
 	}
 	e.size = int(c.frame_size)
 	if e.size < 1 {

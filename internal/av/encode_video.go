@@ -186,17 +186,9 @@ func NewVideoEncoder(cfg VideoConfig) (e *VideoEncoder, err error) {
 	if cfg.Codec == codecVP8 {
 		lib = "libvpx"
 	}
-	name := C.CString(lib)
-	defer C.free(unsafe.Pointer(name))
-	codec := C.avcodec_find_encoder_by_name(name)
-	if codec == nil {
-		return e, fmt.Errorf("av: new video encoder: FFmpeg has no %s encoder", lib)
-	}
-	e.ctx = C.avcodec_alloc_context3(codec)
-	e.frame = astiav.AllocFrame()
-	e.pkt = C.av_packet_alloc()
-	if e.ctx == nil || e.frame == nil || e.pkt == nil {
-		return e, errors.New("av: new video encoder: allocation failed")
+	codec, err := e.alloc(lib, "video")
+	if err != nil {
+		return e, err
 	}
 	e.gop = max(1, int(math.Round(cfg.FrameRate*cfg.KeyframeInterval.Seconds())))
 	c := e.ctx
@@ -257,19 +249,9 @@ func NewVideoEncoder(cfg VideoConfig) (e *VideoEncoder, err error) {
 			{"auto-alt-ref", "0"},
 		}
 	}
-	var dict *C.AVDictionary
-	defer C.av_dict_free(&dict)
-	for _, kv := range opts {
-		if err := dictSet(&dict, kv[0], kv[1]); err != nil {
-			return e, fmt.Errorf("av: new video encoder: %w", err)
-		}
-	}
-	if ret := C.avcodec_open2(c, codec, &dict); ret < 0 {
-		return e, fmt.Errorf("av: new video encoder: opening %s (%s, %dx%d, %v fps, %d bps, preset %q): %w",
-			lib, cfg.Codec, cfg.Width, cfg.Height, cfg.FrameRate, cfg.Bitrate, cfg.Preset, astiav.Error(ret))
-	}
-	if left := dictKeys(dict); left != "" {
-		return e, fmt.Errorf("av: new video encoder: %s ignored options %s", lib, left)
+	if err := e.open(codec, lib, "video", opts, fmt.Sprintf("%s, %dx%d, %v fps, %d bps, preset %q",
+		cfg.Codec, cfg.Width, cfg.Height, cfg.FrameRate, cfg.Bitrate, cfg.Preset)); err != nil {
+		return e, err
 	}
 	streamCodec := codecH264
 	if cfg.Codec == codecVP8 {
