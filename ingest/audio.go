@@ -43,6 +43,7 @@ func (a *audioIn) run(r *webrtc.RTPReceiver) {
 	a.s.goRun(func() { a.s.readRTCP(r, "", a.senderReport) })
 	m := a.s.srv.metrics
 	get := func(ch, n int) *media.AudioFrame { return media.NewAudioFrame(ch, n) }
+	decoded := m.frames.WithLabelValues("audio")
 	a.s.readRTP(a.track, "audio", &a.s.p.stats.audioPackets, &a.mu, a.asm, func(f assembledFrame, _ time.Duration) {
 		out, err := a.dec.Decode(f.data, a.clock.capture(f.ts, f.arrived), get)
 		if err != nil {
@@ -52,7 +53,7 @@ func (a *audioIn) run(r *webrtc.RTPReceiver) {
 			return
 		}
 		if out != nil {
-			m.frames.WithLabelValues("audio").Inc()
+			decoded.Inc()
 			a.s.p.publishAudio(out)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/media"
@@ -40,6 +41,9 @@ type videoIn struct {
 	cur      *Frame // the frame the decoder is writing (inside Decode)
 	getFrame func(w, h int) *media.VideoFrame
 	scratch  []byte
+	// Per-frame metrics, looked up once.
+	decodeTime prometheus.Observer
+	decoded    prometheus.Counter
 }
 
 func newVideoIn(s *session, codec string) (*videoIn, error) {
@@ -47,7 +51,8 @@ func newVideoIn(s *session, codec string) (*videoIn, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &videoIn{s: s, codec: codec, dec: dec, needKey: true, scratch: make([]byte, 0, 512)}
+	v := &videoIn{s: s, codec: codec, dec: dec, needKey: true, scratch: make([]byte, 0, 512),
+		decodeTime: s.srv.metrics.decodeSec.WithLabelValues(codec), decoded: s.srv.metrics.frames.WithLabelValues("video")}
 	v.getFrame = func(w, h int) *media.VideoFrame {
 		v.cur = s.p.video.get(w, h)
 		return v.cur.VideoFrame
@@ -175,7 +180,7 @@ func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
 	pts := l.clock.capture(f.ts, f.arrived)
 	start := time.Now()
 	out, err := v.dec.Decode(f.data, pts, v.getFrame)
-	v.s.srv.metrics.decodeSec.WithLabelValues(v.codec).Observe(time.Since(start).Seconds())
+	v.decodeTime.Observe(time.Since(start).Seconds())
 	if err != nil {
 		if v.cur != nil {
 			v.s.p.video.discard(v.cur)
@@ -198,7 +203,7 @@ func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
 	fr := v.cur
 	v.cur = nil
 	v.s.p.video.publish(fr)
-	v.s.srv.metrics.frames.WithLabelValues("video").Inc()
+	v.decoded.Inc()
 	v.s.p.picture(out.Width, out.Height, now)
 }
 
