@@ -198,7 +198,7 @@ func (s *Server) putDoc(ctx context.Context, kind, arn, parent, name, state stri
 	return nil
 }
 
-// withTags fills a document's tags from the store.
+// tags returns a resource's tags (an empty map when it has none or they cannot be read).
 func (s *Server) tags(ctx context.Context, arn string) map[string]string {
 	t, err := s.store.Tags(ctx, arn)
 	if err != nil {

@@ -86,6 +86,7 @@ type Server struct {
 	store    *store.Store
 	notifier *Notifier
 	metrics  *apiMetrics
+	ops      map[string]handler // by operation name
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -131,6 +132,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		metrics:  newAPIMetrics(cfg.Registerer),
 		comps:    map[string]*composition{}, sessions: map[string]*stageSession{},
 	}
+	s.ops = s.handlers()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.recover(ctx); err != nil {
 		s.cancel()
@@ -231,6 +233,7 @@ func (s *Server) Close(ctx context.Context) error {
 // handler is one operation: it gets the validated input as JSON.
 type handler func(ctx context.Context, in json.RawMessage) (any, *wire.Error)
 
+// handlers maps the supported operations to their handlers.
 func (s *Server) handlers() map[string]handler {
 	return map[string]handler{
 		"CreateStage": s.createStage, "GetStage": s.getStage, "ListStages": s.listStages,
@@ -279,7 +282,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opName = op.Name
-	h := s.handlers()[op.Name]
+	h := s.ops[op.Name]
 	if h == nil {
 		fail(wire.AccessDenied(op.Name + " is not supported by this server"))
 		return
@@ -386,7 +389,8 @@ func kindName(kind string) string {
 	return kind
 }
 
-// page lists one page of a kind, decoding each document with decodeFn.
+// page lists one page of resources; nextToken is the cursor of the page
+// before, as the API received it.
 func (s *Server) page(ctx context.Context, q store.ListQuery, nextToken string, maxResults int) ([]store.Resource, string, *wire.Error) {
 	if nextToken != "" {
 		after, err := url.QueryUnescape(nextToken)
