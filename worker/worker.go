@@ -37,6 +37,11 @@ type Config struct {
 	Logger  *slog.Logger
 	// Registerer receives the per-composition metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// Tap, when set, is asked for an extra sink for every encoder a
+	// composition starts (one per encoder configuration); the sink sees
+	// every packet the destinations see, as they leave the encoder. Nil
+	// sinks are ignored. For benchmarks, previews and monitoring.
+	Tap func(composition string, streams []av.StreamInfo) output.PacketSink
 }
 
 // Worker starts composition pipelines.
@@ -81,6 +86,11 @@ func (w *Worker) Start(ctx context.Context, spec control.CompositionSpec, r cont
 				return nil, fmt.Errorf("worker: encoder %dx%d: %w", d.Encoder.Width, d.Encoder.Height, err)
 			}
 			g = &group{p: p, enc: enc, spec: d.Encoder, done: make(chan struct{})}
+			if w.cfg.Tap != nil {
+				if s := w.cfg.Tap(spec.ID, enc.Streams()); s != nil {
+					enc.Attach(s)
+				}
+			}
 			groups[key] = g
 			order = append(order, g)
 		}
