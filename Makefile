@@ -54,9 +54,11 @@ build:
 SIMD_PKGS = $(sort $(dir $(shell grep -rl --include='*.go' 'goexperiment.simd' --exclude-dir=testdata .)))
 
 ## test: install deps, lint (gofmt, go vet, staticcheck), then run every test with the race
-## detector, and the tests of the packages with SIMD paths again with GOEXPERIMENT=simd
+## detector (after building the binaries: the end-to-end tests run bin/tessera's source as a
+## separate process), and the tests of the packages with SIMD paths again with GOEXPERIMENT=simd
 test: deps lint
 	$(GO) build -tags pin .
+	$(GO) build -o $(BIN)/ ./cmd/...
 	$(GO) test -race -count=1 ./...
 	GOEXPERIMENT=simd $(GO) vet ./...
 	GOEXPERIMENT=simd $(GO) test -race -count=1 $(SIMD_PKGS) ./bench/

@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"control/wire":       {},
 	"control/store":      {},
 	".":                  {},
+	"e2e":                {"layout", "media", "internal/publisher", "internal/testsrv"},
 }
 
 func TestImportRules(t *testing.T) {
