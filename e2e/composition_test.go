@@ -373,8 +373,9 @@ func packetTimes(t *testing.T, file string) []float64 {
 
 // checkS3Recording checks a finished recording as versitygw stored it
 // (its posix backend keeps each object as a file): the events, a VOD
-// playlist whose every segment decodes.
-func checkS3Recording(t *testing.T, dir string) {
+// playlist whose every segment decodes. It returns the playlist's
+// duration (the sum of its segments').
+func checkS3Recording(t *testing.T, dir string) time.Duration {
 	t.Helper()
 	var ended struct {
 		RecordingStatus string `json:"recording_status"`
@@ -417,8 +418,17 @@ func checkS3Recording(t *testing.T, dir string) {
 		t.Errorf("playlist is not VOD:\n%s", pl)
 	}
 	var segments []string
+	var total float64
 	for line := range strings.Lines(string(pl)) {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+		line = strings.TrimSpace(line)
+		if d, ok := strings.CutPrefix(line, "#EXTINF:"); ok {
+			v, err := strconv.ParseFloat(strings.TrimSuffix(d, ","), 64)
+			if err != nil {
+				t.Fatalf("playlist: %q", line)
+			}
+			total += v
+		}
+		if line != "" && !strings.HasPrefix(line, "#") {
 			segments = append(segments, line)
 		}
 	}
@@ -430,7 +440,8 @@ func checkS3Recording(t *testing.T, dir string) {
 			t.Errorf("segment %s: %v", s, err)
 		}
 	}
-	t.Logf("recording: %d ms in %d segments, every one decodes", ended.Media.HLS.DurationMS, len(segments))
+	t.Logf("recording: %d ms in %d segments (%.3f s listed), every one decodes", ended.Media.HLS.DurationMS, len(segments), total)
+	return time.Duration(total * float64(time.Second))
 }
 
 // decodes decodes a media file completely with ffmpeg; any error it

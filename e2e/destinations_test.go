@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
+	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
+
+	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
+	"github.com/tessera-media/tessera/media"
+)
+
+// One composition to a channel and a recording: while the RTMP server is
+// down the channel reconnects and the recording goes on; while the S3
+// server is down the channel goes on and the recording spools; both come
+// back, and the finished recording has every segment.
+func TestDestinationIsolation(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rtmp := testsrv.StartRTMP(t, testsrv.RTMPOptions{RecordUnique: true})
+	s3 := testsrv.StartVersityGW(t, "")
+	s3.CreateBucket(bucket)
+	srv := startServer(t, t.TempDir(),
+		[]string{"TESSERA_S3_ACCESS_KEY_ID=" + s3.AccessKey, "TESSERA_S3_SECRET_ACCESS_KEY=" + s3.SecretKey},
+		"--s3-endpoint", s3.Endpoint(), "--s3-region", s3.Region, "--ca-file", rtmp.CertFile(),
+		"--channel", gridChannel+"="+rtmp.TLSURL("live", "grid"))
+	api := srv.API
+
+	stage, err := api.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("isolation")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := api.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: stage.Stage.Arn, UserId: aws.String("solo")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := media.RGBToYUV(40, 60, 230)
+	pub, err := publisher.Start(ctx, publisher.Config{WHIP: *stage.Stage.Endpoints.Whip, Token: *tok.ParticipantToken.Token,
+		Color: &c, ToneHz: publisher.DefaultToneHz, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close(context.Background())
+	enc, err := api.CreateEncoderConfiguration(ctx, &ivsrealtime.CreateEncoderConfigurationInput{
+		Video: &types.Video{Width: aws.Int32(320), Height: aws.Int32(180), Framerate: aws.Float32(30), Bitrate: aws.Int32(400_000)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storage, err := api.CreateStorageConfiguration(ctx, &ivsrealtime.CreateStorageConfigurationInput{
+		S3: &types.S3StorageConfiguration{BucketName: aws.String(bucket)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp, err := api.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: stage.Stage.Arn,
+		Destinations: []types.DestinationConfiguration{
+			{Channel: &types.ChannelDestinationConfiguration{ChannelArn: aws.String(gridChannel), EncoderConfigurationArn: enc.EncoderConfiguration.Arn}},
+			{S3: &types.S3DestinationConfiguration{StorageConfigurationArn: storage.StorageConfiguration.Arn,
+				EncoderConfigurationArns: []string{*enc.EncoderConfiguration.Arn}}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := *comp.Composition.Arn
+	waitState(ctx, t, api, arn, types.CompositionStateActive)
+	var channelID, recordingID, prefix string
+	for _, d := range comp.Composition.Destinations {
+		if d.Configuration.Channel != nil {
+			channelID = *d.Id
+		} else {
+			recordingID, prefix = *d.Id, *d.Detail.S3.RecordingPrefix
+		}
+	}
+	waitDestinations(ctx, t, api, arn, map[string]types.DestinationState{channelID: types.DestinationStateActive, recordingID: types.DestinationStateActive})
+	segments := func() int { return countSegments(filepath.Join(s3.Dir(), bucket, prefix)) }
+
+	// The RTMP server goes away: the channel reconnects, the recording
+	// keeps storing segments, the composition stays ACTIVE.
+	rtmp.Stop()
+	waitDestinations(ctx, t, api, arn, map[string]types.DestinationState{channelID: types.DestinationStateReconnecting, recordingID: types.DestinationStateActive})
+	before := segments()
+	waitFor(ctx, t, "a segment stored while the channel is down", func() bool { return segments() >= before+2 })
+	waitState(ctx, t, api, arn, types.CompositionStateActive)
+	rtmp.Restart()
+	waitDestinations(ctx, t, api, arn, map[string]types.DestinationState{channelID: types.DestinationStateActive, recordingID: types.DestinationStateActive})
+	r := readRTMP(t, rtmp.URL("live", "grid"), 320, 180)
+	if err := r.waitFrames(ctx, 30); err != nil {
+		t.Fatalf("channel after the RTMP server came back: %v", err)
+	}
+
+	// The S3 server goes away: the channel keeps delivering; the segments
+	// wait in the spool and are stored once it is back.
+	s3.Stop()
+	time.Sleep(3 * time.Second) // at least one segment is cut and spooled meanwhile
+	if err := r.waitFrames(ctx, 60); err != nil {
+		t.Fatalf("channel while S3 is down: %v", err)
+	}
+	waitDestinations(ctx, t, api, arn, map[string]types.DestinationState{channelID: types.DestinationStateActive})
+	s3.Restart()
+
+	stopped := time.Now()
+	if _, err := api.StopComposition(ctx, &ivsrealtime.StopCompositionInput{Arn: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	ended := waitState(ctx, t, api, arn, types.CompositionStateStopped)
+	// Nothing was lost: the playlist covers the composition's run, from
+	// its first canvas (after STARTING) to the stop.
+	recorded := checkS3Recording(t, filepath.Join(s3.Dir(), bucket, prefix))
+	if ran := stopped.Sub(*ended.StartTime); recorded < ran-2*time.Second || recorded > ran+time.Second {
+		t.Errorf("the recording lasts %v, the composition ran %v", recorded, ran)
+	}
+}
+
+// waitDestinations polls GetComposition until every destination named in
+// want is in its state.
+func waitDestinations(ctx context.Context, t *testing.T, api *ivsrealtime.Client, arn string, want map[string]types.DestinationState) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		out, err := api.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: aws.String(arn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]types.DestinationState{}
+		ok := true
+		for _, d := range out.Composition.Destinations {
+			got[*d.Id] = d.State
+			if w, named := want[*d.Id]; named && d.State != w {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("destinations %v, waited for %v", got, want)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitFor polls cond every 100 ms until it holds or ctx (at most a
+// minute) ends.
+func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// countSegments counts the .ts objects stored under dir.
+func countSegments(dir string) int {
+	n := 0
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".ts") {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// grepLines returns the lines of text that contain s.
+func grepLines(text, s string) string {
+	var out []string
+	for line := range strings.Lines(text) {
+		if strings.Contains(line, s) {
+			out = append(out, strings.TrimRight(line, "\n"))
+		}
+	}
+	return strings.Join(out, "\n")
+}
