@@ -19,7 +19,8 @@ const feedDepth = 8
 type Frame struct {
 	*media.VideoFrame
 	feed *VideoFeed
-	refs int32 // guarded by feed.mu; the feed's own reference counts one
+	refs int32  // guarded by feed.mu; the feed's own reference counts one
+	seq  uint64 // position in the feed (1, 2, …), set by publish
 }
 
 // Release gives the frame back; it must be called exactly once per
@@ -80,6 +81,59 @@ func (v *VideoFeed) At(t time.Duration) *Frame {
 	return f
 }
 
+// Cursor is one reader's place in a VideoFeed for Next: the picture it
+// read last and the time it read it for. The zero Cursor (or one after
+// Reset) knows nothing yet.
+type Cursor struct {
+	seq   uint64        // the picture Next returned last, 0 = none
+	at    time.Duration // the t of that Next
+	valid bool
+}
+
+// Reset forgets the reader's place, e.g. when it skipped the feed at a
+// tick (the participant's video was stopped): the next Next counts no late
+// pictures.
+func (c *Cursor) Reset() { *c = Cursor{} }
+
+// Next is At(t) for a reader that reads at increasing t (a composition's
+// ticks) and keeps its place in c. It also returns how many pictures the
+// reader skipped because they arrived late: pictures published after its
+// previous read although captured at or before that read's t. Such a
+// picture was due at that read (or earlier) but was not there yet, and
+// now a newer one is returned, so this reader never shows it. Pictures
+// the reader skips because a newer one was due at the same read (the
+// publisher's rate is above the reader's) are not late, nor are pictures
+// that left the ring between two reads (a reader that fell behind), nor
+// any when c knows no previous read. Next allocates nothing.
+func (v *VideoFeed) Next(c *Cursor, t time.Duration) (f *Frame, late int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.n == 0 {
+		c.Reset()
+		return nil, 0
+	}
+	i := v.n - 1
+	for i > 0 && v.ring[i].PTS > t {
+		i--
+	}
+	f = v.ring[i]
+	f.refs++
+	if c.valid && f.seq > c.seq {
+		// The ring is in publication and capture order: walk back from the
+		// picture before f over those the reader has not seen.
+		for j := i - 1; j >= 0 && v.ring[j].seq > c.seq; j-- {
+			if v.ring[j].PTS <= c.at {
+				late++
+			}
+		}
+	}
+	if !c.valid || f.seq >= c.seq {
+		c.seq, c.valid = f.seq, true
+	}
+	c.at = t
+	return f, late
+}
+
 // Frames returns how many pictures were published.
 func (v *VideoFeed) Frames() uint64 {
 	v.mu.Lock()
@@ -127,6 +181,7 @@ func (v *VideoFeed) publish(f *Frame) {
 	v.ring[v.n] = f
 	v.n++
 	v.count++
+	f.seq = v.count
 }
 
 // clear drops every held picture (the participant stopped video).

@@ -75,6 +75,12 @@ type Participant struct {
 	wantH       atomic.Int32
 	onWant      atomic.Pointer[func()]
 
+	// Capture times (server clock) of the newest picture and the newest
+	// audio frame, for the A/V offset; valid once the have* flag is set.
+	videoCapture, audioCapture atomic.Int64
+	haveVideo, haveAudio       atomic.Bool
+	fps                        rateMeter // pictures per second, sampled by the stage's watchdog
+
 	stats struct {
 		videoPackets, audioPackets, lost, late, malformed atomic.Uint64
 		decoded, skipped, decodeErrors, audioFrames       atomic.Uint64
@@ -118,6 +124,8 @@ func (p *Participant) unsubscribeAudio(s *AudioSubscription) {
 
 func (p *Participant) publishAudio(f *media.AudioFrame) {
 	p.stats.audioFrames.Add(1)
+	p.audioCapture.Store(int64(f.PTS))
+	p.haveAudio.Store(true)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, s := range p.audioSubs {
@@ -138,6 +146,16 @@ func (p *Participant) SetWantedSize(w, h int) {
 }
 
 func (p *Participant) wanted() (int, int) { return int(p.wantW.Load()), int(p.wantH.Load()) }
+
+// AVOffset returns the newest audio frame's capture time minus the newest
+// picture's (both on the server clock): positive when the audio received
+// runs ahead of the video. ok is false until both arrived.
+func (p *Participant) AVOffset() (d time.Duration, ok bool) {
+	if !p.haveAudio.Load() || !p.haveVideo.Load() {
+		return 0, false
+	}
+	return time.Duration(p.audioCapture.Load() - p.videoCapture.Load()), true
+}
 
 // Stats returns the participant's counters.
 func (p *Participant) Stats() ParticipantStats {
@@ -172,9 +190,12 @@ func (p *Participant) setAttributes(userID string, attrs map[string]string) {
 	p.stage.notify()
 }
 
-// picture records a decoded picture of size w×h at server time now.
-func (p *Participant) picture(w, h int, now time.Duration) {
+// picture records a decoded picture of size w×h, captured at pts, at
+// server time now.
+func (p *Participant) picture(w, h int, pts, now time.Duration) {
 	p.lastPicture.Store(max(int64(now), 1))
+	p.videoCapture.Store(int64(pts))
+	p.haveVideo.Store(true)
 	p.stats.decoded.Add(1)
 	p.mu.Lock()
 	same := p.info.Width == w && p.info.Height == h && !p.info.VideoStopped

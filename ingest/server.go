@@ -153,6 +153,9 @@ func New(cfg Config) (*Server, error) {
 		s.mux.Close()
 		return nil, err
 	}
+	if cfg.Registerer != nil {
+		cfg.Registerer.MustRegister(participantCollector{s})
+	}
 	s.wg.Add(1)
 	go s.watchdog()
 	s.log.Info("ingest listening", "udp", udp.LocalAddr().String(), "loopback", cfg.Loopback, "public_ips", cfg.PublicIPs)
@@ -190,6 +193,17 @@ func (s *Server) Stage(arn string) *Stage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stages[arn]
+}
+
+// openStages returns the open stages.
+func (s *Server) openStages() []*Stage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Stage, 0, len(s.stages))
+	for _, st := range s.stages {
+		out = append(out, st)
+	}
+	return out
 }
 
 // CloseStage disconnects everybody on the stage and forgets it.
@@ -236,10 +250,11 @@ func (s *Server) Close(ctx context.Context) error {
 	return err
 }
 
-// watchdog runs the stages' periodic checks.
+// watchdog runs the stages' periodic checks, at least every 250 ms (the
+// participants' picture rates are sampled there).
 func (s *Server) watchdog() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.StaleAfter / 4)
+	t := time.NewTicker(min(s.cfg.StaleAfter/4, 250*time.Millisecond))
 	defer t.Stop()
 	for {
 		select {
@@ -247,14 +262,8 @@ func (s *Server) watchdog() {
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
-		stages := make([]*Stage, 0, len(s.stages))
-		for _, st := range s.stages {
-			stages = append(stages, st)
-		}
-		s.mu.Unlock()
 		now := s.Now()
-		for _, st := range stages {
+		for _, st := range s.openStages() {
 			st.tick(now)
 		}
 	}

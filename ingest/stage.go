@@ -69,12 +69,7 @@ func (s *Stage) ARN() string { return s.arn }
 
 // Roster returns the connected participants in arrival order.
 func (s *Stage) Roster() []ParticipantInfo {
-	s.mu.Lock()
-	ps := make([]*Participant, 0, len(s.byID))
-	for _, p := range s.byID {
-		ps = append(ps, p)
-	}
-	s.mu.Unlock()
+	ps := s.participants()
 	out := make([]ParticipantInfo, len(ps))
 	for i, p := range ps {
 		out[i] = p.Info()
@@ -214,16 +209,23 @@ func (s *Stage) leave(sess *session) {
 	s.notify()
 }
 
-// tick runs the stage's periodic checks (stale video).
-func (s *Stage) tick(now time.Duration) {
+// participants returns the connected participants, in no order.
+func (s *Stage) participants() []*Participant {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	ps := make([]*Participant, 0, len(s.byID))
 	for _, p := range s.byID {
 		ps = append(ps, p)
 	}
-	s.mu.Unlock()
-	for _, p := range ps {
+	return ps
+}
+
+// tick runs the stage's periodic checks (stale video) and samples the
+// participants' picture rates.
+func (s *Stage) tick(now time.Duration) {
+	for _, p := range s.participants() {
 		p.checkStale(now, s.srv.cfg.StaleAfter)
+		p.fps.sample(now, p.stats.decoded.Load())
 	}
 }
 

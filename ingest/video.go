@@ -204,7 +204,7 @@ func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
 	v.cur = nil
 	v.s.p.video.publish(fr)
 	v.decoded.Inc()
-	v.s.p.picture(out.Width, out.Height, now)
+	v.s.p.picture(out.Width, out.Height, fr.PTS, now)
 }
 
 var errBFrames = errors.New("B-frames")

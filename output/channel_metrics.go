@@ -15,7 +15,10 @@ type ChannelMetrics struct {
 // channelStates are the values the state gauge takes, one series each.
 var channelStates = []State{StateStarting, StateActive, StateReconnecting, StateStopping, StateStopped, StateFailed}
 
-// NewChannelMetrics creates the metrics and registers them with reg.
+// NewChannelMetrics creates the metrics and registers them with reg (nil:
+// not registered). Like NewSpoolMetrics it shares metrics of the same name
+// already registered with reg, so any number of ChannelMetrics may use one
+// registry; any other registration error panics, as with MustRegister.
 func NewChannelMetrics(reg prometheus.Registerer) *ChannelMetrics {
 	m := &ChannelMetrics{
 		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -39,8 +42,40 @@ func NewChannelMetrics(reg prometheus.Registerer) *ChannelMetrics {
 			Help: "Payload bytes delivered to a channel destination.",
 		}, []string{"destination"}),
 	}
-	reg.MustRegister(m.state, m.drops, m.reconnects, m.packets, m.bytes)
+	if reg == nil {
+		return m
+	}
+	var err error
+	m.state, err = registerShared(reg, m.state)
+	if err == nil {
+		m.drops, err = registerShared(reg, m.drops)
+	}
+	if err == nil {
+		m.reconnects, err = registerShared(reg, m.reconnects)
+	}
+	if err == nil {
+		m.packets, err = registerShared(reg, m.packets)
+	}
+	if err == nil {
+		m.bytes, err = registerShared(reg, m.bytes)
+	}
+	if err != nil {
+		panic(err)
+	}
 	return m
+}
+
+// Forget deletes a destination's series (when it is gone for good).
+func (m *ChannelMetrics) Forget(dest string) {
+	if m == nil {
+		return
+	}
+	l := prometheus.Labels{"destination": dest}
+	m.state.DeletePartialMatch(l)
+	m.drops.DeletePartialMatch(l)
+	m.reconnects.DeletePartialMatch(l)
+	m.packets.DeletePartialMatch(l)
+	m.bytes.DeletePartialMatch(l)
 }
 
 func (m *ChannelMetrics) setState(dest string, s State) {

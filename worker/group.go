@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tessera-media/tessera/compositor"
 	"github.com/tessera-media/tessera/control"
 	"github.com/tessera-media/tessera/ingest"
@@ -32,8 +34,11 @@ type group struct {
 	audio   map[string]*ingest.AudioSubscription
 	sources []*media.VideoFrame
 	held    []*ingest.Frame
+	cursors []ingest.Cursor      // per participant: its place in the video feed
+	late    []prometheus.Counter // per participant: pictures that arrived too late
 	canvas  *media.VideoFrame
 	chunk   *media.AudioFrame
+	speed   float64 // the latest speed (guarded by p.mmu)
 }
 
 // run is the frame clock: every tick it composes and encodes a canvas
@@ -71,6 +76,7 @@ func (g *group) run() {
 	m := p.w.metrics
 	composed, skipped := m.composed.WithLabelValues(id), m.skipped.WithLabelValues(id)
 	composeTime, encodeTime := m.compose.WithLabelValues(id), m.encode.WithLabelValues(id)
+	speed := speedMeter{interval: interval}
 	for n := int64(0); ; n++ {
 		select {
 		case <-p.stop:
@@ -94,13 +100,13 @@ func (g *group) run() {
 		start := time.Now()
 		g.compose(at)
 		composed.Inc()
-		composeTime.Observe(time.Since(start).Seconds())
+		encStart := time.Now()
+		composeTime.Observe(encStart.Sub(start).Seconds())
 		g.canvas.PTS = at - t0
-		start = time.Now()
 		if err := g.enc.Video(g.canvas); err != nil {
 			p.log.Error("video encode", "err", err)
 		}
-		encodeTime.Observe(time.Since(start).Seconds())
+		encodeTime.Observe(time.Since(encStart).Seconds())
 		for _, d := range g.dests {
 			if d.rec != nil {
 				d.rec.Frame(g.canvas)
@@ -109,6 +115,10 @@ func (g *group) run() {
 		for mixed+mixChunk <= at {
 			g.mixAudio(mixed, t0)
 			mixed += mixChunk
+		}
+		end := time.Now()
+		if v, ok := speed.add(end, end.Sub(start)); ok {
+			p.reportSpeed(g, v)
 		}
 		if !active {
 			active = true
@@ -125,13 +135,26 @@ func (g *group) relayout() {
 		return
 	}
 	g.roster = roster
+	// A participant that stays keeps its place in its feed.
+	cursors := map[*ingest.Participant]ingest.Cursor{}
+	for i, q := range g.parts {
+		if q != nil {
+			cursors[q] = g.cursors[i]
+		}
+	}
 	ps := make([]layout.Participant, len(roster))
 	g.parts = make([]*ingest.Participant, len(roster))
+	g.cursors = make([]ingest.Cursor, len(roster))
+	g.late = make([]prometheus.Counter, len(roster))
 	present := map[string]bool{}
 	for i, r := range roster {
 		ps[i] = layout.Participant{ID: r.ID, UserID: r.UserID, Attributes: r.Attributes, Arrival: r.Arrival,
 			Video: layout.Size{W: r.Width, H: r.Height}, VideoStopped: r.VideoStopped || r.AudioOnly}
 		g.parts[i] = st.Participant(r.ID)
+		if g.parts[i] != nil {
+			g.cursors[i] = cursors[g.parts[i]]
+			g.late[i] = g.p.lateCounter(r.ID)
+		}
 		present[r.ID] = true
 		if _, ok := g.audio[r.ID]; !ok && g.parts[i] != nil && r.Audio {
 			g.audio[r.ID] = g.parts[i].SubscribeAudio()
@@ -163,14 +186,20 @@ func sameLayoutInput(a, b ingest.ParticipantInfo) bool {
 }
 
 // compose draws the canvas from each participant's newest picture captured
-// at or before at.
+// at or before at, counting the pictures that came too late to be shown
+// (ingest.VideoFeed.Next): a late picture is dropped, never waited for.
 func (g *group) compose(at time.Duration) {
 	for i, p := range g.parts {
 		g.sources[i], g.held[i] = nil, nil
 		if p == nil || g.roster[i].VideoStopped || g.roster[i].AudioOnly {
+			g.cursors[i].Reset()
 			continue
 		}
-		if f := p.Video().At(at); f != nil {
+		f, late := p.Video().Next(&g.cursors[i], at)
+		if late > 0 {
+			g.late[i].Add(float64(late))
+		}
+		if f != nil {
 			g.held[i], g.sources[i] = f, f.VideoFrame
 		}
 	}

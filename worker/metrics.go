@@ -1,31 +1,73 @@
 package worker
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"fmt"
 
-// metrics are the per-composition figures, labelled by composition id.
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-media/tessera/output"
+)
+
+// metrics are a Worker's figures: per composition (label composition), per
+// composition and participant, per destination (labels composition,
+// destination), and the output package's channel and spool metrics. All
+// series of a composition are deleted when it stops (forget).
 type metrics struct {
 	composed *prometheus.CounterVec   // canvases composed and encoded
 	skipped  *prometheus.CounterVec   // ticks skipped because the clock fell behind
 	compose  *prometheus.HistogramVec // seconds per canvas
 	encode   *prometheus.HistogramVec // seconds per video frame
+	output   *prometheus.CounterVec   // encoded bytes, by kind
+	speed    *prometheus.GaugeVec     // frame interval / work per tick
+	late     *prometheus.CounterVec   // pictures never shown because they arrived late, by participant
+
+	state      *prometheus.GaugeVec   // destination state, one series per state
+	reconnects *prometheus.CounterVec // destination connections lost
+
+	channel *output.ChannelMetrics // channel destinations, by destination
+	spool   *output.SpoolMetrics   // upload spools, by bucket
 }
 
-func newMetrics(r prometheus.Registerer) *metrics {
+func newMetrics(r prometheus.Registerer) (*metrics, error) {
 	buckets := prometheus.ExponentialBuckets(0.0002, 2, 14)
+	comp := []string{"composition"}
+	dest := []string{"composition", "destination"}
 	m := &metrics{
 		composed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "composition",
-			Name: "frames_total", Help: "Canvases composed and encoded."}, []string{"composition"}),
+			Name: "frames_total", Help: "Canvases composed and encoded."}, comp),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "composition",
-			Name: "frames_skipped_total", Help: "Frame clock ticks skipped because composing and encoding fell behind real time."}, []string{"composition"}),
+			Name: "frames_skipped_total", Help: "Frame clock ticks skipped because composing and encoding fell behind real time."}, comp),
 		compose: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "tessera", Subsystem: "composition",
-			Name: "compose_seconds", Help: "Time to compose one canvas.", Buckets: buckets}, []string{"composition"}),
+			Name: "compose_seconds", Help: "Time to compose one canvas.", Buckets: buckets}, comp),
 		encode: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "tessera", Subsystem: "composition",
-			Name: "encode_seconds", Help: "Time to encode one video frame.", Buckets: buckets}, []string{"composition"}),
+			Name: "encode_seconds", Help: "Time to encode one video frame.", Buckets: buckets}, comp),
+		output: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "composition",
+			Name: "output_bytes_total", Help: "Encoded bytes leaving the encoders, by kind (video, audio); rate() × 8 is the output bitrate."},
+			[]string{"composition", "kind"}),
+		speed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "composition",
+			Name: "speed", Help: "Frame interval divided by the work per tick (compose, encode, audio), over about the last second; above 1 is faster than real time. The slowest encoder configuration's."}, comp),
+		late: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "composition",
+			Name: "late_frames_total", Help: "A participant's pictures never shown because they arrived after the tick that should have shown them."},
+			[]string{"composition", "participant"}),
+		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "destination",
+			Name: "state", Help: "1 for the destination's current state, 0 for the others."},
+			[]string{"composition", "destination", "type", "state"}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "destination",
+			Name: "reconnects_total", Help: "Times a destination lost its connection and started reconnecting."}, dest),
+		channel: output.NewChannelMetrics(r),
+	}
+	var err error
+	if m.spool, err = output.NewSpoolMetrics(r); err != nil {
+		return nil, fmt.Errorf("worker: metrics: %w", err)
 	}
 	if r != nil {
-		r.MustRegister(m.composed, m.skipped, m.compose, m.encode)
+		for _, c := range []prometheus.Collector{m.composed, m.skipped, m.compose, m.encode, m.output, m.speed, m.late, m.state, m.reconnects} {
+			if err := r.Register(c); err != nil {
+				return nil, fmt.Errorf("worker: metrics: %w", err)
+			}
+		}
 	}
-	return m
+	return m, nil
 }
 
 // forget drops a finished composition's series.
@@ -34,4 +76,10 @@ func (m *metrics) forget(id string) {
 	m.skipped.DeleteLabelValues(id)
 	m.compose.DeleteLabelValues(id)
 	m.encode.DeleteLabelValues(id)
+	m.speed.DeleteLabelValues(id)
+	l := prometheus.Labels{"composition": id}
+	m.output.DeletePartialMatch(l)
+	m.late.DeletePartialMatch(l)
+	m.state.DeletePartialMatch(l)
+	m.reconnects.DeletePartialMatch(l)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,7 +36,9 @@ type Config struct {
 	Channel output.ChannelConfig
 	Spool   output.SpoolOptions
 	Logger  *slog.Logger
-	// Registerer receives the per-composition metrics; nil registers none.
+	// Registerer receives the worker's metrics (per composition, per
+	// destination, the channels' and the upload spools'); nil registers
+	// none.
 	Registerer prometheus.Registerer
 	// Tap, when set, is asked for an extra sink for every encoder a
 	// composition starts (one per encoder configuration); the sink sees
@@ -49,6 +52,9 @@ type Worker struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *metrics
+
+	mu      sync.Mutex
+	running map[*pipeline]struct{}
 }
 
 // New returns a Worker.
@@ -62,7 +68,34 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Worker{cfg: cfg, log: cfg.Logger.With("component", "worker"), metrics: newMetrics(cfg.Registerer)}, nil
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	w := &Worker{cfg: cfg, log: cfg.Logger.With("component", "worker"), metrics: m, running: map[*pipeline]struct{}{}}
+	if cfg.Channel.Metrics == nil {
+		w.cfg.Channel.Metrics = m.channel
+	}
+	if cfg.Spool.Metrics == nil {
+		w.cfg.Spool.Metrics = m.spool
+	}
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(uploadCollector{w}); err != nil {
+			return nil, fmt.Errorf("worker: metrics: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// pipelines returns the running compositions.
+func (w *Worker) pipelines() []*pipeline {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]*pipeline, 0, len(w.running))
+	for p := range w.running {
+		out = append(out, p)
+	}
+	return out
 }
 
 // Start implements control.PipelineFactory.
@@ -71,7 +104,8 @@ func (w *Worker) Start(ctx context.Context, spec control.CompositionSpec, r cont
 		return nil, fmt.Errorf("worker: stage %s is not open", spec.StageARN)
 	}
 	log := w.log.With("composition", spec.ID)
-	p := &pipeline{w: w, spec: spec, r: r, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	p := &pipeline{w: w, spec: spec, r: r, log: log, stop: make(chan struct{}), done: make(chan struct{}),
+		speed: w.metrics.speed.WithLabelValues(spec.ID)}
 	// One encoder (and canvas) per encoder configuration.
 	groups := map[string]*group{}
 	var order []*group
@@ -86,6 +120,8 @@ func (w *Worker) Start(ctx context.Context, spec control.CompositionSpec, r cont
 				return nil, fmt.Errorf("worker: encoder %dx%d: %w", d.Encoder.Width, d.Encoder.Height, err)
 			}
 			g = &group{p: p, enc: enc, spec: d.Encoder, done: make(chan struct{})}
+			enc.Attach(byteCounter{video: w.metrics.output.WithLabelValues(spec.ID, "video"),
+				audio: w.metrics.output.WithLabelValues(spec.ID, "audio")})
 			if w.cfg.Tap != nil {
 				if s := w.cfg.Tap(spec.ID, enc.Streams()); s != nil {
 					enc.Attach(s)
@@ -100,6 +136,9 @@ func (w *Worker) Start(ctx context.Context, spec control.CompositionSpec, r cont
 		}
 	}
 	p.groups = order
+	w.mu.Lock()
+	w.running[p] = struct{}{}
+	w.mu.Unlock()
 	for _, g := range order {
 		go g.run()
 	}
@@ -115,6 +154,10 @@ type pipeline struct {
 	groups []*group
 	stop   chan struct{}
 	done   chan struct{}
+
+	mmu       sync.Mutex       // the fields below
+	forgotten bool             // the series are deleted: create no more
+	speed     prometheus.Gauge // the slowest group's speed
 }
 
 // abort releases what Start built before failing.
@@ -127,12 +170,60 @@ func (p *pipeline) abort(gs []*group) {
 			cancel()
 		}
 	}
+	p.forget(gs)
+}
+
+// forget deletes the composition's series and its channels'; later
+// reports go nowhere.
+func (p *pipeline) forget(gs []*group) {
+	p.mmu.Lock()
+	p.forgotten = true
+	p.w.metrics.forget(p.spec.ID)
+	p.mmu.Unlock()
+	for _, g := range gs {
+		for _, d := range g.dests {
+			if d.channel {
+				p.w.cfg.Channel.Metrics.Forget(d.id)
+			}
+		}
+	}
+}
+
+// lateCounter returns the late-pictures counter of a participant.
+func (p *pipeline) lateCounter(participant string) prometheus.Counter {
+	p.mmu.Lock()
+	defer p.mmu.Unlock()
+	if p.forgotten {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: "unregistered"})
+	}
+	return p.w.metrics.late.WithLabelValues(p.spec.ID, participant)
+}
+
+// reportSpeed records a group's latest speed; the composition's is the
+// slowest group's.
+func (p *pipeline) reportSpeed(g *group, v float64) {
+	p.mmu.Lock()
+	defer p.mmu.Unlock()
+	g.speed = v
+	slowest := v
+	for _, o := range p.groups {
+		if o.speed > 0 {
+			slowest = min(slowest, o.speed)
+		}
+	}
+	p.speed.Set(slowest)
 }
 
 // Stop ends the composition: the clocks stop, the encoders flush, and the
 // destinations finish (recordings finalized) within ctx.
 func (p *pipeline) Stop(ctx context.Context) error {
 	close(p.stop)
+	defer func() {
+		p.w.mu.Lock()
+		delete(p.w.running, p)
+		p.w.mu.Unlock()
+		p.forget(p.groups)
+	}()
 	var errs []error
 	for _, g := range p.groups {
 		select {
@@ -143,7 +234,6 @@ func (p *pipeline) Stop(ctx context.Context) error {
 		if err := g.enc.Close(); err != nil {
 			errs = append(errs, err)
 		}
-		p.w.metrics.forget(p.spec.ID)
 		for _, d := range g.dests {
 			if err := d.stop(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("destination %s: %w", d.id, err))
@@ -155,20 +245,27 @@ func (p *pipeline) Stop(ctx context.Context) error {
 
 // destination is a channel or a recording attached to an encoder.
 type destination struct {
-	id    string
-	sink  output.PacketSink
-	rec   *output.Recording
-	stop  func(ctx context.Context) error
-	spool *output.Spool
+	id      string
+	sink    output.PacketSink
+	rec     *output.Recording
+	stop    func(ctx context.Context) error
+	spool   *output.Spool
+	channel bool
 }
 
 func (g *group) addDestination(d control.DestinationSpec) error {
 	p := g.p
+	kind := "channel"
+	if d.ChannelURL == "" {
+		kind = "s3"
+	}
+	state := p.w.metrics.newDestState(p.spec.ID, d.ID, kind)
 	onState := func(s output.State, err error) {
 		reason := ""
 		if err != nil {
 			reason = err.Error()
 		}
+		state.set(s)
 		p.r.Destination(d.ID, string(s), reason)
 	}
 	streams := g.enc.Streams()
@@ -182,7 +279,7 @@ func (g *group) addDestination(d control.DestinationSpec) error {
 		}
 		ch := output.NewChannel(cc)
 		g.enc.Attach(ch)
-		g.dests = append(g.dests, &destination{id: d.ID, sink: ch, stop: ch.Stop})
+		g.dests = append(g.dests, &destination{id: d.ID, sink: ch, stop: ch.Stop, channel: true})
 	case d.Bucket != "":
 		if p.w.cfg.Storage == nil {
 			return fmt.Errorf("worker: destination %s: no storage configured for recordings", d.ID)

@@ -82,7 +82,10 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Go runtime (with the GC and scheduler groups of runtime/metrics:
+	// pauses and scheduling latency matter to a frame clock) and process.
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC, collectors.MetricsScheduler)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	key, err := ingest.LoadOrCreateTokenKey(filepath.Join(s.Data, "token-key.pem"))
 	if err != nil {
