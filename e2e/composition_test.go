@@ -181,6 +181,18 @@ func TestComposition(t *testing.T) {
 	waitLayout(t, "pip after green left", pipRead, probes(t, canvas, pipCfg, ps, colours), palette, 15*time.Second)
 
 	m := srv.metrics(t)
+	for id, c := range colours {
+		who := `participant="` + id + `"`
+		if id == ids["chromium-green"] {
+			continue // left
+		}
+		if fps := metricValue(m, "tessera_participant_fps", who); fps < 10 {
+			t.Errorf("%s: tessera_participant_fps %v", c.name, fps)
+		}
+		if n := metricValue(m, "tessera_participant_decode_errors_total", who); n != 0 {
+			t.Errorf("%s: tessera_participant_decode_errors_total %v", c.name, n)
+		}
+	}
 	for _, arn := range []string{*grid.Composition.Arn, *pip.Composition.Arn} {
 		if v := metricValue(m, "tessera_composition_frames_total", `composition="`+path.Base(arn)+`"`); v < float64(frameRate) {
 			t.Errorf("tessera_composition_frames_total of %s = %v, want ≥ %d", path.Base(arn), v, frameRate)

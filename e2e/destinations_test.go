@@ -106,6 +106,14 @@ func TestDestinationIsolation(t *testing.T) {
 	waitDestinations(ctx, t, api, arn, map[string]types.DestinationState{channelID: types.DestinationStateActive})
 	s3.Restart()
 
+	// The outages are counted: the channel's reconnect, the failed uploads.
+	m := srv.metrics(t)
+	if v := metricValue(m, "tessera_destination_reconnects_total", `destination="`+channelID+`"`); v < 1 {
+		t.Errorf("channel reconnects counted: %v\n%s", v, grepLines(m, "reconnects"))
+	}
+	if v := metricValue(m, "tessera_upload_failures_total", `bucket="`+bucket+`"`); v < 1 {
+		t.Errorf("upload failures counted: %v\n%s", v, grepLines(m, "tessera_upload"))
+	}
 	stopped := time.Now()
 	if _, err := api.StopComposition(ctx, &ivsrealtime.StopCompositionInput{Arn: aws.String(arn)}); err != nil {
 		t.Fatal(err)
