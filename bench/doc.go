@@ -1,18 +1,83 @@
-// Package bench compares the compositor with what a user could pick
-// instead, on the same work in one `go test -bench` run: an FFmpeg filter
-// graph in-process (crop + scale with bilinear + xstack, single-threaded,
-// through internal/av) and libyuv's I420Scale (through cgo).
+// Package bench holds Tessera's benchmarks against what a user could pick
+// instead, and of the whole server.
 //
-// BenchmarkCompose/<scenario>/<impl> composes one canvas per iteration
-// from natural-looking 1280×720 I420 participants, rotating through enough
-// distinct frames (over 64 MB) that the inputs come from memory, not cache.
-// impl is one of ffmpeg, libyuv, tessera (portable kernels), tessera-simd
-// (vector kernels; needs GOEXPERIMENT=simd) and tessera-parallel (vector
-// kernels where available, one band per CPU). Every result is reported as
-// ms/frame; ours also report x-ffmpeg and x-libyuv, how many times faster
-// than the peers in the same run. After the benchmarks, the package prints
-// the comparison as a table.
+// # The compositor
+//
+// BenchmarkCompose/<scenario>/<impl> compares the compositor, on the same
+// work in one `go test -bench` run, with an FFmpeg filter graph in-process
+// (crop + scale with bilinear + xstack, single-threaded, through
+// internal/av) and libyuv's I420Scale (through cgo). It composes one
+// canvas per iteration from natural-looking 1280×720 I420 participants,
+// rotating through enough distinct frames (over 64 MB) that the inputs
+// come from memory, not cache. impl is one of ffmpeg, libyuv, tessera
+// (portable kernels), tessera-simd (vector kernels; needs
+// GOEXPERIMENT=simd) and tessera-parallel (vector kernels where available,
+// one band per CPU). Every result is reported as ms/frame; ours also
+// report x-ffmpeg and x-libyuv, how many times faster than the peers in
+// the same run. After the benchmarks, the package prints the comparison as
+// a table.
 //
 // TestPeersAgree checks that every implementation draws the same picture
 // (within scaler differences), so the timings compare the same work.
+//
+// # The whole pipeline
+//
+// The pipeline benchmarks measure decode + compose + mix + encode +
+// destination together. Each iteration is a whole measured window, so
+// run them with -benchtime 1x (more iterations average more windows):
+//
+//	go test ./bench -run '^$' -bench Pipeline -benchtime 1x -timeout 30m
+//
+// Publishers run in the benchmark's process: internal/publisher replaying
+// a clip encoded once (publisher.NewClip: 4 s of the moving test picture,
+// one GOP, H.264 constrained baseline, Opus tone), so that they cost the
+// sending only (pub-cpu-s/s reports it) and leave the cores to the server,
+// which still decodes every frame as from a live publisher.
+//
+// BenchmarkPipeline/<scenario> builds cmd/tessera (the environment passes
+// through: GOEXPERIMENT=simd builds the server with the vector kernels),
+// starts `tessera serve` as a child process on 127.0.0.1, and drives it
+// with the AWS SDK's ivs-realtime client: a stage, participant tokens,
+// the publishers, an encoder configuration, a folder-bucket storage
+// configuration, then per iteration StartComposition (grid layout, HLS
+// recording with IVS's defaults), a warm-up (-pipeline.warmup, 3 s), a
+// measured window (-pipeline.window, 10 s) and StopComposition. CPU time
+// is the child's utime + stime from /proc/<pid>/stat, memory its VmRSS
+// from /proc/<pid>/status (sampled every 250 ms), frames and skips from
+// its /metrics. Scenarios: 720p30-6x360p (six 640×360 publishers at
+// 600 kbit/s into 1280×720 at 2.5 Mbit/s) and 1080p30-12x720p (twelve
+// 1280×720 publishers at 1.5 Mbit/s into 1920×1080 at 6 Mbit/s). It
+// reports cpu-s/s-output (server CPU seconds per second of output: cores),
+// ingest-cpu-s/s (the same with the publishers connected and no
+// composition) and comp-cpu-s/s (the difference), rss-MB and comp-rss-MB (with the composition, and that
+// minus without it), skipped-frames and out-fps (real time is 30 and 0),
+// first-packet-ms (StartComposition call → the API reporting ACTIVE, which
+// the worker does once the first canvas is encoded and handed to the
+// destination) and pub-cpu-s/s. -pipeline.perf DIR also records the
+// server with `perf record -g` over each window.
+//
+// BenchmarkPipelineCapacity adds 720p30 six-publisher compositions, each
+// on a stage of its own with its own publishers, to one server, measuring
+// a window after each, until one is not kept in real time (a skipped
+// tick, under 99 % of the canvases, or ingest decoding under 97 % of the
+// frames sent) or -pipeline.max is reached. It reports compositions, the
+// largest count in real time, and at that count cpu-s/s-per-comp and
+// rss-MB-per-comp (above the idle server, decoders included).
+//
+// BenchmarkPipelineLatency runs ingest and the worker in-process, as
+// `tessera serve` wires them, with six live 640×360 publishers stamping
+// their frame number into every picture, one 1280×720 grid composition
+// recording into a folder, and worker.Config.Tap on its encoder. The
+// tapped H.264 is decoded, each publisher's stamp read at its tile
+// (layout.Arrange and layout.Fit), and the first packet carrying a
+// publisher's frame gives its latency: the packet's time out of the
+// encoder minus the publisher's capture time (Publisher.SentAt). It
+// reports p50-ms, p95-ms and max-ms over the window, ingest-p95-ms
+// (capture → decoded in ingest, from a probe on the participants'
+// VideoFeeds), av-delay-ms (the worker's A/V sync delay, part of the
+// latency) and first-packet-ms (worker.Start → first tapped packet).
+//
+// These are benchmarks, not tests: nothing asserts a speed. Every server,
+// publisher and child process they start is stopped in Cleanup, on
+// 127.0.0.1 only, and every wait is bounded.
 package bench

@@ -53,6 +53,13 @@ type Config struct {
 	Timeout time.Duration
 	// Logger receives the publisher's logs; default slog.Default().
 	Logger *slog.Logger
+	// Clip, when set, makes the publisher replay it instead of drawing and
+	// encoding live (see Clip): the video and the audio are the clip's
+	// packets, looped, so publishing costs next to no CPU. Codec, Width,
+	// Height and FPS must be left zero or match the clip; Bitrate,
+	// KeyframeInterval, Color and ToneHz are the clip's and must be left
+	// zero. One clip may feed any number of publishers.
+	Clip *Clip
 }
 
 // DefaultToneHz is the tone the demo and tests use: concert A.
@@ -60,17 +67,14 @@ const DefaultToneHz = 440
 
 // withDefaults fills in the defaults and validates c.
 func (c Config) withDefaults() (Config, error) {
-	if c.Codec == "" {
-		c.Codec = "h264"
+	if c.Clip != nil {
+		if err := c.fromClip(); err != nil {
+			return c, err
+		}
 	}
-	if c.Width == 0 && c.Height == 0 {
-		c.Width, c.Height = 320, 180
-	}
-	if c.FPS == 0 {
-		c.FPS = 30
-	}
-	if c.Bitrate == 0 {
-		c.Bitrate = 500_000
+	c, err := c.withMediaDefaults()
+	if err != nil {
+		return c, err
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 10 * time.Second
@@ -86,10 +90,52 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("WHIP endpoint: %w", err)
 	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
 		return c, fmt.Errorf("WHIP endpoint %q: want an http or https URL", c.WHIP)
-	case c.Codec != "h264" && c.Codec != "vp8":
-		return c, fmt.Errorf("codec %q: want h264 or vp8", c.Codec)
 	case c.NoAudio && c.NoVideo:
 		return c, errors.New("nothing to publish: NoAudio and NoVideo both set")
+	case math.IsNaN(c.Loss) || c.Loss < 0 || c.Loss > 1:
+		return c, fmt.Errorf("loss %v: want 0–1", c.Loss)
+	case c.Timeout < 0:
+		return c, fmt.Errorf("timeout %v: negative", c.Timeout)
+	}
+	return c, nil
+}
+
+// fromClip takes the media settings from c.Clip, refusing settings that
+// contradict it.
+func (c *Config) fromClip() error {
+	k := c.Clip
+	switch {
+	case c.Codec != "" && c.Codec != k.codec:
+		return fmt.Errorf("codec %q: the clip is %s", c.Codec, k.codec)
+	case (c.Width != 0 || c.Height != 0) && (c.Width != k.width || c.Height != k.height):
+		return fmt.Errorf("size %dx%d: the clip is %dx%d", c.Width, c.Height, k.width, k.height)
+	case c.FPS != 0 && c.FPS != k.fps:
+		return fmt.Errorf("frame rate %v: the clip is %v fps", c.FPS, k.fps)
+	case c.Bitrate != 0 || c.KeyframeInterval != 0 || c.Color != nil || c.ToneHz != 0:
+		return errors.New("bitrate, keyframe interval, colour and tone are the clip's: leave them zero")
+	}
+	c.Codec, c.Width, c.Height, c.FPS, c.Bitrate, c.ToneHz = k.codec, k.width, k.height, k.fps, k.bitrate, k.toneHz
+	return nil
+}
+
+// withMediaDefaults fills in the defaults of the picture and sound
+// settings and validates them.
+func (c Config) withMediaDefaults() (Config, error) {
+	if c.Codec == "" {
+		c.Codec = "h264"
+	}
+	if c.Width == 0 && c.Height == 0 {
+		c.Width, c.Height = 320, 180
+	}
+	if c.FPS == 0 {
+		c.FPS = 30
+	}
+	if c.Bitrate == 0 {
+		c.Bitrate = 500_000
+	}
+	switch {
+	case c.Codec != "h264" && c.Codec != "vp8":
+		return c, fmt.Errorf("codec %q: want h264 or vp8", c.Codec)
 	case c.Width < 16 || c.Height < 16 || c.Width > 4096 || c.Height > 4096 || c.Width%2 != 0 || c.Height%2 != 0:
 		return c, fmt.Errorf("size %dx%d: want even, 16–4096", c.Width, c.Height)
 	case math.IsNaN(c.FPS) || c.FPS < 1 || c.FPS > 60:
@@ -100,10 +146,6 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("keyframe interval %v: negative", c.KeyframeInterval)
 	case math.IsNaN(c.ToneHz) || c.ToneHz < 0 || c.ToneHz >= media.SampleRate/2:
 		return c, fmt.Errorf("tone %v Hz: want 0 (silence) or below 24 kHz", c.ToneHz)
-	case math.IsNaN(c.Loss) || c.Loss < 0 || c.Loss > 1:
-		return c, fmt.Errorf("loss %v: want 0–1", c.Loss)
-	case c.Timeout < 0:
-		return c, fmt.Errorf("timeout %v: negative", c.Timeout)
 	}
 	return c, nil
 }

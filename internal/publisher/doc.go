@@ -56,6 +56,18 @@
 // colour at tile centres. The sound is a sine tone of Config.ToneHz at
 // -12 dBFS on both channels, or silence at 0 Hz.
 //
+// # Replay
+//
+// NewClip encodes a few seconds of those pictures and that sound once
+// (one GOP: the clip's first frame is its only keyframe); a publisher
+// given Config.Clip loops the clip's packets with RTP timestamps that keep
+// following the clock, instead of drawing and encoding live, and restarts
+// the loop on a PLI or FIR (so the next frame is a keyframe). One clip can
+// feed many publishers: a dozen 720p publishers then cost the sending
+// only, not a core of x264, which matters when they run on the machine
+// whose server a benchmark measures. The receiver decodes exactly what it
+// would from a live publisher; the stamps count clip frames.
+//
 // The package imports only media and internal/av of Tessera, and pion;
 // logs go to Config.Logger (pion's own, one level down, under "pion").
 package publisher

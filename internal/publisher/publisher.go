@@ -143,13 +143,13 @@ func Start(ctx context.Context, cfg Config) (_ *Publisher, err error) {
 		}
 	}()
 
-	if !cfg.NoVideo {
+	if !cfg.NoVideo && cfg.Clip == nil {
 		p.gen = NewGenerator(cfg.Width, cfg.Height, cfg.Name, cfg.Color)
 		if p.venc, err = newVideoEncoder(cfg); err != nil {
 			return nil, err
 		}
 	}
-	if !cfg.NoAudio {
+	if !cfg.NoAudio && cfg.Clip == nil {
 		if p.aenc, err = newAudioEncoder(); err != nil {
 			return nil, err
 		}
@@ -196,14 +196,20 @@ func Start(ctx context.Context, cfg Config) (_ *Publisher, err error) {
 		return nil, fmt.Errorf("waiting for the connection: no connection after %v", cfg.Timeout)
 	}
 	start := time.Now()
-	if p.venc != nil {
+	switch {
+	case p.venc != nil:
 		p.loops.Go(func() { p.videoLoop(start) })
+	case p.vtrack != nil:
+		p.loops.Go(func() { p.replayVideo(start) })
 	}
-	if p.aenc != nil {
+	switch {
+	case p.aenc != nil:
 		p.loops.Go(func() { p.audioLoop(start) })
+	case p.atrack != nil:
+		p.loops.Go(func() { p.replayAudio(start) })
 	}
 	p.log.Info("publishing", "whip", cfg.WHIP, "codec", cfg.Codec, "size", fmt.Sprintf("%dx%d", cfg.Width, cfg.Height),
-		"fps", cfg.FPS, "audio", !cfg.NoAudio, "video", !cfg.NoVideo, "loss", cfg.Loss)
+		"fps", cfg.FPS, "audio", !cfg.NoAudio, "video", !cfg.NoVideo, "loss", cfg.Loss, "replay", cfg.Clip != nil)
 	return p, nil
 }
 
@@ -287,7 +293,7 @@ func (p *Publisher) addTracks() error {
 		return nil
 	}
 	var err error
-	if p.venc != nil {
+	if !p.cfg.NoVideo {
 		capab := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: h264FMTP}
 		if p.cfg.Codec == "vp8" {
 			capab = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
@@ -299,7 +305,7 @@ func (p *Publisher) addTracks() error {
 			return err
 		}
 	}
-	if p.aenc != nil {
+	if !p.cfg.NoAudio {
 		capab := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: opusFMTP}
 		if p.atrack, err = webrtc.NewTrackLocalStaticSample(capab, "audio", stream); err != nil {
 			return err
@@ -448,7 +454,10 @@ func (p *Publisher) Stats() Stats {
 
 // SentAt returns when frame n (the number in its stamp) was captured: the
 // moment just before it was drawn and encoded. Only the last 1,024 frames
-// are remembered.
+// are remembered. A publisher replaying a Clip stamps clip frame numbers
+// (0 … Frames()-1, over again each loop): SentAt(n) is when clip frame n
+// was last sent, which identifies the picture as long as it is read back
+// within a loop.
 func (p *Publisher) SentAt(n uint32) (time.Time, bool) {
 	p.sentMu.Lock()
 	defer p.sentMu.Unlock()

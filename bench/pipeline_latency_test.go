@@ -1,0 +1,410 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-media/tessera/control"
+	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/layout"
+	"github.com/tessera-media/tessera/media"
+	"github.com/tessera-media/tessera/output"
+	"github.com/tessera-media/tessera/worker"
+)
+
+// latencyStage is the stage of BenchmarkPipelineLatency.
+const latencyStage = "arn:aws:ivs:us-east-1:123456789012:stage/BenchLatency1"
+
+// BenchmarkPipelineLatency measures glass-to-encoder latency in one
+// process: ingest and the worker (as `tessera serve` wires them, default
+// A/V delay) with six live 640×360 publishers drawing a frame-number stamp
+// into every picture (encoded live, so capture includes their x264), one
+// 1280×720 grid composition recording HLS into a folder, and a tap on the
+// encoder (worker.Config.Tap) that sees every packet as it leaves for the
+// destination. The tapped H.264 is decoded and each participant's stamp
+// read at its tile (layout.Arrange and layout.Fit, as the worker places
+// it); the latency of a publisher frame is the time its first encoded
+// packet left, minus the time the publisher captured it (SentAt).
+// Reported: p50-ms, p95-ms and max-ms over the frames of the measured
+// window; av-delay-ms, the worker's A/V sync delay, which is part of it
+// (canvases show pictures captured at least that long ago, so that every
+// participant's picture for the tick has arrived); and first-packet-ms,
+// worker.Start → the first video packet out of the encoder (in process:
+// no API call in front).
+func BenchmarkPipelineLatency(b *testing.B) {
+	const (
+		pubs        = 6
+		pubW, pubH  = 640, 360
+		outW, outH  = 1280, 720
+		fps         = 30.0
+		avDelay     = 100 * time.Millisecond // worker's and `tessera serve --av-delay`'s default
+		outBitrate  = 2_500_000
+		pubBitrate  = 600_000
+		compID      = "BenchLatency1"
+		compositeAt = "BenchLatency1/comp/dest/composite"
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	key, err := ingest.NewTokenKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ing, err := ingest.New(ingest.Config{Key: key, Loopback: true, LoopbackOnly: true, Registerer: prometheus.NewRegistry(), Logger: quietLog()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(ing.Handler())
+	b.Cleanup(func() {
+		hs.Close()
+		cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_ = ing.Close(cctx)
+	})
+	stage, err := ing.OpenStage(latencyStage, ingest.StageOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	byUser := map[string]*publisher.Publisher{}
+	for i := range pubs {
+		name := fmt.Sprintf("p%d", i+1)
+		now := time.Now()
+		tok, err := key.Sign(ingest.Claims{ParticipantID: name, UserID: name, StageARN: latencyStage,
+			Capabilities: ingest.Capabilities{AllowPublish: true}, Version: ingest.TokenVersion,
+			IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		pctx, pcancel := context.WithTimeout(ctx, 20*time.Second)
+		p, err := publisher.Start(pctx, publisher.Config{WHIP: hs.URL + "/whip", Token: tok, Name: name, Width: pubW, Height: pubH,
+			FPS: fps, Bitrate: pubBitrate, ToneHz: publisher.DefaultToneHz, Logger: quietLog()})
+		pcancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			_ = p.Close(cctx)
+		})
+		byUser[name] = p
+	}
+	// Every publisher decoded at its size.
+	var roster []ingest.ParticipantInfo
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		roster = stage.Roster()
+		ready := len(roster) == pubs
+		for _, r := range roster {
+			ready = ready && !r.VideoStopped && r.Width == pubW && r.Height == pubH
+		}
+		if ready {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("publishers not decoded after 20 s: %+v", roster)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Where each publisher's picture lands, as the worker lays it out.
+	lay := layout.Config{}.WithDefaults()
+	ps := make([]layout.Participant, len(roster))
+	for i, r := range roster {
+		ps[i] = layout.Participant{ID: r.ID, UserID: r.UserID, Attributes: r.Attributes, Arrival: r.Arrival,
+			Video: layout.Size{W: r.Width, H: r.Height}, VideoStopped: r.VideoStopped || r.AudioOnly}
+	}
+	var tiles []stampTile
+	for _, s := range layout.Arrange(layout.Size{W: outW, H: outH}, lay, ps) {
+		crop, dst := layout.Fit(s.Rect, ps[s.Index].Video, s.Fill)
+		scale := float64(crop.W) / float64(dst.W)
+		tiles = append(tiles, stampTile{pub: byUser[roster[s.Index].UserID], name: roster[s.Index].UserID,
+			x: float64(dst.X) - float64(crop.X)/scale, y: float64(dst.Y) - float64(crop.Y)/scale, scale: scale})
+	}
+	if len(tiles) != pubs {
+		b.Fatalf("%d tiles for %d publishers", len(tiles), pubs)
+	}
+
+	dir := b.TempDir()
+	storage, err := output.NewFolderStorage(filepath.Join(dir, "buckets"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tap := &latencyTap{packets: make(chan tappedPacket, 1024)}
+	w, err := worker.New(worker.Config{Now: ing.Now, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Delay: avDelay,
+		Logger: quietLog(), Registerer: prometheus.NewRegistry(),
+		Tap: func(_ string, streams []av.StreamInfo) output.PacketSink {
+			tap.extradata = streams[0].Extradata
+			return tap
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	spec := control.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/" + compID, ID: compID,
+		StageARN: latencyStage, Stage: stage, Layout: lay,
+		Destinations: []control.DestinationSpec{{ID: "dest", Bucket: "bench", RecordingPrefix: compositeAt,
+			Encoder:       control.EncoderSpec{Width: outW, Height: outH, Framerate: fps, Bitrate: outBitrate},
+			TargetSegment: 2 * time.Second, ThumbnailInterval: time.Minute, ThumbnailStorage: []string{"SEQUENTIAL"}, ThumbnailsRecorded: true}}}
+
+	var lat, arrived, captureErr []time.Duration
+	var firsts []time.Duration
+	var unread, frames int
+	for b.Loop() {
+		tap.reset()
+		started := time.Now()
+		pipe, err := w.Start(ctx, spec, failReporter{b})
+		if err != nil {
+			b.Fatal(err)
+		}
+		from := started.Add(*pipelineWarmup)
+		until := from.Add(*pipelineWindow)
+		probe := probeIngest(ing, stage, tiles, from, until)
+		res := readStamps(b, tap, tiles, from, until)
+		in := probe()
+		sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
+		err = pipe.Stop(sctx)
+		scancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		tap.drain()
+		firsts = append(firsts, res.first.Sub(started))
+		lat = append(lat, res.lat...)
+		arrived = append(arrived, in.arrived...)
+		captureErr = append(captureErr, in.captureErr...)
+		unread += res.unread
+		frames += res.frames
+		b.Logf("%d canvases decoded, %d publisher frames timed, %d tiles unreadable; first packet %v after worker.Start",
+			res.frames, len(res.lat), res.unread, res.first.Sub(started).Round(time.Millisecond))
+	}
+	if len(lat) == 0 {
+		b.Fatal("no stamp read back")
+	}
+	pct := func(d []time.Duration, p float64) float64 {
+		if len(d) == 0 {
+			return 0
+		}
+		return float64(d[min(len(d)-1, int(p*float64(len(d))))]) / float64(time.Millisecond)
+	}
+	for _, d := range [][]time.Duration{lat, arrived, captureErr} {
+		slices.Sort(d)
+	}
+	b.Logf("publisher capture → packet out (ms): p10 %.1f, p50 %.1f, p90 %.1f, p95 %.1f, p99 %.1f, max %.1f over %d frames",
+		pct(lat, 0.1), pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.95), pct(lat, 0.99), pct(lat, 1), len(lat))
+	b.Logf("publisher capture → decoded in ingest (ms): p50 %.1f, p95 %.1f, p99 %.1f, max %.1f over %d frames",
+		pct(arrived, 0.5), pct(arrived, 0.95), pct(arrived, 0.99), pct(arrived, 1), len(arrived))
+	b.Logf("ingest's capture time − publisher's (ms): p5 %.1f, p50 %.1f, p95 %.1f",
+		pct(captureErr, 0.05), pct(captureErr, 0.5), pct(captureErr, 0.95))
+	var first time.Duration
+	for _, f := range firsts {
+		first += f
+	}
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(pct(lat, 0.50), "p50-ms")
+	b.ReportMetric(pct(lat, 0.95), "p95-ms")
+	b.ReportMetric(pct(arrived, 0.95), "ingest-p95-ms")
+	b.ReportMetric(float64(lat[len(lat)-1])/float64(time.Millisecond), "max-ms")
+	b.ReportMetric(float64(avDelay)/float64(time.Millisecond), "av-delay-ms")
+	b.ReportMetric(float64(first)/float64(len(firsts))/float64(time.Millisecond), "first-packet-ms")
+	b.ReportMetric(float64(len(lat)), "frames-timed")
+	if frames > 0 && unread > frames*pubs/100 {
+		b.Errorf("%d of %d tiles unreadable", unread, frames*pubs)
+	}
+}
+
+// stampTile is where one publisher's picture lies in the canvas, in the
+// terms of publisher.ReadStamp.
+type stampTile struct {
+	pub         *publisher.Publisher
+	name        string
+	x, y, scale float64
+}
+
+// tappedPacket is an encoded video packet and when it left the encoder.
+type tappedPacket struct {
+	at  time.Time
+	pkt av.Packet
+}
+
+// latencyTap is the extra sink on the composition's encoder: it stamps
+// each video packet with the time it leaves and passes it on, never
+// blocking the encoder (a full queue drops, counted).
+type latencyTap struct {
+	extradata []byte
+	packets   chan tappedPacket
+	dropped   atomic.Int64
+}
+
+func (t *latencyTap) WritePacket(p av.Packet) {
+	if p.Kind != av.Video {
+		return
+	}
+	select {
+	case t.packets <- tappedPacket{at: time.Now(), pkt: p}:
+	default:
+		t.dropped.Add(1)
+	}
+}
+
+// reset empties the queue before a run.
+func (t *latencyTap) reset() { t.drain(); t.dropped.Store(0) }
+
+func (t *latencyTap) drain() {
+	for {
+		select {
+		case <-t.packets:
+		default:
+			return
+		}
+	}
+}
+
+// stampResult is what readStamps found.
+type stampResult struct {
+	first  time.Time       // when the first packet left
+	lat    []time.Duration // per publisher frame in the window
+	frames int             // canvases decoded in the window
+	unread int             // tiles without a readable stamp
+}
+
+// readStamps decodes the tapped packets until until, and for the canvases
+// whose packet left in [from, until) reads every tile's stamp: the first
+// canvas showing a publisher's frame n gives that frame's latency.
+func readStamps(b *testing.B, t *latencyTap, tiles []stampTile, from, until time.Time) stampResult {
+	b.Helper()
+	dec, err := av.NewVideoDecoder("h264", 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dec.Close()
+	var (
+		res  stampResult
+		last = make([]uint32, len(tiles))
+		seen = make([]bool, len(tiles))
+		pool *media.VideoFrame
+		au   []byte
+	)
+	get := func(w, h int) *media.VideoFrame {
+		if pool == nil || pool.Width != w || pool.Height != h {
+			pool = media.NewVideoFrame(w, h)
+		}
+		return pool
+	}
+	timeout := time.NewTimer(time.Until(until) + 10*time.Second)
+	defer timeout.Stop()
+	for {
+		var tp tappedPacket
+		select {
+		case tp = <-t.packets:
+		case <-timeout.C:
+			b.Fatal("tap: no packets")
+		}
+		if res.first.IsZero() {
+			res.first = tp.at
+		}
+		if !tp.at.Before(until) {
+			break
+		}
+		au = au[:0]
+		if tp.pkt.Keyframe {
+			au = append(au, t.extradata...) // SPS and PPS: the stream's global header
+		}
+		au = append(au, tp.pkt.Data...)
+		f, err := dec.Decode(au, tp.pkt.PTS, get)
+		if err != nil {
+			b.Fatalf("decoding the composition: %v", err)
+		}
+		if f == nil || tp.at.Before(from) {
+			continue
+		}
+		res.frames++
+		for i, tile := range tiles {
+			n, ok := publisher.ReadStamp(f, tile.x, tile.y, tile.scale)
+			if !ok {
+				res.unread++
+				continue
+			}
+			if seen[i] && n <= last[i] {
+				continue // still the same picture (or an older one)
+			}
+			if sent, ok := tile.pub.SentAt(n); ok && seen[i] {
+				res.lat = append(res.lat, tp.at.Sub(sent))
+			}
+			last[i], seen[i] = n, true
+		}
+	}
+	if d := t.dropped.Load(); d > 0 {
+		b.Fatalf("tap: %d packets dropped", d)
+	}
+	return res
+}
+
+// failReporter takes the worker's progress reports and fails the
+// benchmark if the composition fails.
+type failReporter struct{ b *testing.B }
+
+func (failReporter) Active()                    {}
+func (failReporter) Destination(_, _, _ string) {}
+func (r failReporter) Failed(reason string)     { r.b.Errorf("composition failed: %s", reason) }
+
+// ingestTimes is what probeIngest saw.
+type ingestTimes struct {
+	arrived    []time.Duration // publisher capture → picture decoded in ingest
+	captureErr []time.Duration // ingest's capture time (VideoFeed PTS) − publisher's
+}
+
+// probeIngest watches every publisher's VideoFeed from from to until,
+// every millisecond, and for each new picture reads its stamp: how long
+// after the publisher captured it was it decoded in ingest, and how far
+// the capture time ingest gave it (on the server clock, from RTCP sender
+// reports) is from the publisher's. It splits the latency into the way in
+// and the composition's part. The returned function waits for the probe.
+func probeIngest(ing *ingest.Server, stage *ingest.Stage, tiles []stampTile, from, until time.Time) func() ingestTimes {
+	done := make(chan ingestTimes, 1)
+	go func() {
+		var res ingestTimes
+		feeds := make([]*ingest.VideoFeed, len(tiles))
+		for i, t := range tiles {
+			if p := stage.Participant(t.name); p != nil {
+				feeds[i] = p.Video()
+			}
+		}
+		counts := make([]uint64, len(tiles))
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for now := range tick.C {
+			if !now.Before(until) {
+				break
+			}
+			for i, feed := range feeds {
+				if feed == nil || feed.Frames() == counts[i] {
+					continue
+				}
+				f := feed.Latest()
+				at, server := time.Now(), ing.Now()
+				counts[i] = feed.Frames()
+				if f == nil {
+					continue
+				}
+				n, ok := publisher.ReadStamp(f.VideoFrame, 0, 0, 1)
+				pts := f.PTS
+				f.Release()
+				if sent, known := tiles[i].pub.SentAt(n); ok && known && !at.Before(from) {
+					res.arrived = append(res.arrived, at.Sub(sent))
+					res.captureErr = append(res.captureErr, at.Add(pts-server).Sub(sent))
+				}
+			}
+		}
+		done <- res
+	}()
+	return func() ingestTimes { return <-done }
+}
