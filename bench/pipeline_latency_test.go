@@ -140,7 +140,7 @@ func BenchmarkPipelineLatency(b *testing.B) {
 		b.Fatal(err)
 	}
 	tap := &latencyTap{packets: make(chan tappedPacket, 1024)}
-	w, err := worker.New(worker.Config{Now: ing.Now, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Delay: avDelay,
+	w, err := worker.New(worker.Config{Now: ing.Now, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Delay: avDelay, Preset: *pipelinePreset,
 		Logger: quietLog(), Registerer: prometheus.NewRegistry(),
 		Tap: func(_ string, streams []av.StreamInfo) output.PacketSink {
 			tap.extradata = streams[0].Extradata

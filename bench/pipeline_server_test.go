@@ -35,6 +35,7 @@ var (
 	pipelineWindow = flag.Duration("pipeline.window", 10*time.Second, "measured window of each pipeline benchmark")
 	pipelineWarmup = flag.Duration("pipeline.warmup", 3*time.Second, "warm-up of a composition before its measured window")
 	pipelineMax    = flag.Int("pipeline.max", 12, "most compositions BenchmarkPipelineCapacity tries")
+	pipelinePreset = flag.String("pipeline.preset", "", "x264 speed preset of the server's encoders (tessera serve --encoder-preset); empty: its default, veryfast")
 	pipelinePerf   = flag.String("pipeline.perf", "", "folder to write a `perf record -g` of the server over each measured window of BenchmarkPipeline into (needs perf)")
 )
 
@@ -96,6 +97,9 @@ func startServer(b *testing.B, bin string, args ...string) *server {
 	}
 	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--log-level", "info",
 		"--max-compositions", "64", "--idle-timeout", "10m", "--no-publisher-timeout", "10m"}, args...)
+	if *pipelinePreset != "" {
+		args = append(args, "--encoder-preset", *pipelinePreset)
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = lw, lw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

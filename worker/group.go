@@ -67,8 +67,11 @@ func (g *group) run() {
 	g.relayout()
 
 	interval := time.Duration(float64(time.Second) / g.spec.Framerate)
-	t0 := p.w.cfg.Now() - p.w.cfg.Delay // composition time 0 on the server clock
-	mixed := t0                         // audio mixed up to here
+	// Composition time 0 on the server clock: the capture time the first
+	// canvas shows. The first tick comes one interval from now, and every
+	// canvas shows the moment exactly Delay before its tick.
+	t0 := p.w.cfg.Now() + interval - p.w.cfg.Delay
+	mixed := t0 // audio mixed up to here
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	active := false

@@ -30,6 +30,10 @@ type Config struct {
 	// every participant's picture for the tick has arrived (the A/V sync
 	// budget); default 100 ms.
 	Delay time.Duration
+	// Preset is the x264 speed preset of the compositions' encoders
+	// (default "veryfast"): faster presets cost less CPU per frame and
+	// give less quality per bit.
+	Preset string
 	// CAFile trusts an extra CA for rtmps:// channels (tests, private CAs).
 	CAFile string
 	// Channel and Spool tune the destinations (zero: output's defaults).
@@ -67,6 +71,11 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Preset != "" {
+		if err := av.CheckPreset(cfg.Preset); err != nil {
+			return nil, fmt.Errorf("worker: %w", err)
+		}
 	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
@@ -114,7 +123,7 @@ func (w *Worker) Start(ctx context.Context, spec control.CompositionSpec, r cont
 		g := groups[key]
 		if g == nil {
 			enc, err := output.NewEncoder(av.VideoConfig{Width: d.Encoder.Width, Height: d.Encoder.Height,
-				FrameRate: d.Encoder.Framerate, Bitrate: d.Encoder.Bitrate}, av.AudioConfig{})
+				FrameRate: d.Encoder.Framerate, Bitrate: d.Encoder.Bitrate, Preset: w.cfg.Preset}, av.AudioConfig{})
 			if err != nil {
 				p.abort(order)
 				return nil, fmt.Errorf("worker: encoder %dx%d: %w", d.Encoder.Width, d.Encoder.Height, err)

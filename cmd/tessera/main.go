@@ -129,7 +129,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		return err
 	}
 	w, err := worker.New(worker.Config{Now: ing.Now, Storage: storage, SpoolDir: filepath.Join(s.Data, "spool"),
-		Delay: s.AVDelay, CAFile: s.CAFile, Logger: log, Registerer: reg})
+		Delay: s.AVDelay, Preset: s.Preset, CAFile: s.CAFile, Logger: log, Registerer: reg})
 	if err != nil {
 		ln.Close()
 		return err

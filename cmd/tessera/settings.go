@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/output"
 )
 
@@ -35,7 +36,7 @@ type settings struct {
 	Retention, AVDelay                            time.Duration
 	MaxCompositions, MaxCompositionsPerStage      int
 	MaxEncoderConfigs, MaxStorageConfigs, MaxPubs int
-	CAFile, LogLevel                              string
+	CAFile, LogLevel, Preset                      string
 }
 
 type listFlag []string
@@ -91,6 +92,7 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.IntVar(&s.MaxEncoderConfigs, "max-encoder-configurations", 20, "encoder configurations")
 	fs.IntVar(&s.MaxStorageConfigs, "max-storage-configurations", 5, "storage configurations")
 	fs.IntVar(&s.MaxPubs, "max-publishers", 12, "publishers per stage")
+	fs.StringVar(&s.Preset, "encoder-preset", "veryfast", "x264 speed preset of the composition encoders (ultrafast, superfast, veryfast, faster, fast, medium, …): faster presets cost less CPU, slower ones give more quality per bit")
 	fs.StringVar(&s.CAFile, "ca-file", "", "extra CA certificate (PEM) trusted for rtmps:// channels")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -165,6 +167,9 @@ func (s *settings) check() error {
 	}
 	if s.UDPPort < 0 || s.UDPPort > 65535 {
 		return fmt.Errorf("--udp-port %d: must be 0–65535", s.UDPPort)
+	}
+	if err := av.CheckPreset(s.Preset); err != nil {
+		return fmt.Errorf("--encoder-preset: %w", err)
 	}
 	s.PublicURL = strings.TrimRight(s.PublicURL, "/") // empty: http://<bound address>
 	return nil

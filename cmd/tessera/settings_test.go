@@ -43,6 +43,7 @@ func TestSettingsRefusals(t *testing.T) {
 		{nil, map[string]string{"TESSERA_ACCESS_KEY_ID": "AKIAONLYKEY"}, "both"},
 		{nil, map[string]string{"TESSERA_IDLE_TIMEOUT": "soon"}, "TESSERA_IDLE_TIMEOUT"},
 		{[]string{"--udp-port", "70000"}, nil, "udp-port"},
+		{[]string{"--encoder-preset", "warp"}, nil, "--encoder-preset: preset \"warp\": must be one of ultrafast"},
 	} {
 		_, _, err := parseSettings(tc.args, envOf(tc.env))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

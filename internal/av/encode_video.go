@@ -75,6 +75,14 @@ var videoCodecs = []string{codecH264, codecH264Baseline, codecVP8}
 // x264Presets are the presets x264 knows.
 var x264Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
 
+// CheckPreset reports whether x264 knows the speed preset p.
+func CheckPreset(p string) error {
+	if !slices.Contains(x264Presets, p) {
+		return fmt.Errorf("preset %q: must be one of %s", p, strings.Join(x264Presets, ", "))
+	}
+	return nil
+}
+
 // withDefaults fills in the defaults and validates c.
 func (c VideoConfig) withDefaults() (VideoConfig, error) {
 	if c.Codec == "" {
@@ -99,8 +107,8 @@ func (c VideoConfig) withDefaults() (VideoConfig, error) {
 		return c, fmt.Errorf("frame rate %v: must be 1–60", c.FrameRate)
 	case c.Bitrate < 1:
 		return c, fmt.Errorf("bitrate %d: must be positive", c.Bitrate)
-	case !vp8 && !slices.Contains(x264Presets, c.Preset):
-		return c, fmt.Errorf("preset %q: must be one of %s", c.Preset, strings.Join(x264Presets, ", "))
+	case !vp8 && CheckPreset(c.Preset) != nil:
+		return c, CheckPreset(c.Preset)
 	case c.KeyframeInterval < 0 || c.KeyframeInterval > time.Hour:
 		return c, fmt.Errorf("keyframe interval %v: must be positive, at most 1 h", c.KeyframeInterval)
 	case c.Threads < 0:
