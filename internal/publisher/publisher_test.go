@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -218,11 +219,10 @@ func TestPublish(t *testing.T) {
 	}
 }
 
-// decodeReceived reassembles the frames of a loss-free video track,
-// decodes them and reads their stamps: they must count up by one. It
-// returns the number of frames and, for each, the time from capture
-// (SentAt) to the arrival of its last packet.
-func decodeReceived(t *testing.T, codec string, pkts []recvPacket, p *Publisher) (int, []time.Duration) {
+// eachFrame reassembles the frames of a video track's packets, in order,
+// decodes them and calls fn with each picture (or the depacketizing or
+// decoding error) and the packet that ended the frame.
+func eachFrame(t *testing.T, codec string, pkts []recvPacket, fn func(f *media.VideoFrame, err error, end recvPacket)) {
 	t.Helper()
 	dec, err := av.NewVideoDecoder(codec, 1)
 	if err != nil {
@@ -230,17 +230,11 @@ func decodeReceived(t *testing.T, codec string, pkts []recvPacket, p *Publisher)
 	}
 	defer dec.Close()
 	var (
-		h264  codecs.H264Packet
-		vp8   codecs.VP8Packet
-		au    []byte
-		next  uint32
-		count int
-		lat   []time.Duration
+		h264 codecs.H264Packet
+		vp8  codecs.VP8Packet
+		au   []byte
 	)
-	for i, pk := range pkts {
-		if i > 0 && pk.hdr.SequenceNumber != pkts[i-1].hdr.SequenceNumber+1 {
-			t.Fatalf("packet %d: sequence number %d after %d", i, pk.hdr.SequenceNumber, pkts[i-1].hdr.SequenceNumber)
-		}
+	for _, pk := range pkts {
 		var b []byte
 		if codec == "vp8" {
 			b, err = vp8.Unmarshal(pk.payload)
@@ -248,7 +242,9 @@ func decodeReceived(t *testing.T, codec string, pkts []recvPacket, p *Publisher)
 			b, err = h264.Unmarshal(pk.payload)
 		}
 		if err != nil {
-			t.Fatalf("packet %d: depacketizing: %v", i, err)
+			au = au[:0]
+			fn(nil, fmt.Errorf("depacketizing: %w", err), pk)
+			continue
 		}
 		au = append(au, b...)
 		if !pk.hdr.Marker {
@@ -256,8 +252,38 @@ func decodeReceived(t *testing.T, codec string, pkts []recvPacket, p *Publisher)
 		}
 		f, err := dec.Decode(au, 0, func(w, h int) *media.VideoFrame { return media.NewVideoFrame(w, h) })
 		au = au[:0]
-		if err != nil || f == nil {
-			t.Fatalf("frame %d: decoding: %v, %v", count, f, err)
+		if err == nil && f == nil {
+			err = errors.New("no picture")
+		}
+		fn(f, err, pk)
+	}
+}
+
+// contiguous fails the test when the packets' sequence numbers have a gap.
+func contiguous(t *testing.T, pkts []recvPacket) {
+	t.Helper()
+	for i := 1; i < len(pkts); i++ {
+		if pkts[i].hdr.SequenceNumber != pkts[i-1].hdr.SequenceNumber+1 {
+			t.Fatalf("packet %d: sequence number %d after %d", i, pkts[i].hdr.SequenceNumber, pkts[i-1].hdr.SequenceNumber)
+		}
+	}
+}
+
+// decodeReceived decodes the frames of a loss-free video track and reads
+// their stamps: they must count up by one. It returns the number of frames
+// and, for each, the time from capture (SentAt) to the arrival of its last
+// packet.
+func decodeReceived(t *testing.T, codec string, pkts []recvPacket, p *Publisher) (int, []time.Duration) {
+	t.Helper()
+	contiguous(t, pkts)
+	var (
+		next  uint32
+		count int
+		lat   []time.Duration
+	)
+	eachFrame(t, codec, pkts, func(f *media.VideoFrame, err error, end recvPacket) {
+		if err != nil {
+			t.Fatalf("frame %d: %v", count, err)
 		}
 		n, ok := ReadStamp(f, 0, 0, 1)
 		if !ok || n != next {
@@ -267,10 +293,10 @@ func decodeReceived(t *testing.T, codec string, pkts []recvPacket, p *Publisher)
 		if !ok {
 			t.Fatalf("frame %d: SentAt does not know it", n)
 		}
-		lat = append(lat, pk.at.Sub(at))
+		lat = append(lat, end.at.Sub(at))
 		next++
 		count++
-	}
+	})
 	return count, lat
 }
 

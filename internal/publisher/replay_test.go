@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/media"
 )
 
@@ -129,38 +127,11 @@ func frameCount(tr *recvTrack) int {
 // boundaries crossed.
 func decodeLoop(t *testing.T, codec string, pkts []recvPacket, p *Publisher, n int) (frames, loops int) {
 	t.Helper()
-	dec, err := av.NewVideoDecoder(codec, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Close()
-	var (
-		h264 codecs.H264Packet
-		vp8  codecs.VP8Packet
-		au   []byte
-		next uint32
-	)
-	for i, pk := range pkts {
-		if i > 0 && pk.hdr.SequenceNumber != pkts[i-1].hdr.SequenceNumber+1 {
-			t.Fatalf("packet %d: sequence number %d after %d", i, pk.hdr.SequenceNumber, pkts[i-1].hdr.SequenceNumber)
-		}
-		var b []byte
-		if codec == "vp8" {
-			b, err = vp8.Unmarshal(pk.payload)
-		} else {
-			b, err = h264.Unmarshal(pk.payload)
-		}
+	contiguous(t, pkts)
+	var next uint32
+	eachFrame(t, codec, pkts, func(f *media.VideoFrame, err error, _ recvPacket) {
 		if err != nil {
-			t.Fatalf("packet %d: depacketizing: %v", i, err)
-		}
-		au = append(au, b...)
-		if !pk.hdr.Marker {
-			continue
-		}
-		f, err := dec.Decode(au, 0, func(w, h int) *media.VideoFrame { return media.NewVideoFrame(w, h) })
-		au = au[:0]
-		if err != nil || f == nil {
-			t.Fatalf("frame %d (clip frame %d): decoding: %v, %v", frames, next, f, err)
+			t.Fatalf("frame %d (clip frame %d): %v", frames, next, err)
 		}
 		got, ok := ReadStamp(f, 0, 0, 1)
 		if !ok || got != next {
@@ -173,44 +144,20 @@ func decodeLoop(t *testing.T, codec string, pkts []recvPacket, p *Publisher, n i
 		if next = (next + 1) % uint32(n); next == 0 {
 			loops++
 		}
-	}
+	})
 	return frames, loops
 }
 
 // stampOf decodes a track's packets from the start and returns the stamp
-// of the last whole frame.
+// of the last frame that decoded.
 func stampOf(t *testing.T, codec string, pkts []recvPacket) (uint32, bool) {
 	t.Helper()
-	dec, err := av.NewVideoDecoder(codec, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Close()
-	var (
-		h264 codecs.H264Packet
-		vp8  codecs.VP8Packet
-		au   []byte
-		last *media.VideoFrame
-	)
-	for _, pk := range pkts {
-		var b []byte
-		if codec == "vp8" {
-			b, err = vp8.Unmarshal(pk.payload)
-		} else {
-			b, err = h264.Unmarshal(pk.payload)
-		}
-		if err != nil {
-			return 0, false
-		}
-		au = append(au, b...)
-		if !pk.hdr.Marker {
-			continue
-		}
-		if f, err := dec.Decode(au, 0, func(w, h int) *media.VideoFrame { return media.NewVideoFrame(w, h) }); err == nil && f != nil {
+	var last *media.VideoFrame
+	eachFrame(t, codec, pkts, func(f *media.VideoFrame, err error, _ recvPacket) {
+		if err == nil {
 			last = f
 		}
-		au = au[:0]
-	}
+	})
 	if last == nil {
 		return 0, false
 	}
