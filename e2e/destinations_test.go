@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 
-	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/internal/testsrv"
 	"github.com/tessera-media/tessera/media"
 )
@@ -35,36 +32,11 @@ func TestDestinationIsolation(t *testing.T) {
 		"--channel", gridChannel+"="+rtmp.TLSURL("live", "grid"))
 	api := srv.API
 
-	stage, err := api.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("isolation")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := api.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: stage.Stage.Arn, UserId: aws.String("solo")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := media.RGBToYUV(40, 60, 230)
-	pub, err := publisher.Start(ctx, publisher.Config{WHIP: *stage.Stage.Endpoints.Whip, Token: *tok.ParticipantToken.Token,
-		Color: &c, ToneHz: publisher.DefaultToneHz, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close(context.Background())
-	enc, err := api.CreateEncoderConfiguration(ctx, &ivsrealtime.CreateEncoderConfigurationInput{
-		Video: &types.Video{Width: aws.Int32(320), Height: aws.Int32(180), Framerate: aws.Float32(30), Bitrate: aws.Int32(400_000)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	storage, err := api.CreateStorageConfiguration(ctx, &ivsrealtime.CreateStorageConfigurationInput{
-		S3: &types.S3StorageConfiguration{BucketName: aws.String(bucket)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp, err := api.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: stage.Stage.Arn,
+	setup := newSolo(ctx, t, api, "isolation", media.RGBToYUV(40, 60, 230))
+	comp, err := api.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: setup.stage.Arn,
 		Destinations: []types.DestinationConfiguration{
-			{Channel: &types.ChannelDestinationConfiguration{ChannelArn: aws.String(gridChannel), EncoderConfigurationArn: enc.EncoderConfiguration.Arn}},
-			{S3: &types.S3DestinationConfiguration{StorageConfigurationArn: storage.StorageConfiguration.Arn,
-				EncoderConfigurationArns: []string{*enc.EncoderConfiguration.Arn}}},
+			{Channel: &types.ChannelDestinationConfiguration{ChannelArn: aws.String(gridChannel), EncoderConfigurationArn: aws.String(setup.encoder)}},
+			setup.recording(),
 		}})
 	if err != nil {
 		t.Fatal(err)

@@ -2,18 +2,14 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 
-	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/media"
 )
 
@@ -25,34 +21,9 @@ func TestShutdownFinalizes(t *testing.T) {
 	data := t.TempDir()
 	srv := startServer(t, data, nil)
 	api := srv.API
-	stage, err := api.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("shutdown")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := api.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: stage.Stage.Arn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := media.RGBToYUV(230, 210, 40)
-	pub, err := publisher.Start(ctx, publisher.Config{WHIP: *stage.Stage.Endpoints.Whip, Token: *tok.ParticipantToken.Token,
-		Color: &c, ToneHz: publisher.DefaultToneHz, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close(context.Background())
-	enc, err := api.CreateEncoderConfiguration(ctx, &ivsrealtime.CreateEncoderConfigurationInput{
-		Video: &types.Video{Width: aws.Int32(320), Height: aws.Int32(180), Framerate: aws.Float32(30), Bitrate: aws.Int32(400_000)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	storage, err := api.CreateStorageConfiguration(ctx, &ivsrealtime.CreateStorageConfigurationInput{
-		S3: &types.S3StorageConfiguration{BucketName: aws.String(bucket)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp, err := api.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: stage.Stage.Arn,
-		Destinations: []types.DestinationConfiguration{{S3: &types.S3DestinationConfiguration{
-			StorageConfigurationArn: storage.StorageConfiguration.Arn, EncoderConfigurationArns: []string{*enc.EncoderConfiguration.Arn}}}}})
+	setup := newSolo(ctx, t, api, "shutdown", media.RGBToYUV(230, 210, 40))
+	comp, err := api.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: setup.stage.Arn,
+		Destinations: []types.DestinationConfiguration{setup.recording()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -199,11 +201,7 @@ func (s *Server) Stage(arn string) *Stage {
 func (s *Server) openStages() []*Stage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*Stage, 0, len(s.stages))
-	for _, st := range s.stages {
-		out = append(out, st)
-	}
-	return out
+	return slices.Collect(maps.Values(s.stages))
 }
 
 // CloseStage disconnects everybody on the stage and forgets it.

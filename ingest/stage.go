@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -213,11 +214,7 @@ func (s *Stage) leave(sess *session) {
 func (s *Stage) participants() []*Participant {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ps := make([]*Participant, 0, len(s.byID))
-	for _, p := range s.byID {
-		ps = append(ps, p)
-	}
-	return ps
+	return slices.Collect(maps.Values(s.byID))
 }
 
 // tick runs the stage's periodic checks (stale video) and samples the
