@@ -12,7 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tessera-media/tessera/control"
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/publisher"
@@ -140,7 +140,7 @@ func BenchmarkPipelineLatency(b *testing.B) {
 		b.Fatal(err)
 	}
 	tap := &latencyTap{packets: make(chan tappedPacket, 1024)}
-	w, err := worker.New(worker.Config{Now: ing.Now, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Delay: avDelay, Preset: *pipelinePreset,
+	w, err := worker.New(worker.Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Delay: avDelay, Preset: *pipelinePreset,
 		Logger: quietLog(), Registerer: prometheus.NewRegistry(),
 		Tap: func(_ string, streams []av.StreamInfo) output.PacketSink {
 			tap.extradata = streams[0].Extradata
@@ -149,10 +149,10 @@ func BenchmarkPipelineLatency(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	spec := control.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/" + compID, ID: compID,
-		StageARN: latencyStage, Stage: stage, Layout: lay,
-		Destinations: []control.DestinationSpec{{ID: "dest", Bucket: "bench", RecordingPrefix: compositeAt,
-			Encoder:       control.EncoderSpec{Width: outW, Height: outH, Framerate: fps, Bitrate: outBitrate},
+	spec := contract.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/" + compID, ID: compID,
+		StageARN: latencyStage, Layout: lay,
+		Destinations: []contract.DestinationSpec{{ID: "dest", Bucket: "bench", RecordingPrefix: compositeAt,
+			Encoder:       contract.EncoderSpec{Width: outW, Height: outH, Framerate: fps, Bitrate: outBitrate},
 			TargetSegment: 2 * time.Second, ThumbnailInterval: time.Minute, ThumbnailStorage: []string{"SEQUENTIAL"}, ThumbnailsRecorded: true}}}
 
 	var lat, arrived, captureErr []time.Duration
@@ -352,9 +352,9 @@ func readStamps(b *testing.B, t *latencyTap, tiles []stampTile, from, until time
 // benchmark if the composition fails.
 type failReporter struct{ b *testing.B }
 
-func (failReporter) Active()                    {}
-func (failReporter) Destination(_, _, _ string) {}
-func (r failReporter) Failed(reason string)     { r.b.Errorf("composition failed: %s", reason) }
+func (failReporter) Active()                                    {}
+func (failReporter) Destination(string, contract.State, string) {}
+func (r failReporter) Failed(reason string)                     { r.b.Errorf("composition failed: %s", reason) }
 
 // ingestTimes is what probeIngest saw.
 type ingestTimes struct {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/control/wire"
 	"github.com/tessera-media/tessera/layout"
@@ -42,9 +43,9 @@ func (s *Server) startComposition(ctx context.Context, in json.RawMessage) (any,
 
 	// Resolve the destinations before anything is created.
 	compID := newID()
-	comp := Composition{ARN: s.arn("composition", compID), StageARN: req.StageARN, State: StateStarting,
+	comp := Composition{ARN: s.arn("composition", compID), StageARN: req.StageARN, State: contract.StateStarting,
 		Layout: lay, Tags: nonNil(req.Tags), StartTime: timestamp(time.Now())}
-	spec := CompositionSpec{ARN: comp.ARN, ID: compID, StageARN: req.StageARN, Layout: lay}
+	spec := contract.CompositionSpec{ARN: comp.ARN, ID: compID, StageARN: req.StageARN, Layout: lay}
 	var channels, s3s int
 	for i, dc := range req.Destinations {
 		d, ds, e := s.destination(ctx, i, arnID(req.StageARN), compID, dc)
@@ -83,14 +84,14 @@ func (s *Server) startComposition(ctx context.Context, in json.RawMessage) (any,
 	}
 
 	// Quotas.
-	running, err := s.store.Count(ctx, store.KindComposition, "", StateStarting, StateActive, StateStopping)
+	running, err := s.store.Count(ctx, store.KindComposition, "", liveStates...)
 	if err != nil {
 		return nil, s.internal("counting compositions", err)
 	}
 	if running >= s.cfg.Quotas.Compositions {
 		return nil, wire.ServiceQuotaExceeded(fmt.Sprintf("at most %d compositions at once", s.cfg.Quotas.Compositions))
 	}
-	onStage, err := s.store.Count(ctx, store.KindComposition, req.StageARN, StateStarting, StateActive, StateStopping)
+	onStage, err := s.store.Count(ctx, store.KindComposition, req.StageARN, liveStates...)
 	if err != nil {
 		return nil, s.internal("counting compositions", err)
 	}
@@ -99,7 +100,7 @@ func (s *Server) startComposition(ctx context.Context, in json.RawMessage) (any,
 	}
 
 	doc, _ := json.Marshal(comp)
-	r := store.Resource{ARN: comp.ARN, Kind: store.KindComposition, ID: compID, Parent: req.StageARN, State: StateStarting, Doc: doc}
+	r := store.Resource{ARN: comp.ARN, Kind: store.KindComposition, ID: compID, Parent: req.StageARN, State: string(contract.StateStarting), Doc: doc}
 	if idemKey != "" {
 		got, created, err := s.store.PutIdempotent(ctx, idemKey, idemHash, r)
 		if e := s.idempotencyError(err); e != nil {
@@ -116,7 +117,6 @@ func (s *Server) startComposition(ctx context.Context, in json.RawMessage) (any,
 			return nil, s.internal("storing tags", err)
 		}
 	}
-	spec.Stage = s.cfg.Ingest.Stage(req.StageARN)
 	s.run(spec)
 	return map[string]any{"composition": comp}, nil
 }
@@ -145,10 +145,10 @@ func (s *Server) existingComposition(ctx context.Context, r store.Resource) (any
 }
 
 // destination resolves one requested destination, filling in defaults.
-func (s *Server) destination(ctx context.Context, i int, stageID, compID string, dc DestinationConfiguration) (Destination, DestinationSpec, *wire.Error) {
+func (s *Server) destination(ctx context.Context, i int, stageID, compID string, dc DestinationConfiguration) (Destination, contract.DestinationSpec, *wire.Error) {
 	id := newID()
-	d := Destination{ID: id, State: StateStarting, Configuration: dc}
-	ds := DestinationSpec{ID: id}
+	d := Destination{ID: id, State: contract.StateStarting, Configuration: dc}
+	ds := contract.DestinationSpec{ID: id}
 	switch {
 	case (dc.Channel == nil) == (dc.S3 == nil):
 		return d, ds, wire.ValidationError(fmt.Sprintf("destinations.%d: exactly one of channel and s3 must be set", i+1))
@@ -219,20 +219,23 @@ func (s *Server) destination(ctx context.Context, i int, stageID, compID string,
 }
 
 // encoder loads an encoder configuration; "" is the default one.
-func (s *Server) encoder(ctx context.Context, arn string) (EncoderSpec, *wire.Error) {
+func (s *Server) encoder(ctx context.Context, arn string) (contract.EncoderSpec, *wire.Error) {
 	if arn == "" {
-		return EncoderSpec{Width: defaultWidth, Height: defaultHeight, Framerate: defaultFramerate, Bitrate: defaultBitrate}, nil
+		return contract.EncoderSpec{Width: defaultWidth, Height: defaultHeight, Framerate: defaultFramerate, Bitrate: defaultBitrate}, nil
 	}
 	var ec EncoderConfiguration
 	if _, e := s.getDoc(ctx, store.KindEncoderConfiguration, arn, &ec); e != nil {
-		return EncoderSpec{}, e
+		return contract.EncoderSpec{}, e
 	}
-	return EncoderSpec{ARN: arn, Width: *ec.Video.Width, Height: *ec.Video.Height, Framerate: *ec.Video.Framerate, Bitrate: *ec.Video.Bitrate}, nil
+	return contract.EncoderSpec{ARN: arn, Width: *ec.Video.Width, Height: *ec.Video.Height, Framerate: *ec.Video.Framerate, Bitrate: *ec.Video.Bitrate}, nil
 }
 
+// liveStates are the states of compositions that count against the quotas.
+var liveStates = []string{string(contract.StateStarting), string(contract.StateActive), string(contract.StateStopping)}
+
 // run starts a composition's lifecycle.
-func (s *Server) run(spec CompositionSpec) {
-	c := newComposition(spec, s.cfg.Timeouts, s.log.With("composition", spec.ARN))
+func (s *Server) run(spec contract.CompositionSpec) {
+	c := newComposition(spec, s.cfg.Ingest.Stage(spec.StageARN), s.cfg.Timeouts, s.log.With("composition", spec.ARN))
 	c.events = func(name, dest, reason string) { s.compositionEvent(spec, name, dest, reason) }
 	c.onChange = func(st CompositionStatus) { s.saveStatus(spec.ARN, st) }
 	c.onGone = func() {
@@ -266,7 +269,7 @@ func (s *Server) saveStatus(arn string, st CompositionStatus) {
 				d.State, d.StartTime, d.EndTime = ds.State, timestamp(ds.StartTime), timestamp(ds.EndTime)
 			}
 		}
-		r.State = st.State
+		r.State = string(st.State)
 		r.Doc, _ = json.Marshal(c)
 		return nil
 	})
@@ -276,7 +279,7 @@ func (s *Server) saveStatus(arn string, st CompositionStatus) {
 }
 
 // compositionEvent sends an EventBridge-shaped event.
-func (s *Server) compositionEvent(spec CompositionSpec, name, dest, reason string) {
+func (s *Server) compositionEvent(spec contract.CompositionSpec, name, dest, reason string) {
 	d := EventDetail{EventName: name, StageARN: spec.StageARN, DestinationID: dest, Reason: reason}
 	for _, ds := range spec.Destinations {
 		if ds.ID == dest {
@@ -389,7 +392,7 @@ func (s *Server) janitor() {
 func (s *Server) sweep() {
 	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	defer cancel()
-	for _, state := range []string{StateStopped, StateFailed} {
+	for _, state := range []string{string(contract.StateStopped), string(contract.StateFailed)} {
 		after := ""
 		for {
 			rs, next, err := s.store.List(ctx, store.ListQuery{Kind: store.KindComposition, State: state, After: after, Limit: 100})

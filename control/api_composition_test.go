@@ -72,12 +72,14 @@ func TestAPICompositions(t *testing.T) {
 	if s3.Detail == nil || *s3.Detail.S3.RecordingPrefix != wantPrefix {
 		t.Errorf("recording prefix %+v, want %s", s3.Detail, wantPrefix)
 	}
+	// The pipeline starts on the composition's own goroutine; ACTIVE says
+	// it has.
+	active := waitState(t, c, *comp.Arn, types.CompositionStateActive)
 	spec := env.pipes.spec(*comp.Arn)
 	if len(spec.Destinations) != 2 || spec.Destinations[0].ChannelURL == "" || spec.Destinations[0].Encoder.Width != 640 ||
 		spec.Destinations[1].Bucket != "rec" || spec.Destinations[1].TargetSegment != 2*time.Second {
 		t.Errorf("pipeline spec %+v", spec)
 	}
-	active := waitState(t, c, *comp.Arn, types.CompositionStateActive)
 	if active.Destinations[0].State != types.DestinationStateActive || active.StartTime == nil {
 		t.Errorf("active composition %+v", active)
 	}

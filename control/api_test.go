@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/ingest"
 )
@@ -35,25 +36,25 @@ const (
 // pipeline reports ACTIVE at once, and the test can reach the reporters.
 type fakePipelines struct {
 	mu        sync.Mutex
-	reporters map[string]Reporter
-	specs     map[string]CompositionSpec
+	reporters map[string]contract.Reporter
+	specs     map[string]contract.CompositionSpec
 }
 
-func (f *fakePipelines) start(ctx context.Context, spec CompositionSpec, r Reporter) (Pipeline, error) {
+func (f *fakePipelines) start(ctx context.Context, spec contract.CompositionSpec, r contract.Reporter) (contract.Pipeline, error) {
 	f.mu.Lock()
 	if f.reporters == nil {
-		f.reporters, f.specs = map[string]Reporter{}, map[string]CompositionSpec{}
+		f.reporters, f.specs = map[string]contract.Reporter{}, map[string]contract.CompositionSpec{}
 	}
 	f.reporters[spec.ARN], f.specs[spec.ARN] = r, spec
 	f.mu.Unlock()
 	for _, d := range spec.Destinations {
-		r.Destination(d.ID, StateActive, "")
+		r.Destination(d.ID, contract.StateActive, "")
 	}
 	r.Active()
 	return &fakePipeline{r: r}, nil
 }
 
-func (f *fakePipelines) spec(arn string) CompositionSpec {
+func (f *fakePipelines) spec(arn string) contract.CompositionSpec {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.specs[arn]

@@ -6,75 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
-	"github.com/tessera-media/tessera/layout"
 )
-
-// Composition and destination states, as in the API.
-const (
-	StateStarting     = "STARTING"
-	StateActive       = "ACTIVE"
-	StateStopping     = "STOPPING"
-	StateStopped      = "STOPPED"
-	StateFailed       = "FAILED"
-	StateReconnecting = "RECONNECTING"
-)
-
-// EncoderSpec is an encoder configuration as a pipeline needs it.
-type EncoderSpec struct {
-	ARN       string
-	Width     int
-	Height    int
-	Framerate float64
-	Bitrate   int
-}
-
-// DestinationSpec is one destination of a composition: a channel (RTMP(S)
-// push) or an S3 recording.
-type DestinationSpec struct {
-	ID      string
-	Encoder EncoderSpec
-	// Channel destinations.
-	ChannelARN string
-	ChannelURL string
-	// S3 destinations.
-	StorageARN         string
-	Bucket             string
-	RecordingPrefix    string
-	TargetSegment      time.Duration
-	ThumbnailInterval  time.Duration
-	ThumbnailStorage   []string
-	ThumbnailsRecorded bool
-}
-
-// CompositionSpec is what a pipeline needs to run a composition.
-type CompositionSpec struct {
-	ARN, ID, StageARN string
-	Stage             *ingest.Stage
-	Layout            layout.Config
-	Destinations      []DestinationSpec
-}
-
-// Pipeline is the media side of a running composition (the worker).
-type Pipeline interface {
-	// Stop ends the composition cleanly (recordings finalized) within ctx.
-	Stop(ctx context.Context) error
-}
-
-// PipelineFactory starts the media side of a composition; it reports
-// progress through r from any goroutine.
-type PipelineFactory func(ctx context.Context, spec CompositionSpec, r Reporter) (Pipeline, error)
-
-// Reporter receives a pipeline's progress.
-type Reporter interface {
-	// Active reports that output is flowing.
-	Active()
-	// Destination reports a destination's state (STARTING, ACTIVE,
-	// RECONNECTING, STOPPING, STOPPED, FAILED) with a reason for failures.
-	Destination(id, state, reason string)
-	// Failed reports that the whole composition failed.
-	Failed(reason string)
-}
 
 // Timeouts are the lifecycle durations (REFERENCE: 60 s, 60 s, 24 h, 5 min).
 type Timeouts struct {
@@ -106,14 +40,14 @@ func (t Timeouts) withDefaults() Timeouts {
 
 // DestinationStatus is a destination's observable state.
 type DestinationStatus struct {
-	State     string
+	State     contract.State
 	StartTime time.Time
 	EndTime   time.Time
 }
 
 // CompositionStatus is a composition's observable state.
 type CompositionStatus struct {
-	State        string
+	State        contract.State
 	StartTime    time.Time
 	EndTime      time.Time
 	Destinations map[string]DestinationStatus
@@ -125,7 +59,8 @@ type CompositionStatus struct {
 // failed, and at the maximum duration. Every change goes to onChange (the
 // store) and as events to the notifier.
 type composition struct {
-	spec     CompositionSpec
+	spec     contract.CompositionSpec
+	stage    *ingest.Stage // nil when the stage is not open
 	timeouts Timeouts
 	log      *slog.Logger
 	events   func(name, destination, reason string)
@@ -134,19 +69,19 @@ type composition struct {
 
 	mu      sync.Mutex
 	status  CompositionStatus
-	failure string // set by Reporter.Failed
+	failure string // set by contract.Reporter.Failed
 
 	stopReq chan string   // a stop request's reason
 	poke    chan struct{} // a reporter changed something
 	done    chan struct{} // closed when the composition ended
 }
 
-func newComposition(spec CompositionSpec, t Timeouts, log *slog.Logger) *composition {
-	c := &composition{spec: spec, timeouts: t, log: log,
+func newComposition(spec contract.CompositionSpec, stage *ingest.Stage, t Timeouts, log *slog.Logger) *composition {
+	c := &composition{spec: spec, stage: stage, timeouts: t, log: log,
 		stopReq: make(chan string, 1), poke: make(chan struct{}, 1), done: make(chan struct{})}
-	c.status = CompositionStatus{State: StateStarting, StartTime: time.Now().UTC(), Destinations: map[string]DestinationStatus{}}
+	c.status = CompositionStatus{State: contract.StateStarting, StartTime: time.Now().UTC(), Destinations: map[string]DestinationStatus{}}
 	for _, d := range spec.Destinations {
-		c.status.Destinations[d.ID] = DestinationStatus{State: StateStarting}
+		c.status.Destinations[d.ID] = DestinationStatus{State: contract.StateStarting}
 	}
 	return c
 }
@@ -175,12 +110,12 @@ func (c *composition) stop(reason string) {
 	}
 }
 
-// Active implements Reporter.
+// Active implements contract.Reporter.
 func (c *composition) Active() {
 	c.mu.Lock()
-	changed := c.status.State == StateStarting
+	changed := c.status.State == contract.StateStarting
 	if changed {
-		c.status.State = StateActive
+		c.status.State = contract.StateActive
 	}
 	c.mu.Unlock()
 	if changed {
@@ -189,8 +124,8 @@ func (c *composition) Active() {
 	}
 }
 
-// Destination implements Reporter.
-func (c *composition) Destination(id, state, reason string) {
+// Destination implements contract.Reporter.
+func (c *composition) Destination(id string, state contract.State, reason string) {
 	now := time.Now().UTC()
 	c.mu.Lock()
 	d, ok := c.status.Destinations[id]
@@ -201,26 +136,26 @@ func (c *composition) Destination(id, state, reason string) {
 	prev := d.State
 	d.State = state
 	switch state {
-	case StateActive:
+	case contract.StateActive:
 		if d.StartTime.IsZero() {
 			d.StartTime = now
 		}
-	case StateStopped, StateFailed:
+	case contract.StateStopped, contract.StateFailed:
 		d.EndTime = now
 	}
 	c.status.Destinations[id] = d
 	c.mu.Unlock()
 	c.changed()
 	switch state {
-	case StateActive:
-		if prev != StateReconnecting {
+	case contract.StateActive:
+		if prev != contract.StateReconnecting {
 			c.events(EventDestinationStart, id, "")
 		}
-	case StateReconnecting:
+	case contract.StateReconnecting:
 		c.events(EventDestinationReconnecting, id, reason)
-	case StateFailed:
+	case contract.StateFailed:
 		c.events(EventDestinationFailure, id, reason)
-	case StateStopped:
+	case contract.StateStopped:
 		c.events(EventDestinationEnd, id, "")
 	}
 	select {
@@ -229,7 +164,7 @@ func (c *composition) Destination(id, state, reason string) {
 	}
 }
 
-// Failed implements Reporter.
+// Failed implements contract.Reporter.
 func (c *composition) Failed(reason string) {
 	c.mu.Lock()
 	if c.failure == "" {
@@ -248,10 +183,10 @@ func (c *composition) changed() {
 	}
 }
 
-func (c *composition) setState(state string) {
+func (c *composition) setState(state contract.State) {
 	c.mu.Lock()
 	c.status.State = state
-	if state == StateStopped || state == StateFailed {
+	if state.Final() {
 		c.status.EndTime = time.Now().UTC()
 	}
 	c.mu.Unlock()
@@ -260,11 +195,11 @@ func (c *composition) setState(state string) {
 
 // publishers counts the stage's participants publishing audio or video.
 func (c *composition) publishers() int {
-	if c.spec.Stage == nil {
+	if c.stage == nil {
 		return 0
 	}
 	n := 0
-	for _, p := range c.spec.Stage.Roster() {
+	for _, p := range c.stage.Roster() {
 		if p.Video || p.Audio {
 			n++
 		}
@@ -274,7 +209,7 @@ func (c *composition) publishers() int {
 
 // run drives the composition until it ended, then waits out the retention
 // period. start builds the pipeline.
-func (c *composition) run(ctx context.Context, start PipelineFactory) {
+func (c *composition) run(ctx context.Context, start contract.PipelineFactory) {
 	defer func() {
 		if c.onGone != nil {
 			select {
@@ -289,15 +224,15 @@ func (c *composition) run(ctx context.Context, start PipelineFactory) {
 	p, err := start(ctx, c.spec, c)
 	if err != nil {
 		c.log.Error("composition failed to start", "err", err)
-		c.finishDestinations(StateFailed)
-		c.setState(StateFailed)
+		c.finishDestinations(contract.StateFailed)
+		c.setState(contract.StateFailed)
 		c.events(EventSessionFailure, "", err.Error())
 		return
 	}
 
 	var changes <-chan struct{}
-	if c.spec.Stage != nil {
-		ch, unwatch := c.spec.Stage.Watch()
+	if c.stage != nil {
+		ch, unwatch := c.stage.Watch()
 		defer unwatch()
 		changes = ch
 	}
@@ -324,7 +259,7 @@ func (c *composition) run(ctx context.Context, start PipelineFactory) {
 	}
 	check()
 
-	reason, final := "", StateStopped
+	reason, final := "", contract.StateStopped
 loop:
 	for {
 		select {
@@ -350,38 +285,38 @@ loop:
 			failure := c.failure
 			allFailed := len(c.status.Destinations) > 0
 			for _, d := range c.status.Destinations {
-				if d.State != StateFailed {
+				if d.State != contract.StateFailed {
 					allFailed = false
 				}
 			}
 			c.mu.Unlock()
 			if failure != "" {
-				reason, final = failure, StateFailed
+				reason, final = failure, contract.StateFailed
 				break loop
 			}
 			if allFailed {
-				reason, final = "every destination failed", StateFailed
+				reason, final = "every destination failed", contract.StateFailed
 				break loop
 			}
 		}
 	}
 	c.log.Info("composition stopping", "reason", reason)
-	c.setState(StateStopping)
+	c.setState(contract.StateStopping)
 	sctx, cancel := context.WithTimeout(context.Background(), c.timeouts.StopTimeout)
 	err = p.Stop(sctx)
 	cancel()
 	if err != nil {
 		c.log.Error("pipeline stop", "err", err)
-		final = StateFailed
+		final = contract.StateFailed
 		reason = "stopping failed: " + err.Error()
 	}
-	if final == StateStopped {
-		c.finishDestinations(StateStopped)
+	if final == contract.StateStopped {
+		c.finishDestinations(contract.StateStopped)
 	} else {
-		c.finishDestinations(StateFailed)
+		c.finishDestinations(contract.StateFailed)
 	}
 	c.setState(final)
-	if final == StateFailed {
+	if final == contract.StateFailed {
 		c.events(EventSessionFailure, "", reason)
 	} else {
 		c.events(EventSessionEnd, "", reason)
@@ -389,11 +324,11 @@ loop:
 }
 
 // finishDestinations moves every destination not yet ended to state.
-func (c *composition) finishDestinations(state string) {
+func (c *composition) finishDestinations(state contract.State) {
 	c.mu.Lock()
 	var ids []string
 	for id, d := range c.status.Destinations {
-		if d.State != StateStopped && d.State != StateFailed {
+		if !d.State.Final() {
 			ids = append(ids, id)
 		}
 	}

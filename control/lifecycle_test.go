@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/publisher"
 )
@@ -20,11 +21,11 @@ import (
 // fakePipeline stands in for the worker: it reports what the test tells it.
 type fakePipeline struct {
 	mu      sync.Mutex
-	r       Reporter
+	r       contract.Reporter
 	stopped bool
 }
 
-func (f *fakePipeline) reporter() Reporter {
+func (f *fakePipeline) reporter() contract.Reporter {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.r
@@ -40,7 +41,7 @@ func (f *fakePipeline) Stop(ctx context.Context) error {
 type recorder struct {
 	mu     sync.Mutex
 	events []string
-	states []string
+	states []contract.State
 }
 
 func (r *recorder) event(name, dest, reason string) {
@@ -60,7 +61,7 @@ func (r *recorder) change(s CompositionStatus) {
 	}
 }
 
-func (r *recorder) snapshot() ([]string, []string) {
+func (r *recorder) snapshot() ([]string, []contract.State) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.events), slices.Clone(r.states)
@@ -125,10 +126,10 @@ type lifecycleRun struct {
 
 func startLifecycle(t *testing.T, stage *ingest.Stage, to Timeouts, startErr error) *lifecycleRun {
 	t.Helper()
-	spec := CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/c1", ID: "c1", StageARN: lifecycleStage, Stage: stage,
-		Destinations: []DestinationSpec{{ID: "d1"}, {ID: "d2"}}}
+	spec := contract.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/c1", ID: "c1", StageARN: lifecycleStage,
+		Destinations: []contract.DestinationSpec{{ID: "d1"}, {ID: "d2"}}}
 	to.Retention = max(to.Retention, 50*time.Millisecond)
-	c := newComposition(spec, to.withDefaults(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c := newComposition(spec, stage, to.withDefaults(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	run := &lifecycleRun{c: c, rec: &recorder{}, fake: &fakePipeline{}, gone: make(chan struct{})}
 	c.events, c.onChange = run.rec.event, run.rec.change
 	c.onGone = func() { close(run.gone) }
@@ -141,7 +142,7 @@ func startLifecycle(t *testing.T, stage *ingest.Stage, to Timeouts, startErr err
 			t.Error("composition goroutine did not end")
 		}
 	})
-	go c.run(ctx, func(ctx context.Context, spec CompositionSpec, r Reporter) (Pipeline, error) {
+	go c.run(ctx, func(ctx context.Context, spec contract.CompositionSpec, r contract.Reporter) (contract.Pipeline, error) {
 		if startErr != nil {
 			return nil, startErr
 		}
@@ -170,15 +171,15 @@ func TestLifecycleStop(t *testing.T) {
 	publish(t, whip, key, "p1")
 	run := startLifecycle(t, stage, Timeouts{}, nil)
 	waitUntil(t, func() bool { return run.fake.reporter() != nil })
-	run.fake.reporter().Destination("d1", StateActive, "")
-	run.fake.reporter().Destination("d2", StateActive, "")
+	run.fake.reporter().Destination("d1", contract.StateActive, "")
+	run.fake.reporter().Destination("d2", contract.StateActive, "")
 	run.fake.reporter().Active()
-	run.fake.reporter().Destination("d2", StateReconnecting, "connection reset")
-	run.fake.reporter().Destination("d2", StateActive, "")
+	run.fake.reporter().Destination("d2", contract.StateReconnecting, "connection reset")
+	run.fake.reporter().Destination("d2", contract.StateActive, "")
 	run.c.stop("StopComposition")
 	run.waitEnd(t, 5*time.Second)
 	events, states := run.rec.snapshot()
-	if want := []string{StateStarting, StateActive, StateStopping, StateStopped}; !slices.Equal(states, want) {
+	if want := []contract.State{contract.StateStarting, contract.StateActive, contract.StateStopping, contract.StateStopped}; !slices.Equal(states, want) {
 		t.Errorf("states %v, want %v", states, want)
 	}
 	want := []string{"Destination Start:d1", "Destination Start:d2", "Session Start", "Destination Reconnecting:d2",
@@ -191,7 +192,7 @@ func TestLifecycleStop(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("events %v, want %v", events, want)
 	}
-	if s := run.c.Status(); s.EndTime.IsZero() || s.Destinations["d1"].State != StateStopped || s.Destinations["d1"].StartTime.IsZero() {
+	if s := run.c.Status(); s.EndTime.IsZero() || s.Destinations["d1"].State != contract.StateStopped || s.Destinations["d1"].StartTime.IsZero() {
 		t.Errorf("status %+v", s)
 	}
 	run.fake.mu.Lock()
@@ -216,7 +217,7 @@ func TestLifecycleNoPublisher(t *testing.T) {
 	if d := time.Since(start); d < 300*time.Millisecond {
 		t.Errorf("stopped after %v, before the timeout", d)
 	}
-	if _, states := run.rec.snapshot(); states[len(states)-1] != StateStopped {
+	if _, states := run.rec.snapshot(); states[len(states)-1] != contract.StateStopped {
 		t.Errorf("states %v", states)
 	}
 }
@@ -228,7 +229,7 @@ func TestLifecycleIdleAfterLastPublisher(t *testing.T) {
 	run := startLifecycle(t, stage, Timeouts{NoPublisher: 200 * time.Millisecond, Idle: 500 * time.Millisecond}, nil)
 	waitUntil(t, func() bool { return len(stage.Roster()) == 1 && stage.Roster()[0].Video })
 	time.Sleep(400 * time.Millisecond) // past NoPublisher: still running, somebody publishes
-	if st := run.c.Status().State; st != StateStarting {
+	if st := run.c.Status().State; st != contract.StateStarting {
 		t.Fatalf("state %s while a participant publishes", st)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -251,15 +252,15 @@ func TestLifecycleAllDestinationsFailed(t *testing.T) {
 	run := startLifecycle(t, stage, Timeouts{}, nil)
 	waitUntil(t, func() bool { return run.fake.reporter() != nil })
 	run.fake.reporter().Active()
-	run.fake.reporter().Destination("d1", StateFailed, "gave up")
+	run.fake.reporter().Destination("d1", contract.StateFailed, "gave up")
 	time.Sleep(100 * time.Millisecond)
-	if st := run.c.Status().State; st != StateActive {
+	if st := run.c.Status().State; st != contract.StateActive {
 		t.Fatalf("state %s with one destination left", st)
 	}
-	run.fake.reporter().Destination("d2", StateFailed, "gave up")
+	run.fake.reporter().Destination("d2", contract.StateFailed, "gave up")
 	run.waitEnd(t, 5*time.Second)
 	events, states := run.rec.snapshot()
-	if states[len(states)-1] != StateFailed || events[len(events)-1] != EventSessionFailure {
+	if states[len(states)-1] != contract.StateFailed || events[len(events)-1] != EventSessionFailure {
 		t.Errorf("states %v events %v", states, events)
 	}
 }
@@ -271,13 +272,13 @@ func TestLifecycleMaxDurationAndStartFailure(t *testing.T) {
 	publish(t, whip, key, "p1")
 	run := startLifecycle(t, stage, Timeouts{MaxDuration: 300 * time.Millisecond}, nil)
 	run.waitEnd(t, 5*time.Second)
-	if s := run.c.Status(); s.State != StateStopped {
+	if s := run.c.Status(); s.State != contract.StateStopped {
 		t.Errorf("after the maximum duration: %s", s.State)
 	}
 	failed := startLifecycle(t, stage, Timeouts{}, errors.New("no encoder"))
 	failed.waitEnd(t, 5*time.Second)
 	events, _ := failed.rec.snapshot()
-	if s := failed.c.Status(); s.State != StateFailed || s.Destinations["d1"].State != StateFailed || !slices.Contains(events, EventSessionFailure) {
+	if s := failed.c.Status(); s.State != contract.StateFailed || s.Destinations["d1"].State != contract.StateFailed || !slices.Contains(events, EventSessionFailure) {
 		t.Errorf("start failure: %+v, events %v", s, events)
 	}
 }

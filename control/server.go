@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/control/sigv4"
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/control/wire"
@@ -63,7 +64,7 @@ type Config struct {
 	// Channels resolves channel ARNs to push URLs (ARN → rtmp[s]:// URL).
 	Channels map[string]string
 	// Pipelines starts the media side of compositions. Required.
-	Pipelines PipelineFactory
+	Pipelines contract.PipelineFactory
 	Quotas    Quotas
 	Timeouts  Timeouts
 	// Webhooks receive the composition events.
@@ -161,7 +162,7 @@ func (s *Server) recover(ctx context.Context) error {
 		}
 		after = next
 	}
-	for _, state := range []string{StateStarting, StateActive, StateStopping} {
+	for _, state := range liveStates {
 		for {
 			page, _, err := s.store.List(ctx, store.ListQuery{Kind: store.KindComposition, State: state, Limit: 100})
 			if err != nil {
@@ -178,13 +179,13 @@ func (s *Server) recover(ctx context.Context) error {
 						return err
 					}
 					now := timestamp(time.Now())
-					c.State, c.EndTime = StateFailed, now
+					c.State, c.EndTime = contract.StateFailed, now
 					for i := range c.Destinations {
-						if d := &c.Destinations[i]; d.State != StateStopped && d.State != StateFailed {
-							d.State, d.EndTime = StateFailed, now
+						if d := &c.Destinations[i]; !d.State.Final() {
+							d.State, d.EndTime = contract.StateFailed, now
 						}
 					}
-					r.State = StateFailed
+					r.State = string(contract.StateFailed)
 					r.Doc, _ = json.Marshal(c)
 					return nil
 				})

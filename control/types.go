@@ -1,6 +1,9 @@
 package control
 
-import "github.com/tessera-media/tessera/layout"
+import (
+	"github.com/tessera-media/tessera/contract"
+	"github.com/tessera-media/tessera/layout"
+)
 
 // The wire types of the resources, named and shaped as in the ivs-realtime
 // model. Timestamps are RFC 3339 UTC strings; optional members are
@@ -122,7 +125,7 @@ type DestinationConfiguration struct {
 // Destination is a composition's destination.
 type Destination struct {
 	ID            string                   `json:"id"`
-	State         string                   `json:"state"`
+	State         contract.State           `json:"state"`
 	StartTime     string                   `json:"startTime,omitempty"`
 	EndTime       string                   `json:"endTime,omitempty"`
 	Configuration DestinationConfiguration `json:"configuration"`
@@ -143,7 +146,7 @@ type S3Detail struct {
 type Composition struct {
 	ARN          string            `json:"arn"`
 	StageARN     string            `json:"stageArn"`
-	State        string            `json:"state"`
+	State        contract.State    `json:"state"`
 	Layout       layout.Config     `json:"layout"`
 	Destinations []Destination     `json:"destinations"`
 	Tags         map[string]string `json:"tags"`
@@ -153,10 +156,10 @@ type Composition struct {
 
 // DestinationSummary is the API's DestinationSummary.
 type DestinationSummary struct {
-	ID        string `json:"id"`
-	State     string `json:"state"`
-	StartTime string `json:"startTime,omitempty"`
-	EndTime   string `json:"endTime,omitempty"`
+	ID        string         `json:"id"`
+	State     contract.State `json:"state"`
+	StartTime string         `json:"startTime,omitempty"`
+	EndTime   string         `json:"endTime,omitempty"`
 }
 
 // CompositionSummary is the API's CompositionSummary.
@@ -164,7 +167,7 @@ type CompositionSummary struct {
 	ARN          string               `json:"arn"`
 	StageARN     string               `json:"stageArn"`
 	Destinations []DestinationSummary `json:"destinations"`
-	State        string               `json:"state"`
+	State        contract.State       `json:"state"`
 	Tags         map[string]string    `json:"tags"`
 	StartTime    string               `json:"startTime,omitempty"`
 	EndTime      string               `json:"endTime,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/internal/av"
 )
 
@@ -99,7 +100,7 @@ func NewChannel(cfg ChannelConfig) *Channel {
 }
 
 // State returns the current state.
-func (c *Channel) State() State { return c.state.get() }
+func (c *Channel) State() contract.State { return c.state.get() }
 
 // Dropped returns how many packets were not delivered: queue full, no
 // connection, or skipped while waiting for a keyframe after (re)connecting.
@@ -135,7 +136,7 @@ func (c *Channel) Stop(ctx context.Context) error {
 	}
 }
 
-func (c *Channel) setState(s State, err error) {
+func (c *Channel) setState(s contract.State, err error) {
 	c.cfg.Metrics.setState(c.cfg.Name, s)
 	c.state.set(s, err)
 }
@@ -178,7 +179,7 @@ func (c *Channel) run() {
 		case <-c.done:
 		}
 	}()
-	c.cfg.Metrics.setState(c.cfg.Name, StateStarting)
+	c.cfg.Metrics.setState(c.cfg.Name, contract.StateStarting)
 
 	var w PacketWriter
 	failingSince := time.Now() // start of the current stretch without a connection
@@ -188,9 +189,9 @@ func (c *Channel) run() {
 		if w == nil {
 			select {
 			case <-c.stop:
-				c.setState(StateStopping, nil)
+				c.setState(contract.StateStopping, nil)
 				c.discard("stopped without a connection")
-				c.setState(StateStopped, nil)
+				c.setState(contract.StateStopped, nil)
 				return
 			default:
 			}
@@ -199,7 +200,7 @@ func (c *Channel) run() {
 			dcancel()
 			if err != nil {
 				if time.Since(failingSince) >= c.cfg.GiveUpAfter {
-					c.setState(StateFailed, err)
+					c.setState(contract.StateFailed, err)
 					c.discard("failed") // later writes drop as "queue full"
 					return
 				}
@@ -212,17 +213,17 @@ func (c *Channel) run() {
 				continue
 			}
 			w, backoff, needKey = conn, c.cfg.MinBackoff, true
-			c.setState(StateActive, nil)
+			c.setState(contract.StateActive, nil)
 		}
 		select {
 		case p := <-c.queue:
 			if err := c.write(w, p, &needKey); err != nil {
 				_ = w.Close()
 				w, failingSince = nil, time.Now()
-				c.setState(StateReconnecting, err)
+				c.setState(contract.StateReconnecting, err)
 			}
 		case <-c.stop:
-			c.setState(StateStopping, nil)
+			c.setState(contract.StateStopping, nil)
 			err := c.flush(w, &needKey)
 			if cerr := w.Close(); err == nil {
 				err = cerr
@@ -230,7 +231,7 @@ func (c *Channel) run() {
 			if err != nil {
 				c.cfg.Logger.Warn("closing the stream", "err", err)
 			}
-			c.setState(StateStopped, nil)
+			c.setState(contract.StateStopped, nil)
 			return
 		}
 	}

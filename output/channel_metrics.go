@@ -1,6 +1,10 @@
 package output
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-media/tessera/contract"
+)
 
 // ChannelMetrics counts what channel destinations do, labelled by
 // destination name. A nil *ChannelMetrics counts nothing.
@@ -13,7 +17,7 @@ type ChannelMetrics struct {
 }
 
 // channelStates are the values the state gauge takes, one series each.
-var channelStates = []State{StateStarting, StateActive, StateReconnecting, StateStopping, StateStopped, StateFailed}
+var channelStates = []contract.State{contract.StateStarting, contract.StateActive, contract.StateReconnecting, contract.StateStopping, contract.StateStopped, contract.StateFailed}
 
 // NewChannelMetrics creates the metrics and registers them with reg (nil:
 // not registered). Like NewSpoolMetrics it shares metrics of the same name
@@ -78,7 +82,7 @@ func (m *ChannelMetrics) Forget(dest string) {
 	m.bytes.DeletePartialMatch(l)
 }
 
-func (m *ChannelMetrics) setState(dest string, s State) {
+func (m *ChannelMetrics) setState(dest string, s contract.State) {
 	if m == nil {
 		return
 	}

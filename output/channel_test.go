@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/internal/av"
 )
 
@@ -52,13 +54,13 @@ func (m *memConn) packets() []av.Packet {
 // stateLog records state changes.
 type stateLog struct {
 	mu     sync.Mutex
-	states []State
-	ch     chan State
+	states []contract.State
+	ch     chan contract.State
 }
 
-func newStateLog() *stateLog { return &stateLog{ch: make(chan State, 64)} }
+func newStateLog() *stateLog { return &stateLog{ch: make(chan contract.State, 64)} }
 
-func (l *stateLog) on(s State, _ error) {
+func (l *stateLog) on(s contract.State, _ error) {
 	l.mu.Lock()
 	l.states = append(l.states, s)
 	l.mu.Unlock()
@@ -66,7 +68,7 @@ func (l *stateLog) on(s State, _ error) {
 }
 
 // await waits (bounded) for state s.
-func (l *stateLog) await(t *testing.T, s State) {
+func (l *stateLog) await(t *testing.T, s contract.State) {
 	t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
@@ -83,10 +85,10 @@ func (l *stateLog) await(t *testing.T, s State) {
 	}
 }
 
-func (l *stateLog) all() []State {
+func (l *stateLog) all() []contract.State {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]State(nil), l.states...)
+	return append([]contract.State(nil), l.states...)
 }
 
 func videoPacket(i int, key bool) av.Packet {
@@ -108,7 +110,7 @@ func TestChannelDeliversFromTheFirstKeyframe(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewChannelMetrics(reg)
 	c := NewChannel(ChannelConfig{Name: "d1", Dial: func(context.Context) (PacketWriter, error) { return conn, nil }, OnState: log.on, Metrics: m})
-	log.await(t, StateActive)
+	log.await(t, contract.StateActive)
 	c.WritePacket(av.Packet{Kind: av.Audio, Data: []byte{0}})
 	c.WritePacket(videoPacket(1, false))
 	for i := 2; i < 10; i++ {
@@ -122,7 +124,7 @@ func TestChannelDeliversFromTheFirstKeyframe(t *testing.T) {
 	if !conn.closed {
 		t.Error("connection not closed at Stop")
 	}
-	if want := []State{StateActive, StateStopping, StateStopped}; !equalStates(log.all(), want) {
+	if want := []contract.State{contract.StateActive, contract.StateStopping, contract.StateStopped}; !equalStates(log.all(), want) {
 		t.Errorf("states %v, want %v", log.all(), want)
 	}
 	if c.Dropped() != 2 {
@@ -136,7 +138,7 @@ func TestChannelDeliversFromTheFirstKeyframe(t *testing.T) {
 	}
 }
 
-func equalStates(a, b []State) bool {
+func equalStates(a, b []contract.State) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -169,18 +171,18 @@ func TestChannelReconnectsWithBackoff(t *testing.T) {
 	}
 	log := newStateLog()
 	c := NewChannel(ChannelConfig{Name: "d2", Dial: dial, OnState: log.on, MinBackoff: 20 * time.Millisecond, MaxBackoff: 60 * time.Millisecond})
-	log.await(t, StateActive)
+	log.await(t, contract.StateActive)
 	for i := range 5 {
 		c.WritePacket(videoPacket(i, i == 0))
 	}
-	log.await(t, StateReconnecting)
-	log.await(t, StateActive)
+	log.await(t, contract.StateReconnecting)
+	log.await(t, contract.StateActive)
 	c.WritePacket(videoPacket(10, false)) // skipped: not a keyframe
 	c.WritePacket(videoPacket(11, true))
 	c.WritePacket(videoPacket(12, false))
 	stop(t, c)
 
-	want := []State{StateActive, StateReconnecting, StateActive, StateStopping, StateStopped}
+	want := []contract.State{contract.StateActive, contract.StateReconnecting, contract.StateActive, contract.StateStopping, contract.StateStopped}
 	if !equalStates(log.all(), want) {
 		t.Fatalf("states %v, want %v", log.all(), want)
 	}
@@ -211,12 +213,12 @@ func TestChannelFailsAfterGivingUp(t *testing.T) {
 		GiveUpAfter: 50 * time.Millisecond,
 		QueueLen:    4,
 	})
-	log.await(t, StateFailed)
+	log.await(t, contract.StateFailed)
 	for i := range 100 { // never blocks
 		c.WritePacket(videoPacket(i, true))
 	}
 	stop(t, c)
-	if c.State() != StateFailed {
+	if c.State() != contract.StateFailed {
 		t.Errorf("state after Stop = %s, want FAILED to stay", c.State())
 	}
 	if c.Dropped() < 96 {
@@ -231,7 +233,7 @@ func TestChannelNeverBlocksTheWriter(t *testing.T) {
 	conn := &memConn{delay: 5 * time.Millisecond}
 	log := newStateLog()
 	c := NewChannel(ChannelConfig{Name: "d4", Dial: func(context.Context) (PacketWriter, error) { return conn, nil }, OnState: log.on, QueueLen: 16})
-	log.await(t, StateActive)
+	log.await(t, contract.StateActive)
 	done := make(chan struct{})
 	go func() {
 		for i := range 2000 {
@@ -250,7 +252,7 @@ func TestChannelNeverBlocksTheWriter(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_ = c.Stop(ctx)
-	if c.State() != StateStopped {
+	if c.State() != contract.StateStopped {
 		t.Errorf("state %s after Stop", c.State())
 	}
 }

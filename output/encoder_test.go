@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
@@ -18,7 +19,7 @@ func TestEncoderFansOut(t *testing.T) {
 	srv := testsrv.StartRTMP(t, testsrv.RTMPOptions{})
 	states := newStateLog()
 	ch := NewChannel(ChannelConfig{Name: "rtmp", Dial: flvDialer(srv.URL("live", "fan"), "", enc.Streams()), OnState: states.on})
-	states.await(t, StateActive)
+	states.await(t, contract.StateActive)
 	root := t.TempDir()
 	st, _ := NewFolderStorage(root)
 	sp, err := NewSpool(t.TempDir(), st, SpoolOptions{Name: "rec"})

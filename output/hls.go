@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/media"
 )
@@ -130,7 +131,7 @@ func NewRecording(cfg RecordingConfig) (*Recording, error) {
 }
 
 // State returns the current state.
-func (r *Recording) State() State { return r.state.get() }
+func (r *Recording) State() contract.State { return r.state.get() }
 
 // Dropped returns how many packets were not recorded (queue overflow, or
 // before the first keyframe).
@@ -186,14 +187,14 @@ func (r *Recording) Stop(ctx context.Context) error {
 	err := r.cfg.Spool.Drain(ctx)
 	r.cleanup()
 	if err != nil {
-		r.setState(StateFailed, err)
+		r.setState(contract.StateFailed, err)
 		return err
 	}
 	if r.lost.Load() {
-		r.setState(StateFailed, errors.New(r.failMessage()))
+		r.setState(contract.StateFailed, errors.New(r.failMessage()))
 		return nil
 	}
-	r.setState(StateStopped, nil)
+	r.setState(contract.StateStopped, nil)
 	return nil
 }
 
@@ -203,7 +204,7 @@ func (r *Recording) cleanup() {
 	}
 }
 
-func (r *Recording) setState(s State, err error) { r.state.set(s, err) }
+func (r *Recording) setState(s contract.State, err error) { r.state.set(s, err) }
 
 // lose records that something could not be recorded.
 func (r *Recording) lose(msg string) {
@@ -249,7 +250,7 @@ func (r *Recording) run() {
 			thumbN++
 			r.spare <- f
 		case <-r.stop:
-			r.setState(StateStopping, nil)
+			r.setState(contract.StateStopping, nil)
 			for {
 				select {
 				case p := <-r.queue:
@@ -321,7 +322,7 @@ func (r *Recording) uploaded(s segment) {
 	r.enqueue(r.keys.playlist(), pl)
 	if first {
 		r.enqueue(r.keys.multivariant(), multivariant(r.keys.r))
-		r.setState(StateActive, nil)
+		r.setState(contract.StateActive, nil)
 	}
 }
 

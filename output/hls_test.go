@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/testsrv"
 	"github.com/tessera-media/tessera/media"
@@ -216,13 +217,13 @@ func TestRecordingToFolder(t *testing.T) {
 			time.Sleep(time.Millisecond) // let thumbnails keep up, as a real-time clock would
 		}
 	}
-	states.await(t, StateActive)
+	states.await(t, contract.StateActive)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := r.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if r.State() != StateStopped {
+	if r.State() != contract.StateStopped {
 		t.Fatalf("state %s", r.State())
 	}
 	checkRecording(t, filepath.Join(root, "bucket"), prefix, 2*time.Second, fps, w, h)
@@ -275,7 +276,7 @@ func TestRecordingSurvivesStorageOutage(t *testing.T) {
 	if err := r.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if r.State() != StateStopped {
+	if r.State() != contract.StateStopped {
 		t.Fatalf("state %s", r.State())
 	}
 	// versitygw's posix backend keeps objects as files: the bucket is a folder.

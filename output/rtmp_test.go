@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/testsrv"
 )
@@ -31,7 +32,7 @@ func TestChannelToNginx(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			states := newStateLog()
 			c := NewChannel(ChannelConfig{Name: tc.name, Dial: flvDialer(tc.url, srv.CertFile(), e.streams), OnState: states.on})
-			states.await(t, StateActive)
+			states.await(t, contract.StateActive)
 			for _, p := range e.packets {
 				c.WritePacket(p)
 			}
@@ -74,7 +75,7 @@ func TestChannelReconnectsToNginx(t *testing.T) {
 		Name: "d", Dial: flvDialer(srv.URL("live", "key"), "", e.streams), OnState: states.on,
 		MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second,
 	})
-	states.await(t, StateActive)
+	states.await(t, contract.StateActive)
 	half := len(e.packets) / 2
 	for half < len(e.packets) && !(e.packets[half].Kind == av.Video && e.packets[half].Keyframe) {
 		half++
@@ -85,16 +86,16 @@ func TestChannelReconnectsToNginx(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // delivered
 	srv.Stop()
 	// The next writes find the connection gone.
-	for i := 0; c.State() == StateActive && i < 200; i++ {
+	for i := 0; c.State() == contract.StateActive && i < 200; i++ {
 		c.WritePacket(e.packets[half-1])
 		time.Sleep(20 * time.Millisecond)
 	}
-	states.await(t, StateReconnecting)
+	states.await(t, contract.StateReconnecting)
 	// record_unique names files by the second: let the second connection's
 	// file get a name of its own.
 	time.Sleep(1100 * time.Millisecond)
 	srv.Restart()
-	states.await(t, StateActive)
+	states.await(t, contract.StateActive)
 	for _, p := range e.packets[half:] {
 		c.WritePacket(p)
 	}
@@ -133,7 +134,7 @@ func TestChannelReconnectsToNginx(t *testing.T) {
 		t.Errorf("second recording: video %+v", v)
 	}
 	got := states.all()
-	want2 := []State{StateActive, StateReconnecting, StateActive, StateStopping, StateStopped}
+	want2 := []contract.State{contract.StateActive, contract.StateReconnecting, contract.StateActive, contract.StateStopping, contract.StateStopped}
 	if !equalStates(got, want2) {
 		t.Errorf("states %v, want %v", got, want2)
 	}

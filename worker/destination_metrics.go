@@ -5,13 +5,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tessera-media/tessera/output"
+	"github.com/tessera-media/tessera/contract"
 )
 
 // destinationStates are the values tessera_destination_state takes, one
 // series each.
-var destinationStates = []output.State{output.StateStarting, output.StateActive, output.StateReconnecting,
-	output.StateStopping, output.StateStopped, output.StateFailed}
+var destinationStates = []contract.State{contract.StateStarting, contract.StateActive, contract.StateReconnecting,
+	contract.StateStopping, contract.StateStopped, contract.StateFailed}
 
 // destState keeps a destination's state series (looked up once).
 type destState struct {
@@ -27,12 +27,12 @@ func (m *metrics) newDestState(composition, destination, kind string) *destState
 	for _, s := range destinationStates {
 		d.gauges = append(d.gauges, m.state.WithLabelValues(composition, destination, kind, string(s)))
 	}
-	d.set(output.StateStarting)
+	d.set(contract.StateStarting)
 	return d
 }
 
 // set makes s the current state; entering RECONNECTING counts a reconnect.
-func (d *destState) set(s output.State) {
+func (d *destState) set(s contract.State) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for i, v := range destinationStates {
@@ -42,7 +42,7 @@ func (d *destState) set(s output.State) {
 		}
 		d.gauges[i].Set(g)
 	}
-	if s == output.StateReconnecting {
+	if s == contract.StateReconnecting {
 		d.reconnects.Inc()
 	}
 }

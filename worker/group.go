@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tessera-media/tessera/compositor"
-	"github.com/tessera-media/tessera/control"
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/layout"
 	"github.com/tessera-media/tessera/media"
@@ -22,7 +22,7 @@ const mixChunk = 20 * time.Millisecond
 // clock, mixer, encoder and destinations.
 type group struct {
 	p     *pipeline
-	spec  control.EncoderSpec
+	spec  contract.EncoderSpec
 	enc   *output.Encoder
 	dests []*destination
 	done  chan struct{}
@@ -62,7 +62,7 @@ func (g *group) run() {
 	}()
 	g.canvas = media.NewVideoFrame(size.W, size.H)
 	g.chunk = media.NewAudioFrame(2, g.mixer.ChunkLen())
-	changes, unwatch := p.spec.Stage.Watch()
+	changes, unwatch := p.stage.Watch()
 	defer unwatch()
 	g.relayout()
 
@@ -70,7 +70,7 @@ func (g *group) run() {
 	// Composition time 0 on the server clock: the capture time the first
 	// canvas shows. The first tick comes one interval from now, and every
 	// canvas shows the moment exactly Delay before its tick.
-	t0 := p.w.cfg.Now() + interval - p.w.cfg.Delay
+	t0 := p.w.cfg.Ingest.Now() + interval - p.w.cfg.Delay
 	mixed := t0 // audio mixed up to here
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -91,7 +91,7 @@ func (g *group) run() {
 		case <-tick.C:
 		}
 		at := t0 + time.Duration(n)*interval // the capture time this canvas shows
-		if late := p.w.cfg.Now() - p.w.cfg.Delay - at; late > 2*interval {
+		if late := p.w.cfg.Ingest.Now() - p.w.cfg.Delay - at; late > 2*interval {
 			// The clock fell behind (a slow encode): skip ahead rather
 			// than pile up.
 			skip := int64(late / interval)
@@ -132,7 +132,7 @@ func (g *group) run() {
 
 // relayout re-arranges the participants after a roster change.
 func (g *group) relayout() {
-	st := g.p.spec.Stage
+	st := g.p.stage
 	roster := st.Roster()
 	if slices.EqualFunc(roster, g.roster, sameLayoutInput) {
 		return

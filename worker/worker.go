@@ -11,16 +11,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tessera-media/tessera/control"
+	"github.com/tessera-media/tessera/contract"
+	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/output"
 )
 
 // Config configures a Worker.
 type Config struct {
-	// Now is the server clock the participants' frames are timed on
-	// (ingest.Server.Now). Required.
-	Now func() time.Duration
+	// Ingest is where the compositions' stages are open: a composition
+	// finds its stage's roster there by ARN, and composes on its clock
+	// (ingest.Server.Now), which the participants' frames are timed on.
+	// Required.
+	Ingest *ingest.Server
 	// Storage receives recordings (S3 or a folder). Required for s3
 	// destinations.
 	Storage output.Storage
@@ -63,8 +66,8 @@ type Worker struct {
 
 // New returns a Worker.
 func New(cfg Config) (*Worker, error) {
-	if cfg.Now == nil {
-		return nil, errors.New("worker: Config.Now is required")
+	if cfg.Ingest == nil {
+		return nil, errors.New("worker: Config.Ingest is required")
 	}
 	if cfg.Delay <= 0 {
 		cfg.Delay = 100 * time.Millisecond
@@ -107,13 +110,16 @@ func (w *Worker) pipelines() []*pipeline {
 	return out
 }
 
-// Start implements control.PipelineFactory.
-func (w *Worker) Start(ctx context.Context, spec control.CompositionSpec, r control.Reporter) (control.Pipeline, error) {
-	if spec.Stage == nil {
+var _ contract.PipelineFactory = (*Worker)(nil).Start
+
+// Start implements contract.PipelineFactory.
+func (w *Worker) Start(ctx context.Context, spec contract.CompositionSpec, r contract.Reporter) (contract.Pipeline, error) {
+	stage := w.cfg.Ingest.Stage(spec.StageARN)
+	if stage == nil {
 		return nil, fmt.Errorf("worker: stage %s is not open", spec.StageARN)
 	}
 	log := w.log.With("composition", spec.ID)
-	p := &pipeline{w: w, spec: spec, r: r, log: log, stop: make(chan struct{}), done: make(chan struct{}),
+	p := &pipeline{w: w, spec: spec, stage: stage, r: r, log: log, stop: make(chan struct{}), done: make(chan struct{}),
 		speed: w.metrics.speed.WithLabelValues(spec.ID)}
 	// One encoder (and canvas) per encoder configuration.
 	groups := map[string]*group{}
@@ -157,8 +163,9 @@ func (w *Worker) Start(ctx context.Context, spec control.CompositionSpec, r cont
 // pipeline is one running composition.
 type pipeline struct {
 	w      *Worker
-	spec   control.CompositionSpec
-	r      control.Reporter
+	spec   contract.CompositionSpec
+	stage  *ingest.Stage
+	r      contract.Reporter
 	log    *slog.Logger
 	groups []*group
 	stop   chan struct{}
@@ -262,20 +269,20 @@ type destination struct {
 	channel bool
 }
 
-func (g *group) addDestination(d control.DestinationSpec) error {
+func (g *group) addDestination(d contract.DestinationSpec) error {
 	p := g.p
 	kind := "channel"
 	if d.ChannelURL == "" {
 		kind = "s3"
 	}
 	state := p.w.metrics.newDestState(p.spec.ID, d.ID, kind)
-	onState := func(s output.State, err error) {
+	onState := func(s contract.State, err error) {
 		reason := ""
 		if err != nil {
 			reason = err.Error()
 		}
 		state.set(s)
-		p.r.Destination(d.ID, string(s), reason)
+		p.r.Destination(d.ID, s, reason)
 	}
 	streams := g.enc.Streams()
 	switch {

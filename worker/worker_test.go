@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/tessera-media/tessera/control"
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/internal/testsrv"
@@ -32,16 +32,16 @@ const stageARN = "arn:aws:ivs:us-east-1:123456789012:stage/WorkerStage1"
 type reporter struct {
 	mu     sync.Mutex
 	active bool
-	states map[string][]string
+	states map[string][]contract.State
 	failed string
 }
 
 func (r *reporter) Active() { r.mu.Lock(); r.active = true; r.mu.Unlock() }
-func (r *reporter) Destination(id, state, reason string) {
+func (r *reporter) Destination(id string, state contract.State, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.states == nil {
-		r.states = map[string][]string{}
+		r.states = map[string][]contract.State{}
 	}
 	r.states[id] = append(r.states[id], state)
 }
@@ -144,18 +144,18 @@ func TestCompositionRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	w, err := New(Config{Now: ing.Now, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Logger: quiet(), Registerer: reg})
+	w, err := New(Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Logger: quiet(), Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := control.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/Comp00000001", ID: "Comp00000001",
-		StageARN: stageARN, Stage: stage, Layout: layout.Config{}.WithDefaults(),
-		Destinations: []control.DestinationSpec{{ID: "Dest00000001", Bucket: "rec", RecordingPrefix: "WorkerStage1/Comp00000001/Dest00000001/composite",
-			Encoder:       control.EncoderSpec{Width: 640, Height: 360, Framerate: 30, Bitrate: 1_000_000},
+	spec := contract.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/Comp00000001", ID: "Comp00000001",
+		StageARN: stageARN, Layout: layout.Config{}.WithDefaults(),
+		Destinations: []contract.DestinationSpec{{ID: "Dest00000001", Bucket: "rec", RecordingPrefix: "WorkerStage1/Comp00000001/Dest00000001/composite",
+			Encoder:       contract.EncoderSpec{Width: 640, Height: 360, Framerate: 30, Bitrate: 1_000_000},
 			TargetSegment: 2 * time.Second, ThumbnailInterval: time.Second, ThumbnailStorage: []string{"SEQUENTIAL"}},
 			// A channel nobody listens on: it keeps trying to connect.
 			{ID: "Dest00000002", ChannelURL: fmt.Sprintf("rtmp://127.0.0.1:%d/live/key", closedPort(t)),
-				Encoder: control.EncoderSpec{Width: 640, Height: 360, Framerate: 30, Bitrate: 1_000_000}}}}
+				Encoder: contract.EncoderSpec{Width: 640, Height: 360, Framerate: 30, Bitrate: 1_000_000}}}}
 	var r reporter
 	start := time.Now()
 	p, err := w.Start(context.Background(), spec, &r)

@@ -128,7 +128,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		ln.Close()
 		return err
 	}
-	w, err := worker.New(worker.Config{Now: ing.Now, Storage: storage, SpoolDir: filepath.Join(s.Data, "spool"),
+	w, err := worker.New(worker.Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(s.Data, "spool"),
 		Delay: s.AVDelay, Preset: s.Preset, CAFile: s.CAFile, Logger: log, Registerer: reg})
 	if err != nil {
 		ln.Close()

@@ -1,0 +1,28 @@
+package contract
+
+import "context"
+
+// PipelineFactory starts the media side of a composition. It returns once
+// the pipeline runs (or failed to start); from then on the pipeline reports
+// progress through r, from any goroutine, until Stop returned. ctx bounds
+// the start only.
+type PipelineFactory func(ctx context.Context, spec CompositionSpec, r Reporter) (Pipeline, error)
+
+// Pipeline is the media side of a running composition.
+type Pipeline interface {
+	// Stop ends the composition cleanly within ctx: every destination is
+	// stopped and every recording finalized in storage. It is called once.
+	Stop(ctx context.Context) error
+}
+
+// Reporter receives a running pipeline's progress. Its methods are safe
+// for concurrent use and never block for long.
+type Reporter interface {
+	// Active reports that output is flowing (the first encoded packet).
+	Active()
+	// Destination reports a destination's new state (by DestinationSpec.ID),
+	// with a reason for RECONNECTING and FAILED.
+	Destination(id string, state State, reason string)
+	// Failed reports that the whole composition failed and must stop.
+	Failed(reason string)
+}
