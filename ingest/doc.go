@@ -1,0 +1,31 @@
+// Package ingest is where participants' media enters Tessera: a WHIP
+// endpoint (RFC 9725) whose publishers become participants of a stage, with
+// their pictures and sound decoded and timed on one server clock.
+//
+// A [Server] binds one UDP port that every WebRTC session shares and
+// serves WHIP ([Server.Handler]: POST an offer with a participant token,
+// DELETE the session, POST a new token to exchange attributes). The control
+// plane opens a [Stage] per stage ([Server.OpenStage]) and closes it when
+// the stage is deleted; a publisher whose token does not name an open stage,
+// is expired, revoked, lacks PUBLISH or is signed by another key is refused
+// with 401/403 and a reason before any media state is created.
+//
+// Per participant, every track goes RTP → jitter buffer (frames emitted the
+// moment they are complete; a missing packet is waited for only up to
+// Config.JitterWait, then the frame is dropped and a keyframe asked for) →
+// bitstream inspection (B-frames and oversize pictures refused with IVS's
+// error codes) → FFmpeg decoding. Pictures land in the participant's
+// [VideoFeed]: a reference-counted ring of recent pictures from which any
+// number of readers take the newest picture captured at or before a time,
+// without copying and without ever waiting for the decoder. Audio is
+// decoded to 48 kHz float and fanned out to bounded per-reader queues
+// ([Participant.SubscribeAudio]). Capture times come from the senders' RTCP
+// reports, mapped onto [Server.Now], so participants line up as captured.
+//
+// Malformed media is dropped and counted, never fatal; every network wait
+// (ICE, DTLS, connect, jitter) is bounded; every session has an owner that
+// ends it on leave, disconnect, token revocation or Close. The stage's
+// roster ([Stage.Roster], change notifications through [Stage.Watch]) and
+// its participant events ([Event], JOINED … LEFT, with IVS's names) are what
+// the layers above see.
+package ingest
