@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,7 +71,13 @@ func (l *stateLog) on(s contract.State, _ error) {
 // await waits (bounded) for state s.
 func (l *stateLog) await(t *testing.T, s contract.State) {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	l.awaitWithin(t, s, 5*time.Second)
+}
+
+// awaitWithin waits up to d for state s.
+func (l *stateLog) awaitWithin(t *testing.T, s contract.State, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
 	for {
 		select {
 		case got := <-l.ch:
@@ -151,79 +158,90 @@ func equalStates(a, b []contract.State) bool {
 }
 
 // A broken connection: RECONNECTING, failed attempts with growing waits,
-// then ACTIVE again, resuming on a keyframe.
+// then ACTIVE again, resuming on a keyframe. The default backoff runs on
+// synctest's clock: the waits are exactly 1 s, 2 s, 4 s.
 func TestChannelReconnectsWithBackoff(t *testing.T) {
-	first := &memConn{failAt: 3}
-	second := &memConn{}
-	var mu sync.Mutex
-	var attempts []time.Time
-	dial := func(context.Context) (PacketWriter, error) {
+	synctest.Test(t, func(t *testing.T) {
+		first := &memConn{failAt: 3}
+		second := &memConn{}
+		var mu sync.Mutex
+		var attempts []time.Time
+		dial := func(context.Context) (PacketWriter, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			attempts = append(attempts, time.Now())
+			switch len(attempts) {
+			case 1:
+				return first, nil
+			case 2, 3, 4:
+				return nil, errors.New("connection refused")
+			}
+			return second, nil
+		}
+		log := newStateLog()
+		c := NewChannel(ChannelConfig{Name: "d2", Dial: dial, OnState: log.on})
+		log.await(t, contract.StateActive)
+		for i := range 5 {
+			c.WritePacket(videoPacket(i, i == 0))
+		}
+		log.await(t, contract.StateReconnecting)
+		log.awaitWithin(t, contract.StateActive, time.Minute)
+		c.WritePacket(videoPacket(10, false)) // skipped: not a keyframe
+		c.WritePacket(videoPacket(11, true))
+		c.WritePacket(videoPacket(12, false))
+		stop(t, c)
+
+		want := []contract.State{contract.StateActive, contract.StateReconnecting, contract.StateActive, contract.StateStopping, contract.StateStopped}
+		if !equalStates(log.all(), want) {
+			t.Fatalf("states %v, want %v", log.all(), want)
+		}
+		if got := first.packets(); len(got) != 2 {
+			t.Errorf("first connection got %d packets, want 2 before it broke", len(got))
+		}
+		if got := second.packets(); len(got) != 2 || got[0].Data[0] != 11 {
+			t.Errorf("second connection got %v, want packets 11 and 12", got)
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		attempts = append(attempts, time.Now())
-		switch len(attempts) {
-		case 1:
-			return first, nil
-		case 2, 3, 4:
-			return nil, errors.New("connection refused")
+		// The first retry is immediate; the waits after the failed attempts
+		// 2, 3, 4 double from MinBackoff.
+		for k, want := range []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second} {
+			if d := attempts[k+1].Sub(attempts[k]); d != want {
+				t.Errorf("attempt %d came %v after attempt %d, want %v", k+2, d, k+1, want)
+			}
 		}
-		return second, nil
-	}
-	log := newStateLog()
-	c := NewChannel(ChannelConfig{Name: "d2", Dial: dial, OnState: log.on, MinBackoff: 20 * time.Millisecond, MaxBackoff: 60 * time.Millisecond})
-	log.await(t, contract.StateActive)
-	for i := range 5 {
-		c.WritePacket(videoPacket(i, i == 0))
-	}
-	log.await(t, contract.StateReconnecting)
-	log.await(t, contract.StateActive)
-	c.WritePacket(videoPacket(10, false)) // skipped: not a keyframe
-	c.WritePacket(videoPacket(11, true))
-	c.WritePacket(videoPacket(12, false))
-	stop(t, c)
-
-	want := []contract.State{contract.StateActive, contract.StateReconnecting, contract.StateActive, contract.StateStopping, contract.StateStopped}
-	if !equalStates(log.all(), want) {
-		t.Fatalf("states %v, want %v", log.all(), want)
-	}
-	if got := first.packets(); len(got) != 2 {
-		t.Errorf("first connection got %d packets, want 2 before it broke", len(got))
-	}
-	if got := second.packets(); len(got) != 2 || got[0].Data[0] != 11 {
-		t.Errorf("second connection got %v, want packets 11 and 12", got)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	// Waits after the failed attempts 2, 3, 4: 20, 40, 60 ms (capped).
-	for k, min := range []time.Duration{20, 40, 60} {
-		if d := attempts[k+2].Sub(attempts[k+1]); d < min*time.Millisecond {
-			t.Errorf("wait after failed attempt %d was %v, want ≥ %v ms", k+2, d, min)
-		}
-	}
+	})
 }
 
+// With the defaults (1 s doubling to 30 s), a channel that never connects
+// fails at the first attempt 5 minutes or more after the start: the
+// attempts come at 0, 1, 3, 7, 15, 31, 61, 91, … 271, 301 s.
 func TestChannelFailsAfterGivingUp(t *testing.T) {
-	log := newStateLog()
-	c := NewChannel(ChannelConfig{
-		Name:        "d3",
-		Dial:        func(context.Context) (PacketWriter, error) { return nil, errors.New("no route") },
-		OnState:     log.on,
-		MinBackoff:  5 * time.Millisecond,
-		MaxBackoff:  10 * time.Millisecond,
-		GiveUpAfter: 50 * time.Millisecond,
-		QueueLen:    4,
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		log := newStateLog()
+		var attempts int
+		c := NewChannel(ChannelConfig{
+			Name:     "d3",
+			Dial:     func(context.Context) (PacketWriter, error) { attempts++; return nil, errors.New("no route") },
+			OnState:  log.on,
+			QueueLen: 4,
+		})
+		log.awaitWithin(t, contract.StateFailed, 10*time.Minute)
+		if took := time.Since(start); took != 301*time.Second || attempts != 15 {
+			t.Errorf("FAILED after %v and %d attempts, want 301s and 15", took, attempts)
+		}
+		for i := range 100 { // never blocks
+			c.WritePacket(videoPacket(i, true))
+		}
+		stop(t, c)
+		if c.State() != contract.StateFailed {
+			t.Errorf("state after Stop = %s, want FAILED to stay", c.State())
+		}
+		if c.Dropped() < 96 {
+			t.Errorf("dropped %d of 100 packets written after FAILED", c.Dropped())
+		}
 	})
-	log.await(t, contract.StateFailed)
-	for i := range 100 { // never blocks
-		c.WritePacket(videoPacket(i, true))
-	}
-	stop(t, c)
-	if c.State() != contract.StateFailed {
-		t.Errorf("state after Stop = %s, want FAILED to stay", c.State())
-	}
-	if c.Dropped() < 96 {
-		t.Errorf("dropped %d of 100 packets written after FAILED", c.Dropped())
-	}
 }
 
 // A socket slower than the stream never blocks the writer: the bounded
