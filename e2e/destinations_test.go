@@ -71,7 +71,11 @@ func TestDestinationIsolation(t *testing.T) {
 	// The S3 server goes away: the channel keeps delivering; the segments
 	// wait in the spool and are stored once it is back.
 	s3.Stop()
-	time.Sleep(3 * time.Second) // at least one segment is cut and spooled meanwhile
+	waitFor(ctx, t, "a segment spooled while S3 is down", func() bool {
+		m, dest := srv.metrics(t), `destination="`+recordingID+`"`
+		return metricValue(m, "tessera_destination_upload_queue_depth", dest) >= 1 &&
+			metricValue(m, "tessera_destination_upload_failing_attempts", dest) >= 1
+	})
 	if err := r.waitFrames(ctx, 60); err != nil {
 		t.Fatalf("channel while S3 is down: %v", err)
 	}

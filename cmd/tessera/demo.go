@@ -29,7 +29,7 @@ func demo(args []string) error {
 	fs := flag.NewFlagSet("tessera demo", flag.ContinueOnError)
 	data := fs.String("data", "./data/demo", "data directory of the demo server (the recording lands under <data>/buckets/demo)")
 	rtmp := fs.String("rtmp", "", "also push the composition to this rtmp[s]://host/app/streamkey URL")
-	duration := fs.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
+	duration := fs.Duration("duration", 0, "stop after recording this long, counted from the composition's first output (0: run until Ctrl-C)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,11 +43,6 @@ func demo(args []string) error {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	if *duration > 0 {
-		var c2 context.CancelFunc
-		ctx, c2 = context.WithTimeout(ctx, *duration)
-		defer c2()
-	}
 	ready, served := make(chan string, 1), make(chan error, 1)
 	srvCtx, stopServer := context.WithCancel(context.Background())
 	go func() { served <- serve(srvCtx, s, ready) }()
@@ -60,7 +55,7 @@ func demo(args []string) error {
 	}
 	url := "http://" + addr
 	fmt.Printf("demo server on %s (AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s)\n", url, DevAccessKeyID, DevSecretAccessKey)
-	err = runDemo(ctx, url, *data, *rtmp != "")
+	err = runDemo(ctx, url, *data, *rtmp != "", *duration)
 	stopServer()
 	if serr := <-served; err == nil {
 		err = serr
@@ -68,7 +63,7 @@ func demo(args []string) error {
 	return err
 }
 
-func runDemo(ctx context.Context, url, data string, rtmp bool) error {
+func runDemo(ctx context.Context, url, data string, rtmp bool, duration time.Duration) error {
 	c := ivsrealtime.New(ivsrealtime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider(DevAccessKeyID, DevSecretAccessKey, "")})
 	st, err := c.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("demo")})
@@ -122,6 +117,14 @@ func runDemo(ctx context.Context, url, data string, rtmp bool) error {
 	}
 	dir := filepath.Join(data, "buckets", "demo", prefix, "media", "hls")
 	fmt.Printf("composition %s started\nrecording into %s (play the playlist.m3u8 under it with ffplay or VLC)\n", *comp.Composition.Arn, dir)
+	if duration > 0 {
+		if err := awaitActive(ctx, c, comp.Composition.Arn); err != nil {
+			return err
+		}
+		var c2 context.CancelFunc
+		ctx, c2 = context.WithTimeout(ctx, duration)
+		defer c2()
+	}
 	<-ctx.Done()
 	fmt.Println("stopping the composition")
 	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -145,6 +148,34 @@ func runDemo(ctx context.Context, url, data string, rtmp bool) error {
 		case <-sctx.Done():
 			return sctx.Err()
 		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// awaitActive waits (at most a minute) until the composition's output
+// flows; an interrupt ends the wait early without an error.
+func awaitActive(ctx context.Context, c *ivsrealtime.Client, arn *string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		g, err := c.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: arn})
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil
+		case err != nil:
+			return err
+		case g.Composition.State == types.CompositionStateActive:
+			return nil
+		case g.Composition.State != types.CompositionStateStarting:
+			return fmt.Errorf("the composition is %s", g.Composition.State)
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return errors.New("the composition produced no output within a minute")
+			}
+			return nil
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
