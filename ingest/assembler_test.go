@@ -8,6 +8,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
+
+	"github.com/tessera-media/tessera/internal/h264"
 )
 
 // packetize turns frames into RTP packets (small MTU, so frames span
@@ -38,18 +40,19 @@ func (c *collected) emit(f assembledFrame) {
 	c.gaps = append(c.gaps, f.gap)
 }
 
-// stripAUD removes access unit delimiters (the depacketizer output has
-// none of the input's leading 4-byte start code formatting differences).
+// h264Frames returns the access units of the Annex-B file at path without
+// their delimiters, every NAL unit behind a four-byte start code: what
+// pion's depacketizer gives back.
 func h264Frames(t testing.TB, path string) [][]byte {
 	aus := accessUnits(t, path)
 	out := make([][]byte, len(aus))
 	for i, au := range aus {
 		var b []byte
-		forEachNAL(au, func(n []byte) {
-			if n[0]&0x1f != 9 {
+		for n := range h264.NALs(au) {
+			if h264.TypeOf(n) != h264.AUD {
 				b = append(append(b, 0, 0, 0, 1), n...)
 			}
-		})
+		}
 		out[i] = b
 	}
 	return out

@@ -1,53 +1,18 @@
 package ingest
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/tessera-media/tessera/internal/h264"
+)
 
 // This file holds the little bitstream parsing ingest needs before it
-// decodes anything: H.264 NAL units (sizes from the SPS, slice types to
-// refuse B-frames, IDR detection) and VP8 frame headers (keyframes, sizes).
+// decodes anything: H.264 NAL units (found by internal/h264; sizes from
+// the SPS, slice types to refuse B-frames, IDR detection) and VP8 frame
+// headers (keyframes, sizes).
 // All of it reads untrusted bytes and is fuzzed (FuzzBitstream).
 
 var errBitstream = errors.New("truncated or invalid bitstream")
-
-// H.264 NAL unit types ingest looks at.
-const (
-	nalSlice = 1
-	nalIDR   = 5
-	nalSPS   = 7
-)
-
-// forEachNAL calls fn with each NAL unit of an Annex-B access unit (start
-// codes removed). Empty units are skipped.
-func forEachNAL(au []byte, fn func(nal []byte)) {
-	i := 0
-	start := -1
-	for i+2 < len(au) {
-		if au[i] == 0 && au[i+1] == 0 && au[i+2] == 1 {
-			if start >= 0 {
-				end := i
-				for end > start && au[end-1] == 0 {
-					end--
-				}
-				if end > start {
-					fn(au[start:end])
-				}
-			}
-			i += 3
-			start = i
-			continue
-		}
-		i++
-	}
-	if start >= 0 {
-		end := len(au)
-		for end > start && au[end-1] == 0 {
-			end--
-		}
-		if end > start {
-			fn(au[start:end])
-		}
-	}
-}
 
 // bitReader reads bits from an RBSP (emulation prevention already
 // removed); reads past the end set err.
@@ -124,7 +89,7 @@ func unescapeRBSP(dst, nal []byte, limit int) []byte {
 // spsSize returns the picture size an H.264 SPS NAL unit (header byte
 // included) declares, cropping applied.
 func spsSize(nal []byte, scratch []byte) (w, h int, err error) {
-	if len(nal) < 4 || nal[0]&0x1f != nalSPS {
+	if len(nal) < 4 || h264.TypeOf(nal) != h264.SPS {
 		return 0, 0, errBitstream
 	}
 	r := bitReader{b: unescapeRBSP(scratch[:0], nal[1:], 256)}
@@ -248,29 +213,29 @@ type h264AU struct {
 // parseH264 inspects an Annex-B access unit.
 func parseH264(au []byte, scratch []byte) (h264AU, error) {
 	var info h264AU
-	var err error
-	forEachNAL(au, func(nal []byte) {
-		if err != nil {
-			return
-		}
-		switch nal[0] & 0x1f {
-		case nalSPS:
+	for nal := range h264.NALs(au) {
+		var err error
+		switch t := h264.TypeOf(nal); t {
+		case h264.SPS:
 			info.width, info.height, err = spsSize(nal, scratch)
-		case nalIDR, nalSlice:
+		case h264.IDR, h264.Slice:
 			info.slices++
-			if nal[0]&0x1f == nalIDR {
+			if t == h264.IDR {
 				info.keyframe = true
 			}
-			var t int
-			if t, err = sliceType(nal, scratch); err == nil && t == 1 {
+			var st int
+			if st, err = sliceType(nal, scratch); err == nil && st == 1 {
 				info.bframe = true
 			}
 		}
-	})
-	if err == nil && info.slices == 0 {
-		err = errBitstream
+		if err != nil {
+			return info, err
+		}
 	}
-	return info, err
+	if info.slices == 0 {
+		return info, errBitstream
+	}
+	return info, nil
 }
 
 // vp8Frame is what ingest learns from a VP8 frame header.

@@ -5,10 +5,13 @@ import (
 	"encoding/binary"
 	"os"
 	"testing"
+
+	"github.com/tessera-media/tessera/internal/h264"
 )
 
 // accessUnits splits an Annex-B stream whose access units start with an
-// access unit delimiter (NAL type 9) into access units.
+// access unit delimiter into access units, every NAL unit behind a
+// four-byte start code.
 func accessUnits(t testing.TB, path string) [][]byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -16,17 +19,13 @@ func accessUnits(t testing.TB, path string) [][]byte {
 		t.Fatal(err)
 	}
 	var aus [][]byte
-	start := -1
-	for i := 0; i+4 < len(b); i++ {
-		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 0 && b[i+3] == 1 && b[i+4]&0x1f == 9 {
-			if start >= 0 {
-				aus = append(aus, b[start:i])
-			}
-			start = i
+	for nal := range h264.NALs(b) {
+		if h264.TypeOf(nal) == h264.AUD {
+			aus = append(aus, nil)
 		}
-	}
-	if start >= 0 {
-		aus = append(aus, b[start:])
+		if len(aus) > 0 {
+			aus[len(aus)-1] = append(append(aus[len(aus)-1], 0, 0, 0, 1), nal...)
+		}
 	}
 	if len(aus) == 0 {
 		t.Fatalf("%s: no access units", path)
@@ -106,21 +105,6 @@ func TestParseVP8(t *testing.T) {
 	}
 }
 
-func TestForEachNAL(t *testing.T) {
-	au := []byte{0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 0, 1, 0x65, 4, 5, 0}
-	var got [][]byte
-	forEachNAL(au, func(n []byte) { got = append(got, bytes.Clone(n)) })
-	want := [][]byte{{0x67, 1, 2}, {0x68, 3}, {0x65, 4, 5}}
-	if len(got) != len(want) {
-		t.Fatalf("got %d NALs %x, want %x", len(got), got, want)
-	}
-	for i := range want {
-		if !bytes.Equal(got[i], want[i]) {
-			t.Errorf("NAL %d = %x, want %x", i, got[i], want[i])
-		}
-	}
-}
-
 func TestUnescapeRBSP(t *testing.T) {
 	got := unescapeRBSP(nil, []byte{1, 0, 0, 3, 1, 0, 0, 3, 0, 3}, 100)
 	if want := []byte{1, 0, 0, 1, 0, 0, 0, 3}; !bytes.Equal(got, want) {
@@ -144,13 +128,10 @@ func FuzzBitstream(f *testing.F) {
 		if info, err := parseH264(b, nil); err == nil && (info.width < 0 || info.width > 16384 || info.height < 0 || info.height > 32768) {
 			t.Fatalf("size %dx%d", info.width, info.height)
 		}
-		forEachNAL(b, func(n []byte) {
-			if len(n) == 0 {
-				t.Fatal("empty NAL")
-			}
+		for n := range h264.NALs(b) {
 			_, _, _ = spsSize(n, nil)
 			_, _ = sliceType(n, nil)
-		})
+		}
 		if v, err := parseVP8(b); err == nil && v.keyframe && (v.width == 0 || v.height == 0) {
 			t.Fatal("keyframe with zero size")
 		}

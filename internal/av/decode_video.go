@@ -35,6 +35,7 @@ import (
 
 	"github.com/asticode/go-astiav"
 
+	"github.com/tessera-media/tessera/internal/h264"
 	"github.com/tessera-media/tessera/media"
 )
 
@@ -213,19 +214,15 @@ func (d *VideoDecoder) noPicture(au []byte) bool {
 // stream, filler, SPS extension). Anything else — a slice, an invalid
 // header, bytes before the first start code — may be a picture.
 func h264NoPicture(au []byte) bool {
-	if indexStartCode(au) != 0 {
+	if !h264.IsAnnexB(au) {
 		return false
 	}
 	n := 0
-	for i := 0; i+3 < len(au); i++ {
-		if au[i] != 0 || au[i+1] != 0 || au[i+2] != 1 {
-			continue
-		}
-		if h := au[i+3]; h&0x80 != 0 || h&0x1f < 6 || h&0x1f > 13 {
+	for nal := range h264.NALs(au) {
+		if t := h264.TypeOf(nal); nal[0]&0x80 != 0 || t < h264.SEI || t > h264.SPSExtension { // forbidden_zero_bit, type
 			return false
 		}
 		n++
-		i += 2
 	}
 	return n > 0
 }
@@ -249,31 +246,15 @@ func (d *VideoDecoder) keepParams(au []byte) {
 	if d.name != codecH264 {
 		return
 	}
-	for rest := au; ; {
-		i := indexStartCode(rest)
-		if i < 0 {
+	for nal := range h264.NALs(au) {
+		switch t := h264.TypeOf(nal); {
+		case t == h264.SPS:
+			d.sps = keepNAL(d.sps, nal)
+		case t == h264.PPS:
+			d.pps = keepNAL(d.pps, nal)
+		case t.VCL(): // parameter sets come before the slices
 			return
 		}
-		if rest[i] == 0 && rest[i+1] == 0 && rest[i+2] == 0 {
-			i++ // four-byte start code
-		}
-		nal := rest[i+3:]
-		if len(nal) == 0 {
-			return
-		}
-		end := indexStartCode(nal)
-		if end < 0 {
-			end = len(nal)
-		}
-		switch nal[0] & 0x1f {
-		case 7:
-			d.sps = keepNAL(d.sps, nal[:end])
-		case 8:
-			d.pps = keepNAL(d.pps, nal[:end])
-		case 1, 2, 3, 4, 5: // parameter sets come before the slices
-			return
-		}
-		rest = nal[end:]
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-media/tessera/internal/h264"
 	"github.com/tessera-media/tessera/media"
 	"github.com/tessera-media/tessera/media/mediatest"
 )
@@ -178,21 +179,17 @@ func rawFrames(t *testing.T, raw []byte, w, h int) []*media.VideoFrame {
 }
 
 // splitAUD cuts an H.264 Annex B stream written with access unit
-// delimiters into access units.
+// delimiters into access units, every NAL unit behind a four-byte start
+// code.
 func splitAUD(es []byte) [][]byte {
-	var starts []int
-	for i := 0; i+4 < len(es); i++ {
-		if es[i] == 0 && es[i+1] == 0 && es[i+2] == 0 && es[i+3] == 1 && es[i+4]&0x1f == 9 {
-			starts = append(starts, i)
-		}
-	}
 	var aus [][]byte
-	for j, s := range starts {
-		end := len(es)
-		if j+1 < len(starts) {
-			end = starts[j+1]
+	for nal := range h264.NALs(es) {
+		if h264.TypeOf(nal) == h264.AUD {
+			aus = append(aus, nil)
 		}
-		aus = append(aus, es[s:end])
+		if len(aus) > 0 {
+			aus[len(aus)-1] = append(append(aus[len(aus)-1], 0, 0, 0, 1), nal...)
+		}
 	}
 	return aus
 }
@@ -460,20 +457,9 @@ func TestH264NoPicture(t *testing.T) {
 // withoutParams returns the H.264 access unit au without its SPS and PPS.
 func withoutParams(au []byte) []byte {
 	var out []byte
-	starts := []int{}
-	for i := 0; i+3 < len(au); i++ {
-		if au[i] == 0 && au[i+1] == 0 && au[i+2] == 1 {
-			starts = append(starts, i)
-			i += 2
-		}
-	}
-	for j, st := range starts {
-		end := len(au)
-		if j+1 < len(starts) {
-			end = starts[j+1]
-		}
-		if t := au[st+3] & 0x1f; t != 7 && t != 8 {
-			out = append(out, au[st:end]...)
+	for nal := range h264.NALs(au) {
+		if t := h264.TypeOf(nal); t != h264.SPS && t != h264.PPS {
+			out = append(append(out, 0, 0, 0, 1), nal...)
 		}
 	}
 	return out
@@ -487,7 +473,7 @@ func TestVideoDecoderKeepsParameterSets(t *testing.T) {
 	pkts, srcs := encodeVideo(t, cfg, 13, 6, nil) // keyframes at 0, 6, 12
 	for i := 1; i < len(pkts); i++ {
 		pkts[i].Data = withoutParams(pkts[i].Data)
-		if types, _ := nalTypes(pkts[i].Data); slices.Contains(types, 7) || slices.Contains(types, 8) {
+		if types, _ := nalTypes(pkts[i].Data); slices.Contains(types, h264.SPS) || slices.Contains(types, h264.PPS) {
 			t.Fatalf("packet %d still has parameter sets: %v", i, types)
 		}
 	}

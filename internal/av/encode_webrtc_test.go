@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-media/tessera/internal/h264"
 	"github.com/tessera-media/tessera/media"
 	"github.com/tessera-media/tessera/media/mediatest"
 )
@@ -42,15 +43,11 @@ func encodeVideo(t testing.TB, cfg VideoConfig, n int, seed uint64, before func(
 
 // nalTypes lists the types of the NAL units in Annex B data, and whether
 // the data starts with a start code.
-func nalTypes(b []byte) (types []int, annexB bool) {
-	annexB = bytes.HasPrefix(b, []byte{0, 0, 1}) || bytes.HasPrefix(b, []byte{0, 0, 0, 1})
-	for i := 0; i+3 < len(b); i++ {
-		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
-			types = append(types, int(b[i+3]&0x1f))
-			i += 2
-		}
+func nalTypes(b []byte) (types []h264.NALType, annexB bool) {
+	for nal := range h264.NALs(b) {
+		types = append(types, h264.TypeOf(nal))
 	}
-	return types, annexB
+	return types, h264.IsAnnexB(b)
 }
 
 func TestVideoCodecConfig(t *testing.T) {
@@ -102,11 +99,11 @@ func TestH264BaselineBitstream(t *testing.T) {
 		if k.PTS != k.DTS || (i > 0 && k.PTS <= pkts[i-1].PTS) {
 			t.Errorf("packet %d: pts %v dts %v after %v", i, k.PTS, k.DTS, pkts[i-1].PTS)
 		}
-		hasParams := slices.Contains(types, 7) && slices.Contains(types, 8)
-		if k.Keyframe != slices.Contains(types, 5) || k.Keyframe != hasParams {
+		hasParams := slices.Contains(types, h264.SPS) && slices.Contains(types, h264.PPS)
+		if k.Keyframe != slices.Contains(types, h264.IDR) || k.Keyframe != hasParams {
 			t.Errorf("packet %d (keyframe %v): NAL types %v, want SPS, PPS and IDR exactly in keyframes", i, k.Keyframe, types)
 		}
-		if !k.Keyframe && !slices.Contains(types, 1) {
+		if !k.Keyframe && !slices.Contains(types, h264.Slice) {
 			t.Errorf("packet %d: NAL types %v, no slice", i, types)
 		}
 		if k.Keyframe {
@@ -182,7 +179,7 @@ func TestForceKeyframe(t *testing.T) {
 					t.Errorf("packet %d: keyframe %v, want %v", i, k.Keyframe, want)
 				}
 				if codec != "vp8" {
-					if types, _ := nalTypes(k.Data); slices.Contains(types, 5) != want {
+					if types, _ := nalTypes(k.Data); slices.Contains(types, h264.IDR) != want {
 						t.Errorf("packet %d: NAL types %v, IDR wanted: %v", i, types, want)
 					}
 				}

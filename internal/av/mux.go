@@ -110,6 +110,8 @@ import (
 	"unsafe"
 
 	"github.com/asticode/go-astiav"
+
+	"github.com/tessera-media/tessera/internal/h264"
 )
 
 // ErrInterrupted is returned (wrapped) by a Muxer's operations after
@@ -182,32 +184,12 @@ func findSPS(b []byte) []byte {
 		}
 		return nil
 	}
-	for i := 0; i+3 < len(b); i++ {
-		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
-			nal := b[i+3:]
-			if nal[0]&0x1f == 7 {
-				if end := indexStartCode(nal); end >= 0 {
-					return nal[:end]
-				}
-				return nal
-			}
+	for nal := range h264.NALs(b) {
+		if h264.TypeOf(nal) == h264.SPS {
+			return nal
 		}
 	}
 	return nil
-}
-
-// indexStartCode returns the offset of the first 00 00 01 or 00 00 00 01
-// in b, or -1.
-func indexStartCode(b []byte) int {
-	for i := 0; i+2 < len(b); i++ {
-		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
-			if i > 0 && b[i-1] == 0 {
-				return i - 1
-			}
-			return i
-		}
-	}
-	return -1
 }
 
 // MuxOptions configures a Muxer. The zero value is usable.

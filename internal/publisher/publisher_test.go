@@ -17,6 +17,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/internal/h264"
 	"github.com/tessera-media/tessera/media"
 )
 
@@ -26,10 +27,10 @@ func h264Key(payload []byte) (sps, idr bool) {
 	if len(payload) < 2 {
 		return false, false
 	}
-	switch t := payload[0] & 0x1f; t {
-	case 7:
+	switch h264.TypeOf(payload) {
+	case h264.SPS:
 		return true, false
-	case 5:
+	case h264.IDR:
 		return false, true
 	case 24: // STAP-A: 16-bit size, NAL, …
 		for b := payload[1:]; len(b) > 2; {
@@ -37,17 +38,17 @@ func h264Key(payload []byte) (sps, idr bool) {
 			if n == 0 || len(b) < 2+n {
 				break
 			}
-			switch b[2] & 0x1f {
-			case 7:
+			switch h264.TypeOf(b[2:]) {
+			case h264.SPS:
 				sps = true
-			case 5:
+			case h264.IDR:
 				idr = true
 			}
 			b = b[2+n:]
 		}
 		return sps, idr
 	case 28: // FU-A: FU header's start bit and type
-		return false, payload[1]&0x80 != 0 && payload[1]&0x1f == 5
+		return false, payload[1]&0x80 != 0 && h264.TypeOf(payload[1:]) == h264.IDR
 	}
 	return false, false
 }
