@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tessera-media/tessera/internal/durable"
 )
 
 // TokenVersion is the version claim of the participant tokens Tessera issues.
@@ -97,8 +99,9 @@ func newTokenKey(priv *ecdsa.PrivateKey) (*TokenKey, error) {
 
 // LoadOrCreateTokenKey reads the PEM-encoded P-384 key at path, or, when the
 // file does not exist, creates one there (mode 0600, directories as
-// needed). The key must survive restarts: tokens issued before a restart
-// stay valid only with the same key.
+// needed) and syncs it to disk before returning it. The key must survive
+// restarts and crashes: tokens issued before a restart stay valid only
+// with the same key.
 func LoadOrCreateTokenKey(path string) (*TokenKey, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -110,15 +113,11 @@ func LoadOrCreateTokenKey(path string) (*TokenKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ingest: token key: %w", err)
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		if err := durable.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("ingest: token key: %w", err)
 		}
-		tmp := path + ".tmp"
 		data := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
-		if err := os.WriteFile(tmp, data, 0o600); err != nil {
-			return nil, fmt.Errorf("ingest: token key: %w", err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
+		if err := durable.WriteFile(path, data, 0o600); err != nil {
 			return nil, fmt.Errorf("ingest: token key: %w", err)
 		}
 		return k, nil

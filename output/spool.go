@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tessera-media/tessera/internal/durable"
 )
 
 // Spool errors.
@@ -86,13 +88,14 @@ type SpoolOptions struct {
 //	00000000000000000042.data   the object's bytes
 //	00000000000000000042.meta   JSON: {"v":1,"bucket":…,"key":…,"contentType":…,"size":…,"enqueued":…}
 //
-// The ".data" file is written as a ".tmp-*" file, synced and renamed into
-// place (EnqueueFile moves the caller's file there instead), then the
-// ".meta" file the same way, then the folder is synced: the ".meta" file
-// commits the object. NewSpool removes
-// ".tmp-*" files and ".data" files without a ".meta" (Enqueue never returned
-// for them), abandons (logs, counts, removes) objects whose data file is
-// missing or of the wrong size, and queues the rest in sequence order.
+// The ".data" file is written durably (internal/durable: a temporary file,
+// synced, renamed into place, the folder synced; EnqueueFile syncs the
+// caller's file and moves it there instead), then the ".meta" file the
+// same way: the ".meta" file commits the object. NewSpool removes
+// temporary files and ".data" files without a ".meta" (Enqueue never
+// returned for them), abandons (logs, counts, removes) objects whose data
+// file is missing or of the wrong size, and queues the rest in sequence
+// order.
 // Callbacks do not survive a restart. Other files in the folder are left
 // alone.
 type Spool struct {
@@ -214,7 +217,7 @@ func (s *Spool) recover() error {
 	datas := map[uint64]int64{}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".tmp-") {
+		if durable.IsTemp(name) {
 			os.Remove(filepath.Join(s.dir, name))
 			continue
 		}
@@ -304,7 +307,7 @@ func (s *Spool) remove(seq uint64) {
 // ErrSpoolClosed, an invalid name (ErrInvalidName) or a local disk error.
 func (s *Spool) Enqueue(bucket, key string, data []byte, contentType string, onUploaded func()) error {
 	return s.enqueue(bucket, key, contentType, int64(len(data)), onUploaded, func(dst string) error {
-		return writeFileSync(s.dir, dst, data)
+		return durable.WriteFile(dst, data, 0o600)
 	}, nil)
 }
 
@@ -322,7 +325,7 @@ func (s *Spool) EnqueueFile(bucket, key, path, contentType string, onUploaded fu
 	}
 	moved := false
 	err = s.enqueue(bucket, key, contentType, info.Size(), onUploaded, func(dst string) error {
-		if err := syncFile(path); err != nil {
+		if err := durable.Sync(path); err != nil {
 			return err
 		}
 		err := os.Rename(path, dst)
@@ -336,7 +339,7 @@ func (s *Spool) EnqueueFile(bucket, key, path, contentType string, onUploaded fu
 		if !errors.Is(err, syscall.EXDEV) {
 			return err
 		}
-		return copyFileSync(s.dir, dst, path, info.Size())
+		return copyFile(dst, path, info.Size())
 	}, func(dst string) {
 		if moved { // put it back
 			if os.Rename(dst, path) == nil {
@@ -397,10 +400,8 @@ func (s *Spool) enqueue(bucket, key, contentType string, size int64, onUploaded 
 	data := s.path(seq, ".data")
 	err = write(data)
 	if err == nil {
-		err = writeFileSync(s.dir, s.path(seq, ".meta"), meta)
-	}
-	if err == nil {
-		err = syncDir(s.dir)
+		// Its folder sync also makes a moved data file's new name durable.
+		err = durable.WriteFile(s.path(seq, ".meta"), meta, 0o600)
 	}
 	if err != nil {
 		os.Remove(s.path(seq, ".meta"))
@@ -432,63 +433,20 @@ func (s *Spool) enqueue(bucket, key, contentType string, size int64, onUploaded 
 	return nil
 }
 
-// writeFileSync writes data to dst through a synced temporary file in dir.
-func writeFileSync(dir, dst string, data []byte) error {
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	return commitTemp(f, dst, err)
-}
-
-// copyFileSync copies size bytes of src to dst through a synced temporary
-// file in dir.
-func copyFileSync(dir, dst, src string, size int64) error {
+// copyFile durably copies size bytes of the file src to dst.
+func copyFile(dst, src string, size int64) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
+	return durable.Write(dst, 0o600, func(w io.Writer) error {
+		n, err := io.Copy(w, io.LimitReader(in, size))
+		if err == nil && n != size {
+			err = fmt.Errorf("%s changed while being copied", src)
+		}
 		return err
-	}
-	n, err := io.Copy(f, io.LimitReader(in, size))
-	if err == nil && n != size {
-		err = fmt.Errorf("%s changed while being copied", src)
-	}
-	return commitTemp(f, dst, err)
-}
-
-// commitTemp syncs, closes and renames the temporary file f to dst, or
-// removes it when err (the writing's error) is not nil or anything fails.
-func commitTemp(f *os.File, dst string, err error) error {
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
-}
-
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	})
 }
 
 // Drain waits until the objects enqueued before the call — and those their

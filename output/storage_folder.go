@@ -6,16 +6,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
+
+	"github.com/tessera-media/tessera/internal/durable"
 )
 
 // FolderStorage is a Storage on the local file system, the embedded
 // default: bucket b, key k is the file <Root>/b/k ('/' in keys makes
-// folders). A Put writes a temporary file next to the target, syncs it and
-// renames it into place, so readers see either the old object or the new
-// one, never a part; folders are created as needed. Names are checked with
-// ValidateObjectName, so nothing is written outside Root.
+// folders). A Put is durable (internal/durable): a temporary file next to
+// the target, synced and renamed into place, the folder synced, so readers
+// and a crash see either the old object or the new one, never a part, and
+// a returned Put is on disk; folders are created (and synced) as needed.
+// Names are checked with ValidateObjectName, so nothing is written outside
+// Root.
 type FolderStorage struct {
 	Root string
 }
@@ -42,63 +45,28 @@ func (f *FolderStorage) Put(ctx context.Context, bucket, key string, body io.Rea
 		return err
 	}
 	target := filepath.Join(f.Root, bucket, filepath.FromSlash(key))
-	dir := filepath.Dir(target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := durable.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return fmt.Errorf("output: put %s/%s: %w", bucket, key, err)
 	}
 	if _, err := body.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("output: put %s/%s: rewind: %w", bucket, key, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+path.Base(key)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("output: put %s/%s: %w", bucket, key, err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	err := durable.Write(target, 0o644, func(w io.Writer) error {
+		var src io.Reader = body
+		if size >= 0 {
+			src = io.LimitReader(body, size)
 		}
-	}()
-	var src io.Reader = body
-	if size >= 0 {
-		src = io.LimitReader(body, size)
-	}
-	n, err := io.Copy(tmp, src)
+		n, err := io.Copy(w, src)
+		if err != nil {
+			return err
+		}
+		if size >= 0 && n != size {
+			return fmt.Errorf("body has %d bytes, want %d", n, size)
+		}
+		return ctx.Err() // a cancelled Put replaces nothing
+	})
 	if err != nil {
 		return fmt.Errorf("output: put %s/%s: %w", bucket, key, err)
 	}
-	if size >= 0 && n != size {
-		return fmt.Errorf("output: put %s/%s: body has %d bytes, want %d", bucket, key, n, size)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("output: put %s/%s: %w", bucket, key, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("output: put %s/%s: %w", bucket, key, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("output: put %s/%s: %w", bucket, key, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), target); err != nil {
-		return fmt.Errorf("output: put %s/%s: %w", bucket, key, err)
-	}
-	ok = true
-	return syncDir(dir)
-}
-
-// syncDir makes a rename or a removal in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return nil
 }
