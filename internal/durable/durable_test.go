@@ -42,18 +42,13 @@ func recordSyncs(t *testing.T) *syncs {
 	return s
 }
 
-// names returns the names in dir.
-func names(t *testing.T, dir string) []string {
+// checkOnly fails the test unless dir holds exactly one file, name.
+func checkOnly(t *testing.T, dir, name string) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || len(entries) != 1 || entries[0].Name() != name {
+		t.Errorf("%s holds %v, %v; want only %s", dir, entries, err, name)
 	}
-	var out []string
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	return out
 }
 
 func checkFile(t *testing.T, path string, want []byte, perm fs.FileMode) {
@@ -84,9 +79,7 @@ func TestWriteFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFile(t, path, nil, 0o644)
-	if got := names(t, dir); !slices.Equal(got, []string{"key.pem"}) {
-		t.Errorf("directory holds %q, want only key.pem", got)
-	}
+	checkOnly(t, dir, "key.pem")
 }
 
 // A bare file name is in the working directory, like the temporary file.
@@ -97,9 +90,7 @@ func TestWriteFileRelative(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFile(t, filepath.Join(dir, "state.json"), []byte("{}"), 0o644)
-	if got := names(t, dir); !slices.Equal(got, []string{"state.json"}) {
-		t.Errorf("directory holds %q", got)
-	}
+	checkOnly(t, dir, "state.json")
 }
 
 // The file is synced before the rename, the directory after it.
@@ -166,9 +157,7 @@ func TestWriteFailures(t *testing.T) {
 				t.Errorf("error %v, want the sync's error", err)
 			}
 			checkFile(t, path, []byte(tc.want), 0o644)
-			if got := names(t, dir); !slices.Equal(got, []string{"obj"}) {
-				t.Errorf("directory holds %q, want only obj", got)
-			}
+			checkOnly(t, dir, "obj")
 		})
 	}
 	if err := WriteFile(filepath.Join(t.TempDir(), "missing", "obj"), []byte("x"), 0o644); !errors.Is(err, fs.ErrNotExist) {
@@ -197,9 +186,7 @@ func TestWriteConcurrent(t *testing.T) {
 	if err != nil || len(b) < 1000 || !bytes.Equal(b, bytes.Repeat(b[:1], len(b))) {
 		t.Errorf("%d bytes, %v: not one writer's file", len(b), err)
 	}
-	if got := names(t, dir); !slices.Equal(got, []string{"playlist.m3u8"}) {
-		t.Errorf("directory holds %q", got)
-	}
+	checkOnly(t, dir, "playlist.m3u8")
 }
 
 func TestMkdirAll(t *testing.T) {
