@@ -24,6 +24,22 @@ type change struct {
 	value any
 }
 
+// wantRefused applies changes to the input in and checks that op refuses
+// it with the ValidationException message want.
+func wantRefused(t *testing.T, m *Model, op string, in map[string]any, changes []change, want string) {
+	t.Helper()
+	for _, ch := range changes {
+		set(in, ch.path, ch.value)
+	}
+	_, e := decode(t, m, op, body(t, in))
+	if e == nil {
+		t.Fatalf("accepted; want %s", want)
+	}
+	if e.Status != 400 || e.Type != "ValidationException" || e.Message != want {
+		t.Errorf("got  %d %s %s\nwant %s", e.Status, e.Type, e.Message, want)
+	}
+}
+
 func TestStartCompositionValidation(t *testing.T) {
 	m := model(t)
 	long := "arn:aws:ivs:us-west-2:123456789012:stage/" + strings.Repeat("a", 90)
@@ -156,17 +172,7 @@ func TestStartCompositionValidation(t *testing.T) {
 		)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			in := validStartComposition()
-			for _, ch := range c.changes {
-				set(in, ch.path, ch.value)
-			}
-			_, e := decode(t, m, "StartComposition", body(t, in))
-			if e == nil {
-				t.Fatalf("accepted; want %s", c.want)
-			}
-			if e.Status != 400 || e.Type != "ValidationException" || e.Message != c.want {
-				t.Errorf("got  %d %s %s\nwant %s", e.Status, e.Type, e.Message, c.want)
-			}
+			wantRefused(t, m, "StartComposition", validStartComposition(), c.changes, c.want)
 		})
 	}
 }
@@ -216,17 +222,7 @@ func TestCreateEncoderConfigurationValidation(t *testing.T) {
 		)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			in := validEncoderConfiguration()
-			for _, ch := range c.changes {
-				set(in, ch.path, ch.value)
-			}
-			_, e := decode(t, m, "CreateEncoderConfiguration", body(t, in))
-			if e == nil {
-				t.Fatalf("accepted; want %s", c.want)
-			}
-			if e.Status != 400 || e.Type != "ValidationException" || e.Message != c.want {
-				t.Errorf("got  %d %s %s\nwant %s", e.Status, e.Type, e.Message, c.want)
-			}
+			wantRefused(t, m, "CreateEncoderConfiguration", validEncoderConfiguration(), c.changes, c.want)
 		})
 	}
 }
