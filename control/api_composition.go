@@ -16,19 +16,10 @@ import (
 	"github.com/tessera-media/tessera/layout"
 )
 
-type startCompositionInput struct {
-	StageARN         string                     `json:"stageArn"`
-	IdempotencyToken string                     `json:"idempotencyToken"`
-	Layout           *layout.Config             `json:"layout"`
-	Destinations     []DestinationConfiguration `json:"destinations"`
-	Tags             map[string]string          `json:"tags"`
-}
-
-func (s *Server) startComposition(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req startCompositionInput
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
+// startComposition resolves the destinations (defaults filled in),
+// answers a repeated idempotency token with the composition it started,
+// applies the quotas, stores the composition and starts it.
+func (s *Server) startComposition(ctx context.Context, req *startCompositionRequest) (*compositionResponse, *wire.Error) {
 	if _, e := s.getDoc(ctx, store.KindStage, req.StageARN, nil); e != nil {
 		return nil, e
 	}
@@ -69,7 +60,7 @@ func (s *Server) startComposition(ctx context.Context, in json.RawMessage) (any,
 	idemKey, idemHash := "", ""
 	if req.IdempotencyToken != "" {
 		idemKey = "StartComposition/" + req.IdempotencyToken
-		norm := req
+		norm := *req
 		norm.IdempotencyToken, norm.Tags = "", nonNil(req.Tags)
 		h := sha256.New()
 		_ = json.NewEncoder(h).Encode(norm)
@@ -118,7 +109,7 @@ func (s *Server) startComposition(ctx context.Context, in json.RawMessage) (any,
 		}
 	}
 	s.run(spec)
-	return map[string]any{"composition": comp}, nil
+	return &compositionResponse{Composition: comp}, nil
 }
 
 // idempotencyError maps the store's idempotency outcomes to API errors.
@@ -135,13 +126,13 @@ func (s *Server) idempotencyError(err error) *wire.Error {
 }
 
 // existingComposition answers a repeated StartComposition.
-func (s *Server) existingComposition(ctx context.Context, r store.Resource) (any, *wire.Error) {
+func (s *Server) existingComposition(ctx context.Context, r store.Resource) (*compositionResponse, *wire.Error) {
 	var c Composition
 	if err := json.Unmarshal(r.Doc, &c); err != nil {
 		return nil, s.internal("decoding the composition", err)
 	}
 	c.Tags = s.tags(ctx, c.ARN)
-	return map[string]any{"composition": c}, nil
+	return &compositionResponse{Composition: c}, nil
 }
 
 // destination resolves one requested destination, filling in defaults.
@@ -230,121 +221,37 @@ func (s *Server) encoder(ctx context.Context, arn string) (contract.EncoderSpec,
 	return contract.EncoderSpec{ARN: arn, Width: *ec.Video.Width, Height: *ec.Video.Height, Framerate: *ec.Video.Framerate, Bitrate: *ec.Video.Bitrate}, nil
 }
 
-// liveStates are the states of compositions that count against the quotas.
-var liveStates = []string{string(contract.StateStarting), string(contract.StateActive), string(contract.StateStopping)}
-
-// run starts a composition's lifecycle.
-func (s *Server) run(spec contract.CompositionSpec) {
-	c := newComposition(spec, s.cfg.Ingest.Stage(spec.StageARN), s.cfg.Timeouts, s.log.With("composition", spec.ARN))
-	c.events = func(name, dest, reason string) { s.compositionEvent(spec, name, dest, reason) }
-	c.onChange = func(st CompositionStatus) { s.saveStatus(spec.ARN, st) }
-	c.onGone = func() {
-		s.mu.Lock()
-		delete(s.comps, spec.ARN)
-		s.mu.Unlock()
-	}
-	s.mu.Lock()
-	s.comps[spec.ARN] = c
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		c.run(s.ctx, s.cfg.Pipelines)
-	}()
-}
-
-// saveStatus writes a composition's state into its stored document.
-func (s *Server) saveStatus(arn string, st CompositionStatus) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.store.Update(ctx, arn, func(r *store.Resource) error {
-		var c Composition
-		if err := json.Unmarshal(r.Doc, &c); err != nil {
-			return err
-		}
-		c.State, c.StartTime, c.EndTime = st.State, timestamp(st.StartTime), timestamp(st.EndTime)
-		for i := range c.Destinations {
-			d := &c.Destinations[i]
-			if ds, ok := st.Destinations[d.ID]; ok {
-				d.State, d.StartTime, d.EndTime = ds.State, timestamp(ds.StartTime), timestamp(ds.EndTime)
-			}
-		}
-		r.State = string(st.State)
-		r.Doc, _ = json.Marshal(c)
-		return nil
-	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.Error("saving composition state", "arn", arn, "err", err)
-	}
-}
-
-// compositionEvent sends an EventBridge-shaped event.
-func (s *Server) compositionEvent(spec contract.CompositionSpec, name, dest, reason string) {
-	d := EventDetail{EventName: name, StageARN: spec.StageARN, DestinationID: dest, Reason: reason}
-	for _, ds := range spec.Destinations {
-		if ds.ID == dest {
-			d.DestinationARN = ds.ChannelARN + ds.StorageARN
-		}
-	}
-	s.notifier.Notify(Event{Version: "0", ID: newEventID(), DetailType: "IVS Composition State Change", Source: "aws.ivs",
-		Account: s.cfg.AccountID, Time: time.Now().UTC().Format(time.RFC3339), Region: s.cfg.Region,
-		Resources: []string{spec.ARN}, Detail: d})
-}
-
-func (s *Server) getComposition(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req arnInput
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
+func (s *Server) getComposition(ctx context.Context, req *arnRequest) (*compositionResponse, *wire.Error) {
 	var c Composition
 	if _, e := s.getDoc(ctx, store.KindComposition, req.ARN, &c); e != nil {
 		return nil, e
 	}
 	c.Tags = s.tags(ctx, c.ARN)
-	return map[string]any{"composition": c}, nil
+	return &compositionResponse{Composition: c}, nil
 }
 
-func (s *Server) listCompositions(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req struct {
-		FilterByStageARN                string `json:"filterByStageArn"`
-		FilterByEncoderConfigurationARN string `json:"filterByEncoderConfigurationArn"`
-		NextToken                       string `json:"nextToken"`
-		MaxResults                      int    `json:"maxResults"`
-	}
-	if e := decode(in, &req); e != nil {
+func (s *Server) listCompositions(ctx context.Context, req *listCompositionsRequest) (*listCompositionsResponse, *wire.Error) {
+	q := store.ListQuery{Kind: store.KindComposition, Parent: req.FilterByStageARN}
+	comps, next, e := list(ctx, s, q, req.listRequest, func(r store.Resource) (CompositionSummary, bool, *wire.Error) {
+		var c Composition
+		if err := json.Unmarshal(r.Doc, &c); err != nil {
+			return CompositionSummary{}, false, s.internal("decoding "+r.ARN, err)
+		}
+		if req.FilterByEncoderConfigurationARN != "" && !c.usesEncoder(req.FilterByEncoderConfigurationARN) {
+			return CompositionSummary{}, false, nil
+		}
+		c.Tags = s.tags(ctx, c.ARN)
+		return c.summary(), true, nil
+	})
+	if e != nil {
 		return nil, e
 	}
-	out := []CompositionSummary{}
-	next := req.NextToken
-	for {
-		rs, n, e := s.page(ctx, store.ListQuery{Kind: store.KindComposition, Parent: req.FilterByStageARN}, next, req.MaxResults)
-		if e != nil {
-			return nil, e
-		}
-		for _, r := range rs {
-			var c Composition
-			if err := json.Unmarshal(r.Doc, &c); err != nil {
-				return nil, s.internal("decoding "+r.ARN, err)
-			}
-			if req.FilterByEncoderConfigurationARN != "" && !usesEncoder(c, req.FilterByEncoderConfigurationARN) {
-				continue
-			}
-			sum := CompositionSummary{ARN: c.ARN, StageARN: c.StageARN, State: c.State, Tags: s.tags(ctx, c.ARN),
-				StartTime: c.StartTime, EndTime: c.EndTime, Destinations: []DestinationSummary{}}
-			for _, d := range c.Destinations {
-				sum.Destinations = append(sum.Destinations, DestinationSummary{ID: d.ID, State: d.State, StartTime: d.StartTime, EndTime: d.EndTime})
-			}
-			out = append(out, sum)
-		}
-		next = n
-		if next == "" || len(out) > 0 {
-			break
-		}
-	}
-	return listOutput("compositions", out, next), nil
+	return &listCompositionsResponse{Compositions: comps, NextToken: next}, nil
 }
 
-func usesEncoder(c Composition, arn string) bool {
+// usesEncoder tells whether a destination of c uses the encoder
+// configuration arn.
+func (c Composition) usesEncoder(arn string) bool {
 	for _, d := range c.Destinations {
 		if d.Configuration.Channel != nil && d.Configuration.Channel.EncoderConfigurationARN == arn {
 			return true
@@ -356,11 +263,9 @@ func usesEncoder(c Composition, arn string) bool {
 	return false
 }
 
-func (s *Server) stopComposition(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req arnInput
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
+// stopComposition asks a running composition to stop; a composition that
+// already ended is left as it is.
+func (s *Server) stopComposition(ctx context.Context, req *arnRequest) (*empty, *wire.Error) {
 	if _, e := s.getDoc(ctx, store.KindComposition, req.ARN, nil); e != nil {
 		return nil, e
 	}
@@ -370,54 +275,5 @@ func (s *Server) stopComposition(ctx context.Context, in json.RawMessage) (any, 
 	if c != nil {
 		c.stop("StopComposition")
 	}
-	return nil, nil
-}
-
-// janitor deletes ended compositions once their retention period passed
-// (also those that ended before a restart).
-func (s *Server) janitor() {
-	defer s.wg.Done()
-	t := time.NewTicker(max(s.cfg.Timeouts.Retention/4, 10*time.Millisecond))
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.sweep()
-	}
-}
-
-func (s *Server) sweep() {
-	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
-	defer cancel()
-	for _, state := range []string{string(contract.StateStopped), string(contract.StateFailed)} {
-		after := ""
-		for {
-			rs, next, err := s.store.List(ctx, store.ListQuery{Kind: store.KindComposition, State: state, After: after, Limit: 100})
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.Error("sweeping compositions", "err", err)
-				}
-				return
-			}
-			for _, r := range rs {
-				var c Composition
-				if json.Unmarshal(r.Doc, &c) != nil {
-					continue
-				}
-				end, err := time.Parse(time.RFC3339Nano, c.EndTime)
-				if err == nil && time.Since(end) >= s.cfg.Timeouts.Retention {
-					if err := s.store.Delete(ctx, r.ARN); err != nil && !errors.Is(err, store.ErrNotFound) {
-						s.log.Error("deleting an ended composition", "arn", r.ARN, "err", err)
-					}
-				}
-			}
-			if next == "" {
-				break
-			}
-			after = next
-		}
-	}
+	return &empty{}, nil
 }

@@ -19,15 +19,9 @@ const (
 	maxPixels        = 2_073_600
 )
 
-func (s *Server) createEncoderConfiguration(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req struct {
-		Name  string            `json:"name"`
-		Video *Video            `json:"video"`
-		Tags  map[string]string `json:"tags"`
-	}
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
+// createEncoderConfiguration stores an encoder configuration with every
+// video member given or defaulted, and echoes them.
+func (s *Server) createEncoderConfiguration(ctx context.Context, req *createEncoderConfigurationRequest) (*encoderConfigurationResponse, *wire.Error) {
 	v := Video{}
 	if req.Video != nil {
 		v = *req.Video
@@ -65,49 +59,78 @@ func (s *Server) createEncoderConfiguration(ctx context.Context, in json.RawMess
 	if e := s.putDoc(ctx, store.KindEncoderConfiguration, ec.ARN, "", ec.Name, "", ec, ec.Tags); e != nil {
 		return nil, e
 	}
-	return map[string]any{"encoderConfiguration": ec}, nil
+	return &encoderConfigurationResponse{EncoderConfiguration: ec}, nil
 }
 
-func (s *Server) getEncoderConfiguration(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req arnInput
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
+func (s *Server) getEncoderConfiguration(ctx context.Context, req *arnRequest) (*encoderConfigurationResponse, *wire.Error) {
 	var ec EncoderConfiguration
 	if _, e := s.getDoc(ctx, store.KindEncoderConfiguration, req.ARN, &ec); e != nil {
 		return nil, e
 	}
 	ec.Tags = s.tags(ctx, ec.ARN)
-	return map[string]any{"encoderConfiguration": ec}, nil
+	return &encoderConfigurationResponse{EncoderConfiguration: ec}, nil
 }
 
-func (s *Server) listEncoderConfigurations(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req listInput
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
-	rs, next, e := s.page(ctx, store.ListQuery{Kind: store.KindEncoderConfiguration}, req.NextToken, req.MaxResults)
+func (s *Server) listEncoderConfigurations(ctx context.Context, req *listRequest) (*listEncoderConfigurationsResponse, *wire.Error) {
+	ecs, next, e := list(ctx, s, store.ListQuery{Kind: store.KindEncoderConfiguration}, *req, func(r store.Resource) (EncoderConfigurationSummary, bool, *wire.Error) {
+		return EncoderConfigurationSummary{ARN: r.ARN, Name: r.Name, Tags: s.tags(ctx, r.ARN)}, true, nil
+	})
 	if e != nil {
 		return nil, e
 	}
-	out := []map[string]any{}
-	for _, r := range rs {
-		out = append(out, map[string]any{"arn": r.ARN, "name": r.Name, "tags": s.tags(ctx, r.ARN)})
-	}
-	return listOutput("encoderConfigurations", out, next), nil
+	return &listEncoderConfigurationsResponse{EncoderConfigurations: ecs, NextToken: next}, nil
 }
 
-func (s *Server) deleteEncoderConfiguration(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req arnInput
-	if e := decode(in, &req); e != nil {
+func (s *Server) deleteEncoderConfiguration(ctx context.Context, req *arnRequest) (*empty, *wire.Error) {
+	return s.deleteConfiguration(ctx, store.KindEncoderConfiguration, req.ARN)
+}
+
+func (s *Server) createStorageConfiguration(ctx context.Context, req *createStorageConfigurationRequest) (*storageConfigurationResponse, *wire.Error) {
+	n, err := s.store.Count(ctx, store.KindStorageConfiguration, "")
+	if err != nil {
+		return nil, s.internal("counting storage configurations", err)
+	}
+	if n >= s.cfg.Quotas.StorageConfigurations {
+		return nil, wire.ServiceQuotaExceeded(fmt.Sprintf("at most %d storage configurations", s.cfg.Quotas.StorageConfigurations))
+	}
+	sc := StorageConfiguration{ARN: s.arn("storage-configuration", newID()), Name: req.Name, S3: req.S3, Tags: nonNil(req.Tags)}
+	if e := s.putDoc(ctx, store.KindStorageConfiguration, sc.ARN, "", sc.Name, "", sc, sc.Tags); e != nil {
 		return nil, e
 	}
-	return s.deleteConfiguration(ctx, store.KindEncoderConfiguration, req.ARN)
+	return &storageConfigurationResponse{StorageConfiguration: sc}, nil
+}
+
+func (s *Server) getStorageConfiguration(ctx context.Context, req *arnRequest) (*storageConfigurationResponse, *wire.Error) {
+	var sc StorageConfiguration
+	if _, e := s.getDoc(ctx, store.KindStorageConfiguration, req.ARN, &sc); e != nil {
+		return nil, e
+	}
+	sc.Tags = s.tags(ctx, sc.ARN)
+	return &storageConfigurationResponse{StorageConfiguration: sc}, nil
+}
+
+func (s *Server) listStorageConfigurations(ctx context.Context, req *listRequest) (*listStorageConfigurationsResponse, *wire.Error) {
+	scs, next, e := list(ctx, s, store.ListQuery{Kind: store.KindStorageConfiguration}, *req, func(r store.Resource) (StorageConfiguration, bool, *wire.Error) {
+		var sc StorageConfiguration
+		if err := json.Unmarshal(r.Doc, &sc); err != nil {
+			return sc, false, s.internal("decoding "+r.ARN, err)
+		}
+		sc.Tags = s.tags(ctx, r.ARN)
+		return sc, true, nil
+	})
+	if e != nil {
+		return nil, e
+	}
+	return &listStorageConfigurationsResponse{StorageConfigurations: scs, NextToken: next}, nil
+}
+
+func (s *Server) deleteStorageConfiguration(ctx context.Context, req *arnRequest) (*empty, *wire.Error) {
+	return s.deleteConfiguration(ctx, store.KindStorageConfiguration, req.ARN)
 }
 
 // deleteConfiguration deletes an encoder or storage configuration unless a
 // running composition uses it (ConflictException).
-func (s *Server) deleteConfiguration(ctx context.Context, kind, arn string) (any, *wire.Error) {
+func (s *Server) deleteConfiguration(ctx context.Context, kind, arn string) (*empty, *wire.Error) {
 	if _, e := s.getDoc(ctx, kind, arn, nil); e != nil {
 		return nil, e
 	}
@@ -129,140 +152,5 @@ func (s *Server) deleteConfiguration(ctx context.Context, kind, arn string) (any
 	if err := s.store.Delete(ctx, arn); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, s.internal("deleting "+arn, err)
 	}
-	return nil, nil
-}
-
-func (s *Server) createStorageConfiguration(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req struct {
-		Name string                  `json:"name"`
-		S3   *S3StorageConfiguration `json:"s3"`
-		Tags map[string]string       `json:"tags"`
-	}
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
-	n, err := s.store.Count(ctx, store.KindStorageConfiguration, "")
-	if err != nil {
-		return nil, s.internal("counting storage configurations", err)
-	}
-	if n >= s.cfg.Quotas.StorageConfigurations {
-		return nil, wire.ServiceQuotaExceeded(fmt.Sprintf("at most %d storage configurations", s.cfg.Quotas.StorageConfigurations))
-	}
-	sc := StorageConfiguration{ARN: s.arn("storage-configuration", newID()), Name: req.Name, S3: req.S3, Tags: nonNil(req.Tags)}
-	if e := s.putDoc(ctx, store.KindStorageConfiguration, sc.ARN, "", sc.Name, "", sc, sc.Tags); e != nil {
-		return nil, e
-	}
-	return map[string]any{"storageConfiguration": sc}, nil
-}
-
-func (s *Server) getStorageConfiguration(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req arnInput
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
-	var sc StorageConfiguration
-	if _, e := s.getDoc(ctx, store.KindStorageConfiguration, req.ARN, &sc); e != nil {
-		return nil, e
-	}
-	sc.Tags = s.tags(ctx, sc.ARN)
-	return map[string]any{"storageConfiguration": sc}, nil
-}
-
-func (s *Server) listStorageConfigurations(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req listInput
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
-	rs, next, e := s.page(ctx, store.ListQuery{Kind: store.KindStorageConfiguration}, req.NextToken, req.MaxResults)
-	if e != nil {
-		return nil, e
-	}
-	out := []StorageConfiguration{}
-	for _, r := range rs {
-		var sc StorageConfiguration
-		if err := json.Unmarshal(r.Doc, &sc); err != nil {
-			return nil, s.internal("decoding "+r.ARN, err)
-		}
-		sc.Tags = s.tags(ctx, r.ARN)
-		out = append(out, sc)
-	}
-	return listOutput("storageConfigurations", out, next), nil
-}
-
-func (s *Server) deleteStorageConfiguration(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req arnInput
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
-	return s.deleteConfiguration(ctx, store.KindStorageConfiguration, req.ARN)
-}
-
-// tagged are the kinds TagResource accepts.
-var tagged = map[string]bool{store.KindStage: true, store.KindComposition: true,
-	store.KindEncoderConfiguration: true, store.KindStorageConfiguration: true}
-
-type tagInput struct {
-	ResourceARN string            `json:"resourceArn"`
-	Tags        map[string]string `json:"tags"`
-	TagKeys     []string          `json:"tagKeys"`
-}
-
-func (s *Server) taggable(ctx context.Context, arn string) *wire.Error {
-	r, err := s.store.Get(ctx, arn)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !tagged[r.Kind]) {
-		return wire.ResourceNotFound("resource not found: " + arn)
-	}
-	if err != nil {
-		return s.internal("loading "+arn, err)
-	}
-	return nil
-}
-
-func (s *Server) tagResource(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req tagInput
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
-	if e := s.taggable(ctx, req.ResourceARN); e != nil {
-		return nil, e
-	}
-	cur := s.tags(ctx, req.ResourceARN)
-	added := 0
-	for k := range req.Tags {
-		if _, ok := cur[k]; !ok {
-			added++
-		}
-	}
-	if len(cur)+added > 50 {
-		return nil, wire.ValidationError("a resource can have at most 50 tags")
-	}
-	if err := s.store.SetTags(ctx, req.ResourceARN, req.Tags); err != nil {
-		return nil, s.internal("tagging", err)
-	}
-	return nil, nil
-}
-
-func (s *Server) untagResource(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req tagInput
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
-	if e := s.taggable(ctx, req.ResourceARN); e != nil {
-		return nil, e
-	}
-	if err := s.store.RemoveTags(ctx, req.ResourceARN, req.TagKeys); err != nil {
-		return nil, s.internal("untagging", err)
-	}
-	return nil, nil
-}
-
-func (s *Server) listTagsForResource(ctx context.Context, in json.RawMessage) (any, *wire.Error) {
-	var req tagInput
-	if e := decode(in, &req); e != nil {
-		return nil, e
-	}
-	if e := s.taggable(ctx, req.ResourceARN); e != nil {
-		return nil, e
-	}
-	return map[string]any{"tags": s.tags(ctx, req.ResourceARN)}, nil
+	return &empty{}, nil
 }

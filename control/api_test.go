@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/control/store"
+	"github.com/tessera-media/tessera/control/wire"
 	"github.com/tessera-media/tessera/ingest"
 )
 
@@ -108,7 +110,7 @@ func startAPI(t *testing.T, dir string, mutate func(*Config)) *apiEnv {
 	env.srv = srv
 	mux.Handle("/whip", ing.Handler())
 	mux.Handle("/whip/", ing.Handler())
-	mux.Handle("/", srv)
+	mux.Handle("/", modelChecked(t, srv))
 	env.client = newClient(hs.URL, testKeyID, testSecret)
 	var once sync.Once
 	env.close = func() {
@@ -125,6 +127,34 @@ func startAPI(t *testing.T, dir string, mutate func(*Config)) *apiEnv {
 	}
 	t.Cleanup(env.close)
 	return env
+}
+
+// modelChecked serves h and checks every successful response body against
+// the model's output shape of its operation (members, JSON types,
+// constraints), so that every test through the API also checks that
+// responses carry only what the model defines.
+func modelChecked(t *testing.T, h http.Handler) http.Handler {
+	m := wire.MustModel()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		if rec.Code/100 != 2 {
+			return
+		}
+		op, _, ok := m.Route(r.Method, r.URL.EscapedPath())
+		if !ok {
+			t.Errorf("%s %s answered %d but routes to no operation", r.Method, r.URL.Path, rec.Code)
+			return
+		}
+		if err := m.ValidateOutput(op, json.RawMessage(rec.Body.Bytes())); err != nil {
+			t.Errorf("%s response does not match the model: %v\n%s", op.Name, err, rec.Body.Bytes())
+		}
+	})
 }
 
 func newClient(url, id, secret string) *ivsrealtime.Client {

@@ -3,5 +3,85 @@
 // persists resources in the store, issues participant tokens, keeps stage
 // sessions and participant records from ingest's events, and drives every
 // composition's lifecycle, starting its media side through a
-// contract.PipelineFactory.
+// contract.PipelineFactory. On the wire it is Amazon IVS Real-Time as AWS
+// serves it.
+//
+// # What it serves
+//
+// Server is an http.Handler for the ivs-realtime rest-json API. A request
+// is verified (SigV4, service "ivs", Config.Credentials; control/sigv4),
+// routed and decoded by AWS's own API model (control/wire), and run by its
+// operation: stages (Create, Get, List, Update, Delete), participant tokens
+// (CreateParticipantToken, and CreateStage's participantTokenConfigurations),
+// participants and their events (ListParticipants, GetParticipant,
+// ListParticipantEvents, DisconnectParticipant), encoder and storage
+// configurations (Create, Get, List, Delete), compositions (Start, Get, List,
+// Stop) and tags (TagResource, UntagResource, ListTagsForResource). The
+// model's other operations (ingest configurations, public keys, stage
+// sessions, participant replication) are refused with
+// AccessDeniedException.
+//
+// An operation is declared once, as op(handler) with typed input and output
+// (api.go): the model decodes and validates the input, the handler gets it
+// as its request type (types_*.go) and returns its response type, which is
+// the JSON body.
+//
+// # What it persists
+//
+// Every resource lives in the store (control/store, Config.Store) as its
+// API document — the wire type as JSON — with its tags: stages (with their
+// active session), encoder and storage configurations, compositions (state
+// and destination states kept current while they run) and, per stage
+// session, participant records and their events, recorded from ingest's
+// participant events (sessions.go). A resource is stored before the
+// response that announces it. New reopens every stored stage on ingest and
+// marks compositions that were running when the server stopped FAILED.
+// Ended compositions are deleted after Timeouts.Retention.
+//
+// # How compositions are driven
+//
+// StartComposition resolves the request into a contract.CompositionSpec
+// (layout with its defaults, each destination's channel URL from
+// Config.Channels or bucket and recording prefix, encoder settings, segment
+// and thumbnail intervals) and hands it to Config.Pipelines, a
+// contract.PipelineFactory, with a contract.Reporter through which the
+// pipeline reports the composition active, its destinations' states and
+// its failure. Control owns the lifecycle (lifecycle.go): STARTING →
+// ACTIVE → STOPPING → STOPPED, or FAILED; it stops a composition on
+// StopComposition, on DeleteStage, when nobody published for
+// Timeouts.NoPublisher after the start or for Timeouts.Idle after the last
+// publisher left, when every destination failed, at Timeouts.MaxDuration,
+// and on Close, and bounds the pipeline's Stop by Timeouts.StopTimeout.
+// Every change is saved and sent to Config.Webhooks as an EventBridge-shaped
+// "IVS Composition State Change" event (events.go).
+//
+// # What it guarantees
+//
+//   - IVS's error shapes: every refusal is an error type of the model (or
+//     one AWS sends without modelling it) with the model's HTTP status, the
+//     X-Amzn-Errortype header and a JSON body with message and
+//     exceptionMessage, so the AWS SDKs and CLI raise their typed errors;
+//     validation failures carry AWS's messages (see control/wire), failed
+//     signatures AWS's authentication errors.
+//   - Every request member is honoured or refused, never silently dropped:
+//     what the model cannot express (even video sizes, at most one channel
+//     and one s3 destination, one encoder configuration per s3 destination,
+//     a channel ARN Config.Channels does not know) is a ValidationException
+//     or ResourceNotFoundException; defaults are applied here and echoed in
+//     the response. Not yet so: autoParticipantRecordingConfiguration
+//     (CreateStage, UpdateStage) and ListParticipants' filterByRecordingState
+//     are accepted and ignored, as no participant is recorded.
+//   - Responses carry exactly the members IVS sends: optional members are
+//     left out when unset, lists and tags are [] and {}, never null.
+//   - Idempotency: a StartComposition repeated with its idempotencyToken
+//     returns the composition the first one started (before any quota
+//     applies); the same token with a different request, or for a
+//     composition that no longer exists, is a ConflictException. The token is
+//     stored with the composition, in one transaction.
+//   - Quotas (Config.Quotas, IVS's defaults): stages, encoder and storage
+//     configurations, compositions running at once and per stage; past one,
+//     ServiceQuotaExceededException. A resource has at most 50 tags, a
+//     participant token at most 1 KB of attributes.
+//   - An encoder or storage configuration a running composition uses cannot
+//     be deleted (ConflictException).
 package control

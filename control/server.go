@@ -2,14 +2,10 @@ package control
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -87,7 +83,7 @@ type Server struct {
 	store    *store.Store
 	notifier *Notifier
 	metrics  *apiMetrics
-	ops      map[string]handler // by operation name
+	ops      map[string]operation // by operation name
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -133,7 +129,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		metrics:  newAPIMetrics(cfg.Registerer),
 		comps:    map[string]*composition{}, sessions: map[string]*stageSession{},
 	}
-	s.ops = s.handlers()
+	s.ops = s.operations()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.recover(ctx); err != nil {
 		s.cancel()
@@ -229,187 +225,4 @@ func (s *Server) Close(ctx context.Context) error {
 		err = nerr
 	}
 	return err
-}
-
-// handler is one operation: it gets the validated input as JSON.
-type handler func(ctx context.Context, in json.RawMessage) (any, *wire.Error)
-
-// handlers maps the supported operations to their handlers.
-func (s *Server) handlers() map[string]handler {
-	return map[string]handler{
-		"CreateStage": s.createStage, "GetStage": s.getStage, "ListStages": s.listStages,
-		"UpdateStage": s.updateStage, "DeleteStage": s.deleteStage,
-		"CreateParticipantToken": s.createParticipantToken, "DisconnectParticipant": s.disconnectParticipant,
-		"ListParticipants": s.listParticipants, "GetParticipant": s.getParticipant,
-		"ListParticipantEvents":      s.listParticipantEvents,
-		"CreateEncoderConfiguration": s.createEncoderConfiguration, "GetEncoderConfiguration": s.getEncoderConfiguration,
-		"ListEncoderConfigurations": s.listEncoderConfigurations, "DeleteEncoderConfiguration": s.deleteEncoderConfiguration,
-		"CreateStorageConfiguration": s.createStorageConfiguration, "GetStorageConfiguration": s.getStorageConfiguration,
-		"ListStorageConfigurations": s.listStorageConfigurations, "DeleteStorageConfiguration": s.deleteStorageConfiguration,
-		"StartComposition": s.startComposition, "GetComposition": s.getComposition,
-		"ListCompositions": s.listCompositions, "StopComposition": s.stopComposition,
-		"TagResource": s.tagResource, "UntagResource": s.untagResource, "ListTagsForResource": s.listTagsForResource,
-	}
-}
-
-// ServeHTTP serves the API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	opName := "unknown"
-	status := http.StatusOK
-	defer func() {
-		s.metrics.observe(opName, status, time.Since(start))
-	}()
-	fail := func(e *wire.Error) {
-		status = e.Status
-		s.log.Info("API request refused", "operation", opName, "status", e.Status, "type", e.Type, "message", e.Message)
-		wire.WriteError(w, e)
-	}
-	body, _, err := s.verifier.Verify(r)
-	if err != nil {
-		var ae *sigv4.Error
-		if errors.As(err, &ae) {
-			status = ae.Status
-			s.log.Info("API request not authenticated", "status", ae.Status, "type", ae.Type, "message", ae.Message)
-			sigv4.WriteError(w, ae)
-			return
-		}
-		fail(wire.InternalServer("reading the request failed"))
-		return
-	}
-	op, params, ok := s.model.Route(r.Method, r.URL.EscapedPath())
-	if !ok {
-		fail(wire.UnknownOperation(r.Method, r.URL.EscapedPath()))
-		return
-	}
-	opName = op.Name
-	h := s.ops[op.Name]
-	if h == nil {
-		fail(wire.AccessDenied(op.Name + " is not supported by this server"))
-		return
-	}
-	in, werr := s.model.DecodeInput(op, params, r.URL.Query(), r.Header, body)
-	if werr != nil {
-		fail(werr)
-		return
-	}
-	raw, err := json.Marshal(in)
-	if err != nil {
-		fail(wire.InternalServer("encoding the input failed"))
-		return
-	}
-	out, werr := h(r.Context(), raw)
-	if werr != nil {
-		fail(werr)
-		return
-	}
-	if out == nil {
-		out = struct{}{}
-	}
-	wire.WriteJSON(w, op.ResponseCode, out)
-}
-
-// decode unmarshals validated input into v.
-func decode(in json.RawMessage, v any) *wire.Error {
-	if err := json.Unmarshal(in, v); err != nil {
-		return wire.ValidationError("invalid request: " + err.Error())
-	}
-	return nil
-}
-
-// internal logs err and returns an InternalServerException.
-func (s *Server) internal(what string, err error) *wire.Error {
-	s.log.Error(what, "err", err)
-	return wire.InternalServer(what + " failed")
-}
-
-// idChars are the characters of resource ids (12, as IVS's).
-const idChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-
-func newID() string { return randomID(12) }
-
-// randomID returns n random id characters.
-func randomID(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = idChars[int(b[i])%len(idChars)]
-	}
-	return string(b)
-}
-
-func (s *Server) arn(kind, id string) string {
-	return "arn:aws:ivs:" + s.cfg.Region + ":" + s.cfg.AccountID + ":" + kind + "/" + id
-}
-
-// arnID returns the id part of an ARN.
-func arnID(arn string) string {
-	return arn[strings.LastIndexByte(arn, '/')+1:]
-}
-
-func timestamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339Nano)
-}
-
-// notFound is a ResourceNotFoundException naming the resource.
-func notFound(kind, arn string) *wire.Error {
-	return wire.ResourceNotFound(fmt.Sprintf("%s not found: %s", kind, arn))
-}
-
-// getDoc loads a resource of a kind into v.
-func (s *Server) getDoc(ctx context.Context, kind, arn string, v any) (store.Resource, *wire.Error) {
-	r, err := s.store.Get(ctx, arn)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && r.Kind != kind) {
-		return r, notFound(kindName(kind), arn)
-	}
-	if err != nil {
-		return r, s.internal("loading "+arn, err)
-	}
-	if v != nil {
-		if err := json.Unmarshal(r.Doc, v); err != nil {
-			return r, s.internal("decoding "+arn, err)
-		}
-	}
-	return r, nil
-}
-
-func kindName(kind string) string {
-	switch kind {
-	case store.KindStage:
-		return "Stage"
-	case store.KindComposition:
-		return "Composition"
-	case store.KindEncoderConfiguration:
-		return "EncoderConfiguration"
-	case store.KindStorageConfiguration:
-		return "StorageConfiguration"
-	}
-	return kind
-}
-
-// page lists one page of resources; nextToken is the cursor of the page
-// before, as the API received it.
-func (s *Server) page(ctx context.Context, q store.ListQuery, nextToken string, maxResults int) ([]store.Resource, string, *wire.Error) {
-	if nextToken != "" {
-		after, err := url.QueryUnescape(nextToken)
-		if err != nil {
-			return nil, "", wire.ValidationError("invalid nextToken")
-		}
-		q.After = after
-	}
-	q.Limit = maxResults
-	if q.Limit <= 0 {
-		q.Limit = 50
-	}
-	rs, next, err := s.store.List(ctx, q)
-	if errors.Is(err, store.ErrInvalid) {
-		return nil, "", wire.ValidationError("invalid nextToken")
-	}
-	if err != nil {
-		return nil, "", s.internal("listing", err)
-	}
-	return rs, next, nil
 }

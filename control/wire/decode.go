@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // MaxBodyBytes bounds the request body DecodeRequest reads.
@@ -127,60 +125,10 @@ func (m *Model) DecodeInput(op *Operation, pathParams map[string]string, query u
 			out[mem.Name] = v
 		}
 	}
-	if msgs := validate(in, out); len(msgs) > 0 {
-		return nil, m.NewError("ValidationException", validationMessage(msgs))
+	if e := m.Validate(in, out); e != nil {
+		return nil, e
 	}
 	return out, nil
-}
-
-// Validate checks a value of the form DecodeInput returns against a shape
-// and returns the ValidationException DecodeInput would, or nil.
-func (m *Model) Validate(sh *Shape, v map[string]any) *Error {
-	if msgs := validate(sh, v); len(msgs) > 0 {
-		return m.NewError("ValidationException", validationMessage(msgs))
-	}
-	return nil
-}
-
-// ValidateOutput checks that v, marshalled to JSON, is a valid body for op's
-// output: every JSON key is a body member of the output shape (at any
-// depth), JSON types match, required members are present, and every
-// constraint holds. It is meant for tests of handlers. Members bound to
-// headers are not looked for in the body.
-func (m *Model) ValidateOutput(op *Operation, v any) error {
-	buf, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	obj, e := parseBody(m, buf)
-	if e != nil {
-		return e
-	}
-	if op.Output == nil {
-		if len(obj) > 0 {
-			return fmt.Errorf("%s has no output, got %s", op.Name, buf)
-		}
-		return nil
-	}
-	d := &decoder{m: m, strict: true}
-	out, e := d.structure(op.Output, obj, "")
-	if e != nil {
-		return e
-	}
-	if len(d.unknown) > 0 {
-		return fmt.Errorf("%s output: members not in the model: %s", op.Name, strings.Join(d.unknown, ", "))
-	}
-	var msgs []string
-	for _, mem := range op.Output.Members {
-		if mem.Location != LocationBody {
-			continue
-		}
-		validateMember(mem, out.(map[string]any)[mem.Name], "", &msgs)
-	}
-	if len(msgs) > 0 {
-		return m.NewError("ValidationException", validationMessage(msgs))
-	}
-	return nil
 }
 
 func parseBody(m *Model, body []byte) (map[string]any, *Error) {
@@ -214,6 +162,9 @@ type decoder struct {
 }
 
 func (d *decoder) ser(msg string) *Error { return d.m.NewError(SerializationException, msg) }
+
+// mismatch is the SerializationException for a JSON value of the wrong type.
+func (d *decoder) mismatch(sh *Shape, raw any) *Error { return d.ser(mismatchMessage(sh, raw)) }
 
 // value converts a JSON value (as decoded with UseNumber) to the shape's Go
 // form. nil stays nil.
@@ -404,12 +355,12 @@ func (d *decoder) text(sh *Shape, vals []string) (any, *Error) {
 		return vals[0], nil
 	case TypeInteger, TypeLong:
 		if _, err := strconv.ParseFloat(vals[0], 64); err != nil {
-			return nil, d.ser("class java.lang.String can not be converted to an " + javaTarget(sh))
+			return nil, d.ser(notConvertible("String", sh))
 		}
 		return d.integer(sh, vals[0])
 	case TypeFloat, TypeDouble:
 		if _, err := strconv.ParseFloat(vals[0], 64); err != nil {
-			return nil, d.ser("class java.lang.String can not be converted to an " + javaTarget(sh))
+			return nil, d.ser(notConvertible("String", sh))
 		}
 		return d.float(sh, vals[0])
 	case TypeBoolean:
@@ -419,7 +370,7 @@ func (d *decoder) text(sh *Shape, vals []string) (any, *Error) {
 		case "false":
 			return false, nil
 		}
-		return nil, d.ser("class java.lang.String can not be converted to an Boolean")
+		return nil, d.ser(notConvertible("String", sh))
 	case TypeTimestamp:
 		if f, err := strconv.ParseFloat(vals[0], 64); err == nil {
 			return d.value(sh, json.Number(strconv.FormatFloat(f, 'f', -1, 64)))
@@ -497,449 +448,6 @@ func (d *decoder) timestamp(s string) (any, *Error) {
 		}
 	}
 	return nil, d.ser("Invalid timestamp: '" + s + "'")
-}
-
-// mismatch is Coral's message for a JSON value of the wrong type.
-func (d *decoder) mismatch(sh *Shape, raw any) *Error {
-	switch raw.(type) {
-	case []any:
-		return d.ser("Start of list found where not expected")
-	case map[string]any:
-		return d.ser("Start of structure or map found where not expected.")
-	}
-	switch sh.Type {
-	case TypeList:
-		return d.ser("Expected list or null")
-	case TypeMap:
-		return d.ser("Expected map or null")
-	case TypeStructure:
-		return d.ser("Expected null")
-	case TypeBlob:
-		return d.ser("class java.lang." + javaClass(raw) + " can not be converted to a Blob")
-	}
-	return d.ser("class java.lang." + javaClass(raw) + " can not be converted to an " + javaTarget(sh))
-}
-
-// javaClass names the Java class Coral's JSON reader gives a JSON scalar.
-func javaClass(raw any) string {
-	switch v := raw.(type) {
-	case string:
-		return "String"
-	case bool:
-		return "Boolean"
-	case json.Number:
-		i, err := strconv.ParseInt(string(v), 10, 64)
-		switch {
-		case err == nil && i >= math.MinInt16 && i <= math.MaxInt16:
-			return "Short"
-		case err == nil && i >= math.MinInt32 && i <= math.MaxInt32:
-			return "Integer"
-		case err == nil:
-			return "Long"
-		case !strings.ContainsAny(string(v), ".eE"):
-			return "BigInteger"
-		}
-		return "Double"
-	}
-	return "Object"
-}
-
-func javaTarget(sh *Shape) string {
-	switch sh.Type {
-	case TypeString:
-		return "String"
-	case TypeInteger:
-		return "Integer"
-	case TypeLong:
-		return "Long"
-	case TypeFloat:
-		return "Float"
-	case TypeDouble:
-		return "Double"
-	case TypeBoolean:
-		return "Boolean"
-	case TypeTimestamp:
-		return "Date"
-	}
-	return "Object"
-}
-
-// Validation.
-
-// MaxListedViolations bounds how many failures one ValidationException
-// spells out (the count in front stays the total), so a large body of bad
-// list elements cannot produce a message many times its size.
-const MaxListedViolations = 100
-
-func validationMessage(msgs []string) string {
-	noun := "errors"
-	if len(msgs) == 1 {
-		noun = "error"
-	}
-	n := len(msgs)
-	if len(msgs) > MaxListedViolations {
-		msgs = msgs[:MaxListedViolations]
-	}
-	return fmt.Sprintf("%d validation %s detected: %s", n, noun, strings.Join(msgs, "; "))
-}
-
-// validate checks a decoded structure and returns the violations in model
-// order.
-func validate(sh *Shape, v map[string]any) []string {
-	var msgs []string
-	for _, mem := range sh.Members {
-		validateMember(mem, v[mem.Name], "", &msgs)
-	}
-	return msgs
-}
-
-func validateMember(mem *Member, v any, path string, msgs *[]string) {
-	p := joinPath(path, pathName(mem.Name))
-	if v == nil {
-		if mem.Required {
-			*msgs = append(*msgs, violation(mem.Shape, nil, p, "Member must not be null"))
-		}
-		return
-	}
-	validateValue(mem.Shape, v, p, msgs)
-}
-
-func validateValue(sh *Shape, v any, path string, msgs *[]string) {
-	switch sh.Type {
-	case TypeStructure:
-		obj, _ := v.(map[string]any)
-		for _, mem := range sh.Members {
-			validateMember(mem, obj[mem.Name], path, msgs)
-		}
-	case TypeList:
-		arr, _ := v.([]any)
-		if c := lengthFailure(sh, len(arr)); c != "" {
-			*msgs = append(*msgs, violation(sh, v, path, c))
-		}
-		if isAggregate(sh.Member) {
-			for i, el := range arr {
-				p := fmt.Sprintf("%s.%d.member", path, i+1)
-				if el == nil {
-					*msgs = append(*msgs, violation(sh.Member, nil, p, "Member must not be null"))
-					continue
-				}
-				validateValue(sh.Member, el, p, msgs)
-			}
-			return
-		}
-		if c := elementsFailure(sh.Member, arr); c != "" {
-			*msgs = append(*msgs, violation(sh, v, path, "Member must satisfy constraint: "+c))
-		}
-	case TypeMap:
-		obj, _ := v.(map[string]any)
-		if c := lengthFailure(sh, len(obj)); c != "" {
-			*msgs = append(*msgs, violation(sh, v, path, c))
-		}
-		keys := sortedKeys(obj)
-		ks := make([]any, len(keys))
-		for i, k := range keys {
-			ks[i] = k
-		}
-		if c := elementsFailure(sh.Key, ks); c != "" {
-			*msgs = append(*msgs, violation(sh, v, path, "Map keys must satisfy constraint: "+c))
-		}
-		if isAggregate(sh.Value) {
-			for _, k := range keys {
-				p := path + "." + k
-				if obj[k] == nil {
-					*msgs = append(*msgs, violation(sh.Value, nil, p, "Member must not be null"))
-					continue
-				}
-				validateValue(sh.Value, obj[k], p, msgs)
-			}
-			return
-		}
-		vs := make([]any, len(keys))
-		for i, k := range keys {
-			vs[i] = obj[k]
-		}
-		if c := elementsFailure(sh.Value, vs); c != "" {
-			*msgs = append(*msgs, violation(sh, v, path, "Map value must satisfy constraint: "+c))
-		}
-	default:
-		for _, c := range scalarFailures(sh, v) {
-			*msgs = append(*msgs, violation(sh, v, path, c))
-		}
-	}
-}
-
-// elementsFailure checks scalar list elements, map keys or map values as a
-// group, the way AWS reports them: once, listing every constraint of the
-// element shape (and "Member must not be null" when an element is null).
-// It returns "" when all pass.
-func elementsFailure(el *Shape, vals []any) string {
-	bad, null := false, false
-	for _, v := range vals {
-		if v == nil {
-			null = true
-		} else if len(scalarFailures(el, v)) > 0 {
-			bad = true
-		}
-	}
-	if !bad && !null {
-		return ""
-	}
-	cs := constraintList(el)
-	if null {
-		cs = append(cs, "Member must not be null")
-	}
-	return "[" + strings.Join(cs, ", ") + "]"
-}
-
-// scalarFailures returns the failed constraints of a scalar value, in the
-// order AWS reports them: enum, pattern, length, range.
-func scalarFailures(sh *Shape, v any) []string {
-	var out []string
-	switch v := v.(type) {
-	case string:
-		if len(sh.Enum) > 0 && !contains(sh.Enum, v) {
-			out = append(out, enumConstraint(sh))
-		}
-		if sh.re != nil && !sh.re.MatchString(v) {
-			out = append(out, patternConstraint(sh))
-		}
-		if c := lengthFailure(sh, utf8.RuneCountInString(v)); c != "" {
-			out = append(out, c)
-		}
-	case []byte:
-		if c := lengthFailure(sh, len(v)); c != "" {
-			out = append(out, c)
-		}
-	case int64:
-		if c := rangeFailure(sh, float64(v)); c != "" {
-			out = append(out, c)
-		}
-	case float64:
-		f := v
-		if sh.Type == TypeFloat {
-			f = float64(float32(v)) // Java holds a float member as a Float
-		}
-		if c := rangeFailure(sh, f); c != "" {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// constraintList lists every constraint a scalar shape declares, in the
-// order AWS lists them in brackets.
-func constraintList(sh *Shape) []string {
-	var out []string
-	if sh.Type == TypeString || sh.Type == TypeBlob {
-		if sh.Max != nil {
-			out = append(out, "Member must have length less than or equal to "+boundText(sh, sh.Max))
-		}
-		if sh.Min != nil {
-			out = append(out, "Member must have length greater than or equal to "+boundText(sh, sh.Min))
-		}
-	}
-	if sh.Pattern != "" {
-		out = append(out, patternConstraint(sh))
-	}
-	if len(sh.Enum) > 0 {
-		out = append(out, enumConstraint(sh))
-	}
-	if isNumber(sh) {
-		if sh.Max != nil {
-			out = append(out, "Member must have value less than or equal to "+boundText(sh, sh.Max))
-		}
-		if sh.Min != nil {
-			out = append(out, "Member must have value greater than or equal to "+boundText(sh, sh.Min))
-		}
-	}
-	return out
-}
-
-func lengthFailure(sh *Shape, n int) string {
-	if sh.Max != nil && float64(n) > sh.Max.Value {
-		return "Member must have length less than or equal to " + boundText(sh, sh.Max)
-	}
-	if sh.Min != nil && float64(n) < sh.Min.Value {
-		return "Member must have length greater than or equal to " + boundText(sh, sh.Min)
-	}
-	return ""
-}
-
-func rangeFailure(sh *Shape, f float64) string {
-	if sh.Max != nil && f > sh.Max.Value {
-		return "Member must have value less than or equal to " + boundText(sh, sh.Max)
-	}
-	if sh.Min != nil && f < sh.Min.Value {
-		return "Member must have value greater than or equal to " + boundText(sh, sh.Min)
-	}
-	return ""
-}
-
-func enumConstraint(sh *Shape) string {
-	return "Member must satisfy enum value set: [" + strings.Join(sh.Enum, ", ") + "]"
-}
-
-func patternConstraint(sh *Shape) string {
-	return "Member must satisfy regular expression pattern: " + sh.Pattern
-}
-
-// boundText spells a bound: an integer for lengths and integer types, a
-// Java double ("60.0") for float and double shapes.
-func boundText(sh *Shape, b *Bound) string {
-	if sh.Type == TypeFloat || sh.Type == TypeDouble {
-		return javaFloat(b.Value, 64)
-	}
-	if b.Value == math.Trunc(b.Value) && math.Abs(b.Value) < 1e18 {
-		return strconv.FormatInt(int64(b.Value), 10)
-	}
-	return b.Text
-}
-
-// violation formats one failure: "Value '<v>' at '<path>' failed to satisfy
-// constraint: <c>", "Value null at ..." for a missing value, and "Value at
-// ..." for a sensitive one.
-func violation(sh *Shape, v any, path, constraint string) string {
-	switch {
-	case v == nil:
-		return "Value null at '" + path + "' failed to satisfy constraint: " + constraint
-	case sh.Sensitive:
-		return "Value at '" + path + "' failed to satisfy constraint: " + constraint
-	}
-	return "Value '" + render(sh, v) + "' at '" + path + "' failed to satisfy constraint: " + constraint
-}
-
-const redacted = "*** Sensitive Data Redacted ***"
-
-// render spells a value the way Java's toString would: lists as [a, b],
-// maps and structures as {k=v, k2=v2} (map keys sorted, structure members
-// in model order), floats as Java floats.
-func render(sh *Shape, v any) string {
-	if v == nil {
-		return "null"
-	}
-	if sh.Sensitive {
-		return redacted
-	}
-	switch v := v.(type) {
-	case string:
-		return v
-	case bool:
-		return strconv.FormatBool(v)
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case float64:
-		bits := 64
-		if sh.Type == TypeFloat {
-			bits = 32
-		}
-		return javaFloat(v, bits)
-	case time.Time:
-		return v.Format(time.RFC3339Nano)
-	case []byte:
-		return fmt.Sprintf("java.nio.HeapByteBuffer[pos=0 lim=%d cap=%d]", len(v), len(v))
-	case []any:
-		parts := make([]string, len(v))
-		for i, el := range v {
-			parts[i] = render(sh.Member, el)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		var parts []string
-		if sh.Type == TypeMap {
-			for _, k := range sortedKeys(v) {
-				parts = append(parts, render(sh.Key, k)+"="+render(sh.Value, v[k]))
-			}
-		} else {
-			for _, mem := range sh.Members {
-				if mv, ok := v[mem.Name]; ok && mv != nil {
-					parts = append(parts, mem.Name+"="+render(mem.Shape, mv))
-				}
-			}
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	return fmt.Sprint(v)
-}
-
-// javaFloat formats like Java's Float.toString (bits 32) or
-// Double.toString (bits 64): at least one fractional digit, and
-// "1.0E-5"-style scientific notation outside [1e-3, 1e7).
-func javaFloat(v float64, bits int) string {
-	if bits == 32 {
-		v = float64(float32(v))
-	}
-	switch {
-	case math.IsInf(v, 1):
-		return "Infinity"
-	case math.IsInf(v, -1):
-		return "-Infinity"
-	case math.IsNaN(v):
-		return "NaN"
-	case v == 0:
-		if math.Signbit(v) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	if a := math.Abs(v); a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(v, 'f', -1, bits)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(v, 'e', -1, bits)
-	mant, exp, _ := strings.Cut(s, "e")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	neg := strings.HasPrefix(exp, "-")
-	exp = strings.TrimLeft(exp, "+-0")
-	if exp == "" {
-		exp = "0"
-	}
-	if neg {
-		exp = "-" + exp
-	}
-	return mant + "E" + exp
-}
-
-// pathName is a member's name as Coral writes it in a path: first letter
-// lower-cased.
-func pathName(name string) string {
-	r, n := utf8.DecodeRuneInString(name)
-	if r == utf8.RuneError {
-		return name
-	}
-	return string(unicode.ToLower(r)) + name[n:]
-}
-
-func joinPath(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-func isAggregate(sh *Shape) bool {
-	return sh.Type == TypeStructure || sh.Type == TypeList || sh.Type == TypeMap
-}
-
-func isNumber(sh *Shape) bool {
-	switch sh.Type {
-	case TypeInteger, TypeLong, TypeFloat, TypeDouble:
-		return true
-	}
-	return false
-}
-
-func contains(set []string, s string) bool {
-	for _, x := range set {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedKeys(m map[string]any) []string {

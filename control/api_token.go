@@ -1,0 +1,62 @@
+package control
+
+import (
+	"context"
+	"time"
+
+	"github.com/tessera-media/tessera/control/store"
+	"github.com/tessera-media/tessera/control/wire"
+	"github.com/tessera-media/tessera/ingest"
+)
+
+// issueToken signs a participant token for a stage.
+func (s *Server) issueToken(stageARN string, tc ParticipantTokenConfiguration) (ParticipantToken, *wire.Error) {
+	duration := 720
+	if tc.Duration != nil {
+		duration = *tc.Duration
+	}
+	caps := tc.Capabilities
+	if len(caps) == 0 {
+		caps = []string{"PUBLISH", "SUBSCRIBE"}
+	}
+	total := 0
+	for k, v := range tc.Attributes {
+		total += len(k) + len(v)
+	}
+	if total > 1024 {
+		return ParticipantToken{}, wire.ValidationError("attributes exceed 1 KB in total")
+	}
+	now := time.Now().UTC()
+	exp := now.Add(time.Duration(duration) * time.Minute)
+	id := newID()
+	c := ingest.Claims{
+		ParticipantID: id, StageARN: stageARN, Topic: arnID(stageARN), WHIPURL: s.cfg.WHIPURL,
+		UserID: tc.UserID, Attributes: tc.Attributes, Version: ingest.TokenVersion,
+		IssuedAt: now.Unix(), ExpiresAt: exp.Unix(),
+	}
+	for _, cp := range caps {
+		switch cp {
+		case "PUBLISH":
+			c.Capabilities.AllowPublish = true
+		case "SUBSCRIBE":
+			c.Capabilities.AllowSubscribe = true
+		}
+	}
+	tok, err := s.cfg.TokenKey.Sign(c)
+	if err != nil {
+		return ParticipantToken{}, s.internal("signing a token", err)
+	}
+	return ParticipantToken{ParticipantID: id, Token: tok, UserID: tc.UserID, Attributes: tc.Attributes,
+		Duration: duration, Capabilities: caps, ExpirationTime: timestamp(exp)}, nil
+}
+
+func (s *Server) createParticipantToken(ctx context.Context, req *createParticipantTokenRequest) (*createParticipantTokenResponse, *wire.Error) {
+	if _, e := s.getDoc(ctx, store.KindStage, req.StageARN, nil); e != nil {
+		return nil, e
+	}
+	tok, e := s.issueToken(req.StageARN, req.ParticipantTokenConfiguration)
+	if e != nil {
+		return nil, e
+	}
+	return &createParticipantTokenResponse{ParticipantToken: tok}, nil
+}

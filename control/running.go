@@ -1,0 +1,75 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/tessera-media/tessera/contract"
+	"github.com/tessera-media/tessera/control/store"
+)
+
+// The server's compositions: run starts one's lifecycle (lifecycle.go), whose
+// changes are saved into its stored document and sent as events.
+
+// liveStates are the states of compositions that count against the quotas.
+var liveStates = []string{string(contract.StateStarting), string(contract.StateActive), string(contract.StateStopping)}
+
+// run starts a composition's lifecycle.
+func (s *Server) run(spec contract.CompositionSpec) {
+	c := newComposition(spec, s.cfg.Ingest.Stage(spec.StageARN), s.cfg.Timeouts, s.log.With("composition", spec.ARN))
+	c.events = func(name, dest, reason string) { s.compositionEvent(spec, name, dest, reason) }
+	c.onChange = func(st CompositionStatus) { s.saveStatus(spec.ARN, st) }
+	c.onGone = func() {
+		s.mu.Lock()
+		delete(s.comps, spec.ARN)
+		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	s.comps[spec.ARN] = c
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.run(s.ctx, s.cfg.Pipelines)
+	}()
+}
+
+// saveStatus writes a composition's state into its stored document.
+func (s *Server) saveStatus(arn string, st CompositionStatus) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.store.Update(ctx, arn, func(r *store.Resource) error {
+		var c Composition
+		if err := json.Unmarshal(r.Doc, &c); err != nil {
+			return err
+		}
+		c.State, c.StartTime, c.EndTime = st.State, timestamp(st.StartTime), timestamp(st.EndTime)
+		for i := range c.Destinations {
+			d := &c.Destinations[i]
+			if ds, ok := st.Destinations[d.ID]; ok {
+				d.State, d.StartTime, d.EndTime = ds.State, timestamp(ds.StartTime), timestamp(ds.EndTime)
+			}
+		}
+		r.State = string(st.State)
+		r.Doc, _ = json.Marshal(c)
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("saving composition state", "arn", arn, "err", err)
+	}
+}
+
+// compositionEvent sends an EventBridge-shaped event.
+func (s *Server) compositionEvent(spec contract.CompositionSpec, name, dest, reason string) {
+	d := EventDetail{EventName: name, StageARN: spec.StageARN, DestinationID: dest, Reason: reason}
+	for _, ds := range spec.Destinations {
+		if ds.ID == dest {
+			d.DestinationARN = ds.ChannelARN + ds.StorageARN
+		}
+	}
+	s.notifier.Notify(Event{Version: "0", ID: newEventID(), DetailType: "IVS Composition State Change", Source: "aws.ivs",
+		Account: s.cfg.AccountID, Time: time.Now().UTC().Format(time.RFC3339), Region: s.cfg.Region,
+		Resources: []string{spec.ARN}, Detail: d})
+}
