@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 
 	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 // The pipeline benchmarks' windows, settable for short runs during
@@ -56,17 +57,9 @@ const clockTick = 10 * time.Millisecond
 // build after the first a link.
 func buildTessera(b *testing.B) string {
 	b.Helper()
-	bin := filepath.Join(b.TempDir(), "tessera")
-	// go test puts its own GOROOT/bin first in the PATH of the tests.
-	gobin, err := exec.LookPath("go")
+	bin, err := testsrv.GoBuild("github.com/tessera-media/tessera/cmd/tessera", b.TempDir())
 	if err != nil {
 		b.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, gobin, "build", "-o", bin, "github.com/tessera-media/tessera/cmd/tessera").CombinedOutput()
-	if err != nil {
-		b.Fatalf("building cmd/tessera: %v\n%s", err, out)
 	}
 	return bin
 }

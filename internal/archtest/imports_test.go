@@ -21,14 +21,14 @@ var allowed = map[string][]string{
 	"layout":             {},
 	"media":              {},
 	"media/mediatest":    {"media"},
+	"contract":           {"layout"},
 	"compositor":         {"layout", "media", "internal/glyph"},
 	"internal/av":        {"media", "internal/h264"},
 	"ingest":             {"media", "internal/av", "internal/h264", "internal/durable", "internal/pionlog"},
-	"contract":           {"layout"},
-	"output":             {"contract", "media", "internal/av", "internal/h264", "internal/durable"},
-	"control":            {"contract", "layout", "media", "compositor", "ingest", "output", "internal/av", "internal/h264", "internal/durable", "control/sigv4", "control/wire", "control/store"},
-	"worker":             {"contract", "layout", "media", "compositor", "ingest", "output", "internal/av", "internal/h264", "internal/durable"},
-	"cmd/tessera":        {"worker", "control", "contract", "layout", "media", "compositor", "ingest", "output", "internal/av", "internal/h264", "internal/durable", "control/store"},
+	"output":             {"contract", "media", "internal/av", "internal/durable"},
+	"control":            {"contract", "layout", "ingest", "control/sigv4", "control/wire", "control/store"},
+	"worker":             {"contract", "layout", "media", "compositor", "ingest", "output", "internal/av"},
+	"cmd/tessera":        {"worker", "control", "control/store", "ingest", "output", "internal/av"},
 	"cmd/layout-dump":    {"layout", "compositor", "media"},
 	"bench":              {"*"},
 	"internal/archtest":  {},
@@ -41,7 +41,6 @@ var allowed = map[string][]string{
 	"control/sigv4":      {},
 	"control/wire":       {},
 	"control/store":      {},
-	".":                  {},
 	"e2e":                {"layout", "media", "internal/publisher", "internal/testsrv"},
 }
 
@@ -112,4 +111,60 @@ func TestImportRules(t *testing.T) {
 	if seen < 10 {
 		t.Fatalf("checked only %d Go files; is the walk broken?", seen)
 	}
+}
+
+// The package table of docs/ARCHITECTURE.md says what this test enforces:
+// every package has a row, and its "may import" cell (the backquoted names
+// before any parenthesis; "nothing", "—" or "anything") is its rule.
+func TestArchitectureDocMatches(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/ARCHITECTURE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string][]string{}
+	for line := range strings.Lines(string(doc)) {
+		cells := strings.Split(strings.TrimSpace(line), "|")
+		if len(cells) != 5 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue // not a row of the package table
+		}
+		rule := strings.TrimSpace(cells[3])
+		if k := strings.IndexByte(rule, '('); k >= 0 {
+			rule = rule[:k]
+		}
+		deps := backquoted(rule)
+		if rule == "anything" {
+			deps = []string{"*"}
+		}
+		for _, pkg := range backquoted(cells[1]) {
+			documented[pkg] = deps
+		}
+	}
+	for pkg, rules := range allowed {
+		if pkg == "." {
+			continue
+		}
+		doc, ok := documented[pkg]
+		if !ok {
+			t.Errorf("package %s has no row in docs/ARCHITECTURE.md", pkg)
+			continue
+		}
+		if !slices.Equal(slices.Sorted(slices.Values(doc)), slices.Sorted(slices.Values(rules))) {
+			t.Errorf("docs/ARCHITECTURE.md says %s may import %v; the rule is %v", pkg, doc, rules)
+		}
+	}
+	for pkg := range documented {
+		if _, ok := allowed[pkg]; !ok {
+			t.Errorf("docs/ARCHITECTURE.md documents %s, which has no import rule", pkg)
+		}
+	}
+}
+
+// backquoted returns the `quoted` words of s.
+func backquoted(s string) []string {
+	var out []string
+	parts := strings.Split(s, "`")
+	for i := 1; i < len(parts); i += 2 {
+		out = append(out, parts[i])
+	}
+	return out
 }

@@ -1,20 +1,26 @@
-package main
+package e2e
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
-// The demo publishes four participants, records a few seconds of the grid
-// and finalizes the recording: the playlist is VOD, at 1280×720 with AAC.
+// `tessera demo` (what `make demo` runs) publishes four participants,
+// records a few seconds of the grid and finalizes the recording: the
+// playlist is VOD, at 1280×720 with AAC.
 func TestDemo(t *testing.T) {
 	data := t.TempDir()
-	if err := demo([]string{"--data", data, "--duration", "4s"}); err != nil {
-		t.Fatal(err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, tesseraBin, "demo", "--data", data, "--duration", "4s").CombinedOutput(); err != nil {
+		t.Fatalf("tessera demo: %v\n%s", err, out)
 	}
 	var playlist string
 	_ = filepath.Walk(filepath.Join(data, "buckets", "demo"), func(path string, info os.FileInfo, err error) error {
