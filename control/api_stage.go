@@ -20,6 +20,11 @@ func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*cre
 	if n >= s.cfg.Quotas.Stages {
 		return nil, wire.ServiceQuotaExceeded(fmt.Sprintf("at most %d stages", s.cfg.Quotas.Stages))
 	}
+	for _, tc := range req.ParticipantTokenConfigurations {
+		if e := checkTokenConfiguration(tc); e != nil {
+			return nil, e // before the stage exists: a refused request creates nothing
+		}
+	}
 	st := Stage{ARN: s.arn("stage", newID()), Name: req.Name, Tags: nonNil(req.Tags), Endpoints: s.endpoints()}
 	if e := s.putDoc(ctx, store.KindStage, st.ARN, "", st.Name, "", st, st.Tags); e != nil {
 		return nil, e

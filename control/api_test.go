@@ -250,6 +250,13 @@ func TestAPIStages(t *testing.T) {
 	// Validation from the model; not found.
 	_, err = c.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("bad name!")})
 	wantErr[*types.ValidationException](t, err, 400, "name")
+	// Token attributes above 1 KB are refused before the stage exists.
+	_, err = c.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("too-big"),
+		ParticipantTokenConfigurations: []types.ParticipantTokenConfiguration{{Attributes: map[string]string{"a": strings.Repeat("x", 1024)}}}})
+	wantErr[*types.ValidationException](t, err, 400, "1 KB")
+	if l, err := c.ListStages(ctx, &ivsrealtime.ListStagesInput{}); err != nil || len(l.Stages) != 5 {
+		t.Errorf("after a refused CreateStage: %v, %d stages, want 5", err, len(l.Stages))
+	}
 	_, err = c.GetStage(ctx, &ivsrealtime.GetStageInput{Arn: aws.String("arn:aws:ivs:us-east-1:123456789012:stage/AAAAAAAAAAAA")})
 	wantErr[*types.ResourceNotFoundException](t, err, 404, "")
 	_, err = c.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: st.Arn, Duration: aws.Int32(20161)})

@@ -19,12 +19,8 @@ func (s *Server) issueToken(stageARN string, tc ParticipantTokenConfiguration) (
 	if len(caps) == 0 {
 		caps = []string{"PUBLISH", "SUBSCRIBE"}
 	}
-	total := 0
-	for k, v := range tc.Attributes {
-		total += len(k) + len(v)
-	}
-	if total > 1024 {
-		return ParticipantToken{}, wire.ValidationError("attributes exceed 1 KB in total")
+	if e := checkTokenConfiguration(tc); e != nil {
+		return ParticipantToken{}, e
 	}
 	now := time.Now().UTC()
 	exp := now.Add(time.Duration(duration) * time.Minute)
@@ -48,6 +44,19 @@ func (s *Server) issueToken(stageARN string, tc ParticipantTokenConfiguration) (
 	}
 	return ParticipantToken{ParticipantID: id, Token: tok, UserID: tc.UserID, Attributes: tc.Attributes,
 		Duration: duration, Capabilities: caps, ExpirationTime: timestamp(exp)}, nil
+}
+
+// checkTokenConfiguration refuses what the model cannot express: attributes
+// above 1 KB in total.
+func checkTokenConfiguration(tc ParticipantTokenConfiguration) *wire.Error {
+	total := 0
+	for k, v := range tc.Attributes {
+		total += len(k) + len(v)
+	}
+	if total > 1024 {
+		return wire.ValidationError("attributes exceed 1 KB in total")
+	}
+	return nil
 }
 
 func (s *Server) createParticipantToken(ctx context.Context, req *createParticipantTokenRequest) (*createParticipantTokenResponse, *wire.Error) {
