@@ -53,6 +53,13 @@ type CompositionStatus struct {
 	Destinations map[string]DestinationStatus
 }
 
+// roster is what a composition follows of its stage (an *ingest.Stage):
+// who publishes, and when that changes.
+type roster interface {
+	Roster() []ingest.ParticipantInfo
+	Watch() (changes <-chan struct{}, stop func())
+}
+
 // composition drives one composition through its lifecycle: STARTING →
 // ACTIVE → STOPPING → STOPPED, or FAILED; it stops on request, when the
 // stage has had no publisher for the idle timeouts, when every destination
@@ -60,7 +67,7 @@ type CompositionStatus struct {
 // store) and as events to the notifier.
 type composition struct {
 	spec     contract.CompositionSpec
-	stage    *ingest.Stage // nil when the stage is not open
+	stage    roster // nil when the stage is not open
 	timeouts Timeouts
 	log      *slog.Logger
 	events   func(name, destination, reason string)
@@ -76,7 +83,7 @@ type composition struct {
 	done    chan struct{} // closed when the composition ended
 }
 
-func newComposition(spec contract.CompositionSpec, stage *ingest.Stage, t Timeouts, log *slog.Logger) *composition {
+func newComposition(spec contract.CompositionSpec, stage roster, t Timeouts, log *slog.Logger) *composition {
 	c := &composition{spec: spec, stage: stage, timeouts: t, log: log,
 		stopReq: make(chan string, 1), poke: make(chan struct{}, 1), done: make(chan struct{})}
 	c.status = CompositionStatus{State: contract.StateStarting, StartTime: time.Now().UTC(), Destinations: map[string]DestinationStatus{}}

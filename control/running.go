@@ -18,7 +18,11 @@ var liveStates = []string{string(contract.StateStarting), string(contract.StateA
 
 // run starts a composition's lifecycle.
 func (s *Server) run(spec contract.CompositionSpec) {
-	c := newComposition(spec, s.cfg.Ingest.Stage(spec.StageARN), s.cfg.Timeouts, s.log.With("composition", spec.ARN))
+	var stage roster // a nil interface, not a nil *ingest.Stage, when the stage is not open
+	if st := s.cfg.Ingest.Stage(spec.StageARN); st != nil {
+		stage = st
+	}
+	c := newComposition(spec, stage, s.cfg.Timeouts, s.log.With("composition", spec.ARN))
 	c.events = func(name, dest, reason string) { s.compositionEvent(spec, name, dest, reason) }
 	c.onChange = func(st CompositionStatus) { s.saveStatus(spec.ARN, st) }
 	c.onGone = func() {
