@@ -237,7 +237,8 @@ func blit(dst *media.VideoFrame, r layout.Rect, src *media.VideoFrame, y0, y1 in
 	}
 }
 
-// draw scales the crop of src into the destination rows [y0, y1) of dst.
+// draw scales the crop of src into the destination rows [y0, y1) of dst,
+// with the passes and tables the plan chose.
 func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, srcStride int, y0, y1 int, b *band) {
 	cx, cy, cw := pp.crop.X, pp.crop.Y, pp.crop.W
 	row := func(r int) []byte { // source row r of the crop
@@ -245,39 +246,36 @@ func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, src
 		return src[off : off+cw : off+cw]
 	}
 	tmp, acc := b.tmp[:cw], b.acc[:cw]
+	fy := &pp.fy
 	for y := max(pp.dst.Y, y0); y < min(pp.dst.Bottom(), y1); y++ {
 		i := y - pp.dst.Y
 		off := y*dstStride + pp.dst.X
 		out := dst[off : off+pp.dst.W : off+pp.dst.W]
-		if pp.fx.half && pp.fy.half {
-			b.touched += pp.prefetch(i, row)
-			k.box2x2(out, row(2*i), row(2*i+1))
-			continue
+		if pp.ahead != nil {
+			b.touched += prefetch(pp.ahead[i], row)
 		}
 		// Vertical pass: one source-width row.
-		b.touched += pp.prefetch(i, row)
 		var line []byte
-		fy := pp.fy.kind
-		if fy == kindArea && pp.fy.taps <= maxFusedTaps {
-			fy = kindAreaFused
-		}
-		switch fy {
-		case kindCopy:
+		switch pp.v {
+		case vBox:
+			k.box2x2(out, row(2*i), row(2*i+1))
+			continue
+		case vCopy:
 			line = row(i)
-		case kindBilinear:
-			t := pp.fy.pairs[i]
+		case vBilinear:
+			t := fy.pairs[i]
 			if t.w1 == 0 {
 				line = row(int(t.at))
 			} else {
 				k.vBilinear(tmp, row(int(t.at)), row(int(t.at)+1), int(t.w0), int(t.w1))
 				line = tmp
 			}
-		case kindAreaFused:
+		case vArea:
 			var rows [maxFusedTaps][]byte
 			var w [maxFusedTaps]int
-			taps := pp.fy.taps
-			first := int(pp.fy.index[i])
-			for t, wt := range pp.fy.weight[i*taps : (i+1)*taps] {
+			taps := fy.taps
+			first := int(fy.index[i])
+			for t, wt := range fy.weight[i*taps : (i+1)*taps] {
 				rows[t], w[t] = row(first+t), int(wt)
 			}
 			for t := taps; t < len(rows); t++ {
@@ -285,10 +283,10 @@ func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, src
 			}
 			k.vArea(tmp, rows, w, taps)
 			line = tmp
-		default:
-			taps := pp.fy.taps
-			first := int(pp.fy.index[i])
-			for t, w := range pp.fy.weight[i*taps : i*taps+taps] {
+		case vAreaAcc:
+			taps := fy.taps
+			first := int(fy.index[i])
+			for t, w := range fy.weight[i*taps : i*taps+taps] {
 				if w != 0 {
 					k.vAreaAcc(acc, row(first+t), int(w))
 				}
@@ -297,38 +295,27 @@ func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, src
 			line = tmp
 		}
 		// Horizontal pass into the canvas.
-		switch {
-		case pp.fx.kind == kindCopy:
+		switch pp.h {
+		case hCopy:
 			copy(out, line)
-		case pp.fx.half:
+		case hHalf:
 			k.hHalf(out, line)
-		default:
+		case hResample:
 			k.hResample(out, line, &pp.fx)
 		}
 	}
 }
 
-// prefetchRows is how many output rows ahead prefetch reaches.
-const prefetchRows = 1
-
-// prefetch touches the source rows that output row i+1 reads and row i
-// does not, so that the memory system fetches them while the kernels work
-// on row i: kernels consume source rows faster than hardware prefetchers
-// bring them in (measured on the 3×3 → 1080p benchmark: 1.13 → 0.75 ms per
-// frame; reaching further ahead or prefetching for the other filters was
-// slower).
-func (pp *planePlan) prefetch(i int, row func(int) []byte) byte {
-	j := i + prefetchRows
-	if j >= pp.dst.H || !(pp.fy.half || pp.fy.kind == kindArea && pp.fy.taps <= maxFusedTaps) {
-		return 0
+// prefetch touches the source rows s, which the next output row reads and
+// this one does not, so that the memory system fetches them while the
+// kernels work on this row: kernels consume source rows faster than
+// hardware prefetchers bring them in.
+func prefetch(s rowSpan, row func(int) []byte) byte {
+	var sum byte
+	for r := s.lo; r < s.hi; r++ {
+		sum += touch(row(int(r)))
 	}
-	lo, hi := pp.fy.span(j)
-	_, end := pp.fy.span(j - 1)
-	var s byte
-	for r := max(lo, end); r < hi; r++ {
-		s += touch(row(r))
-	}
-	return s
+	return sum
 }
 
 // touch loads one byte of every cache line of b and returns their sum, so

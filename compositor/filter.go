@@ -4,36 +4,48 @@ import "math"
 
 // Fixed-point scales of the filters.
 const (
-	bilinearOne = 256     // 2-tap weights sum to this
-	areaBits    = 14      // n-tap weights are in units of 2^-14
-	areaOne     = 1 << 14 // and sum to this
+	bilinearBits = 8                 // 2-tap weights are in units of 2^-8
+	bilinearOne  = 1 << bilinearBits // and sum to this
+	areaBits     = 14                // n-tap weights are in units of 2^-14
+	areaOne      = 1 << areaBits     // and sum to this
 )
 
 // filterKind tells how one axis is resampled.
 type filterKind uint8
 
 const (
-	kindCopy      filterKind = iota // same size: index = output
-	kindBilinear                    // two taps, weights /256 (also exact 2:1)
-	kindArea                        // n taps, weights /16384
-	kindAreaFused                   // (only in Compose's dispatch) area with at most maxFusedTaps taps
+	kindCopy     filterKind = iota // same size: output i is sample i
+	kindBilinear                   // two taps, weights /256 (also exact 2:1)
+	kindArea                       // n taps, weights /16384
 )
 
 // filter maps D destination samples onto S source samples along one axis.
-// Bilinear output i is pairs[i]; area output i reads taps source samples
-// starting at index[i] with weights weight[i*taps : (i+1)*taps]. Source
-// indices are relative to the crop, and every tap read is inside [0, S).
+// Source indices are relative to the crop. Its tables, by kind:
+//
+//   - kindCopy: S == D, taps 1, no tables.
+//   - kindBilinear: 2 ≤ S ≤ 2D, S ≠ D, taps 2. pairs has D entries; output
+//     i reads src[at] and src[at+1] with 0 ≤ at and at+1 < S, and
+//     w0 + w1 == 256. half is S == 2D, where pairs[i] is (2i, 128, 128).
+//   - kindArea: S > 2D, or S == 1. taps is S/D when D divides S, else
+//     min(⌈S/D⌉+1, S). index has D entries and weight taps·D: output i
+//     reads src[index[i]+k] with weight[i·taps+k] for k < taps, all inside
+//     [0, S); the weights are ≥ 0 and sum to exactly 16384. quads is the
+//     same, packed, when taps == 4 (else nil).
+//
+// For bilinear and area filters, from computes outputs [n, D) with the
+// portable kernel for these tables, and vec holds their leading whole
+// groups of 16 outputs in the vector kernels' form (groups.go; none when
+// half, which has kernels of its own).
 type filter struct {
 	kind   filterKind
 	taps   int
-	half   bool   // bilinear at exactly 2:1: every pair is (2i, 128, 128)
-	pairs  []tap2 // kindBilinear
+	half   bool
+	pairs  []tap2
 	index  []int32
 	weight []int16
-	quads  []tap4 // kindArea with exactly 4 taps: index and weight, packed
-	// vec is the filter as vector tables (groups.go), for horizontal
-	// vector kernels.
-	vec vtable
+	quads  []tap4
+	vec    vtable
+	from   func(dst, src []byte, f *filter, n int)
 }
 
 // span returns the source samples [lo, hi) that output i reads.
@@ -75,7 +87,7 @@ func newFilter(S, D int) filter {
 // bilinearFilter samples at the centre of each destination pixel:
 // position (i + ½)·S/D − ½ in source pixels, clamped to the source.
 func bilinearFilter(S, D int) filter {
-	f := filter{kind: kindBilinear, taps: 2, half: S == 2*D, pairs: make([]tap2, D)}
+	f := filter{kind: kindBilinear, taps: 2, half: S == 2*D, pairs: make([]tap2, D), from: hBilinearPortable}
 	r := float64(S) / float64(D)
 	for i := range D {
 		var i0, w1 int
@@ -101,7 +113,7 @@ func bilinearFilter(S, D int) filter {
 		f.pairs[i] = tap2{at: int32(i0), w0: uint16(bilinearOne - w1), w1: uint16(w1)}
 	}
 	if !f.half {
-		f.vec = newVtable(D, 2, func(i int) int { return int(f.pairs[i].at) }, func(i, k int) int {
+		f.vec = newVtable(D, 2, bilinearBits, func(i int) int { return int(f.pairs[i].at) }, func(i, k int) int {
 			return int([2]uint16{f.pairs[i].w0, f.pairs[i].w1}[k])
 		})
 	}
@@ -117,7 +129,7 @@ func areaFilter(S, D int) filter {
 	if S%D == 0 { // an integer ratio: every output covers exactly S/D samples
 		taps = S / D
 	}
-	f := filter{kind: kindArea, taps: taps, index: make([]int32, D), weight: make([]int16, taps*D)}
+	f := filter{kind: kindArea, taps: taps, index: make([]int32, D), weight: make([]int16, taps*D), from: hAreaPortable}
 	w := make([]float64, taps)
 	for i := range D {
 		lo, hi := float64(i)*r, float64(i+1)*r
@@ -132,6 +144,7 @@ func areaFilter(S, D int) filter {
 		quantize(w, f.weight[i*taps:(i+1)*taps])
 	}
 	if taps == 4 {
+		f.from = hArea4Portable
 		f.quads = make([]tap4, D)
 		for i := range D {
 			q := &f.quads[i]
@@ -141,7 +154,7 @@ func areaFilter(S, D int) filter {
 			}
 		}
 	}
-	f.vec = newVtable(D, taps, func(i int) int { return int(f.index[i]) }, func(i, k int) int {
+	f.vec = newVtable(D, taps, areaBits, func(i int) int { return int(f.index[i]) }, func(i, k int) int {
 		return int(f.weight[i*taps+k])
 	})
 	return f

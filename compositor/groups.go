@@ -19,9 +19,11 @@ const windowLen = 128
 // (the high bytes are masked to zero, or, in a narrow table whose windows
 // all fit 64 bytes, index a zero vector); w holds the matching weights. A
 // kernel multiplies lanes by weights, adds pairs, sums the planes, rounds
-// and narrows: the portable kernels' integer formula, so the same bytes.
+// and narrows by bits: the portable kernels' integer formula, so the same
+// bytes.
 type vtable struct {
 	narrow bool // every window fits 64 bytes: odd index bytes are zeroLane
+	bits   uint // weights are in units of 2^-bits
 	planes int
 	base   []int32
 	idx    [][64]uint8
@@ -32,11 +34,12 @@ type vtable struct {
 func (v *vtable) groups() int { return len(v.base) }
 
 // newVtable builds the table for a filter with D outputs of taps taps,
-// where output i reads source samples from at(i) weighted by weight(i, k).
+// where output i reads source samples from at(i) weighted by weight(i, k)
+// in units of 2^-bits.
 // It stops at the first group whose window exceeds windowLen bytes; kernels
 // finish the remaining outputs with portable code.
-func newVtable(D, taps int, at func(i int) int, weight func(i, k int) int) vtable {
-	v := vtable{planes: (taps + 1) / 2, narrow: true}
+func newVtable(D, taps int, bits uint, at func(i int) int, weight func(i, k int) int) vtable {
+	v := vtable{planes: (taps + 1) / 2, narrow: true, bits: bits}
 	for g := 0; (g+1)*groupLen <= D; g++ {
 		first := g * groupLen
 		base := at(first)

@@ -150,25 +150,13 @@ func hHalfPortable(dst, src []byte) {
 
 // hResamplePortable resamples a row horizontally with a bilinear or area
 // filter.
-func hResamplePortable(dst, src []byte, f *filter) { hResampleFrom(dst, src, f, 0) }
+func hResamplePortable(dst, src []byte, f *filter) { f.from(dst, src, f, 0) }
 
-// hResampleFrom computes outputs [n, len(dst)) of hResample (the part a
-// vector kernel leaves).
-func hResampleFrom(dst, src []byte, f *filter, n int) {
-	switch {
-	case f.kind == kindBilinear:
-		hBilinearPortable(dst[n:], src, f.pairs[n:])
-	case f.quads != nil:
-		hArea4Portable(dst[n:], src, f.quads[n:])
-	default:
-		hArea(dst[n:], src, f.index[n:], f.weight[n*f.taps:], f.taps)
-	}
-}
-
-// hBilinearPortable resamples a row with two-tap filters: dst[i] =
-// (src[p.at]·p.w0 + src[p.at+1]·p.w1 + 128) >> 8 for p = pairs[i].
-func hBilinearPortable(dst, src []byte, pairs []tap2) {
-	dst = dst[:len(pairs)]
+// hBilinearPortable computes outputs [n, len(dst)) of a bilinear filter:
+// dst[i] = (src[p.at]·p.w0 + src[p.at+1]·p.w1 + 128) >> 8 for p = f.pairs[i].
+func hBilinearPortable(dst, src []byte, f *filter, n int) {
+	pairs := f.pairs[n:]
+	dst = dst[n:][:len(pairs)]
 	for i, p := range pairs {
 		a := int(p.at)
 		s := src[a : a+2 : a+2]
@@ -176,10 +164,12 @@ func hBilinearPortable(dst, src []byte, pairs []tap2) {
 	}
 }
 
-// hArea resamples a row with an n-tap area filter: dst[i] = (Σₖ
-// src[index[i]+k]·weight[i·taps+k] + 8192) >> 14.
-func hArea(dst, src []byte, index []int32, weight []int16, taps int) {
-	dst = dst[:len(index)]
+// hAreaPortable computes outputs [n, len(dst)) of an n-tap area filter:
+// dst[i] = (Σₖ src[index[i]+k]·weight[i·taps+k] + 8192) >> 14.
+func hAreaPortable(dst, src []byte, f *filter, n int) {
+	taps := f.taps
+	index, weight := f.index[n:], f.weight[n*taps:]
+	dst = dst[n:][:len(index)]
 	for i, j := range index {
 		s := src[j : int(j)+taps]
 		w := weight[i*taps : i*taps+taps]
@@ -192,10 +182,11 @@ func hArea(dst, src []byte, index []int32, weight []int16, taps int) {
 	}
 }
 
-// hArea4Portable is hArea for exactly four taps, the common case of ratios
-// in (2, 3].
-func hArea4Portable(dst, src []byte, quads []tap4) {
-	dst = dst[:len(quads)]
+// hArea4Portable is hAreaPortable for exactly four taps, the common case of
+// ratios in (2, 3].
+func hArea4Portable(dst, src []byte, f *filter, n int) {
+	quads := f.quads[n:]
+	dst = dst[n:][:len(quads)]
 	for i, q := range quads {
 		a := int(q.at)
 		s := src[a : a+4 : a+4]

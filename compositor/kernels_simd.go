@@ -90,11 +90,8 @@ func areaFinishAVX512(dst []byte, acc []uint32) {
 // one byte permute and one multiply-add per pair of taps.
 func hResampleAVX512(dst, src []byte, f *filter) {
 	v := &f.vec
-	shift, round := uint64(areaBits), int32(areaOne/2)
-	if f.kind == kindBilinear {
-		shift, round = 8, bilinearOne/2
-	}
-	r := archsimd.BroadcastInt32x16(round)
+	shift := uint64(v.bits)
+	r := archsimd.BroadcastInt32x16(1 << (v.bits - 1))
 	n := 0
 	if v.narrow {
 		var zero archsimd.Uint8x64
@@ -110,7 +107,7 @@ func hResampleAVX512(dst, src []byte, f *filter) {
 			sum.ShiftAllRight(shift).AsUint32x16().TruncateToUint8().StoreSlice(dst[n:])
 			n += groupLen
 		}
-		hResampleFrom(dst, src, f, n)
+		f.from(dst, src, f, n)
 		return
 	}
 	low := archsimd.BroadcastUint16x32(0x00FF).AsUint8x64()
@@ -127,7 +124,7 @@ func hResampleAVX512(dst, src []byte, f *filter) {
 		sum.ShiftAllRight(shift).AsUint32x16().TruncateToUint8().StoreSlice(dst[n:])
 		n += groupLen
 	}
-	hResampleFrom(dst, src, f, n)
+	f.from(dst, src, f, n)
 }
 
 // vAreaAVX512: 32 outputs per step. Rows are widened to 16 bits and
