@@ -2,12 +2,13 @@
 //
 // Video follows "plan once, execute per frame". SetLayout takes the slots
 // that layout.Arrange produced and builds a plan: for every tile and plane
-// the source crop, the destination rectangle and the scaler's tables (source
-// index and weights per destination row and column), the background spans
-// and letterbox bars to paint, and the placeholder pictures for participants
-// without video, rendered once. Compose then only walks the plan: it paints
-// the background, scales every participant's newest frame into its tile in
-// drawing order (the PiP window last) and allocates nothing.
+// the source crop, the destination rectangle, the scaler's tables (source
+// index and weights per destination row and column) and the kernels that
+// run them, the background spans and letterbox bars to paint, and the
+// placeholder pictures for participants without video, rendered once.
+// Compose then only walks the plan: it paints the background, scales every
+// participant's newest frame into its tile in drawing order (the PiP window
+// last) and allocates nothing.
 //
 // Scaling is exact integer arithmetic, defined per axis by the ratio of the
 // source span S to the destination span D:

@@ -26,7 +26,7 @@ const (
 //   - kindBilinear: 2 ≤ S ≤ 2D, S ≠ D, taps 2. pairs has D entries; output
 //     i reads src[at] and src[at+1] with 0 ≤ at and at+1 < S, and
 //     w0 + w1 == 256. half is S == 2D, where pairs[i] is (2i, 128, 128).
-//   - kindArea: S > 2D, or S == 1. taps is S/D when D divides S, else
+//   - kindArea: S > 2D, or 1 == S < D. taps is S/D when D divides S, else
 //     min(⌈S/D⌉+1, S). index has D entries and weight taps·D: output i
 //     reads src[index[i]+k] with weight[i·taps+k] for k < taps, all inside
 //     [0, S); the weights are ≥ 0 and sum to exactly 16384. quads is the
