@@ -5,49 +5,69 @@ BIN         ?= bin
 FUZZTIME    ?= 30s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-# Debian 12 packages the build and the tests need: a C toolchain for cgo and
-# the race detector, the FFmpeg 5.1 development libraries go-astiav binds,
-# libyuv (the benchmarks compare against it), and the servers and tools the
-# tests start: nginx with the RTMP and stream (TLS) modules, ffprobe.
-DEB_PACKAGES := gcc libc6-dev make pkg-config ca-certificates git \
+# Debian 12 packages, in two sets. BUILD_PACKAGES build and run Tessera: a C
+# toolchain for cgo and the race detector, pkg-config, the FFmpeg 5.1
+# development libraries go-astiav binds, the ffmpeg and ffprobe tools (to look
+# at recordings; the -dev packages already bring every library they use),
+# and git and ca-certificates for the Go module proxy. TEST_PACKAGES are what
+# only the full suite and the benchmarks add: libyuv (a benchmark peer, built
+# with -tags libyuv), the servers and tools the tests start (nginx with the
+# RTMP and stream (TLS) modules, headless Chromium) and the AWS CLI (Debian's,
+# unless an aws command is installed already).
+BUILD_PACKAGES := gcc libc6-dev make pkg-config ca-certificates git \
 	libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev \
-	libswscale-dev libswresample-dev libavdevice-dev libyuv-dev \
-	nginx libnginx-mod-rtmp libnginx-mod-stream ffmpeg chromium
+	libswscale-dev libswresample-dev libavdevice-dev ffmpeg
+TEST_PACKAGES = libyuv-dev nginx libnginx-mod-rtmp libnginx-mod-stream chromium \
+	$(if $(shell command -v aws),,awscli)
+
+# Build tags of the full suite, the benchmarks and the static checks: libyuv
+# compiles bench's libyuv peer (without it, go build ./... needs no libyuv).
+TEST_TAGS := libyuv
 
 # Root runs apt-get directly; anybody else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test vet fmt fmt-check lint bench fuzz run demo preview clean
+.PHONY: all deps deps-build build unit test vet fmt fmt-check lint bench fuzz run demo preview clean
 
 all: build
 
-## deps: install the missing Debian packages (idempotent: does nothing when all are present).
-## A temporary policy-rc.d keeps the installs from starting services (nginx would
-## otherwise listen on port 80); the tests start their own servers on 127.0.0.1.
-deps:
+# apt-install installs the Debian packages of $(1) that are missing
+# (idempotent: does nothing when all are present), after apt-get update. A
+# temporary policy-rc.d keeps the installs from starting services (nginx
+# would otherwise listen on port 80); the tests start their own servers on
+# 127.0.0.1.
+define apt-install
 	@missing=""; \
-	for p in $(DEB_PACKAGES); do \
+	for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
 	done; \
-	if [ -n "$$missing" ]; then \
-		echo "deps: installing$$missing"; \
-		policy=/usr/sbin/policy-rc.d; saved=$$policy.tessera-saved; \
-		trap '$(SUDO) rm -f $$policy; [ ! -e $$saved ] || $(SUDO) mv $$saved $$policy' EXIT; \
-		if [ -e $$policy ]; then $(SUDO) mv $$policy $$saved || exit 1; fi; \
-		printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee $$policy >/dev/null && $(SUDO) chmod 755 $$policy && \
-		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	else \
-		echo "deps: all Debian packages present"; \
-	fi
-	@# The API tests drive the AWS CLI; install Debian's when there is none
-	@# (the tests add the ivs-realtime model to it with aws configure add-model).
-	@command -v aws >/dev/null || { echo "deps: installing awscli"; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends awscli; }
+	if [ -z "$$missing" ]; then echo "$@: all Debian packages present"; exit 0; fi; \
+	echo "$@: installing$$missing"; \
+	policy=/usr/sbin/policy-rc.d; saved=$$policy.tessera-saved; \
+	trap '$(SUDO) rm -f $$policy; [ ! -e $$saved ] || $(SUDO) mv $$saved $$policy' EXIT; \
+	if [ -e $$policy ]; then $(SUDO) mv $$policy $$saved || exit 1; fi; \
+	printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee $$policy >/dev/null && $(SUDO) chmod 755 $$policy && \
+	$(SUDO) apt-get update -qq && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+endef
+
+## deps-build: install the Debian packages that building and running Tessera need (no browser, no servers)
+deps-build:
+	$(call apt-install,$(BUILD_PACKAGES))
+
+## deps: install every Debian package the build, the full suite and the benchmarks need
+deps:
+	$(call apt-install,$(BUILD_PACKAGES) $(TEST_PACKAGES))
 
 ## build: build the binaries into bin/
-build:
+build: deps-build
 	$(GO) build -o $(BIN)/ ./cmd/...
+
+## unit: the fast inner loop, with deps-build only: every package's tests but e2e's, with -short
+## (internal/testsrv skips each test that would start nginx, versitygw, Chromium or the AWS CLI),
+## without the race detector or libyuv; cached results are reused
+unit: deps-build
+	$(GO) test -short $$($(GO) list ./... | grep -v '/e2e$$')
 
 # Packages with a GOEXPERIMENT=simd code path (files behind the goexperiment.simd
 # build tag): their tests run a second time with the experiment on.
@@ -58,12 +78,14 @@ SIMD_PKGS = $(sort $(dir $(shell grep -rl --include='*.go' 'goexperiment.simd' -
 ## separate process), and the tests of the packages with SIMD paths again with GOEXPERIMENT=simd
 test: deps lint
 	$(GO) build -o $(BIN)/ ./cmd/...
-	$(GO) test -race -count=1 ./...
-	GOEXPERIMENT=simd $(GO) vet ./...
-	GOEXPERIMENT=simd $(GO) test -race -count=1 $(SIMD_PKGS) ./bench/
+	$(GO) test -race -count=1 -tags $(TEST_TAGS) ./...
+	GOEXPERIMENT=simd $(GO) vet -tags $(TEST_TAGS) ./...
+	GOEXPERIMENT=simd $(GO) test -race -count=1 -tags $(TEST_TAGS) $(SIMD_PKGS) ./bench/
 
-vet:
+## vet: go vet on what go build ./... compiles, and on bench with libyuv
+vet: deps
 	$(GO) vet ./...
+	$(GO) vet -tags $(TEST_TAGS) ./bench
 
 ## fmt: format the code
 fmt:
@@ -74,18 +96,18 @@ fmt-check:
 
 ## lint: gofmt check, go vet and staticcheck
 lint: fmt-check vet
-	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags $(TEST_TAGS) ./...
 
 ## bench: compare the compositor with FFmpeg and libyuv (table at the end),
 ## then every other benchmark; BENCHTIME sets each benchmark's duration
 BENCHTIME ?= 1s
 bench: deps
-	GOEXPERIMENT=simd $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./bench
+	GOEXPERIMENT=simd $(GO) test -tags $(TEST_TAGS) -run '^$$' -bench . -benchtime $(BENCHTIME) ./bench
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./layout ./compositor
 	GOEXPERIMENT=simd $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./compositor
 
 ## fuzz: run each fuzzer for FUZZTIME
-fuzz:
+fuzz: deps-build
 	@for file in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
 		dir=$$(dirname $$file); \
 		for name in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$file | cut -d' ' -f2); do \

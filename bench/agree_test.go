@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/tessera-media/tessera/compositor"
@@ -50,12 +49,13 @@ func composeOnce(t *testing.T, im impl, s scenario, slots []layout.Slot, ps []la
 	return f
 }
 
-// composeOnceOrSkip composes one canvas, or returns nil when this build
-// has no vector kernels (the GOEXPERIMENT=simd run covers them).
+// composeOnceOrSkip composes one canvas, or returns nil when the
+// implementation is missing from this build (the GOEXPERIMENT=simd run
+// covers the vector kernels, -tags libyuv the libyuv peer).
 func composeOnceOrSkip(t *testing.T, im impl, s scenario, slots []layout.Slot, ps []layout.Participant, srcs []*media.VideoFrame) *media.VideoFrame {
 	t.Helper()
 	p, err := im.open(s, slots, ps)
-	if errors.Is(err, errNoVector) {
+	if unavailable(err) {
 		return nil
 	}
 	if err != nil {

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -27,7 +26,7 @@ func BenchmarkCompose(b *testing.B) {
 			for _, im := range impls {
 				b.Run(im.name, func(b *testing.B) {
 					p, err := im.open(s, slots, ps)
-					if errors.Is(err, errNoVector) {
+					if unavailable(err) {
 						b.Skip(err)
 					}
 					if err != nil {

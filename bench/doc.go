@@ -6,10 +6,12 @@
 // BenchmarkCompose/<scenario>/<impl> compares the compositor, on the same
 // work in one `go test -bench` run, with an FFmpeg filter graph in-process
 // (crop + scale with bilinear + xstack, single-threaded, through
-// internal/av) and libyuv's I420Scale (through cgo). It composes one
-// canvas per iteration from natural-looking 1280×720 I420 participants,
-// rotating through enough distinct frames (over 64 MB) that the inputs
-// come from memory, not cache. impl is one of ffmpeg, libyuv, tessera
+// internal/av) and libyuv's I420Scale (through cgo; only in builds with
+// the libyuv build tag, which make bench and make test set, so that go
+// build ./... needs no libyuv: without it the libyuv peer is skipped). It
+// composes one canvas per iteration from natural-looking 1280×720 I420
+// participants, rotating through enough distinct frames (over 64 MB) that
+// the inputs come from memory, not cache. impl is one of ffmpeg, libyuv, tessera
 // (portable kernels), tessera-simd (vector kernels; needs
 // GOEXPERIMENT=simd) and tessera-parallel (vector kernels where available,
 // one band per CPU). Every result is reported as ms/frame; ours also

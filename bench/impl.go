@@ -16,8 +16,18 @@ type impl struct {
 	open func(s scenario, slots []layout.Slot, ps []layout.Participant) (peer, error)
 }
 
-// errNoVector says this build or CPU has no vector kernels.
-var errNoVector = errors.New("no vector kernels: build with GOEXPERIMENT=simd and run on a CPU with AVX-512")
+// Implementations missing from this build or this CPU; the benchmarks and
+// TestPeersAgree skip them.
+var (
+	errNoVector = errors.New("no vector kernels: build with GOEXPERIMENT=simd and run on a CPU with AVX-512")
+	errNoLibyuv = errors.New("no libyuv peer: build with -tags libyuv (Debian's libyuv-dev)")
+)
+
+// unavailable reports whether err says the implementation is missing from
+// this build or this CPU.
+func unavailable(err error) bool {
+	return errors.Is(err, errNoVector) || errors.Is(err, errNoLibyuv)
+}
 
 // impls in the order they run: the peers first, so that ours can report
 // their ratios to them.
@@ -25,9 +35,7 @@ var impls = []impl{
 	{name: "ffmpeg", open: func(s scenario, slots []layout.Slot, _ []layout.Participant) (peer, error) {
 		return newFFmpegPeer(s.canvas, sourceSize, tilesFor(slots, sourceSize), media.Black)
 	}},
-	{name: "libyuv", open: func(s scenario, slots []layout.Slot, _ []layout.Participant) (peer, error) {
-		return newLibyuvPeer(s.canvas, tilesFor(slots, sourceSize), media.Black, libyuvAuto)
-	}},
+	{name: "libyuv", open: openLibyuv},
 	{name: "tessera", ours: true, open: tesseraOpener(compositor.Options{Portable: true})},
 	{name: "tessera-simd", ours: true, open: tesseraOpener(compositor.Options{})},
 	{name: "tessera-parallel", ours: true, open: tesseraOpener(compositor.Options{Workers: runtime.NumCPU()})},

@@ -1,7 +1,11 @@
+//go:build libyuv
+
 package bench
 
 // libyuv is Debian's libyuv-dev. It ships no pkg-config file, so the library
-// is named directly; libyuv.so links libstdc++ and libjpeg itself.
+// is named directly; libyuv.so links libstdc++ and libjpeg itself. The peer
+// is built only with the libyuv build tag (make test and make bench set it),
+// so that go build ./... needs no libyuv; libyuv_none.go stands in without it.
 
 /*
 #cgo LDFLAGS: -lyuv
@@ -125,6 +129,11 @@ type libyuvPeer struct {
 }
 
 var _ peer = (*libyuvPeer)(nil)
+
+// openLibyuv opens the libyuv peer of impls on a scenario's tiles.
+func openLibyuv(s scenario, slots []layout.Slot, _ []layout.Participant) (peer, error) {
+	return newLibyuvPeer(s.canvas, tilesFor(slots, sourceSize), media.Black, libyuvAuto)
+}
 
 // newLibyuvPeer prepares a libyuv peer for a canvas, its tiles (even-aligned
 // rectangles, destinations inside the canvas) and the background colour.

@@ -1,3 +1,5 @@
+//go:build libyuv
+
 package bench
 
 import (

@@ -24,6 +24,7 @@ const modelPath = "control/wire/ivs-realtime-2020-07-14.service-2.json.gz"
 // aws command is installed (make deps installs one).
 func AWSCLI(t testing.TB) (aws string, env []string) {
 	t.Helper()
+	skipShort(t, "the AWS CLI")
 	aws, err := exec.LookPath("aws")
 	if err != nil {
 		t.Fatal("the AWS CLI (aws) is not installed; make deps installs Debian's awscli")

@@ -87,6 +87,7 @@ type Chromium struct {
 // core.
 func StartChromium(t testing.TB, url string) *Chromium {
 	t.Helper()
+	skipShort(t, "Chromium")
 	if err := fileExists(ChromiumBinary, "chromium"); err != nil {
 		t.Fatal(err)
 	}

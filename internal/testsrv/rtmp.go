@@ -53,6 +53,7 @@ type RTMP struct {
 // RecordDir()/<app>/<key>.flv. The server is stopped by t.Cleanup.
 func StartRTMP(t testing.TB, opts RTMPOptions) *RTMP {
 	t.Helper()
+	skipShort(t, "nginx with the RTMP and stream modules")
 	for _, err := range []error{
 		lookBinary(NginxBinary, "nginx"),
 		fileExists(NginxRTMPModule, "libnginx-mod-rtmp"),

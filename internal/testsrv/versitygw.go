@@ -54,6 +54,7 @@ type S3 struct {
 // is stopped by t.Cleanup.
 func StartVersityGW(t testing.TB, dir string) *S3 {
 	t.Helper()
+	skipShort(t, "versitygw")
 	bin, err := versityGWBinary(t)
 	if err != nil {
 		t.Fatal(err)
