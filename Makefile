@@ -65,19 +65,23 @@ build: deps-build
 
 ## unit: the fast inner loop, with deps-build only: every package's tests but e2e's, with -short
 ## (internal/testsrv skips each test that would start nginx, versitygw, Chromium or the AWS CLI),
-## without the race detector or libyuv; cached results are reused
+## without the race detector or libyuv; cached results are reused. Four packages at a time: the
+## slowest tests stream in real time and leave the CPU mostly idle.
 unit: deps-build
-	$(GO) test -short $$($(GO) list ./... | grep -v '/e2e$$')
+	$(GO) test -short -p 4 $$($(GO) list ./... | grep -v '/e2e$$')
 
 # Packages with a GOEXPERIMENT=simd code path (files behind the goexperiment.simd
 # build tag): their tests run a second time with the experiment on.
 SIMD_PKGS = $(sort $(dir $(shell grep -rl --include='*.go' 'goexperiment.simd' --exclude-dir=testdata .)))
 
 ## test: install deps, lint (gofmt, go vet, staticcheck), then run every test with the race
-## detector (after building the binaries: the end-to-end tests run bin/tessera's source as a
-## separate process), and the tests of the packages with SIMD paths again with GOEXPERIMENT=simd
+## detector and libyuv (after building the binaries: the end-to-end tests run bin/tessera's source
+## as a separate process), and the tests of the packages with SIMD paths again with GOEXPERIMENT=simd
 test: deps lint
 	$(GO) build -o $(BIN)/ ./cmd/...
+	@# versitygw is built from the Go module proxy on first use (minutes on a fresh machine):
+	@# build it here, through testsrv, so that no test's deadline pays for it.
+	$(GO) test -count=1 -run '^TestVersityGW$$' ./internal/testsrv
 	$(GO) test -race -count=1 -tags $(TEST_TAGS) ./...
 	GOEXPERIMENT=simd $(GO) vet -tags $(TEST_TAGS) ./...
 	GOEXPERIMENT=simd $(GO) test -race -count=1 -tags $(TEST_TAGS) $(SIMD_PKGS) ./bench/
