@@ -30,7 +30,8 @@
 //   - With -short (make unit), StartRTMP, StartVersityGW, StartChromium
 //     (and so WHIPPage.Publish) and AWSCLI skip the test instead of
 //     starting anything: the short run needs no server, browser or AWS
-//     CLI. ffprobe and ffmpeg run in both modes.
+//     CLI. ffprobe and ffmpeg, which make deps-build installs with the
+//     FFmpeg libraries, run in both modes.
 //   - The functions that take a testing.TB, and the methods Restart,
 //     CreateBucket and WHIPPage.URL, report failures with t.Fatal, so they
 //     must be called from the test's own goroutine. PushTestPattern,
