@@ -50,12 +50,13 @@ var (
 // left both compositions stop after the idle timeout and the recording in
 // versitygw is complete.
 func TestComposition(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-
+	// The servers first (versitygw may be built on first use), then the
+	// test's own deadline.
 	rtmp := testsrv.StartRTMP(t, testsrv.RTMPOptions{})
 	s3 := testsrv.StartVersityGW(t, "")
 	s3.CreateBucket(bucket)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	page := testsrv.StartWHIPPage(t)
 	srv := startServer(t, t.TempDir(),
 		[]string{"TESSERA_S3_ACCESS_KEY_ID=" + s3.AccessKey, "TESSERA_S3_SECRET_ACCESS_KEY=" + s3.SecretKey},

@@ -21,11 +21,11 @@ import (
 // server is down the channel goes on and the recording spools; both come
 // back, and the finished recording has every segment.
 func TestDestinationIsolation(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
 	rtmp := testsrv.StartRTMP(t, testsrv.RTMPOptions{RecordUnique: true})
 	s3 := testsrv.StartVersityGW(t, "")
 	s3.CreateBucket(bucket)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // after the servers: versitygw may be built on first use
+	defer cancel()
 	srv := startServer(t, t.TempDir(),
 		[]string{"TESSERA_S3_ACCESS_KEY_ID=" + s3.AccessKey, "TESSERA_S3_SECRET_ACCESS_KEY=" + s3.SecretKey},
 		"--s3-endpoint", s3.Endpoint(), "--s3-region", s3.Region, "--ca-file", rtmp.CertFile(),
