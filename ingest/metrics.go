@@ -14,6 +14,8 @@ import (
 type metrics struct {
 	requests  *prometheus.CounterVec // WHIP requests by method and status
 	sessions  prometheus.Gauge
+	halfOpen  prometheus.Gauge
+	refused   *prometheus.CounterVec // offers refused by a session cap, by cap
 	events    *prometheus.CounterVec
 	packets   *prometheus.CounterVec // by kind
 	dropped   *prometheus.CounterVec // by reason
@@ -29,6 +31,10 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			Name: "whip_requests_total", Help: "WHIP requests by method and HTTP status."}, []string{"method", "status"}),
 		sessions: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "ingest",
 			Name: "sessions", Help: "Publishing sessions open now."}),
+		halfOpen: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "ingest",
+			Name: "half_open_sessions", Help: "Publishing sessions admitted and not yet connected (ICE and DTLS pending)."}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
+			Name: "sessions_refused_total", Help: "WHIP offers refused (503) by a session cap: \"sessions\" (all sessions) or \"half_open\" (sessions not yet connected)."}, []string{"cap"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
 			Name: "participant_events_total", Help: "Participant events by name and error code."}, []string{"event", "error_code"}),
 		packets: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
@@ -45,8 +51,11 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			Name: "decode_seconds", Help: "Time to decode one frame.",
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 12)}, []string{"codec"}),
 	}
+	for _, c := range []string{"sessions", "half_open"} {
+		m.refused.WithLabelValues(c)
+	}
 	if r != nil {
-		r.MustRegister(m.requests, m.sessions, m.events, m.packets, m.dropped, m.frames, m.decodeErr, m.plis, m.decodeSec)
+		r.MustRegister(m.requests, m.sessions, m.halfOpen, m.refused, m.events, m.packets, m.dropped, m.frames, m.decodeErr, m.plis, m.decodeSec)
 	}
 	return m
 }

@@ -43,6 +43,14 @@ type Config struct {
 	LoopbackOnly bool
 	// MaxPublishers per stage; default 12 (IVS).
 	MaxPublishers int
+	// MaxSessions caps the WHIP sessions held at once, over all stages;
+	// default 256, and never more than the open-file limit allows
+	// ((RLIMIT_NOFILE − 256) / 2). An offer over it is answered 503.
+	MaxSessions int
+	// MaxHalfOpen caps the sessions admitted and not yet connected (ICE
+	// and DTLS pending, at most ConnectTimeout each); default 32, at most
+	// MaxSessions. An offer over it is answered 503.
+	MaxHalfOpen int
 	// MaxBodyBytes bounds a WHIP request body; default 64 KiB.
 	MaxBodyBytes int64
 	// MaxVideoPixels: video with more pixels per picture is not decoded and
@@ -54,7 +62,8 @@ type Config struct {
 	// StaleAfter marks a participant's video stopped when no picture was
 	// decoded for this long; default 1 s.
 	StaleAfter time.Duration
-	// ConnectTimeout bounds ICE + DTLS after the answer; default 15 s.
+	// ConnectTimeout bounds ICE + DTLS after the answer (how long a
+	// session may stay half-open); default 15 s.
 	ConnectTimeout time.Duration
 	// ICEDisconnectedTimeout and ICEFailedTimeout: how long without
 	// connectivity before the connection counts as disconnected, then
@@ -120,6 +129,7 @@ type Server struct {
 	mux     ice.UDPMux
 	epoch   time.Time
 	metrics *metrics
+	caps    admission
 
 	mu       sync.Mutex
 	stages   map[string]*Stage
@@ -141,11 +151,20 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: listening on UDP %s: %w", cfg.UDPAddr, err)
 	}
+	nofile := openFileLimit()
+	lowered := cfg.capSessions(nofile)
 	s := &Server{
 		cfg: cfg, log: cfg.Logger.With("component", "ingest"), udp: udp, epoch: time.Now(),
 		metrics: newMetrics(cfg.Registerer), stages: map[string]*Stage{}, sessions: map[string]*session{},
 		stop: make(chan struct{}),
 	}
+	s.caps = admission{maxSessions: cfg.MaxSessions, maxHalfOpen: cfg.MaxHalfOpen, metrics: s.metrics, log: s.log}
+	if lowered > 0 {
+		s.log.Warn("WHIP session cap lowered to what the open-file limit allows", "asked", lowered,
+			"max_sessions", cfg.MaxSessions, "open_file_limit", nofile)
+	}
+	s.log.Info("WHIP session caps", "max_sessions", cfg.MaxSessions, "max_half_open", cfg.MaxHalfOpen,
+		"connect_timeout", cfg.ConnectTimeout.String(), "open_file_limit", nofile)
 	conn := udp
 	if cfg.LoopbackOnly {
 		conn = loopbackConn{udp}

@@ -28,6 +28,7 @@ type session struct {
 	log           *slog.Logger
 	p             *Participant
 	clock         senderClock // the publisher's clock, shared by its tracks
+	held          capHold     // what it holds of the session caps; guarded by srv.caps.mu
 
 	closeOnce sync.Once
 	done      chan struct{} // closed when the session is fully torn down
@@ -35,15 +36,37 @@ type session struct {
 	wg        sync.WaitGroup
 
 	mu        sync.Mutex
+	tokens    sessionTokens // who may DELETE it or exchange its token
 	published bool
 	video     *videoIn
 	pliAt     map[uint32]time.Duration
 }
 
+// newSessionID returns 128 random bits (crypto/rand) in hex: a session's
+// id is its URL, unguessable.
 func newSessionID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:])
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand crashes the process instead)
 	return hex.EncodeToString(b[:])
+}
+
+// logID is how a session id appears in logs: its first 8 hex digits, enough
+// to tell sessions apart and far too few to reach the session's URL.
+func logID(id string) string { return id[:8] }
+
+// admits reports whether a bearer token may act on the session (DELETE,
+// token exchange).
+func (s *session) admits(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens.admits(token)
+}
+
+// exchanged makes token the session's latest exchanged token.
+func (s *session) exchanged(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens.exchange(token)
 }
 
 // onTrack starts the pipeline for a remote track (one per simulcast layer).
@@ -147,6 +170,7 @@ func (s *session) close(reason string) {
 		s.p.video.clear()
 		s.stage.leave(s)
 		s.srv.removeSession(s)
+		s.srv.caps.release(s)
 		if published {
 			s.stage.event(EventPublishStopped, s.participantID, "")
 		}
@@ -173,7 +197,10 @@ func (s *session) watchConnection() {
 		s.log.Info("connection state", "state", st.String())
 		switch st {
 		case webrtc.PeerConnectionStateConnected:
-			once.Do(func() { close(connected) })
+			once.Do(func() {
+				s.srv.caps.connected(s)
+				close(connected)
+			})
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			go s.close("connection " + st.String())
 		}

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -242,4 +243,30 @@ func bearer(h string) string {
 		return strings.TrimSpace(h[len(p):])
 	}
 	return ""
+}
+
+// sessionTokens are the bearer tokens that may end a WHIP session or
+// exchange its token: the one it was created with and the latest one
+// exchanged onto it (the first until an exchange). Only their SHA-256
+// digests are kept, and a presented token is compared with both in
+// constant time. Possession is what counts: a token that expired since is
+// still the session's (a session outlives its token's expiry), and the
+// creating token stays valid after an exchange because it could publish
+// again (replacing the session) anyway.
+type sessionTokens struct {
+	created, exchanged [sha256.Size]byte
+}
+
+func newSessionTokens(token string) sessionTokens {
+	d := sha256.Sum256([]byte(token))
+	return sessionTokens{created: d, exchanged: d}
+}
+
+// exchange makes token the latest exchanged one.
+func (t *sessionTokens) exchange(token string) { t.exchanged = sha256.Sum256([]byte(token)) }
+
+// admits reports whether token is one of the session's.
+func (t *sessionTokens) admits(token string) bool {
+	d := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(d[:], t.created[:])|subtle.ConstantTimeCompare(d[:], t.exchanged[:]) == 1
 }

@@ -71,6 +71,11 @@ func newAPI(cfg Config, mux ice.UDPMux, log *slog.Logger) (*webrtc.API, error) {
 	se.SetICEUDPMux(mux)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(cfg.Loopback)
+	// No mDNS: the answer's candidates are addresses, and a publisher's
+	// ".local" candidates are not needed (its checks reach the server and
+	// become peer-reflexive candidates). With mDNS every ICE agent would
+	// hold three multicast sockets and five goroutines.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	if len(cfg.PublicIPs) > 0 {
 		// 1:1 NAT: host candidates carry the public addresses instead.
 		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: cfg.PublicIPs,

@@ -21,11 +21,18 @@ import (
 //	POST   /whip              publish; the stage is the token's
 //	POST   /whip/{stageId}    publish to that stage; the token must be for it
 //	DELETE /whip/sessions/{id}         end the session (the Location of a POST)
-//	POST   /whip/sessions/{id}/token   token exchange: new attributes, same participant
+//	POST   /whip/sessions/{id}/token   token exchange: the new token as the body;
+//	                                   new attributes, same participant
 //	PATCH  /whip/sessions/{id}         405: no trickle ICE, offers carry their candidates
 //	OPTIONS any of them                CORS preflight
 //
-// Every refusal is a 4xx with a one-line text/plain reason.
+// Every request but OPTIONS carries a bearer token (RFC 9725 §4.5): a
+// publish, a participant token allowing it, verified before the offer is
+// read; a request to a session, one of the session's tokens (the one it
+// was created with, or the latest exchanged onto it): missing is 401 with
+// WWW-Authenticate, another is 403. An offer over a session cap
+// (Config.MaxSessions, Config.MaxHalfOpen) is 503 with Retry-After. Every
+// refusal has a one-line text/plain reason.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /whip", s.publish)
@@ -85,14 +92,22 @@ func refuse(w http.ResponseWriter, status int, reason string) {
 	fmt.Fprintln(w, reason)
 }
 
-// authorize verifies the request's token for publishing to the stage named
-// in the path (if any) and returns the claims and the open stage.
-func (s *Server) authorize(r *http.Request) (Claims, *Stage, error) {
-	c, err := s.cfg.Key.Verify(bearer(r.Header.Get("Authorization")), time.Now(), s.cfg.TokenSkew)
+// refuseToken answers a refused token, with WWW-Authenticate on a 401.
+func refuseToken(w http.ResponseWriter, te *TokenError) {
+	if te.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tessera"`)
+	}
+	refuse(w, te.Status, te.Reason)
+}
+
+// authorize verifies a token for publishing to stageID (when not empty)
+// and returns the claims and the open stage.
+func (s *Server) authorize(token, stageID string) (Claims, *Stage, error) {
+	c, err := s.cfg.Key.Verify(token, time.Now(), s.cfg.TokenSkew)
 	if err != nil {
 		return c, nil, err
 	}
-	if id := r.PathValue("stage"); id != "" && id != c.Topic && !strings.HasSuffix(c.StageARN, "/"+id) {
+	if id := stageID; id != "" && id != c.Topic && !strings.HasSuffix(c.StageARN, "/"+id) {
 		return c, nil, forbidden("token is for another stage")
 	}
 	st := s.Stage(c.StageARN)
@@ -109,15 +124,16 @@ func (s *Server) authorize(r *http.Request) (Claims, *Stage, error) {
 	return c, st, nil
 }
 
+// publish answers an offer. The token is verified before anything of the
+// body is read; the body is bounded by MaxBodyBytes; the session is
+// admitted against the caps before it joins its stage.
 func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
-	claims, st, err := s.authorize(r)
+	token := bearer(r.Header.Get("Authorization"))
+	claims, st, err := s.authorize(token, r.PathValue("stage"))
 	var te *TokenError
 	if errors.As(err, &te) {
 		s.log.Info("WHIP publish refused", "status", te.Status, "reason", te.Reason)
-		if te.Status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tessera"`)
-		}
-		refuse(w, te.Status, te.Reason)
+		refuseToken(w, te)
 		return
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/sdp" {
@@ -150,11 +166,17 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 	log := s.log.With("stage", st.arn, "participant", claims.ParticipantID)
 	sess := &session{
 		id: newSessionID(), participantID: claims.ParticipantID, srv: s, stage: st,
-		done: make(chan struct{}), quit: make(chan struct{}),
+		tokens: newSessionTokens(token), done: make(chan struct{}), quit: make(chan struct{}),
 	}
-	sess.log = log.With("session", sess.id)
+	sess.log = log.With("session", logID(sess.id))
+	if over := s.caps.admit(sess); over != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(over.retryAfter))
+		refuse(w, http.StatusServiceUnavailable, over.reason)
+		return
+	}
 	p, err := st.join(sess, claims.UserID, claims.Attributes)
 	if err != nil {
+		s.caps.release(sess)
 		if errors.Is(err, errStageFull) {
 			st.event(EventJoinError, claims.ParticipantID, ErrorQuotaExceeded)
 			refuse(w, http.StatusForbidden, fmt.Sprintf("stage is full: at most %d publishers", st.opts.MaxPublishers))
@@ -167,6 +189,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 	pc, err := s.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		st.leave(sess)
+		s.caps.release(sess)
 		log.Error("creating peer connection", "err", err)
 		refuse(w, http.StatusInternalServerError, "creating the peer connection failed")
 		return
@@ -175,6 +198,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 	if !s.addSession(sess) {
 		_ = pc.Close()
 		st.leave(sess)
+		s.caps.release(sess)
 		refuse(w, http.StatusServiceUnavailable, "server shutting down")
 		return
 	}
@@ -200,7 +224,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", `"`+sess.id+`"`)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
-	log.Info("WHIP session created", "session", sess.id)
+	sess.log.Info("WHIP session created")
 }
 
 // badOffer is an offer pion refused.
@@ -305,34 +329,77 @@ func offersAccepted(md *sdp.MediaDescription) bool {
 	return false
 }
 
-func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
+// sessionOf returns the session named in the path when the request's
+// bearer token is one of the session's; otherwise it answers 404 (no such
+// session), 401 (no token) or 403 (another token) and returns nil.
+func (s *Server) sessionOf(w http.ResponseWriter, r *http.Request) *session {
 	sess := s.session(r.PathValue("id"))
 	if sess == nil {
 		refuse(w, http.StatusNotFound, "no such session")
+		return nil
+	}
+	token := bearer(r.Header.Get("Authorization"))
+	if token == "" {
+		sess.log.Info("WHIP session request refused: no token", "method", r.Method)
+		refuseToken(w, &TokenError{Status: http.StatusUnauthorized, Reason: "missing bearer token: a session is ended or changed with its token"})
+		return nil
+	}
+	if !sess.admits(token) {
+		sess.log.Info("WHIP session request refused: not the session's token", "method", r.Method)
+		refuse(w, http.StatusForbidden, "the bearer token is not this session's (the token it was created with, or the latest exchanged onto it)")
+		return nil
+	}
+	return sess
+}
+
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
+	sess := s.sessionOf(w, r)
+	if sess == nil {
 		return
 	}
 	sess.close("ended by the publisher (DELETE)")
 	w.WriteHeader(http.StatusOK)
 }
 
-// exchangeToken replaces a session's attributes with a new token's: the
-// token must be valid, allow publishing and be for the same stage and user.
+// exchangeToken replaces a session's attributes with a new token's. The
+// bearer is the session's token; the body is the new token, which must be
+// valid (else 400), allow publishing and be for the same stage and user
+// (else 403). It becomes the session's latest exchanged token.
 func (s *Server) exchangeToken(w http.ResponseWriter, r *http.Request) {
-	sess := s.session(r.PathValue("id"))
+	sess := s.sessionOf(w, r)
 	if sess == nil {
-		refuse(w, http.StatusNotFound, "no such session")
 		return
 	}
-	c, st, err := s.authorize(r)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTokenLen+2))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			refuse(w, http.StatusRequestEntityTooLarge, "the new token is too long")
+			return
+		}
+		refuse(w, http.StatusBadRequest, "reading the new token: "+err.Error())
+		return
+	}
+	token := strings.TrimSpace(string(body))
+	if token == "" {
+		refuse(w, http.StatusBadRequest, "the body must be the new token (the bearer is the session's token)")
+		return
+	}
+	c, st, err := s.authorize(token, "")
 	var te *TokenError
 	if errors.As(err, &te) {
-		refuse(w, te.Status, te.Reason)
+		status := te.Status
+		if status == http.StatusUnauthorized {
+			status = http.StatusBadRequest // the request is authorized; the token it carries is not valid
+		}
+		refuse(w, status, "new token: "+te.Reason)
 		return
 	}
 	if st != sess.stage || c.UserID != sess.p.Info().UserID {
 		refuse(w, http.StatusForbidden, "the new token must be for the same stage and user")
 		return
 	}
+	sess.exchanged(token)
 	sess.p.setAttributes(c.UserID, c.Attributes)
 	st.event(EventTokenExchanged, sess.participantID, "")
 	w.WriteHeader(http.StatusNoContent)

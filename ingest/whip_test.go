@@ -246,9 +246,8 @@ func TestStageControls(t *testing.T) {
 		c.UserID = "user-carol"
 		c.Attributes = map[string]string{"featured": "false", "seat": "3"}
 	})
-	status, body, _ := post(t, "POST", pub.Location()+"/token", newTok, "", "")
-	if status != http.StatusNoContent {
-		t.Fatalf("token exchange: %d %s", status, body)
+	if err := pub.ExchangeToken(ctx, newTok); err != nil {
+		t.Fatalf("token exchange: %v", err)
 	}
 	if a := ts.stage.Participant("carol").Info().Attributes; a["seat"] != "3" || a["featured"] != "false" {
 		t.Errorf("attributes after exchange %v", a)
@@ -257,8 +256,8 @@ func TestStageControls(t *testing.T) {
 		t.Error("no TOKEN_EXCHANGED event")
 	}
 	otherUser := ts.token(t, "eve", nil)
-	if status, _, _ := post(t, "POST", pub.Location()+"/token", otherUser, "", ""); status != http.StatusForbidden {
-		t.Errorf("exchange to another user's token: %d, want 403", status)
+	if err := pub.ExchangeToken(ctx, otherUser); !errors.As(err, &we) || we.Status != http.StatusForbidden {
+		t.Errorf("exchange to another user's token: %v, want 403", err)
 	}
 
 	// Disconnect: the session ends, the token is refused from now on.

@@ -159,9 +159,10 @@ func (c Config) avCodec() string {
 }
 
 // WHIPError is what Start returns when the WHIP endpoint answers the POST
-// with anything but 201 Created.
+// with anything but 201 Created, and Close or ExchangeToken when the
+// session answers with an unexpected status.
 type WHIPError struct {
-	// Status is the HTTP status code, e.g. 401, 403, 400, 406.
+	// Status is the HTTP status code, e.g. 401, 403, 400, 406, 503.
 	Status int
 	// Reason is the first line of the response body, trimmed (at most 200
 	// bytes); empty if there was none.

@@ -35,7 +35,12 @@
 // retransmissions can repair it, and can be lost again); Stats counts what
 // it passed and dropped.
 //
-// Close(ctx) stops the sending, DELETEs the session (bounded), closes the
+// ExchangeToken(ctx, token) posts a new token to the session's token
+// exchange (<Location>/token, the body the new token, the bearer
+// Config.Token).
+//
+// Close(ctx) stops the sending, DELETEs the session (bounded; with
+// "Authorization: Bearer <Token>", the session's token), closes the
 // PeerConnection and waits for every goroutine the Publisher started; it
 // is idempotent. Done is closed when the publishing ends: Close, a failed
 // connection or one the server closed, or a failed encode; Err says which

@@ -393,6 +393,17 @@ func (p *Publisher) Err() error {
 // Location returns the URL of the WHIP session.
 func (p *Publisher) Location() string { return p.location }
 
+// ExchangeToken sends token to the session's token exchange (POST
+// <Location>/token, authorized by Config.Token), bounded by ctx and
+// Config.Timeout: the server takes the new token's attributes. An answer
+// other than 2xx is a *WHIPError. Config.Token stays the publisher's
+// token for the DELETE in Close (the server accepts either).
+func (p *Publisher) ExchangeToken(ctx context.Context, token string) error {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	return p.whip.exchange(ctx, p.location, token)
+}
+
 // Close stops the sending, DELETEs the WHIP session (bounded by ctx and
 // Config.Timeout), closes the PeerConnection and waits for every goroutine
 // of the publisher to end. It may be called more than once; every call

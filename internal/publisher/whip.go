@@ -20,7 +20,8 @@ const (
 	maxReason = 200     // bytes of a 4xx reason kept
 )
 
-// whipClient speaks the two requests of RFC 9725 a publisher needs.
+// whipClient speaks the requests of RFC 9725 a publisher needs, and
+// Tessera's token exchange.
 type whipClient struct {
 	endpoint string
 	token    string
@@ -108,6 +109,28 @@ func (c *whipClient) remove(ctx context.Context, location string) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 == 2 || resp.StatusCode == http.StatusNotFound {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return nil
+	}
+	return &WHIPError{Status: resp.StatusCode, Reason: reason(resp.Body)}
+}
+
+// exchange POSTs a new token to the session's token-exchange URL
+// (location + "/token"), authorized by the client's own token (the
+// session's). Any 2xx is success.
+func (c *whipClient) exchange(ctx context.Context, location, token string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, location+"/token", strings.NewReader(token))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/jwt")
+	c.authorize(req)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		return nil
 	}
