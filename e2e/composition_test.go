@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path"
@@ -155,7 +154,9 @@ func TestComposition(t *testing.T) {
 	waitLayout(t, "grid", gridRead, probes(t, canvas, gridCfg, ps, colours), palette, 30*time.Second)
 
 	// Token exchange: blue becomes the featured participant.
-	exchange(ctx, t, gos["blue"].Location(), token("go-blue", map[string]string{"featured": "true"}))
+	if err := gos["blue"].ExchangeToken(ctx, token("go-blue", map[string]string{"featured": "true"})); err != nil {
+		t.Fatalf("token exchange: %v", err)
+	}
 	ps[2].Attributes = map[string]string{"featured": "true"}
 	waitLayout(t, "featured after the token exchange", gridRead, probes(t, canvas, gridCfg, ps, colours), palette, 15*time.Second)
 
@@ -291,25 +292,6 @@ func waitState(ctx context.Context, t *testing.T, api *ivsrealtime.Client, arn s
 			t.Fatalf("composition %s is %s, waited for %s", path.Base(arn), c.State, want)
 		case <-time.After(100 * time.Millisecond):
 		}
-	}
-}
-
-// exchange posts a new token to a WHIP session (token exchange).
-func exchange(ctx context.Context, t *testing.T, session, token string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, session+"/token", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("token exchange: %d %s", resp.StatusCode, b)
 	}
 }
 
