@@ -37,6 +37,9 @@ type settings struct {
 	MaxCompositions, MaxCompositionsPerStage      int
 	MaxEncoderConfigs, MaxStorageConfigs, MaxPubs int
 	CAFile, LogLevel, Preset                      string
+	// WHIP session caps (ingest.Config).
+	WHIPMaxSessions, WHIPMaxHalfOpen int
+	WHIPConnectTimeout               time.Duration
 }
 
 type listFlag []string
@@ -92,6 +95,9 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.IntVar(&s.MaxEncoderConfigs, "max-encoder-configurations", 20, "encoder configurations")
 	fs.IntVar(&s.MaxStorageConfigs, "max-storage-configurations", 5, "storage configurations")
 	fs.IntVar(&s.MaxPubs, "max-publishers", 12, "publishers per stage")
+	fs.IntVar(&s.WHIPMaxSessions, "whip-max-sessions", 0, "WHIP publishing sessions held at once, over all stages; more are answered 503 with Retry-After: 10 (0: 256, lowered to (open-file limit − 256) / 2)")
+	fs.IntVar(&s.WHIPMaxHalfOpen, "whip-max-half-open", 0, "WHIP sessions answered but not yet connected (ICE and DTLS pending) at once; more are answered 503 with Retry-After: 1 (0: 32, at most --whip-max-sessions)")
+	fs.DurationVar(&s.WHIPConnectTimeout, "whip-connect-timeout", 15*time.Second, "a WHIP session that has not connected (ICE and DTLS) this long after its answer is ended")
 	fs.StringVar(&s.Preset, "encoder-preset", "veryfast", "x264 speed preset of the composition encoders (ultrafast, superfast, veryfast, faster, fast, medium, …): faster presets cost less CPU, slower ones give more quality per bit")
 	fs.StringVar(&s.CAFile, "ca-file", "", "extra CA certificate (PEM) trusted for rtmps:// channels")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -167,6 +173,14 @@ func (s *settings) check() error {
 	}
 	if s.UDPPort < 0 || s.UDPPort > 65535 {
 		return fmt.Errorf("--udp-port %d: must be 0–65535", s.UDPPort)
+	}
+	switch {
+	case s.WHIPMaxSessions < 0:
+		return fmt.Errorf("--whip-max-sessions %d: must be 0 (default) or more", s.WHIPMaxSessions)
+	case s.WHIPMaxHalfOpen < 0:
+		return fmt.Errorf("--whip-max-half-open %d: must be 0 (default) or more", s.WHIPMaxHalfOpen)
+	case s.WHIPConnectTimeout <= 0:
+		return fmt.Errorf("--whip-connect-timeout %v: must be more than 0", s.WHIPConnectTimeout)
 	}
 	if err := av.CheckPreset(s.Preset); err != nil {
 		return fmt.Errorf("--encoder-preset: %w", err)

@@ -56,3 +56,24 @@ func TestSettingsRefusals(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The WHIP session caps come from flags, TESSERA_* and the config file
+// like every setting; negative caps are refused.
+func TestSettingsWHIPCaps(t *testing.T) {
+	s, _, err := parseSettings([]string{"--whip-max-sessions", "100"},
+		envOf(map[string]string{"TESSERA_WHIP_MAX_HALF_OPEN": "8", "TESSERA_WHIP_CONNECT_TIMEOUT": "5s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.WHIPMaxSessions != 100 || s.WHIPMaxHalfOpen != 8 || s.WHIPConnectTimeout != 5*time.Second {
+		t.Errorf("settings %+v", s)
+	}
+	if s, _, err = parseSettings(nil, envOf(nil)); err != nil || s.WHIPMaxSessions != 0 || s.WHIPMaxHalfOpen != 0 || s.WHIPConnectTimeout != 15*time.Second {
+		t.Errorf("defaults: %v %+v", err, s)
+	}
+	for _, args := range [][]string{{"--whip-max-sessions", "-1"}, {"--whip-max-half-open", "-2"}, {"--whip-connect-timeout", "0s"}} {
+		if _, _, err := parseSettings(args, envOf(nil)); err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: %v, want an error naming it", args, err)
+		}
+	}
+}
