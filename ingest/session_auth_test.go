@@ -1,10 +1,15 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"path"
 	"strings"
 	"sync"
@@ -142,5 +147,49 @@ func TestSessionIDs(t *testing.T) {
 			t.Fatalf("session id %q (seen before: %v)", id, seen[id])
 		}
 		seen[id] = true
+	}
+}
+
+// The token is checked before any of the body is read: a request whose
+// body never arrives is refused all the same, and its connection closed.
+func TestAuthBeforeBody(t *testing.T) {
+	ts := startServer(t, nil)
+	pub := startPublisher(t, publisher.Config{WHIP: ts.url + "/whip", Token: ts.token(t, "cat", nil), NoAudio: true})
+	forged, _ := mustKey(t).Sign(testClaims(time.Now()))
+	for _, tc := range []struct {
+		name, method, path, token string
+		status                    int
+	}{
+		{"publish without a token", "POST", "/whip", "", 401},
+		{"publish with a forged token", "POST", "/whip", forged, 401},
+		{"exchange without a token", "POST", strings.TrimPrefix(pub.Location(), ts.url) + "/token", "", 401},
+		{"exchange with another token", "POST", strings.TrimPrefix(pub.Location(), ts.url) + "/token", forged, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", strings.TrimPrefix(ts.url, "http://"), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+			head := tc.method + " " + tc.path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sdp\r\nContent-Length: 60000\r\n"
+			if tc.token != "" {
+				head += "Authorization: Bearer " + tc.token + "\r\n"
+			}
+			if _, err := io.WriteString(conn, head+"\r\nv=0\r\n"); err != nil { // and nothing more
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer while the body is pending: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if n, err := conn.Read(make([]byte, 1)); n != 0 || errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Errorf("connection still open after the refusal (read %d, %v)", n, err)
+			}
+		})
 	}
 }

@@ -76,6 +76,23 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap gives http.ResponseController the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// refusedBodyWait is how long the body of a request refused before
+// authentication may keep arriving.
+const refusedBodyWait = time.Second
+
+// dropBody is for a request refused before its body was read: the server
+// drains (never buffers) what arrives of it within refusedBodyWait, so that
+// the client can read the refusal, and then closes the connection rather
+// than wait for a body that is late or never comes.
+func dropBody(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refusedBodyWait))
+	}
+}
+
 func (s *Server) counted(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
@@ -133,6 +150,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 	var te *TokenError
 	if errors.As(err, &te) {
 		s.log.Info("WHIP publish refused", "status", te.Status, "reason", te.Reason)
+		dropBody(w, r)
 		refuseToken(w, te)
 		return
 	}
@@ -334,22 +352,23 @@ func offersAccepted(md *sdp.MediaDescription) bool {
 // session), 401 (no token) or 403 (another token) and returns nil.
 func (s *Server) sessionOf(w http.ResponseWriter, r *http.Request) *session {
 	sess := s.session(r.PathValue("id"))
-	if sess == nil {
-		refuse(w, http.StatusNotFound, "no such session")
-		return nil
-	}
 	token := bearer(r.Header.Get("Authorization"))
-	if token == "" {
+	switch {
+	case sess == nil:
+		dropBody(w, r)
+		refuse(w, http.StatusNotFound, "no such session")
+	case token == "":
 		sess.log.Info("WHIP session request refused: no token", "method", r.Method)
+		dropBody(w, r)
 		refuseToken(w, &TokenError{Status: http.StatusUnauthorized, Reason: "missing bearer token: a session is ended or changed with its token"})
-		return nil
-	}
-	if !sess.admits(token) {
+	case !sess.admits(token):
 		sess.log.Info("WHIP session request refused: not the session's token", "method", r.Method)
+		dropBody(w, r)
 		refuse(w, http.StatusForbidden, "the bearer token is not this session's (the token it was created with, or the latest exchanged onto it)")
-		return nil
+	default:
+		return sess
 	}
-	return sess
+	return nil
 }
 
 func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
