@@ -8,7 +8,14 @@
 // plane opens a [Stage] per stage ([Server.OpenStage]) and closes it when
 // the stage is deleted; a publisher whose token does not name an open stage,
 // is expired, revoked, lacks PUBLISH or is signed by another key is refused
-// with 401/403 and a reason before any media state is created.
+// with 401/403 and a reason before its offer is read and before any media
+// state is created. A session's URL carries 128 random bits; ending it or
+// exchanging its token takes the session's own bearer token (401 without,
+// 403 with another), and logs name a session by its first 8 hex digits
+// only. At most Config.MaxSessions sessions are held at once, at most
+// Config.MaxHalfOpen of them not yet connected (each for at most
+// Config.ConnectTimeout); an offer over a cap is answered 503 with
+// Retry-After, and counted.
 //
 // Per participant, every track goes RTP → jitter buffer (frames emitted the
 // moment they are complete; a missing packet is waited for only up to
