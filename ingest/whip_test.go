@@ -102,7 +102,9 @@ type rawPublisher struct {
 // halt stops sending (the connection stays up).
 func (r *rawPublisher) halt() { r.stopOnce.Do(func() { close(r.stop) }) }
 
-func startRaw(t *testing.T, whip, token string, aus [][]byte) *rawPublisher {
+// rawPeer returns a pion PeerConnection with pion's default codecs whose
+// ICE gathers IPv4 UDP on loopback only.
+func rawPeer(t *testing.T) *webrtc.PeerConnection {
 	t.Helper()
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
@@ -112,11 +114,16 @@ func startRaw(t *testing.T, whip, token string, aus [][]byte) *rawPublisher {
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
 	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pc
+}
+
+func startRaw(t *testing.T, whip, token string, aus [][]byte) *rawPublisher {
+	t.Helper()
+	pc := rawPeer(t)
 	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
 		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}, "video", "raw")
 	if err != nil {
