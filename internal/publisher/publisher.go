@@ -180,7 +180,7 @@ func Start(ctx context.Context, cfg Config) (_ *Publisher, err error) {
 		return nil, err
 	}
 	p.location = location
-	p.log.Debug("WHIP session created", "location", location)
+	p.log.Debug("WHIP session created", "location", redactLocation(location))
 	if err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		return nil, fmt.Errorf("applying the answer: %w", err)
 	}
@@ -429,7 +429,7 @@ func (p *Publisher) teardown(ctx context.Context) error {
 	var errs []error
 	if p.location != "" {
 		if err := p.whip.remove(ctx, p.location); err != nil {
-			errs = append(errs, fmt.Errorf("publisher: DELETE %s: %w", p.location, err))
+			errs = append(errs, fmt.Errorf("publisher: DELETE %s: %w", redactLocation(p.location), err))
 		}
 	}
 	if p.pc != nil {

@@ -143,6 +143,17 @@ func (c *whipClient) authorize(req *http.Request) {
 	}
 }
 
+// redactLocation is a session URL as logs and errors show it: the last
+// path segment (the session id, which a server may treat as a secret) cut
+// to its first 8 characters.
+func redactLocation(location string) string {
+	i := strings.LastIndexByte(location, '/') + 1
+	if len(location)-i <= 8 {
+		return location
+	}
+	return location[:i+8] + "…"
+}
+
 // reason returns the first non-empty line of body, trimmed to maxReason
 // bytes.
 func reason(body io.Reader) string {
