@@ -26,7 +26,7 @@ import (
 //	PATCH  /whip/sessions/{id}         405: no trickle ICE, offers carry their candidates
 //	OPTIONS any of them                CORS preflight
 //
-// Every request but OPTIONS carries a bearer token (RFC 9725 §4.5): a
+// Every request but OPTIONS carries a bearer token, as RFC 9725 has it: a
 // publish, a participant token allowing it, verified before the offer is
 // read; a request to a session, one of the session's tokens (the one it
 // was created with, or the latest exchanged onto it): missing is 401 with
