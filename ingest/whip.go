@@ -124,7 +124,7 @@ func (s *Server) authorize(token, stageID string) (Claims, *Stage, error) {
 	if err != nil {
 		return c, nil, err
 	}
-	if id := stageID; id != "" && id != c.Topic && !strings.HasSuffix(c.StageARN, "/"+id) {
+	if stageID != "" && stageID != c.Topic && !strings.HasSuffix(c.StageARN, "/"+stageID) {
 		return c, nil, forbidden("token is for another stage")
 	}
 	st := s.Stage(c.StageARN)
