@@ -36,6 +36,7 @@ type session struct {
 	wg        sync.WaitGroup
 
 	mu        sync.Mutex
+	closing   bool          // close has begun: no goroutine starts any more
 	tokens    sessionTokens // who may DELETE it or exchange its token
 	published bool
 	video     *videoIn
@@ -87,14 +88,21 @@ func (s *session) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 			s.fail(ErrorInternal, "audio decoder: "+err.Error())
 			return
 		}
+		if !s.goRun(func() { a.run(r) }) {
+			a.dec.Close()
+			return
+		}
 		s.p.update(func(i *MediaState) { i.Audio, i.AudioCodec = true, "opus" })
-		s.goRun(func() { a.run(r) })
 	case strings.ToLower(webrtc.MimeTypeH264), strings.ToLower(webrtc.MimeTypeVP8):
 		codec := "vp8"
 		if mime == strings.ToLower(webrtc.MimeTypeH264) {
 			codec = "h264"
 		}
 		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			return
+		}
 		if s.video == nil {
 			v, err := newVideoIn(s, codec)
 			if err != nil {
@@ -114,13 +122,21 @@ func (s *session) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	}
 }
 
-// goRun runs fn as one of the session's goroutines.
-func (s *session) goRun(fn func()) {
+// goRun runs fn as one of the session's goroutines, unless the session is
+// closing; it reports whether fn runs. (Every Add happens before close's
+// Wait, so a track that arrives while the session closes starts nothing.)
+func (s *session) goRun(fn func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		fn()
 	}()
+	return true
 }
 
 // pli asks the publisher for a keyframe on ssrc, at most every 250 ms.
@@ -156,7 +172,10 @@ func (s *session) fail(code, reason string) {
 func (s *session) close(reason string) {
 	s.closeOnce.Do(func() {
 		s.log.Info("session closing", "reason", reason)
+		s.mu.Lock()
+		s.closing = true
 		close(s.quit)
+		s.mu.Unlock()
 		if err := s.pc.Close(); err != nil {
 			s.log.Debug("closing peer connection", "err", err)
 		}
