@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"runtime"
@@ -109,9 +110,13 @@ func startRefused(t *testing.T, ts *testServer, id, reason string) {
 }
 
 // The total cap: publishers beyond MaxSessions are refused with 503 and
-// Retry-After, counted; one leaving lets the next in.
+// Retry-After, counted, logged once for the burst; one leaving lets the
+// next in.
 func TestSessionCapTotal(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.MaxSessions = 2 })
+	logs := &lockedBuffer{}
+	ts := startServer(t, func(c *Config) {
+		c.MaxSessions, c.Logger = 2, slog.New(slog.NewTextHandler(logs, nil))
+	})
 	var pubs []*publisher.Publisher
 	for _, id := range []string{"one", "two"} {
 		pubs = append(pubs, startPublisher(t, publisher.Config{WHIP: ts.url + "/whip", Token: ts.token(t, id, nil), NoAudio: true}))
@@ -131,6 +136,9 @@ func TestSessionCapTotal(t *testing.T) {
 	}
 	if ts.stage.Participant("three") != nil || ts.stage.Participant("four") != nil {
 		t.Error("a refused publisher joined the stage")
+	}
+	if n := strings.Count(logs.String(), "session cap reached"); n != 1 {
+		t.Errorf("%d log lines for two refusals in a row, want 1 (rate-limited)", n)
 	}
 
 	// One leaves: the next is admitted.
