@@ -13,10 +13,11 @@ import (
 // hold a half-open one for ConnectTimeout just by never completing ICE. So
 // the server admits at most Config.MaxSessions sessions at once, of which at
 // most Config.MaxHalfOpen not yet connected. An offer over a cap is answered
-// 503 Service Unavailable with Retry-After and a reason, what RFC 9725's
-// load-balancing section has an overloaded endpoint answer; every refusal is
-// counted (tessera_ingest_sessions_refused_total) and logged at most once
-// per refusalLogEvery with the number refused since.
+// 503 Service Unavailable with Retry-After and a reason, as RFC 9725 has
+// an endpoint under high load answer (its clients, browsers and OBS among
+// them, treat it as a failed publish to retry); every refusal is counted
+// (tessera_ingest_sessions_refused_total) and logged at most once per
+// refusalLogEvery with the number refused since.
 const (
 	defaultMaxSessions = 256
 	defaultMaxHalfOpen = 32
