@@ -14,10 +14,9 @@ import (
 // the server admits at most Config.MaxSessions sessions at once, of which at
 // most Config.MaxHalfOpen not yet connected. An offer over a cap is answered
 // 503 Service Unavailable with Retry-After and a reason, as RFC 9725 has
-// an endpoint under high load answer (its clients, browsers and OBS among
-// them, treat it as a failed publish to retry); every refusal is counted
-// (tessera_ingest_sessions_refused_total) and logged at most once per
-// refusalLogEvery with the number refused since.
+// an endpoint under high load answer (429 would blame the one client);
+// every refusal is counted (tessera_ingest_sessions_refused_total) and
+// logged at most once per refusalLogEvery with the number refused since.
 const (
 	defaultMaxSessions = 256
 	defaultMaxHalfOpen = 32
