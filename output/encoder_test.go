@@ -27,7 +27,7 @@ func TestEncoderFansOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sp.Close()
-	rec, err := NewRecording(RecordingConfig{Name: "s3", Spool: sp, Bucket: "b", Prefix: "p/c/d/composite", Streams: enc.Streams(), KeyframeInterval: enc.VideoConfig().KeyframeInterval})
+	rec, err := NewRecording(RecordingConfig{Name: "s3", Spool: sp, WorkDir: filepath.Join(t.TempDir(), "rec"), Bucket: "b", Prefix: "p/c/d/composite", Streams: enc.Streams(), KeyframeInterval: enc.VideoConfig().KeyframeInterval})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,8 +35,11 @@ type RecordingConfig struct {
 	// ThumbnailSequential and ThumbnailLatest are the thumbnail storage
 	// modes SEQUENTIAL and LATEST.
 	ThumbnailSequential, ThumbnailLatest bool
-	// WorkDir holds the segment being written (default: a folder in the
-	// system's temporary directory, removed at the end).
+	// WorkDir is the recording's own work folder (required; created if
+	// needed, one per recording): the segment being written and the
+	// manifest and journal RecoverRecording finishes the recording from
+	// after a crash. It is removed once the recording's final objects are
+	// in the spool.
 	WorkDir  string
 	QueueLen int // packets between the encoder and the segment writer (default 2048)
 	OnState  StateFunc
@@ -49,7 +52,9 @@ type RecordingConfig struct {
 // first, then storage), and the media playlist lists a segment only once
 // storage has it. Stop finishes the last segment, writes the VOD playlist
 // and recording-ended.json (recording-failed.json if anything was lost) and
-// waits until storage has everything before it reports STOPPED.
+// waits until storage has everything before it reports STOPPED. What it
+// has not finished when the process dies, RecoverRecording finishes from
+// the work folder.
 type Recording struct {
 	cfg     RecordingConfig
 	keys    recordingKeys
@@ -60,7 +65,7 @@ type Recording struct {
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
-	ownDir  bool
+	journal *journal
 	started time.Time
 
 	state     stateCell
@@ -82,8 +87,8 @@ func NewRecording(cfg RecordingConfig) (*Recording, error) {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Logger = cfg.Logger.With("destination", cfg.Name)
-	if cfg.Spool == nil || len(cfg.Streams) == 0 || cfg.Streams[0].Kind != av.Video {
-		return nil, errors.New("output: a recording needs a spool and a video stream first")
+	if cfg.Spool == nil || len(cfg.Streams) == 0 || cfg.Streams[0].Kind != av.Video || cfg.WorkDir == "" {
+		return nil, errors.New("output: a recording needs a spool, a work folder and a video stream first")
 	}
 	v := cfg.Streams[0]
 	bandwidth, codecs := 0, ""
@@ -109,21 +114,21 @@ func NewRecording(cfg RecordingConfig) (*Recording, error) {
 	r.info = recordingInfo{stageARN: cfg.StageARN, r: rend, sequential: cfg.ThumbnailSequential, latest: cfg.ThumbnailLatest}
 	r.playlist.target = cfg.TargetSegment
 	r.state.init(cfg.Logger, cfg.OnState)
-	if cfg.WorkDir == "" {
-		dir, err := os.MkdirTemp("", "tessera-hls-")
-		if err != nil {
-			return nil, fmt.Errorf("output: recording folder: %w", err)
-		}
-		r.cfg.WorkDir, r.ownDir = dir, true
-	} else if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
+	j, err := createJournal(cfg.WorkDir, recordingManifest{Version: 1, Name: cfg.Name, Bucket: cfg.Bucket, Prefix: cfg.Prefix,
+		StageARN: cfg.StageARN, StartedAt: r.started.UTC(), TargetSegment: cfg.TargetSegment,
+		Width: rend.width, Height: rend.height, FrameRate: rend.frameRate, Bandwidth: rend.bandwidth, Codecs: rend.codecs,
+		Sequential: r.info.sequential, Latest: r.info.latest, Streams: cfg.Streams})
+	if err != nil {
+		_ = os.RemoveAll(cfg.WorkDir)
 		return nil, fmt.Errorf("output: recording folder: %w", err)
 	}
+	r.journal = j
 	if cfg.ThumbnailInterval > 0 && (cfg.ThumbnailSequential || cfg.ThumbnailLatest) {
 		r.spare <- media.NewVideoFrame(v.Width, v.Height)
 	}
 	started := r.info.event(RecordingStarted, "", r.started, time.Time{}, 0)
 	if err := cfg.Spool.Enqueue(cfg.Bucket, r.keys.started(), started, "", nil); err != nil {
-		r.cleanup()
+		r.removeWorkDir()
 		return nil, fmt.Errorf("output: recording-started.json: %w", err)
 	}
 	go r.run()
@@ -185,7 +190,7 @@ func (r *Recording) Stop(ctx context.Context) error {
 		return fmt.Errorf("output: recording %s did not finish: %w", r.cfg.Name, ctx.Err())
 	}
 	err := r.cfg.Spool.Drain(ctx)
-	r.cleanup()
+	r.journal.close() // a work folder still there is RecoverRecording's
 	if err != nil {
 		r.setState(contract.StateFailed, err)
 		return err
@@ -198,9 +203,19 @@ func (r *Recording) Stop(ctx context.Context) error {
 	return nil
 }
 
-func (r *Recording) cleanup() {
-	if r.ownDir {
-		_ = os.RemoveAll(r.cfg.WorkDir)
+// removeWorkDir removes the work folder: the recording needs it no more
+// (its final objects are in the spool, or it never started).
+func (r *Recording) removeWorkDir() {
+	r.journal.close()
+	if err := os.RemoveAll(r.cfg.WorkDir); err != nil {
+		r.cfg.Logger.Warn("recording: cannot remove the work folder", "err", err)
+	}
+}
+
+// journaled logs a journal failure (reported once).
+func (r *Recording) journaled(err error) {
+	if err != nil {
+		r.cfg.Logger.Error("recording", "err", err)
 	}
 }
 
@@ -305,6 +320,7 @@ func (r *Recording) close(seg *openSegment, end time.Duration) {
 		return
 	}
 	s := segment{seq: seg.seq, duration: end - seg.start}
+	r.journaled(r.journal.segment(s.seq, s.duration))
 	err := r.cfg.Spool.EnqueueFile(r.cfg.Bucket, r.keys.segment(seg.seq), seg.path, "", func() { r.uploaded(s) })
 	if err != nil {
 		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
@@ -314,6 +330,7 @@ func (r *Recording) close(seg *openSegment, end time.Duration) {
 
 // uploaded runs on the spool's goroutine when storage has a segment.
 func (r *Recording) uploaded(s segment) {
+	r.journaled(r.journal.uploaded(s.seq))
 	r.mu.Lock()
 	r.playlist.segments = append(r.playlist.segments, s)
 	first := len(r.playlist.segments) == 1
@@ -349,6 +366,7 @@ func (r *Recording) finish(seg *openSegment) {
 			status, key, msg = RecordingEndedWithFailure, r.keys.failed(), r.failMessage()
 		}
 		r.enqueue(key, r.info.event(status, msg, r.started, time.Now(), dur))
+		r.removeWorkDir()
 	}
 	if seg == nil {
 		final()
@@ -364,6 +382,7 @@ func (r *Recording) finish(seg *openSegment) {
 		return
 	}
 	s := segment{seq: seg.seq, duration: end - seg.start}
+	r.journaled(r.journal.segment(s.seq, s.duration))
 	err := r.cfg.Spool.EnqueueFile(r.cfg.Bucket, r.keys.segment(seg.seq), seg.path, "", func() {
 		r.uploaded(s)
 		final()

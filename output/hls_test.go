@@ -201,7 +201,7 @@ func TestRecordingToFolder(t *testing.T) {
 	states := newStateLog()
 	prefix := "stage1/comp1/dest1/composite"
 	r, err := NewRecording(RecordingConfig{
-		Name: "dest1", Spool: sp, Bucket: "bucket", Prefix: prefix, StageARN: "arn:aws:ivs:us-east-1:123456789012:stage/stage1",
+		Name: "dest1", Spool: sp, WorkDir: filepath.Join(t.TempDir(), "rec"), Bucket: "bucket", Prefix: prefix, StageARN: "arn:aws:ivs:us-east-1:123456789012:stage/stage1",
 		Streams: e.streams, TargetSegment: 2 * time.Second, ThumbnailInterval: 2 * time.Second,
 		ThumbnailSequential: true, ThumbnailLatest: true, OnState: states.on,
 	})
@@ -254,7 +254,7 @@ func TestRecordingSurvivesStorageOutage(t *testing.T) {
 	}
 	defer sp.Close()
 	prefix := "stage1/comp2/dest1/composite"
-	r, err := NewRecording(RecordingConfig{Name: "dest1", Spool: sp, Bucket: "recordings", Prefix: prefix, Streams: e.streams, TargetSegment: 2 * time.Second})
+	r, err := NewRecording(RecordingConfig{Name: "dest1", Spool: sp, WorkDir: filepath.Join(t.TempDir(), "rec"), Bucket: "recordings", Prefix: prefix, Streams: e.streams, TargetSegment: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,9 @@ type SpoolMetrics struct {
 	failures *prometheus.CounterVec
 	rejected *prometheus.CounterVec
 	dropped  *prometheus.CounterVec
+
+	recovered      *prometheus.CounterVec
+	recoveredBytes *prometheus.CounterVec
 }
 
 // NewSpoolMetrics creates the spool metrics and registers them with reg
@@ -49,6 +52,14 @@ func NewSpoolMetrics(reg prometheus.Registerer) (*SpoolMetrics, error) {
 			Name: "tessera_upload_dropped_total",
 			Help: "Spooled objects abandoned because their files on local disk were damaged or missing.",
 		}, []string{"bucket"}),
+		recovered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tessera_upload_recovered_total",
+			Help: "Objects a spool found on local disk when it opened (left by a stop or a crash) and queued again.",
+		}, []string{"bucket"}),
+		recoveredBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tessera_upload_recovered_bytes_total",
+			Help: "Bytes of the objects counted by tessera_upload_recovered_total.",
+		}, []string{"bucket"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -69,6 +80,12 @@ func NewSpoolMetrics(reg prometheus.Registerer) (*SpoolMetrics, error) {
 	}
 	if err == nil {
 		m.dropped, err = registerShared(reg, m.dropped)
+	}
+	if err == nil {
+		m.recovered, err = registerShared(reg, m.recovered)
+	}
+	if err == nil {
+		m.recoveredBytes, err = registerShared(reg, m.recoveredBytes)
 	}
 	if err != nil {
 		return nil, err
@@ -120,5 +137,12 @@ func (m *SpoolMetrics) reject(bucket string) {
 func (m *SpoolMetrics) drop(bucket string) {
 	if m != nil {
 		m.dropped.WithLabelValues(bucket).Inc()
+	}
+}
+
+func (m *SpoolMetrics) recover(bucket string, size int64) {
+	if m != nil {
+		m.recovered.WithLabelValues(bucket).Inc()
+		m.recoveredBytes.WithLabelValues(bucket).Add(float64(size))
 	}
 }

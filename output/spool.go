@@ -97,7 +97,7 @@ type SpoolOptions struct {
 // file is missing or of the wrong size, and queues the rest in sequence
 // order.
 // Callbacks do not survive a restart. Other files in the folder are left
-// alone.
+// alone. Close removes the folder when it holds nothing.
 type Spool struct {
 	dir  string
 	st   Storage
@@ -269,6 +269,9 @@ func (s *Spool) recover() error {
 	}
 	if len(s.queue) > 0 {
 		s.log.Info("spool: resuming uploads left from before", "items", len(s.queue), "bytes", s.bytes)
+		for _, it := range s.queue {
+			s.opts.Metrics.recover(it.meta.Bucket, it.meta.Size)
+		}
 	}
 	return nil
 }
@@ -495,10 +498,23 @@ func (s *Spool) Stats() SpoolStats {
 	return SpoolStats{Items: len(s.queue), Bytes: s.bytes, Failures: s.failures, LastError: s.lastErr}
 }
 
+// Holds reports whether bucket/key is queued and not yet uploaded.
+func (s *Spool) Holds(bucket, key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range s.queue {
+		if it.meta.Bucket == bucket && it.meta.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
 // Close stops the worker, interrupting an upload in progress, and releases
 // the folder. What is not uploaded stays on disk for the next NewSpool on
-// the folder; callbacks are not called any more. To finish uploading
-// first, call Drain. Close must not be called from an onUploaded callback.
+// the folder; callbacks are not called any more. A folder left empty is
+// removed. To finish uploading first, call Drain. Close must not be called
+// from an onUploaded callback.
 func (s *Spool) Close() error {
 	s.enqMu.Lock() // let an Enqueue in progress finish
 	s.mu.Lock()
@@ -519,7 +535,14 @@ func (s *Spool) Close() error {
 		s.opts.Metrics.queued(it.meta.Bucket, -1, -it.meta.Size)
 	}
 	s.broadcast()
+	empty := len(s.queue) == 0
 	s.mu.Unlock()
+	if empty {
+		// Fails, harmlessly, if something else lives there.
+		if os.Remove(s.dir) == nil {
+			_ = durable.Sync(filepath.Dir(s.dir))
+		}
+	}
 	openSpools.Delete(s.dir)
 	return nil
 }

@@ -27,8 +27,13 @@ type Config struct {
 	// Storage receives recordings (S3 or a folder). Required for s3
 	// destinations.
 	Storage output.Storage
-	// SpoolDir holds recordings on their way to storage.
+	// SpoolDir holds recordings on their way to storage: one spool folder
+	// per recording destination.
 	SpoolDir string
+	// WorkDir holds the recordings' work folders (the segment being
+	// written, the manifest and journal recovery needs); default
+	// "recordings" beside SpoolDir.
+	WorkDir string
 	// Delay is how far behind real time the canvas is composed, so that
 	// every participant's picture for the tick has arrived (the A/V sync
 	// budget); default 100 ms.
@@ -60,6 +65,8 @@ type Worker struct {
 	log     *slog.Logger
 	metrics *metrics
 
+	drains  drainer // Recover's spools
+
 	mu      sync.Mutex
 	running map[*pipeline]struct{}
 }
@@ -75,6 +82,9 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.WorkDir == "" && cfg.SpoolDir != "" {
+		cfg.WorkDir = filepath.Join(filepath.Dir(cfg.SpoolDir), "recordings")
+	}
 	if cfg.Preset != "" {
 		if err := av.CheckPreset(cfg.Preset); err != nil {
 			return nil, fmt.Errorf("worker: %w", err)
@@ -85,6 +95,7 @@ func New(cfg Config) (*Worker, error) {
 		return nil, err
 	}
 	w := &Worker{cfg: cfg, log: cfg.Logger.With("component", "worker"), metrics: m, running: map[*pipeline]struct{}{}}
+	w.drains.ctx, w.drains.cancel = context.WithCancel(context.Background())
 	if cfg.Channel.Metrics == nil {
 		w.cfg.Channel.Metrics = m.channel
 	}
@@ -302,11 +313,12 @@ func (g *group) addDestination(d contract.DestinationSpec) error {
 		}
 		so := p.w.cfg.Spool
 		so.Name, so.Logger = d.ID, p.log
-		spool, err := output.NewSpool(filepath.Join(p.w.cfg.SpoolDir, p.spec.ID+"-"+d.ID), p.w.cfg.Storage, so)
+		name := p.spec.ID + "-" + d.ID
+		spool, err := output.NewSpool(filepath.Join(p.w.cfg.SpoolDir, name), p.w.cfg.Storage, so)
 		if err != nil {
 			return fmt.Errorf("worker: destination %s: %w", d.ID, err)
 		}
-		rc := output.RecordingConfig{Name: d.ID, Spool: spool, Bucket: d.Bucket, Prefix: d.RecordingPrefix,
+		rc := output.RecordingConfig{Name: d.ID, Spool: spool, WorkDir: filepath.Join(p.w.cfg.WorkDir, name), Bucket: d.Bucket, Prefix: d.RecordingPrefix,
 			StageARN: p.spec.StageARN, Streams: streams, TargetSegment: d.TargetSegment,
 			ThumbnailInterval: d.ThumbnailInterval, OnState: onState, Logger: p.log}
 		for _, s := range d.ThumbnailStorage {

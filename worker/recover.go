@@ -1,0 +1,106 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/tessera-media/tessera/output"
+)
+
+// Recovery at start-up: what a previous process left under SpoolDir and
+// WorkDir is finished. Every recording work folder (a recording that was
+// running when the process died) is finalized through its destination's
+// spool (output.RecoverRecording), and every spool folder is reopened and
+// drained, retrying for ever, until Close; a drained spool's folder is
+// removed. Both kinds of folder are named <composition>-<destination>.
+
+// Recover finishes what a previous process left: it finalizes the
+// interrupted recordings (their final objects durably spooled before it
+// returns) and starts draining every left-over spool in the background.
+// Call it once, before compositions start. It returns the first error
+// met; the other folders are still handled.
+func (w *Worker) Recover() error {
+	if w.cfg.SpoolDir == "" || w.cfg.Storage == nil {
+		return nil
+	}
+	var errs []error
+	open := map[string]*output.Spool{}
+	spool := func(name string) (*output.Spool, error) {
+		if sp := open[name]; sp != nil {
+			return sp, nil
+		}
+		so := w.cfg.Spool
+		so.Name, so.Logger = name, w.log
+		sp, err := output.NewSpool(filepath.Join(w.cfg.SpoolDir, name), w.cfg.Storage, so)
+		if err != nil {
+			return nil, err
+		}
+		open[name] = sp
+		return sp, nil
+	}
+	works, err := os.ReadDir(w.cfg.WorkDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("worker: recovery: %w", err))
+	}
+	for _, e := range works {
+		if !e.IsDir() {
+			continue
+		}
+		sp, err := spool(e.Name())
+		if err == nil {
+			_, err = output.RecoverRecording(filepath.Join(w.cfg.WorkDir, e.Name()), sp, w.log.With("composition_destination", e.Name()))
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("worker: recovering recording %s: %w", e.Name(), err))
+		}
+	}
+	spools, err := os.ReadDir(w.cfg.SpoolDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("worker: recovery: %w", err))
+	}
+	for _, e := range spools {
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := spool(e.Name()); err != nil {
+			errs = append(errs, fmt.Errorf("worker: recovering spool %s: %w", e.Name(), err))
+		}
+	}
+	for name, sp := range open {
+		w.drain(name, sp)
+	}
+	return errors.Join(errs...)
+}
+
+// drainer holds the spools Recover reopened until they are empty.
+type drainer struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// drain uploads what sp holds, for ever, then closes it (removing its
+// folder); Close interrupts it, leaving the rest on disk.
+func (w *Worker) drain(name string, sp *output.Spool) {
+	st := sp.Stats()
+	w.drains.wg.Add(1)
+	go func() {
+		defer w.drains.wg.Done()
+		err := sp.Drain(w.drains.ctx)
+		if err == nil && st.Items > 0 {
+			w.log.Info("spool left from before: uploaded", "spool", name, "items", st.Items, "bytes", st.Bytes)
+		}
+		_ = sp.Close()
+	}()
+}
+
+// Close stops the uploads Recover started; what is not uploaded stays on
+// disk for the next start.
+func (w *Worker) Close() {
+	w.drains.cancel()
+	w.drains.wg.Wait()
+}
