@@ -53,6 +53,9 @@ type CompositionStatus struct {
 	Destinations map[string]DestinationStatus
 }
 
+// progressInterval is how often a running composition persists progress.
+const progressInterval = time.Second
+
 // roster is what a composition follows of its stage (an *ingest.Stage):
 // who publishes, and when that changes.
 type roster interface {
@@ -72,7 +75,11 @@ type composition struct {
 	log      *slog.Logger
 	events   func(name, destination, reason string)
 	onChange func(CompositionStatus)
-	onGone   func() // after the retention period
+	// onProgress, called about every progressInterval while the pipeline
+	// runs, persists that the composition is alive, so that a crash ends
+	// it at the right time.
+	onProgress func()
+	onGone     func() // after the retention period
 
 	mu      sync.Mutex
 	status  CompositionStatus
@@ -247,6 +254,8 @@ func (c *composition) run(ctx context.Context, start contract.PipelineFactory) {
 	defer maxAge.Stop()
 	idle := time.NewTimer(c.timeouts.NoPublisher)
 	defer idle.Stop()
+	progress := time.NewTicker(progressInterval)
+	defer progress.Stop()
 	idleArmed, everPublished := true, false
 	check := func() {
 		if n := c.publishers(); n > 0 {
@@ -277,6 +286,10 @@ loop:
 			break loop
 		case <-changes:
 			check()
+		case <-progress.C:
+			if c.onProgress != nil {
+				c.onProgress()
+			}
 		case <-idle.C:
 			if everPublished {
 				reason = "no publisher for the idle timeout"

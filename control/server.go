@@ -94,8 +94,10 @@ type Server struct {
 	sessions map[string]*stageSession
 }
 
-// New starts the control plane: it reopens the stored stages on Ingest and
-// marks compositions that were running when the server stopped as FAILED.
+// New starts the control plane: it reopens the stored stages on Ingest,
+// ends the stage sessions a crash left open (their participants
+// DISCONNECTED, with LEFT events) and marks compositions that were running
+// when the server stopped as FAILED, ended when they last made progress.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	switch {
 	case cfg.Store == nil || cfg.Ingest == nil || cfg.TokenKey == nil || cfg.Pipelines == nil:
@@ -140,7 +142,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// recover reopens stages and fails compositions left running.
+// recover reopens stages, ends their stale sessions and fails compositions
+// left running.
 func (s *Server) recover(ctx context.Context) error {
 	after := ""
 	for {
@@ -150,6 +153,9 @@ func (s *Server) recover(ctx context.Context) error {
 		}
 		for _, r := range page {
 			if err := s.openStage(r.ARN); err != nil {
+				return err
+			}
+			if err := s.endStaleSession(ctx, r); err != nil {
 				return err
 			}
 		}
@@ -168,13 +174,20 @@ func (s *Server) recover(ctx context.Context) error {
 				break
 			}
 			for _, r := range page {
-				s.log.Warn("composition was running when the server stopped; marking it FAILED", "arn", r.ARN)
+				// The document was last written by the composition's
+				// progress heartbeat (or a state change): that is when
+				// it ended.
+				s.log.Warn("composition was running when the server stopped; marking it FAILED", "arn", r.ARN, "last_progress", r.Updated)
 				err := s.store.Update(ctx, r.ARN, func(r *store.Resource) error {
 					var c Composition
 					if err := json.Unmarshal(r.Doc, &c); err != nil {
 						return err
 					}
-					now := timestamp(time.Now())
+					end := r.Updated
+					if start, err := time.Parse(time.RFC3339Nano, c.StartTime); err == nil && end.Before(start) {
+						end = start
+					}
+					now := timestamp(end)
 					c.State, c.EndTime = contract.StateFailed, now
 					for i := range c.Destinations {
 						if d := &c.Destinations[i]; !d.State.Final() {

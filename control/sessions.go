@@ -50,7 +50,9 @@ func (s *Server) stageSession(arn string) *stageSession {
 // participantEvent records an ingest event: the stage session, the
 // participant's record and the event list.
 func (s *Server) participantEvent(stageARN string, e ingest.Event) {
-	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+	// Not s.ctx: the LEFT events of a shutdown come after Close cancelled
+	// it, and must be saved all the same.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ss := s.stageSession(stageARN)
 	ss.mu.Lock()
@@ -144,4 +146,50 @@ func (s *Server) recordParticipant(ctx context.Context, stageARN, sessionID stri
 	if err := s.store.Put(ctx, r); err != nil {
 		s.log.Error("recording participant", "err", err)
 	}
+}
+
+// endStaleSession ends the session a stage had when the server stopped
+// without ending it (a crash): its participants still CONNECTED become
+// DISCONNECTED with a LEFT event (timed now, when the server learned it),
+// and the stage has no active session.
+func (s *Server) endStaleSession(ctx context.Context, stage store.Resource) error {
+	var st Stage
+	if err := json.Unmarshal(stage.Doc, &st); err != nil || st.ActiveSessionID == "" {
+		return nil
+	}
+	now := time.Now().UTC()
+	parent := sessionKey(stage.ARN, st.ActiveSessionID)
+	left := 0
+	for {
+		page, _, err := s.store.List(ctx, store.ListQuery{Kind: store.KindParticipant, Parent: parent, State: "CONNECTED", Limit: 100})
+		if err != nil {
+			return fmt.Errorf("control: ending stale session of %s: %w", stage.ARN, err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			err := s.store.Update(ctx, r.ARN, func(r *store.Resource) error {
+				var p Participant
+				if err := json.Unmarshal(r.Doc, &p); err != nil {
+					return err
+				}
+				p.State = "DISCONNECTED"
+				r.State = p.State
+				r.Doc, _ = json.Marshal(p)
+				return nil
+			})
+			if err == nil {
+				doc, _ := json.Marshal(ParticipantEvent{Name: ingest.EventLeft, ParticipantID: r.ID, EventTime: timestamp(now)})
+				err = s.store.AppendEvent(ctx, stage.ARN, st.ActiveSessionID, r.ID, doc, now)
+			}
+			if err != nil {
+				return fmt.Errorf("control: ending stale session of %s: %w", stage.ARN, err)
+			}
+			left++
+		}
+	}
+	s.setActiveSession(ctx, stage.ARN, "")
+	s.log.Warn("stage session was open when the server stopped; ended it", "stage", stage.ARN, "session", st.ActiveSessionID, "participants_left", left)
+	return nil
 }

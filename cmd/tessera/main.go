@@ -135,6 +135,11 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		ln.Close()
 		return err
 	}
+	// Finish what a crash left: interrupted recordings, spooled uploads.
+	if err := w.Recover(); err != nil {
+		log.Error("recovering recordings", "err", err)
+	}
+	defer w.Close()
 	api, err := control.New(ctx, control.Config{
 		Region: s.Region, AccountID: s.AccountID, Credentials: map[string]string{s.AccessKeyID: s.SecretAccessKey},
 		Store: st, Ingest: ing, TokenKey: key, WHIPURL: publicURL + "/whip", Channels: s.Channels,
