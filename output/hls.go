@@ -295,7 +295,10 @@ func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment,
 			return nil, seq
 		}
 		path := filepath.Join(r.cfg.WorkDir, fmt.Sprintf("%d.ts", seq))
-		mux, err := av.NewMuxer("mpegts", path, av.MuxOptions{}, r.cfg.Streams...)
+		// Every packet goes to the file as it comes (no buffering in
+		// the process), so a crash leaves all but the last on disk for
+		// RecoverRecording to salvage.
+		mux, err := av.NewMuxer("mpegts", path, av.MuxOptions{FormatOptions: map[string]string{"flush_packets": "1"}}, r.cfg.Streams...)
 		if err != nil {
 			r.lose(fmt.Sprintf("segment %d: %v", seq, err))
 			return nil, seq + 1

@@ -27,7 +27,7 @@ type RecoveredRecording struct {
 // folder dir (RecordingConfig.WorkDir), through sp — the spool the
 // recording used, reopened, so that its backlog goes to storage before
 // what this adds. It lists as recorded every segment the journal knows
-// that storage has or the spool still holds, spools complete segments
+// that storage has or the spool held when it opened, spools complete segments
 // that never reached the spool, and salvages the segment being written
 // (SalvageSegment: its complete frames, remuxed) or counts it lost. Then
 // it spools the VOD media playlist (#EXT-X-ENDLIST, exactly those
@@ -92,7 +92,7 @@ func RecoverRecording(dir string, sp *Spool, log *slog.Logger) (RecoveredRecordi
 		key := keys.segment(s.seq)
 		path := filepath.Join(dir, strconv.Itoa(s.seq)+".ts")
 		switch {
-		case j.uploaded[s.seq] || sp.Holds(m.Bucket, key):
+		case j.uploaded[s.seq] || sp.Recovered(m.Bucket, key):
 		case fileExists(path):
 			if err := sp.EnqueueFile(m.Bucket, key, path, "", nil); err != nil {
 				return res, fmt.Errorf("output: recovering %s: %w", dir, err)

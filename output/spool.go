@@ -119,6 +119,8 @@ type Spool struct {
 	failingAt  time.Time     // first of them
 	lastErr    error
 
+	recovered map[string]bool // bucket/key of the objects recover queued; read-only after NewSpool
+
 	wake   chan struct{}
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -269,7 +271,9 @@ func (s *Spool) recover() error {
 	}
 	if len(s.queue) > 0 {
 		s.log.Info("spool: resuming uploads left from before", "items", len(s.queue), "bytes", s.bytes)
+		s.recovered = make(map[string]bool, len(s.queue))
 		for _, it := range s.queue {
+			s.recovered[it.meta.Bucket+"/"+it.meta.Key] = true
 			s.opts.Metrics.recover(it.meta.Bucket, it.meta.Size)
 		}
 	}
@@ -498,16 +502,10 @@ func (s *Spool) Stats() SpoolStats {
 	return SpoolStats{Items: len(s.queue), Bytes: s.bytes, Failures: s.failures, LastError: s.lastErr}
 }
 
-// Holds reports whether bucket/key is queued and not yet uploaded.
-func (s *Spool) Holds(bucket, key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, it := range s.queue {
-		if it.meta.Bucket == bucket && it.meta.Key == key {
-			return true
-		}
-	}
-	return false
+// Recovered reports whether bucket/key was among the objects NewSpool
+// found in the folder and queued (uploaded since, or still waiting).
+func (s *Spool) Recovered(bucket, key string) bool {
+	return s.recovered[bucket+"/"+key]
 }
 
 // Close stops the worker, interrupting an upload in progress, and releases
