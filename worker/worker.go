@@ -65,7 +65,7 @@ type Worker struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	drains  drainer // Recover's spools
+	drains drainer // Recover's spools
 
 	mu      sync.Mutex
 	running map[*pipeline]struct{}
