@@ -1,0 +1,317 @@
+package output
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/internal/testsrv"
+)
+
+// switchStorage refuses every Put while down.
+type switchStorage struct {
+	st   Storage
+	down atomic.Bool
+}
+
+func (s *switchStorage) Put(ctx context.Context, bucket, key string, body io.ReadSeeker, size int64, contentType string) error {
+	if s.down.Load() {
+		return errors.New("storage down")
+	}
+	return s.st.Put(ctx, bucket, key, body, size, contentType)
+}
+
+// copyTree copies the files of src into a new folder dst.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// crashedRecording records until storage has segment 0, then with storage
+// down until segments 1 and 2 are spooled and segment 3 is being written,
+// and returns copies of the work and spool folders as a crash would have
+// left them (the last TS packet of segment 3 cut in half), and the
+// storage folder.
+func crashedRecording(t *testing.T, e encoded, prefix string) (work, spool, root string) {
+	t.Helper()
+	root = t.TempDir()
+	folder, err := NewFolderStorage(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &switchStorage{st: folder}
+	live := t.TempDir()
+	sp := mustNewSpool(t, filepath.Join(live, "spool"), st, spoolTestOptions(t, nil))
+	r, err := NewRecording(RecordingConfig{Name: "dest1", Spool: sp, WorkDir: filepath.Join(live, "rec"), Bucket: "bucket", Prefix: prefix,
+		StageARN: "arn:aws:ivs:us-east-1:123456789012:stage/stage1", Streams: e.streams, TargetSegment: 2 * time.Second,
+		ThumbnailInterval: 2 * time.Second, ThumbnailSequential: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_ = r.Stop(ctx) // storage stays down: the copies are what matters
+	}()
+	pi, fi := 0, 0
+	write := func(until time.Duration) { // the packets before until
+		for ; pi < len(e.packets) && e.packets[pi].PTS < until; pi++ {
+			p := e.packets[pi]
+			r.WritePacket(p)
+			for fi < len(e.frames) && e.frames[fi].PTS <= p.PTS {
+				r.Frame(e.frames[fi])
+				fi++
+			}
+		}
+	}
+	write(3 * time.Second)
+	waitFor(t, "segment 0 in storage", func() bool {
+		j, _ := readJournal(filepath.Join(live, "rec"))
+		return j.uploaded[0]
+	})
+	st.down.Store(true)
+	write(7 * time.Second) // segments 1 and 2 closed, 3 under way
+	seg3 := filepath.Join(live, "rec", "3.ts")
+	waitFor(t, "segments 1 and 2 spooled, 3 being written", func() bool {
+		j, _ := readJournal(filepath.Join(live, "rec"))
+		info, err := os.Stat(seg3)
+		return len(j.segments) == 3 && err == nil && info.Size() > 20_000
+	})
+	time.Sleep(200 * time.Millisecond) // the rest of the queue
+	crash := t.TempDir()
+	work, spool = filepath.Join(crash, "rec"), filepath.Join(crash, "spool")
+	copyTree(t, filepath.Join(live, "rec"), work)
+	copyTree(t, filepath.Join(live, "spool"), spool)
+	info, err := os.Stat(filepath.Join(work, "3.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(work, "3.ts"), info.Size()-100); err != nil {
+		t.Fatal(err)
+	}
+	return work, spool, root
+}
+
+func TestRecoverRecording(t *testing.T) {
+	const w, h, fps = 320, 180, 30.0
+	e := encode(t, w, h, fps, 8*time.Second)
+	prefix := "stage1/comp1/dest1/composite"
+	work, spoolDir, root := crashedRecording(t, e, prefix)
+	journal, err := readJournal(work)
+	if err != nil || len(journal.segments) != 3 || !journal.uploaded[0] || journal.uploaded[1] {
+		t.Fatalf("journal at the crash: %+v, %v", journal, err)
+	}
+
+	folder, err := NewFolderStorage(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := newSpoolTestMetrics(t)
+	sp := mustNewSpool(t, spoolDir, folder, spoolTestOptions(t, m))
+	if got := spoolMetric(t, m.recovered, "bucket"); got < 2 {
+		t.Errorf("tessera_upload_recovered_total %v, want ≥ 2 (segments 1 and 2)", got)
+	}
+	res, err := RecoverRecording(work, sp, spoolTestOptions(t, nil).Logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Segments != 4 || !res.Salvaged || len(res.Lost) != 0 {
+		t.Fatalf("recovered %+v, want 4 segments with the salvaged one, none lost", res)
+	}
+	if _, err := os.Stat(work); !os.IsNotExist(err) {
+		t.Errorf("work folder left: %v", err)
+	}
+	drainWithin(t, sp, 10*time.Second)
+	sp.Close()
+	if _, err := os.Stat(spoolDir); !os.IsNotExist(err) {
+		t.Errorf("drained spool folder left: %v", err)
+	}
+
+	base := filepath.Join(root, "bucket", prefix)
+	read := func(rel string) []byte {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(base, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	rendDir := ""
+	for _, l := range strings.Split(string(read("media/hls/multivariant.m3u8")), "\n") {
+		if d, ok := strings.CutSuffix(l, "/playlist.m3u8"); ok {
+			rendDir = d
+		}
+	}
+	uris, durs, vod := playlistEntries(t, read("media/hls/"+rendDir+"/playlist.m3u8"))
+	if !vod || strings.Join(uris, " ") != "0.ts 1.ts 2.ts 3.ts" {
+		t.Fatalf("playlist: VOD %v, %v", vod, uris)
+	}
+	total := 0.0
+	for i, u := range uris {
+		total += durs[i]
+		p := testsrv.FFprobe(t, filepath.Join(base, "media/hls", rendDir, u))
+		if v, ok := p.Stream("video"); !ok || v.Width != w || v.Height != h {
+			t.Errorf("segment %s: video %+v", u, v)
+		}
+	}
+	if durs[3] < 0.5 || durs[3] > 1.1 {
+		t.Errorf("salvaged segment lasts %.3f s, recorded about 1 s of it", durs[3])
+	}
+	var failed recordingEvent
+	if err := json.Unmarshal(read("events/recording-failed.json"), &failed); err != nil {
+		t.Fatal(err)
+	}
+	if failed.Status != RecordingEndedWithFailure || !strings.Contains(failed.StatusMessage, "server stopped") ||
+		failed.Media == nil || failed.Media.Thumbnails == nil || math.Abs(float64(failed.Media.HLS.DurationMS)-total*1000) > 2 {
+		t.Errorf("recording-failed.json: %+v (playlist total %.3f s)", failed, total)
+	}
+	read("media/thumbnails/320x180/0.jpg") // kept
+	if _, err := os.Stat(filepath.Join(base, "events/recording-ended.json")); err == nil {
+		t.Error("recording-ended.json after a crash")
+	}
+}
+
+// A segment being written with no complete frame is lost, and said so.
+func TestRecoverRecordingLosesAnEmptySegment(t *testing.T) {
+	e := encode(t, 320, 180, 30, 8*time.Second)
+	prefix := "stage1/comp1/dest1/composite"
+	work, spoolDir, root := crashedRecording(t, e, prefix)
+	if err := os.Truncate(filepath.Join(work, "3.ts"), 0); err != nil {
+		t.Fatal(err)
+	}
+	folder, err := NewFolderStorage(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := mustNewSpool(t, spoolDir, folder, spoolTestOptions(t, nil))
+	res, err := RecoverRecording(work, sp, spoolTestOptions(t, nil).Logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Segments != 3 || res.Salvaged || strings.Join(res.Lost, " ") != "3.ts" {
+		t.Fatalf("recovered %+v, want 3 segments and 3.ts lost", res)
+	}
+	drainWithin(t, sp, 10*time.Second)
+	b, err := os.ReadFile(filepath.Join(root, "bucket", prefix, "events/recording-failed.json"))
+	if err != nil || !strings.Contains(string(b), "segments lost: 3.ts") {
+		t.Errorf("recording-failed.json (%v): %s", err, b)
+	}
+}
+
+// A work folder without a manifest (a crash before the recording started)
+// is removed and nothing spooled.
+func TestRecoverRecordingWithoutManifest(t *testing.T) {
+	work := filepath.Join(t.TempDir(), "rec")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sp := mustNewSpool(t, t.TempDir(), &switchStorage{}, spoolTestOptions(t, nil))
+	if res, err := RecoverRecording(work, sp, nil); err != nil || res.Segments != 0 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if _, err := os.Stat(work); !os.IsNotExist(err) {
+		t.Errorf("work folder left: %v", err)
+	}
+	if st := sp.Stats(); st.Items != 0 {
+		t.Errorf("%d objects spooled", st.Items)
+	}
+}
+
+func TestSalvageSegment(t *testing.T) {
+	e := encode(t, 320, 180, 30, 2*time.Second)
+	full := filepath.Join(t.TempDir(), "full.ts")
+	mux, err := av.NewMuxer("mpegts", full, av.MuxOptions{}, e.streams...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range e.packets {
+		if err := mux.WritePacket(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mux.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := func(path string) int {
+		n := 0
+		if err := av.ReadPackets(path, func(p av.Packet) error {
+			if p.Kind == av.Video {
+				n++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	all := frames(full)
+	for _, tc := range []struct {
+		name string
+		size int
+		ok   bool
+	}{
+		{"empty", 0, false},
+		{"headers only", 188 * 2, false},
+		{"half, mid-packet", len(b)/2 + 77, true},
+		{"whole", len(b), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "3.ts")
+			if err := os.WriteFile(path, b[:tc.size], 0o600); err != nil {
+				t.Fatal(err)
+			}
+			d, ok, err := SalvageSegment(path, e.streams)
+			if ok != tc.ok {
+				t.Fatalf("ok %v (err %v), want %v", ok, err, tc.ok)
+			}
+			if !ok {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := frames(path)
+			if got < 1 || got >= all || d <= 0 || d > 2*time.Second {
+				t.Errorf("salvaged %d of %d frames, %v", got, all, d)
+			}
+			if want := time.Duration(got) * time.Second / 30; (d - want).Abs() > time.Millisecond {
+				t.Errorf("duration %v for %d frames", d, got)
+			}
+			if v, ok := testsrv.FFprobe(t, path).Stream("video"); !ok || v.Width != 320 {
+				t.Errorf("salvaged segment: video %+v", v)
+			}
+			// Salvaging again keeps a valid segment.
+			if _, ok, err := SalvageSegment(path, e.streams); !ok || err != nil {
+				t.Errorf("salvaging again: %v %v", ok, err)
+			}
+		})
+	}
+}
