@@ -22,7 +22,7 @@ import (
 
 // kill -9 of tessera serve mid-recording, after storage has been down long
 // enough for segments to pile up in the spool; then a restart on the same
-// data with storage back. Every segment cut is in storage or listed as
+// data, storage coming back a little later. Every segment cut is in storage or listed as
 // lost (none but the one being written), the playlists are VOD and list
 // exactly what is stored, every segment decodes, recording-failed.json
 // says why, the spool and work folders are empty, the composition is
@@ -63,14 +63,20 @@ func TestCrashRecovery(t *testing.T) {
 	<-srv.exited
 	spooled := countSpooled(spool, ".ts")
 
-	s3.Restart()
+	// The restart finalizes the recording into the spool while storage is
+	// still down, and uploads it all once storage is back.
 	srv2 := startServer(t, data, env, args...)
+	if !emptyDir(filepath.Join(data, "recordings")) {
+		t.Error("recording work folders left after the start-up")
+	}
+	time.Sleep(2 * time.Second)
+	if n := countSpooled(spool, ".json"); n == 0 {
+		t.Errorf("no recording-failed.json spooled while storage is down")
+	}
+	s3.Restart()
 	failedJSON := filepath.Join(dir, "events", "recording-failed.json")
 	waitFor(ctx, t, "recording-failed.json", func() bool { _, err := os.Stat(failedJSON); return err == nil })
 	waitFor(ctx, t, "the spool drained and its folders removed", func() bool { return emptyDir(spool) })
-	if !emptyDir(filepath.Join(data, "recordings")) {
-		t.Error("recording work folders left after recovery")
-	}
 	if _, err := os.Stat(filepath.Join(dir, "events", "recording-ended.json")); err == nil {
 		t.Error("recording-ended.json after a crash")
 	}
@@ -181,8 +187,9 @@ func TestCrashRecovery(t *testing.T) {
 	}
 }
 
-// SIGTERM with a participant connected: the server saves its LEFT event
-// and ends the stage session without an error; after a restart the
+// SIGTERM with a participant connected and a composition recording: the
+// server saves the LEFT event and ends the stage session without an
+// error, and leaves no spool or work folder; after a restart the
 // participant is DISCONNECTED.
 func TestShutdownEndsSessions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -192,11 +199,22 @@ func TestShutdownEndsSessions(t *testing.T) {
 	setup := newSolo(ctx, t, srv.API, "sigterm", media.RGBToYUV(230, 210, 40))
 	participantIDs(ctx, t, srv.API, *setup.stage.Arn, 1)
 	session := activeSession(ctx, t, srv.API, *setup.stage.Arn)
+	comp, err := srv.API.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: setup.stage.Arn,
+		Destinations: []types.DestinationConfiguration{setup.recording()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(ctx, t, srv.API, *comp.Composition.Arn, types.CompositionStateActive)
 	if err := srv.stop(t); err != nil {
 		t.Fatalf("tessera serve exit after SIGTERM: %v\n%s", err, srv.log)
 	}
 	if errs := grepLines(srv.log.String(), "level=ERROR"); errs != "" {
 		t.Errorf("errors during the shutdown:\n%s", errs)
+	}
+	for _, d := range []string{"spool", "recordings"} {
+		if !emptyDir(filepath.Join(data, d)) {
+			t.Errorf("%s folder not empty after the shutdown", d)
+		}
 	}
 	srv2 := startServer(t, data, nil)
 	checkDisconnected(ctx, t, srv2.API, *setup.stage.Arn, session)

@@ -326,6 +326,12 @@ func TestSpoolResumesAfterRestart(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "README"), []byte("not ours"), 0o644)
 
 	s2 := mustNewSpool(t, dir, f.storage(t), spoolTestOptions(t, m))
+	if !s2.Recovered("rec", keys[0]) || s2.Recovered("rec", "damaged.ts") {
+		t.Errorf("Recovered: %v for a left object, %v for the damaged one", s2.Recovered("rec", keys[0]), s2.Recovered("rec", "damaged.ts"))
+	}
+	if v := spoolMetric(t, m.recovered, "rec"); v != float64(len(keys)) {
+		t.Errorf("tessera_upload_recovered_total = %v, want %d", v, len(keys))
+	}
 	if err := s2.Enqueue("rec", "after-restart.json", []byte("{}"), "", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -344,6 +350,10 @@ func TestSpoolResumesAfterRestart(t *testing.T) {
 	if names := spoolFiles(t, dir); !slices.Equal(names, []string{"README"}) {
 		t.Errorf("spool folder after draining: %v", names)
 	}
+	s2.Close()
+	if names := spoolFiles(t, dir); !slices.Equal(names, []string{"README"}) {
+		t.Errorf("spool folder with a stranger's file after Close: %v", names)
+	}
 	if v := spoolMetric(t, m.dropped, "rec"); v != 1 {
 		t.Errorf("tessera_upload_dropped_total = %v, want 1 (the damaged object)", v)
 	}
@@ -351,6 +361,30 @@ func TestSpoolResumesAfterRestart(t *testing.T) {
 		if data, ct := f.object(t, "rec", k); !bytes.Equal(data, body) || ct != ContentTypeFor(k) {
 			t.Errorf("%s: %d bytes %q after restart, want %d bytes", k, len(data), ct, len(body))
 		}
+	}
+}
+
+// Close removes the folder of a spool that uploaded everything, and keeps
+// that of one with objects left.
+func TestSpoolCloseRemovesAnEmptyFolder(t *testing.T) {
+	f := newGofakeServer(t, "rec")
+	dir := filepath.Join(t.TempDir(), "spool")
+	s := mustNewSpool(t, dir, f.storage(t), spoolTestOptions(t, nil))
+	if err := s.Enqueue("rec", "a.json", []byte("{}"), "", nil); err != nil {
+		t.Fatal(err)
+	}
+	drainWithin(t, s, 5*time.Second)
+	s.Close()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("empty spool folder after Close: %v", err)
+	}
+	s = mustNewSpool(t, dir, testS3Storage(t, closedEndpoint(t)), spoolTestOptions(t, nil))
+	if err := s.Enqueue("rec", "b.json", []byte("{}"), "", nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if n := len(spoolFiles(t, dir)); n != 2 {
+		t.Errorf("%d files in the spool folder after Close, want 2", n)
 	}
 }
 
