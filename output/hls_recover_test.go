@@ -152,14 +152,7 @@ func TestRecoverRecording(t *testing.T) {
 	}
 
 	base := filepath.Join(root, "bucket", prefix)
-	read := func(rel string) []byte {
-		t.Helper()
-		b, err := os.ReadFile(filepath.Join(base, rel))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	read := func(rel string) []byte { return readFile(t, filepath.Join(base, rel)) }
 	rendDir := ""
 	for _, l := range strings.Split(string(read("media/hls/multivariant.m3u8")), "\n") {
 		if d, ok := strings.CutSuffix(l, "/playlist.m3u8"); ok {

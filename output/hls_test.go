@@ -129,14 +129,7 @@ func playlistEntries(t *testing.T, b []byte) (uris []string, durs []float64, vod
 func checkRecording(t *testing.T, root, prefix string, target time.Duration, fps float64, w, h int) {
 	t.Helper()
 	base := filepath.Join(root, prefix)
-	read := func(rel string) []byte {
-		t.Helper()
-		b, err := os.ReadFile(filepath.Join(base, rel))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	read := func(rel string) []byte { return readFile(t, filepath.Join(base, rel)) }
 	mv := string(read("media/hls/multivariant.m3u8"))
 	var rendDir string
 	for _, l := range strings.Split(mv, "\n") {
@@ -183,6 +176,16 @@ func checkRecording(t *testing.T, root, prefix string, target time.Duration, fps
 	if got := hls["duration_ms"].(float64); math.Abs(got-total*1000) > 2 {
 		t.Errorf("duration_ms %v, playlist total %.3f s", got, total)
 	}
+}
+
+// readFile returns the contents of the file at path.
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestRecordingToFolder(t *testing.T) {

@@ -42,38 +42,47 @@ func (w *Worker) Recover() error {
 		open[name] = sp
 		return sp, nil
 	}
-	works, err := os.ReadDir(w.cfg.WorkDir)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		errs = append(errs, fmt.Errorf("worker: recovery: %w", err))
+	works, err := subfolders(w.cfg.WorkDir)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	for _, e := range works {
-		if !e.IsDir() {
-			continue
-		}
-		sp, err := spool(e.Name())
+	for _, name := range works {
+		sp, err := spool(name)
 		if err == nil {
-			_, err = output.RecoverRecording(filepath.Join(w.cfg.WorkDir, e.Name()), sp, w.log.With("composition_destination", e.Name()))
+			_, err = output.RecoverRecording(filepath.Join(w.cfg.WorkDir, name), sp, w.log.With("composition_destination", name))
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("worker: recovering recording %s: %w", e.Name(), err))
+			errs = append(errs, fmt.Errorf("worker: recovering recording %s: %w", name, err))
 		}
 	}
-	spools, err := os.ReadDir(w.cfg.SpoolDir)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		errs = append(errs, fmt.Errorf("worker: recovery: %w", err))
+	spools, err := subfolders(w.cfg.SpoolDir)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	for _, e := range spools {
-		if !e.IsDir() {
-			continue
-		}
-		if _, err := spool(e.Name()); err != nil {
-			errs = append(errs, fmt.Errorf("worker: recovering spool %s: %w", e.Name(), err))
+	for _, name := range spools {
+		if _, err := spool(name); err != nil {
+			errs = append(errs, fmt.Errorf("worker: recovering spool %s: %w", name, err))
 		}
 	}
 	for name, sp := range open {
 		w.drain(name, sp)
 	}
 	return errors.Join(errs...)
+}
+
+// subfolders lists the folders in dir (none when dir does not exist).
+func subfolders(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("worker: recovery: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
 }
 
 // drainer holds the spools Recover reopened until they are empty.
