@@ -13,6 +13,7 @@
 // an error, with nothing left running); from then on destination states and
 // the first output are reported through the [contract.Reporter], a
 // destination's failure never stops the others, and Stop finalizes every
-// recording before it returns. The worker knows nothing of the API: it
-// imports contract, not control.
+// recording before it returns. [Worker.Recover], at start-up, finalizes the
+// recordings a crash interrupted and uploads what the spools held. The
+// worker knows nothing of the API: it imports contract, not control.
 package worker

@@ -25,6 +25,8 @@
 //   - Muxer, which writes Packets as FLV or MPEG-TS to a file or to
 //     rtmp(s)://, every network wait bounded by a timeout and abortable
 //     from another goroutine; URLs in errors go through RedactURL.
+//   - ReadPackets, which reads a media file's audio and video packets back
+//     (a recording's segment, also one a crash cut short).
 //   - SetLogger, which routes FFmpeg's log to a slog.Logger. Without it
 //     FFmpeg writes its errors, and only those, to stderr.
 //
