@@ -34,7 +34,10 @@ func (w *Worker) Recover() error {
 			return sp, nil
 		}
 		so := w.cfg.Spool
-		so.Name, so.Logger = name, w.log
+		// No bound: what the spool holds is on disk already, and a
+		// recovery adds only a segment and the final objects, which
+		// must go in.
+		so.Name, so.Logger, so.MaxBytes = name, w.log, -1
 		sp, err := output.NewSpool(filepath.Join(w.cfg.SpoolDir, name), w.cfg.Storage, so)
 		if err != nil {
 			return nil, err
