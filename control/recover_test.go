@@ -14,7 +14,8 @@ import (
 
 // After a crash, a composition that was running is FAILED and ended at its
 // last progress mark (not at the restart), and the stage session the crash
-// left open is ended: its participant DISCONNECTED with a LEFT event.
+// left open is ended: its participant DISCONNECTED with a LEFT event at
+// the server's last liveness mark.
 func TestRecoverAfterCrash(t *testing.T) {
 	dir := t.TempDir()
 	env := startAPI(t, dir, nil)
@@ -65,6 +66,9 @@ func TestRecoverAfterCrash(t *testing.T) {
 		names = append(names, e.Name)
 	}
 	if len(names) != 2 || names[0] != types.EventNameJoined || names[1] != types.EventNameLeft {
-		t.Errorf("events %v, want JOINED, LEFT", names)
+		t.Fatalf("events %v, want JOINED, LEFT", names)
+	}
+	if left := *ev.Events[1].EventTime; left.After(crash) || crash.Sub(left) > progressInterval+progressInterval/2 {
+		t.Errorf("LEFT at %v; the crash was at %v", left, crash)
 	}
 }

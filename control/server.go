@@ -137,14 +137,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.cancel()
 		return nil, err
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.janitor()
+	go s.heartbeat()
 	return s, nil
 }
 
 // recover reopens stages, ends their stale sessions and fails compositions
 // left running.
 func (s *Server) recover(ctx context.Context) error {
+	alive := s.lastAlive(ctx)
 	after := ""
 	for {
 		page, next, err := s.store.List(ctx, store.ListQuery{Kind: store.KindStage, After: after, Limit: 100})
@@ -155,7 +157,7 @@ func (s *Server) recover(ctx context.Context) error {
 			if err := s.openStage(r.ARN); err != nil {
 				return err
 			}
-			if err := s.endStaleSession(ctx, r); err != nil {
+			if err := s.endStaleSession(ctx, r, alive); err != nil {
 				return err
 			}
 		}

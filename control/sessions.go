@@ -150,14 +150,13 @@ func (s *Server) recordParticipant(ctx context.Context, stageARN, sessionID stri
 
 // endStaleSession ends the session a stage had when the server stopped
 // without ending it (a crash): its participants still CONNECTED become
-// DISCONNECTED with a LEFT event (timed now, when the server learned it),
+// DISCONNECTED with a LEFT event at the time the server was last alive,
 // and the stage has no active session.
-func (s *Server) endStaleSession(ctx context.Context, stage store.Resource) error {
+func (s *Server) endStaleSession(ctx context.Context, stage store.Resource, alive time.Time) error {
 	var st Stage
 	if err := json.Unmarshal(stage.Doc, &st); err != nil || st.ActiveSessionID == "" {
 		return nil
 	}
-	now := time.Now().UTC()
 	parent := sessionKey(stage.ARN, st.ActiveSessionID)
 	left := 0
 	for {
@@ -180,8 +179,12 @@ func (s *Server) endStaleSession(ctx context.Context, stage store.Resource) erro
 				return nil
 			})
 			if err == nil {
-				doc, _ := json.Marshal(ParticipantEvent{Name: ingest.EventLeft, ParticipantID: r.ID, EventTime: timestamp(now)})
-				err = s.store.AppendEvent(ctx, stage.ARN, st.ActiveSessionID, r.ID, doc, now)
+				at := alive
+				if r.Updated.After(at) { // joined after the last mark
+					at = r.Updated
+				}
+				doc, _ := json.Marshal(ParticipantEvent{Name: ingest.EventLeft, ParticipantID: r.ID, EventTime: timestamp(at)})
+				err = s.store.AppendEvent(ctx, stage.ARN, st.ActiveSessionID, r.ID, doc, at)
 			}
 			if err != nil {
 				return fmt.Errorf("control: ending stale session of %s: %w", stage.ARN, err)

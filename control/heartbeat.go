@@ -1,0 +1,46 @@
+package control
+
+import (
+	"context"
+	"time"
+
+	"github.com/tessera-media/tessera/control/store"
+)
+
+// The server's liveness mark: a stored resource rewritten about every
+// progressInterval, whose Updated time tells a later start-up when this
+// server was last known alive — when the sessions a crash left open ended.
+const (
+	heartbeatARN  = "tessera:server/heartbeat"
+	kindHeartbeat = "server-heartbeat"
+)
+
+// heartbeat rewrites the liveness mark until the server closes.
+func (s *Server) heartbeat() {
+	defer s.wg.Done()
+	t := time.NewTicker(progressInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+		err := s.store.Put(ctx, store.Resource{ARN: heartbeatARN, Kind: kindHeartbeat})
+		cancel()
+		if err != nil && s.ctx.Err() == nil {
+			s.log.Error("saving the liveness mark", "err", err)
+		}
+	}
+}
+
+// lastAlive is when the previous server on the store was last known alive:
+// its liveness mark, or now when there is none.
+func (s *Server) lastAlive(ctx context.Context) time.Time {
+	r, err := s.store.Get(ctx, heartbeatARN)
+	if err != nil {
+		return time.Now().UTC()
+	}
+	return r.Updated
+}
