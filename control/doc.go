@@ -35,10 +35,11 @@
 // session, participant records and their events, recorded from ingest's
 // participant events (sessions.go). A resource is stored before the
 // response that announces it. A running composition marks its document
-// about once a second (its Updated time). New reopens every stored stage on
-// ingest, ends the stage sessions a crash left open (participants
-// DISCONNECTED, with LEFT events) and marks compositions that were running
-// when the server stopped FAILED, ended at their last mark.
+// about once a second (its Updated time), and so does the server a
+// liveness mark (heartbeat.go). New reopens every stored stage on ingest,
+// ends the stage sessions a crash left open (participants DISCONNECTED,
+// with LEFT events at the last liveness mark) and marks compositions that
+// were running when the server stopped FAILED, ended at their last mark.
 // Ended compositions are deleted after Timeouts.Retention.
 //
 // # How compositions are driven
