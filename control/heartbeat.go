@@ -17,8 +17,21 @@ const (
 
 // heartbeat rewrites the liveness mark until the server closes.
 func (s *Server) heartbeat() {
+	s.every(progressInterval, func() {
+		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+		defer cancel()
+		err := s.store.Put(ctx, store.Resource{ARN: heartbeatARN, Kind: kindHeartbeat})
+		if err != nil && s.ctx.Err() == nil {
+			s.log.Error("saving the liveness mark", "err", err)
+		}
+	})
+}
+
+// every runs fn every interval until the server closes; it is one of the
+// server's goroutines (s.wg).
+func (s *Server) every(interval time.Duration, fn func()) {
 	defer s.wg.Done()
-	t := time.NewTicker(progressInterval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -26,12 +39,7 @@ func (s *Server) heartbeat() {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-		err := s.store.Put(ctx, store.Resource{ARN: heartbeatARN, Kind: kindHeartbeat})
-		cancel()
-		if err != nil && s.ctx.Err() == nil {
-			s.log.Error("saving the liveness mark", "err", err)
-		}
+		fn()
 	}
 }
 

@@ -13,17 +13,7 @@ import (
 // janitor deletes ended compositions once their retention period passed
 // (also those that ended before a restart).
 func (s *Server) janitor() {
-	defer s.wg.Done()
-	t := time.NewTicker(max(s.cfg.Timeouts.Retention/4, 10*time.Millisecond))
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.sweep()
-	}
+	s.every(max(s.cfg.Timeouts.Retention/4, 10*time.Millisecond), s.sweep)
 }
 
 func (s *Server) sweep() {
