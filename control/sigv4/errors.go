@@ -27,6 +27,9 @@ const (
 	// TypeIncompleteBody: the body could not be read to its end, e.g. the
 	// client went away or sent fewer bytes than its Content-Length (400).
 	TypeIncompleteBody = "IncompleteBody"
+	// TypeServiceUnavailable: the Verifier's Budget for bodies not yet
+	// authenticated is spent (503; the SDKs retry it).
+	TypeServiceUnavailable = "ServiceUnavailableException"
 )
 
 // Messages AWS uses, word for word.
@@ -35,6 +38,7 @@ const (
 	msgUnrecognized     = "The security token included in the request is invalid."
 	msgSignatureInvalid = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	msgContentSHA256    = "The provided 'x-amz-content-sha256' header does not match what was computed."
+	msgBusy             = "The server is reading too many unauthenticated requests; retry the request later."
 )
 
 // Error is a failed verification: the HTTP status to answer with, the AWS

@@ -20,16 +20,34 @@
 //     alternative;
 //   - the access key id is a key of Verifier.Credentials with a non-empty
 //     secret;
+//   - Authorization, X-Amz-Date and X-Amz-Content-Sha256 each come at most
+//     once;
 //   - the body is at most MaxBody bytes (default 1 MiB);
-//   - if X-Amz-Content-Sha256 is among the signed headers, it is the hex
-//     SHA-256 of the body (an unsigned one is ignored; UNSIGNED-PAYLOAD and
-//     streaming payloads are not accepted);
 //   - the signature, recomputed by the AWS SDK for Go v2's own signer
 //     (aws/signer/v4) over a copy of the request holding only the signed
 //     headers, with the request's method, path exactly as it came on the
-//     wire, raw query, the body's SHA-256 and the client's time, region and
+//     wire, raw query, the payload hash and the client's time, region and
 //     service, has the same SignedHeaders list and is equal (compared in
-//     constant time).
+//     constant time);
+//   - if X-Amz-Content-Sha256 is among the signed headers, it is the hex
+//     SHA-256 of the body (UNSIGNED-PAYLOAD and streaming payloads are not
+//     accepted); an unsigned one is ignored.
+//
+// # No body before the signature
+//
+// When X-Amz-Content-Sha256 is signed (the AWS SDK for JavaScript v3 and
+// the AWS CLI v2 send it; the Go SDK, botocore and so the AWS CLI v1 do not
+// unless told to), the signature is computed over the claimed hash and
+// checked before a byte of the body is read; the body is then hashed as it
+// arrives and refused if it does not match the claim. Otherwise the payload
+// hash can only come from the body itself, so the body is read first, into
+// a buffer that grows as the data arrives and whose every byte is taken from
+// the Verifier's Budget, shared by every request in that state, until the
+// signature has been checked. A request that finds the budget spent is
+// refused with 503 ServiceUnavailableException (which the SDKs retry);
+// bodies over SmallBody may use only half of it, so large unauthenticated
+// bodies cannot crowd out ordinary API calls. How long a client may take to
+// send its body is the HTTP server's read timeout.
 //
 // Nothing here reimplements the canonical request: whatever the SDK signer
 // cannot reproduce is rejected. In particular a client must sign host and
@@ -46,24 +64,25 @@
 // supported; without an Authorization header a request is unauthenticated.
 //
 // The checks run in this order, so an unauthenticated client never makes the
-// server buffer a body: Authorization present (MissingAuthenticationToken),
-// well formed and X-Amz-Date present and well formed (IncompleteSignature),
-// scope (InvalidSignature), clock skew (InvalidSignature), access key
-// (UnrecognizedClient), body size (413 RequestEntityTooLargeException) and
-// readability (400 IncompleteBody), X-Amz-Content-Sha256 and signature
-// (InvalidSignature). Every error is an *Error carrying AWS's error type,
-// status and message; WriteError answers it in the rest-json shape the SDKs
-// parse.
+// server buffer more than the budget allows: headers given once
+// (IncompleteSignature), Authorization present (MissingAuthenticationToken),
+// well formed and
+// X-Amz-Date present and well formed (IncompleteSignature), scope
+// (InvalidSignature), clock skew (InvalidSignature), access key
+// (UnrecognizedClient), query (InvalidSignature); then, with a signed
+// X-Amz-Content-Sha256, signature and claimed hash (InvalidSignature) before
+// body size (413 RequestEntityTooLargeException), readability (400
+// IncompleteBody) and the body's hash (InvalidSignature); without one, body
+// size, budget (503 ServiceUnavailableException) and readability before the
+// signature. Every error is an *Error carrying AWS's error type, status and
+// message; WriteError answers it in the rest-json shape the SDKs parse.
 package sigv4
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -80,6 +99,10 @@ const (
 	DefaultMaxSkew = 15 * time.Minute
 	DefaultMaxBody = 1 << 20
 )
+
+// singleHeaders are the headers a request may carry once: with two, which
+// one a signer meant is anyone's guess.
+var singleHeaders = []string{"Authorization", "X-Amz-Date", "X-Amz-Content-Sha256"}
 
 // amzDateFormat is X-Amz-Date's layout, ISO 8601 basic format in UTC.
 const amzDateFormat = "20060102T150405Z"
@@ -101,6 +124,10 @@ type Verifier struct {
 	// MaxBody is the largest body accepted, in bytes; 0 means
 	// DefaultMaxBody (1 MiB).
 	MaxBody int64
+	// Budget bounds the bytes of bodies held before their signature is
+	// checked, across the requests sharing it (see Budget); nil bounds
+	// nothing but MaxBody per request.
+	Budget *Budget
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -172,6 +199,11 @@ func (v *Verifier) now() time.Time {
 }
 
 func (v *Verifier) verify(r *http.Request) (*Result, *Error) {
+	for _, name := range singleHeaders {
+		if len(r.Header.Values(name)) > 1 {
+			return nil, incomplete("The request has more than one '" + name + "' header; a request is signed once.")
+		}
+	}
 	header := strings.Trim(r.Header.Get("Authorization"), " \t")
 	if header == "" {
 		return nil, forbidden(TypeMissingAuthenticationToken, msgMissingToken)
@@ -211,25 +243,6 @@ func (v *Verifier) verify(r *http.Request) (*Result, *Error) {
 		return nil, forbidden(TypeUnrecognizedClient, msgUnrecognized)
 	}
 
-	body, e := v.readBody(r)
-	if e != nil {
-		return nil, e
-	}
-	sum := sha256.Sum256(body)
-	payloadHash := hex.EncodeToString(sum[:])
-
-	signedLen := false
-	for _, name := range auth.SignedHeadersList {
-		switch name {
-		case "x-amz-content-sha256":
-			if r.Header.Get("X-Amz-Content-Sha256") != payloadHash {
-				return nil, forbidden(TypeInvalidSignature, msgContentSHA256)
-			}
-		case "content-length":
-			signedLen = true
-		}
-	}
-
 	// The signer canonicalises the query through url.Values, which drops
 	// malformed pairs; a query it cannot read in full is not covered by the
 	// signature in full, so it is refused.
@@ -237,28 +250,96 @@ func (v *Verifier) verify(r *http.Request) (*Result, *Error) {
 		return nil, forbidden(TypeInvalidSignature, msgSignatureInvalid)
 	}
 
-	cp := signingCopy(r, auth.SignedHeadersList, signedLen, len(body))
-	creds := aws.Credentials{AccessKeyID: auth.AccessKey, SecretAccessKey: secret}
+	signedHash, signedLen := false, false
+	for _, name := range auth.SignedHeadersList {
+		switch name {
+		case "x-amz-content-sha256":
+			signedHash = true
+		case "content-length":
+			signedLen = true
+		}
+	}
+	res := &Result{AccessKey: auth.AccessKey, Region: auth.Region, Time: t, SignedHeaders: auth.SignedHeadersList}
+	sign := signature{r: r, auth: auth, secret: secret, service: service, time: t, signedLen: signedLen}
+
+	if signedHash {
+		// The signature covers the claimed hash: check it before reading a
+		// byte of the body, then hold the body to the claim.
+		claimed := r.Header.Get("X-Amz-Content-Sha256")
+		if e := sign.check(claimed, max(r.ContentLength, 0)); e != nil {
+			return nil, e
+		}
+		if !isSHA256Hex(claimed) { // UNSIGNED-PAYLOAD, STREAMING-...
+			return nil, forbidden(TypeInvalidSignature, msgContentSHA256)
+		}
+		read, e := v.readBody(r, nil)
+		if e != nil {
+			return nil, e
+		}
+		if hex.EncodeToString(read.sum[:]) != claimed {
+			return nil, forbidden(TypeInvalidSignature, msgContentSHA256)
+		}
+		res.Body = read.body
+		return res, nil
+	}
+
+	// The signature covers the body itself: read it, within the budget for
+	// bodies not yet authenticated, which it leaves once checked.
+	read, e := v.readBody(r, v.Budget)
+	defer v.Budget.release(read.held)
+	if e != nil {
+		return nil, e
+	}
+	if e := sign.check(hex.EncodeToString(read.sum[:]), int64(len(read.body))); e != nil {
+		return nil, e
+	}
+	res.Body = read.body
+	return res, nil
+}
+
+// signature is what a request's signature is recomputed from.
+type signature struct {
+	r         *http.Request
+	auth      authorization
+	secret    string
+	service   string
+	time      time.Time
+	signedLen bool
+}
+
+// check recomputes the signature over payloadHash (the body's SHA-256 in
+// hex, or what the client claims it is) with the SDK signer and compares it
+// with the client's.
+func (s signature) check(payloadHash string, bodyLen int64) *Error {
+	cp := signingCopy(s.r, s.auth.SignedHeadersList, s.signedLen, bodyLen)
+	creds := aws.Credentials{AccessKeyID: s.auth.AccessKey, SecretAccessKey: s.secret}
 	// A new signer every time: the SDK signer caches derived keys per
 	// region/service and access key id without regard to the secret, and
 	// without bound. Shared, it would keep accepting a rotated secret until
 	// midnight UTC and grow with every region string a client invents.
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, cp, payloadHash, service, auth.Region, t); err != nil {
-		return nil, forbidden(TypeInvalidSignature, msgSignatureInvalid)
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, cp, payloadHash, s.service, s.auth.Region, s.time); err != nil {
+		return forbidden(TypeInvalidSignature, msgSignatureInvalid)
 	}
 	ours, perr := parseAuthorization(cp.Header.Get("Authorization"))
-	if perr != nil || ours.SignedHeaders != auth.SignedHeaders ||
-		subtle.ConstantTimeCompare([]byte(ours.Signature), []byte(auth.Signature)) != 1 {
-		return nil, forbidden(TypeInvalidSignature, msgSignatureInvalid)
+	if perr != nil || ours.SignedHeaders != s.auth.SignedHeaders ||
+		subtle.ConstantTimeCompare([]byte(ours.Signature), []byte(s.auth.Signature)) != 1 {
+		return forbidden(TypeInvalidSignature, msgSignatureInvalid)
 	}
+	return nil
+}
 
-	return &Result{
-		Body:          body,
-		AccessKey:     auth.AccessKey,
-		Region:        auth.Region,
-		Time:          t,
-		SignedHeaders: auth.SignedHeadersList,
-	}, nil
+// isSHA256Hex reports whether s is a SHA-256 in lower-case hex, the form
+// the signers send.
+func isSHA256Hex(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkSkew reports a request time more than skew away from now, in AWS's
@@ -277,41 +358,11 @@ func checkSkew(t, now time.Time, skew time.Duration) *Error {
 	return nil
 }
 
-// readBody reads r.Body in full, up to MaxBody bytes, and puts back a reader
-// over what it read.
-func (v *Verifier) readBody(r *http.Request) ([]byte, *Error) {
-	limit := v.maxBody()
-	tooLarge := &Error{
-		Status:  http.StatusRequestEntityTooLarge,
-		Type:    TypeRequestEntityTooLarge,
-		Message: "Request body exceeds the maximum of " + strconv.FormatInt(limit, 10) + " bytes.",
-	}
-	if r.ContentLength > limit {
-		return nil, tooLarge
-	}
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge
-		}
-		return nil, &Error{Status: http.StatusBadRequest, Type: TypeIncompleteBody, Message: "The request body could not be read: " + err.Error()}
-	}
-	if int64(len(body)) > limit {
-		return nil, tooLarge
-	}
-	return body, nil
-}
-
 // signingCopy returns a request for the SDK signer to sign: r's method, r's
 // path exactly as the client sent it, r's raw query, r's Host and only the
 // headers the client signed. Content-Length is set only if the client signed
 // it, because the signer signs it whenever it is positive.
-func signingCopy(r *http.Request, signed []string, signedLen bool, bodyLen int) *http.Request {
+func signingCopy(r *http.Request, signed []string, signedLen bool, bodyLen int64) *http.Request {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -331,7 +382,7 @@ func signingCopy(r *http.Request, signed []string, signedLen bool, bodyLen int) 
 		Header: make(http.Header, len(signed)),
 	}
 	if signedLen {
-		cp.ContentLength = int64(bodyLen)
+		cp.ContentLength = bodyLen
 	}
 	for _, name := range signed {
 		if name == "host" || name == "content-length" {
