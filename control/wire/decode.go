@@ -39,8 +39,9 @@ func (m *Model) DecodeRequest(op *Operation, pathParams map[string]string, r *ht
 
 // DecodeInput decodes and validates an operation's input.
 //
-// The body must be empty (no input), JSON null, or one JSON object; members
-// it does not model are ignored. Members bound to the URI (pathParams, keyed
+// The body must be empty (no input) or one JSON object (a JSON null is a
+// ValidationException, as AWS answers); members it does not model are
+// ignored. Members bound to the URI (pathParams, keyed
 // by label), the query string and headers are read from there and typed per
 // the model: a list takes every value of its query key (UntagResource's
 // tagKeys=a&tagKeys=b), a scalar the first.
@@ -148,7 +149,7 @@ func parseBody(m *Model, body []byte) (map[string]any, *Error) {
 	case map[string]any:
 		return v, nil
 	case nil:
-		return map[string]any{}, nil
+		return nil, ValidationError(msgNullBody)
 	case []any:
 		return nil, m.NewError(SerializationException, "Start of list found where not expected")
 	}

@@ -168,11 +168,25 @@ func TestValidStartComposition(t *testing.T) {
 	}
 }
 
+// TestNullBody: a body that is JSON null is a ValidationException, for an
+// operation without required members too.
+func TestNullBody(t *testing.T) {
+	m := model(t)
+	for _, op := range []string{"CreateEncoderConfiguration", "ListStages", "StartComposition"} {
+		for _, b := range []string{`null`, ` null `} {
+			_, e := decode(t, m, op, []byte(b))
+			if e == nil || e.Status != 400 || e.Type != "ValidationException" || e.Message != msgNullBody {
+				t.Errorf("%s %q: got %v", op, b, e)
+			}
+		}
+	}
+}
+
 func TestValidEncoderConfiguration(t *testing.T) {
 	m := model(t)
 	for _, b := range []string{
 		string(body(t, validEncoderConfiguration())),
-		``, `   `, `null`, `{}`,
+		``, `   `, `{}`,
 		`{"video":{"width":2,"height":1920,"framerate":1,"bitrate":8500000}}`,
 		`{"video":{"width":1920,"height":2,"framerate":60,"bitrate":1}}`,
 		`{"video":{"framerate":60.0000001}}`, // a Java Float rounds it to 60

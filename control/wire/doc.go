@@ -20,15 +20,18 @@
 //     *http.Request) parses and validates an operation's input and returns
 //     it as map[string]any keyed by member name, or an *Error: a
 //     SerializationException (400) for a body that is not a JSON object or
-//     a member of the wrong JSON type, a ValidationException (400) listing
-//     every broken constraint. Unknown members are ignored, as AWS does.
+//     a member of the wrong JSON type, a ValidationException (400) for a
+//     body that is JSON null or listing every broken constraint. Unknown
+//     members are ignored, as AWS does.
 //     Defaults the model states only in prose are not applied: handlers do.
 //     (*Model).ValidateOutput checks a handler's response body against the
 //     output shape (for tests).
 //   - WriteError writes an *Error as the rest-json error the SDKs parse into
 //     their typed errors (types.ValidationException, ...): the model's HTTP
 //     status, X-Amzn-Errortype, and a JSON body with message and
-//     exceptionMessage. WriteJSON writes a success body.
+//     exceptionMessage. Throttling is the ThrottlingException (429, "Rate
+//     exceeded") AWS answers a caller over its request rate; the model does
+//     not declare it, the SDKs know it. WriteJSON writes a success body.
 //
 // # Validation messages
 //

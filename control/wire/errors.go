@@ -33,16 +33,29 @@ const (
 	SerializationException = "SerializationException"
 	// UnknownOperationException: no operation has that method and path.
 	UnknownOperationException = "UnknownOperationException"
+	// ThrottlingException: the caller is over its request rate (429). The
+	// SDKs know it as a throttling error and retry it with backoff.
+	ThrottlingException = "ThrottlingException"
 )
 
 var unmodeledStatus = map[string]int{
 	SerializationException:    http.StatusBadRequest,
 	UnknownOperationException: http.StatusNotFound,
+	ThrottlingException:       http.StatusTooManyRequests,
 }
+
+// Messages AWS sends with errors it does not model.
+const (
+	// MsgRateExceeded is AWS's message with a ThrottlingException.
+	MsgRateExceeded = "Rate exceeded"
+	// msgNullBody answers a body that is JSON null.
+	msgNullBody = "The request body must be a JSON object, not null."
+)
 
 // NewError makes an error of type typ with the status the model gives the
 // exception shape of that name (error.httpStatusCode). A type the model does
-// not declare gets 400, or 404 for UnknownOperationException.
+// not declare gets 400, or 404 for UnknownOperationException and 429 for
+// ThrottlingException.
 func (m *Model) NewError(typ, message string) *Error {
 	status := http.StatusBadRequest
 	if s := m.shapes[typ]; s != nil && s.Exception {
@@ -96,6 +109,12 @@ func PendingVerification(message string) *Error {
 // SerializationError is a SerializationException (400, not in the model).
 func SerializationError(message string) *Error {
 	return MustModel().NewError(SerializationException, message)
+}
+
+// Throttling is a ThrottlingException (429, not in the model) with AWS's
+// message, "Rate exceeded".
+func Throttling() *Error {
+	return MustModel().NewError(ThrottlingException, MsgRateExceeded)
 }
 
 // UnknownOperation is an UnknownOperationException (404, not in the model)

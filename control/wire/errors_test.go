@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"testing"
@@ -49,5 +50,20 @@ func TestWriteError(t *testing.T) {
 	WriteJSON(rec, 200, map[string]any{"bad": make(chan int)})
 	if rec.Code != 500 {
 		t.Errorf("status %d", rec.Code)
+	}
+}
+
+// TestThrottling: a ThrottlingException is a 429 with AWS's message, which
+// the Go SDK classifies as a throttling error.
+func TestThrottling(t *testing.T) {
+	e := Throttling()
+	w := httptest.NewRecorder()
+	WriteError(w, e)
+	var body map[string]string
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("X-Amzn-Errortype") != "ThrottlingException" || body["message"] != "Rate exceeded" {
+		t.Errorf("got %d %v %s", w.Code, w.Header(), w.Body)
 	}
 }
