@@ -76,8 +76,9 @@ func (s *Server) operations() map[string]operation {
 }
 
 // ServeHTTP serves the API: it verifies the signature, routes the request
-// to its operation, decodes and validates the input with the model, runs
-// the operation and writes its response or error.
+// to its operation, applies the caller's rate limit, decodes and validates
+// the input with the model, runs the operation and writes its response or
+// error.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	opName := "unknown"
@@ -90,12 +91,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("API request refused", "operation", opName, "status", e.Status, "type", e.Type, "message", e.Message)
 		wire.WriteError(w, e)
 	}
-	body, _, err := s.verifier.Verify(r)
+	auth, err := s.verifier.VerifyRequest(r)
 	if err != nil {
 		var ae *sigv4.Error
 		if errors.As(err, &ae) {
 			status = ae.Status
-			s.log.Info("API request not authenticated", "status", ae.Status, "type", ae.Type, "message", ae.Message)
+			if ae.Type == sigv4.TypeServiceUnavailable {
+				s.metrics.busy.Inc()
+			}
+			s.refusals.do(ae.Type, func(unlogged int) {
+				s.log.Info("API request not authenticated", "status", ae.Status, "type", ae.Type, "message", ae.Message,
+					"unlogged", unlogged)
+			})
 			sigv4.WriteError(w, ae)
 			return
 		}
@@ -113,7 +120,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(wire.AccessDenied(modelOp.Name + " is not supported by this server"))
 		return
 	}
-	in, werr := s.model.DecodeInput(modelOp, params, r.URL.Query(), r.Header, body)
+	if !s.throttle.allow(auth.AccessKey, opName) {
+		e := wire.Throttling()
+		status = e.Status
+		s.metrics.throttled.WithLabelValues(opName).Inc()
+		s.refusals.do("throttled "+auth.AccessKey+" "+opName, func(unlogged int) {
+			s.log.Warn("API calls throttled", "access_key", auth.AccessKey, "operation", opName,
+				"tps", s.cfg.RateLimit.rate(opName), "burst", s.cfg.RateLimit.burst(opName), "unlogged", unlogged)
+		})
+		wire.WriteError(w, e)
+		return
+	}
+	in, werr := s.model.DecodeInput(modelOp, params, r.URL.Query(), r.Header, auth.Body)
+	if werr == nil {
+		werr = reservedTagKeys(in)
+	}
 	if werr != nil {
 		fail(werr)
 		return

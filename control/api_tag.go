@@ -3,6 +3,8 @@ package control
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/control/wire"
@@ -10,6 +12,35 @@ import (
 
 // maxTags is how many tags a resource can have (IVS's quota).
 const maxTags = 50
+
+// reservedPrefix starts the tag keys AWS keeps for itself, in any case: a
+// caller can neither set nor remove them.
+const reservedPrefix = "aws:"
+
+// reservedTagKeys refuses an input whose tags (any operation's "tags" map)
+// or tag keys (UntagResource's "tagKeys") use a key beginning "aws:".
+func reservedTagKeys(in map[string]any) *wire.Error {
+	var keys []string
+	if tags, ok := in["tags"].(map[string]any); ok {
+		for k := range tags {
+			keys = append(keys, k)
+		}
+	}
+	if list, ok := in["tagKeys"].([]any); ok {
+		for _, k := range list {
+			if k, ok := k.(string); ok {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if len(k) >= len(reservedPrefix) && strings.EqualFold(k[:len(reservedPrefix)], reservedPrefix) {
+			return wire.ValidationError("Invalid tag key '" + k + "': tag keys beginning with '" + reservedPrefix + "' are reserved for AWS use")
+		}
+	}
+	return nil
+}
 
 // tagged are the kinds TagResource accepts.
 var tagged = map[string]bool{store.KindStage: true, store.KindComposition: true,

@@ -5,24 +5,38 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-media/tessera/control/sigv4"
 )
 
-// apiMetrics count API requests by operation and status, and their latency.
+// apiMetrics count API requests by operation and status, and their latency,
+// and the edge's refusals: calls throttled, and requests refused because the
+// budget for bodies not yet authenticated was spent (with that budget's use).
 type apiMetrics struct {
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	throttled *prometheus.CounterVec
+	busy      prometheus.Counter
+	preauth   prometheus.GaugeFunc
 }
 
-func newAPIMetrics(r prometheus.Registerer) *apiMetrics {
+func newAPIMetrics(r prometheus.Registerer, budget *sigv4.Budget) *apiMetrics {
 	m := &apiMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "api",
 			Name: "requests_total", Help: "API requests by operation and HTTP status."}, []string{"operation", "status"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "tessera", Subsystem: "api",
 			Name: "request_seconds", Help: "API request latency by operation.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}, []string{"operation"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "api",
+			Name: "throttled_total", Help: "API calls refused with ThrottlingException (per-access-key rate limit), by operation."}, []string{"operation"}),
+		busy: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "api",
+			Name: "preauth_refused_total", Help: "API requests refused with ServiceUnavailableException: the budget for bodies not yet authenticated was spent."}),
+		preauth: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "api",
+			Name: "preauth_body_bytes", Help: "Bytes of request bodies held before their signature is checked."},
+			func() float64 { return float64(budget.InUse()) }),
 	}
 	if r != nil {
-		r.MustRegister(m.requests, m.latency)
+		r.MustRegister(m.requests, m.latency, m.throttled, m.busy, m.preauth)
 	}
 	return m
 }

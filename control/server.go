@@ -41,6 +41,12 @@ func (q Quotas) withDefaults() Quotas {
 	return q
 }
 
+// DefaultPreAuthBytes is Config.PreAuthBytes's default: 8 MiB.
+const DefaultPreAuthBytes = 8 << 20
+
+// refusalLogEvery is how often one kind of refusal is logged at most.
+const refusalLogEvery = 10 * time.Second
+
 // Config configures the control plane.
 type Config struct {
 	// Region and AccountID make the ARNs; defaults us-east-1 and
@@ -67,6 +73,13 @@ type Config struct {
 	Webhooks []string
 	// MaxBody bounds a request body; default 1 MiB.
 	MaxBody int64
+	// PreAuthBytes bounds the bytes of request bodies held, across all
+	// requests, before their signature is checked (see sigv4.Budget);
+	// default DefaultPreAuthBytes.
+	PreAuthBytes int64
+	// RateLimit, when set, throttles each access key's calls (see
+	// RateLimit); nil throttles nothing.
+	RateLimit *RateLimit
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the API metrics; nil registers none.
@@ -84,6 +97,8 @@ type Server struct {
 	notifier *Notifier
 	metrics  *apiMetrics
 	ops      map[string]operation // by operation name
+	throttle *throttle            // nil: no rate limit
+	refusals *sampledLog          // the edge's refusals, logged at a bounded rate
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -114,6 +129,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
+	if cfg.PreAuthBytes <= 0 {
+		cfg.PreAuthBytes = DefaultPreAuthBytes
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -124,12 +142,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("control: %w", err)
 	}
 	log := cfg.Logger.With("component", "control")
+	budget := sigv4.NewBudget(cfg.PreAuthBytes)
 	s := &Server{
 		cfg: cfg, log: log, model: model, store: cfg.Store,
-		verifier: &sigv4.Verifier{Credentials: cfg.Credentials, Service: "ivs", MaxBody: cfg.MaxBody},
+		verifier: &sigv4.Verifier{Credentials: cfg.Credentials, Service: "ivs", MaxBody: cfg.MaxBody, Budget: budget},
 		notifier: NewNotifier(cfg.Webhooks, log, NotifierOptions{}),
-		metrics:  newAPIMetrics(cfg.Registerer),
+		metrics:  newAPIMetrics(cfg.Registerer, budget),
+		refusals: newSampledLog(refusalLogEvery, time.Now),
 		comps:    map[string]*composition{}, sessions: map[string]*stageSession{},
+	}
+	if cfg.RateLimit != nil {
+		s.throttle = newThrottle(*cfg.RateLimit, time.Now)
 	}
 	s.ops = s.operations()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
