@@ -144,6 +144,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		Region: s.Region, AccountID: s.AccountID, Credentials: map[string]string{s.AccessKeyID: s.SecretAccessKey},
 		Store: st, Ingest: ing, TokenKey: key, WHIPURL: publicURL + "/whip", Channels: s.Channels,
 		Pipelines: w.Start, Webhooks: s.Webhooks, Logger: log, Registerer: reg,
+		PreAuthBytes: s.APIPreAuthBytes, RateLimit: s.rateLimit(),
 		Quotas: control.Quotas{Compositions: s.MaxCompositions, CompositionsPerStage: s.MaxCompositionsPerStage,
 			EncoderConfigurations: s.MaxEncoderConfigs, StorageConfigurations: s.MaxStorageConfigs},
 		Timeouts: control.Timeouts{Idle: s.IdleTimeout, NoPublisher: s.NoPublisherTimeout, MaxDuration: s.MaxDuration, Retention: s.Retention},
@@ -167,7 +168,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("/", api)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := newHTTPServer(s, mux)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	readyFlag.Store(true)

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tessera-media/tessera/control"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/output"
 )
@@ -40,6 +42,15 @@ type settings struct {
 	// WHIP session caps (ingest.Config).
 	WHIPMaxSessions, WHIPMaxHalfOpen int
 	WHIPConnectTimeout               time.Duration
+
+	// The HTTP listener's limits and the API's edge (httpserver.go,
+	// control.RateLimit, sigv4.Budget).
+	HTTPReadHeaderTimeout, HTTPReadTimeout time.Duration
+	HTTPWriteTimeout, HTTPIdleTimeout      time.Duration
+	HTTPMaxHeaderBytes                     int
+	APIPreAuthBytes                        int64
+	APITPS                                 float64
+	APIBurst                               int
 }
 
 type listFlag []string
@@ -72,6 +83,14 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	s := &settings{Channels: output.Channels{}}
 	fs := flag.NewFlagSet("tessera serve", flag.ContinueOnError)
 	fs.StringVar(&s.Listen, "listen", "127.0.0.1:8080", "HTTP address of the API, WHIP (/whip), /metrics, /healthz and /readyz")
+	fs.DurationVar(&s.HTTPReadHeaderTimeout, "http-read-header-timeout", 10*time.Second, "longest a client may take to send a request's headers")
+	fs.DurationVar(&s.HTTPReadTimeout, "http-read-timeout", 20*time.Second, "longest a client may take to send a whole request, body included; a stalled upload's connection is closed then (the handler's own time does not count)")
+	fs.DurationVar(&s.HTTPWriteTimeout, "http-write-timeout", time.Minute, "longest from the end of a request's headers to the end of its response (bounds a WHIP offer's negotiation and a client that does not read)")
+	fs.DurationVar(&s.HTTPIdleTimeout, "http-idle-timeout", 2*time.Minute, "how long a kept-alive HTTP connection may wait for its next request")
+	fs.IntVar(&s.HTTPMaxHeaderBytes, "http-max-header-bytes", 64<<10, "largest request line and headers, in bytes")
+	fs.Int64Var(&s.APIPreAuthBytes, "api-preauth-bytes", 8<<20, "bytes of API request bodies held, across all requests, before their signature is checked (bodies without a signed X-Amz-Content-Sha256; those over 16 KiB may use half); past it: 503 ServiceUnavailableException")
+	fs.Float64Var(&s.APITPS, "api-tps", 0, "API calls per second per access key and operation; 0: IVS's quotas (5, CreateParticipantToken 50, tag operations 10); negative: no limit; past it: 429 ThrottlingException")
+	fs.IntVar(&s.APIBurst, "api-burst", 0, "API calls per access key and operation allowed at once after a quiet spell; 0: two seconds of the rate")
 	fs.StringVar(&s.Data, "data", "./data", "data directory: SQLite database, token key, upload spool, and the buckets when no S3 endpoint is set")
 	fs.StringVar(&s.Config, "config", "", "optional JSON file of settings, keyed by flag name (e.g. {\"listen\": \":8080\", \"channel\": [\"ARN=rtmp://…\"]})")
 	fs.StringVar(&s.PublicURL, "public-url", "", "base URL clients reach this server at (stages' endpoints.whip is <public-url>/whip); default http://<listen>")
@@ -143,7 +162,11 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 				vals = l
 			}
 			for _, one := range vals {
-				if err := fs.Set(k, fmt.Sprint(one)); err != nil {
+				str := fmt.Sprint(one)
+				if f, ok := one.(float64); ok { // 1048576, not 1.048576e+06
+					str = strconv.FormatFloat(f, 'f', -1, 64)
+				}
+				if err := fs.Set(k, str); err != nil {
 					errs = append(errs, fmt.Errorf("config file %s: %s: %w", s.Config, k, err))
 				}
 			}
@@ -182,6 +205,19 @@ func (s *settings) check() error {
 	case s.WHIPConnectTimeout <= 0:
 		return fmt.Errorf("--whip-connect-timeout %v: must be more than 0", s.WHIPConnectTimeout)
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"http-read-header-timeout", s.HTTPReadHeaderTimeout}, {"http-read-timeout", s.HTTPReadTimeout},
+		{"http-write-timeout", s.HTTPWriteTimeout}, {"http-idle-timeout", s.HTTPIdleTimeout}} {
+		if d.v <= 0 {
+			return fmt.Errorf("--%s %v: must be positive", d.name, d.v)
+		}
+	}
+	if s.HTTPMaxHeaderBytes <= 0 || s.APIPreAuthBytes <= 0 || s.APIBurst < 0 {
+		return fmt.Errorf("--http-max-header-bytes %d, --api-preauth-bytes %d: must be positive; --api-burst %d: must not be negative",
+			s.HTTPMaxHeaderBytes, s.APIPreAuthBytes, s.APIBurst)
+	}
 	if err := av.CheckPreset(s.Preset); err != nil {
 		return fmt.Errorf("--encoder-preset: %w", err)
 	}
@@ -197,4 +233,13 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// rateLimit is the API's rate limit from --api-tps and --api-burst; nil
+// (no limit) for a negative --api-tps.
+func (s *settings) rateLimit() *control.RateLimit {
+	if s.APITPS < 0 {
+		return nil
+	}
+	return &control.RateLimit{TPS: s.APITPS, Burst: s.APIBurst}
 }
