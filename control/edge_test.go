@@ -126,7 +126,7 @@ func TestThrottling(t *testing.T) {
 	// The SDK retries a throttled call: three attempts, all refused here.
 	retrying := ivsrealtime.New(ivsrealtime.Options{Region: "us-east-1", BaseEndpoint: aws.String(env.url),
 		Credentials: env.client.Options().Credentials,
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) { o.Backoff = noBackoff{} })})
+		Retryer:     retry.NewStandard(func(o *retry.StandardOptions) { o.Backoff = noBackoff{} })})
 	err := list(retrying)
 	var maxed *retry.MaxAttemptsError
 	if !errors.As(err, &maxed) || maxed.Attempt != 3 {
