@@ -159,7 +159,7 @@ func TestThrottling(t *testing.T) {
 	}
 }
 
-// TestIVSTPS: the default rates are IVS's quotas, the bucket two seconds'
+// TestIVSTPS: the default rates are IVS's quotas, the bucket ten seconds'
 // worth.
 func TestIVSTPS(t *testing.T) {
 	var l RateLimit
@@ -167,13 +167,13 @@ func TestIVSTPS(t *testing.T) {
 		if got := l.rate(op); got != want {
 			t.Errorf("%s: %v TPS, want %v", op, got, want)
 		}
-		if got := l.burst(op); got != 2*want {
-			t.Errorf("%s: burst %v, want %v", op, got, 2*want)
+		if got := l.burst(op); got != 10*want {
+			t.Errorf("%s: burst %v, want %v", op, got, 10*want)
 		}
 	}
-	l = RateLimit{TPS: 0.2}
-	if l.rate("GetStage") != 0.2 || l.burst("GetStage") != 1 {
-		t.Errorf("TPS 0.2: rate %v burst %v", l.rate("GetStage"), l.burst("GetStage"))
+	l = RateLimit{TPS: 0.05}
+	if l.rate("GetStage") != 0.05 || l.burst("GetStage") != 1 {
+		t.Errorf("TPS 0.05: rate %v burst %v", l.rate("GetStage"), l.burst("GetStage"))
 	}
 }
 

@@ -14,9 +14,14 @@ type RateLimit struct {
 	// per access key; otherwise each operation has IVS's quota (IVSTPS).
 	TPS float64
 	// Burst is how many calls a bucket holds, the calls allowed at once
-	// after a quiet spell; 0 means two seconds of the rate.
+	// after a quiet spell; 0 means DefaultBurstSeconds of the rate.
 	Burst int
 }
+
+// DefaultBurstSeconds is how many seconds of its rate a bucket holds by
+// default: a client may poll faster than the rate for a while (as the
+// SDKs' waiters and tests do), never for long.
+const DefaultBurstSeconds = 10
 
 // IVSTPS returns IVS's call rate quota of an operation, in calls per second
 // (Amazon IVS Real-Time service quotas): 50 for CreateParticipantToken, 10
@@ -44,7 +49,7 @@ func (l RateLimit) burst(operation string) float64 {
 	if l.Burst > 0 {
 		return float64(l.Burst)
 	}
-	return max(1, 2*l.rate(operation))
+	return max(1, DefaultBurstSeconds*l.rate(operation))
 }
 
 // throttle holds the buckets. Buckets exist only for authenticated access

@@ -90,7 +90,7 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.IntVar(&s.HTTPMaxHeaderBytes, "http-max-header-bytes", 64<<10, "largest request line and headers, in bytes")
 	fs.Int64Var(&s.APIPreAuthBytes, "api-preauth-bytes", 8<<20, "bytes of API request bodies held, across all requests, before their signature is checked (bodies without a signed X-Amz-Content-Sha256; those over 16 KiB may use half); past it: 503 ServiceUnavailableException")
 	fs.Float64Var(&s.APITPS, "api-tps", 0, "API calls per second per access key and operation; 0: IVS's quotas (5, CreateParticipantToken 50, tag operations 10); negative: no limit; past it: 429 ThrottlingException")
-	fs.IntVar(&s.APIBurst, "api-burst", 0, "API calls per access key and operation allowed at once after a quiet spell; 0: two seconds of the rate")
+	fs.IntVar(&s.APIBurst, "api-burst", 0, "API calls per access key and operation allowed at once after a quiet spell; 0: ten seconds of the rate")
 	fs.StringVar(&s.Data, "data", "./data", "data directory: SQLite database, token key, upload spool, and the buckets when no S3 endpoint is set")
 	fs.StringVar(&s.Config, "config", "", "optional JSON file of settings, keyed by flag name (e.g. {\"listen\": \":8080\", \"channel\": [\"ARN=rtmp://…\"]})")
 	fs.StringVar(&s.PublicURL, "public-url", "", "base URL clients reach this server at (stages' endpoints.whip is <public-url>/whip); default http://<listen>")
