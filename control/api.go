@@ -126,7 +126,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.throttled.WithLabelValues(opName).Inc()
 		s.refusals.do("throttled "+auth.AccessKey+" "+opName, func(unlogged int) {
 			s.log.Warn("API calls throttled", "access_key", auth.AccessKey, "operation", opName,
-				"tps", s.cfg.RateLimit.rate(opName), "burst", s.cfg.RateLimit.burst(opName), "unlogged", unlogged)
+				"tps", s.throttle.limit.rate(opName), "burst", s.throttle.limit.burst(opName), "unlogged", unlogged)
 		})
 		wire.WriteError(w, e)
 		return
