@@ -78,7 +78,8 @@ func (s *Server) operations() map[string]operation {
 // ServeHTTP serves the API: it verifies the signature, routes the request
 // to its operation, applies the caller's rate limit, decodes and validates
 // the input with the model, runs the operation and writes its response or
-// error.
+// error. A request that fails authentication is answered at once and its
+// connection closed.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	opName := "unknown"
@@ -103,6 +104,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				s.log.Info("API request not authenticated", "status", ae.Status, "type", ae.Type, "message", ae.Message,
 					"unlogged", unlogged)
 			})
+			// Whatever is left of the body is not read: net/http would
+			// drain up to 256 KiB of it before answering.
+			w.Header().Set("Connection", "close")
 			sigv4.WriteError(w, ae)
 			return
 		}

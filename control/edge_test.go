@@ -279,13 +279,13 @@ func rawConn(t *testing.T, env *apiEnv, req *http.Request, length int, part stri
 
 // TestNoBodyBeforeSignature: a signed X-Amz-Content-Sha256 with a bad
 // signature is refused while its body is still on the way; a body without
-// one is read only within the budget.
+// one is read only within the budget, large bodies within half of it.
 func TestNoBodyBeforeSignature(t *testing.T) {
-	env := startAPI(t, t.TempDir(), func(c *Config) { c.PreAuthBytes = 4 << 10 })
+	env := startAPI(t, t.TempDir(), func(c *Config) { c.PreAuthBytes, c.MaxBody = 64<<10, 32<<10 })
 
 	req := signedRequest(t, env, "/CreateStage", `{"name":"x"}`, true)
 	req.Header.Set("Authorization", strings.Replace(req.Header.Get("Authorization"), "Signature=", "Signature=0", 1))
-	_, rd := rawConn(t, env, req, 1<<20, `{"na`)
+	_, rd := rawConn(t, env, req, 32<<10, `{"na`)
 	resp, err := http.ReadResponse(rd, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -294,24 +294,43 @@ func TestNoBodyBeforeSignature(t *testing.T) {
 		t.Errorf("bad signature with a stalled body: %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"))
 	}
 
-	// No hash: a large body takes the budget as it comes, up to half of it.
+	// No hash: a large body takes the budget as it arrives. One that sent
+	// just over 16 KiB holds a 32 KiB buffer, half the budget; a second
+	// one may grow to 16 KiB, not past it.
 	req = signedRequest(t, env, "/CreateStage", `{"name":"x"}`, false)
-	_, rd = rawConn(t, env, req, 1<<20, strings.Repeat(" ", 4<<10+1))
+	rawConn(t, env, req, 32<<10, strings.Repeat(" ", 16<<10+1))
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting for %s", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("the first body to hold half the budget", func() bool { return env.srv.verifier.Budget.InUse() == 32<<10 })
+	_, rd = rawConn(t, env, req, 32<<10, strings.Repeat(" ", 16<<10+1))
 	resp, err = http.ReadResponse(rd, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if resp.StatusCode != 503 || resp.Header.Get("X-Amzn-Errortype") != sigv4.TypeServiceUnavailable {
-		t.Errorf("a large body past half the budget: %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"))
+		t.Errorf("a second large body past half the budget: %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"))
 	}
 	if n := testutil.ToFloat64(env.srv.metrics.busy); n != 1 {
 		t.Errorf("tessera_api_preauth_refused_total = %v, want 1", n)
 	}
-	// Ordinary calls go on.
+	// Ordinary calls go on; the stalled body holds its share meanwhile.
 	if _, err := env.client.ListStages(context.Background(), &ivsrealtime.ListStagesInput{}); err != nil {
 		t.Errorf("ListStages: %v", err)
 	}
-	if n := env.srv.verifier.Budget.InUse(); n != 0 {
-		t.Errorf("%d bytes of the budget still held", n)
+	if n := env.srv.verifier.Budget.InUse(); n != 32<<10 {
+		t.Errorf("%d bytes of the budget held, want %d", n, 32<<10)
+	}
+
+	if _, err := New(context.Background(), Config{Credentials: env.srv.cfg.Credentials, Store: env.st, Ingest: env.ing,
+		TokenKey: env.srv.cfg.TokenKey, Pipelines: env.pipes.start, PreAuthBytes: 1 << 20}); err == nil {
+		t.Error("a budget smaller than twice the largest body was accepted")
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// refusalLogEvery is how often one kind of refusal is logged at most.
+const refusalLogEvery = 10 * time.Second
+
 // sampledLog bounds how often a kind of event is logged: the first of a key
 // at once, then at most one per interval, carrying how many were not
 // logged in between. A refusal repeated by a flood of requests thus costs a

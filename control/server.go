@@ -44,9 +44,6 @@ func (q Quotas) withDefaults() Quotas {
 // DefaultPreAuthBytes is Config.PreAuthBytes's default: 8 MiB.
 const DefaultPreAuthBytes = 8 << 20
 
-// refusalLogEvery is how often one kind of refusal is logged at most.
-const refusalLogEvery = 10 * time.Second
-
 // Config configures the control plane.
 type Config struct {
 	// Region and AccountID make the ARNs; defaults us-east-1 and
@@ -75,7 +72,8 @@ type Config struct {
 	MaxBody int64
 	// PreAuthBytes bounds the bytes of request bodies held, across all
 	// requests, before their signature is checked (see sigv4.Budget);
-	// default DefaultPreAuthBytes.
+	// default DefaultPreAuthBytes. A body larger than SmallBody may hold
+	// only half of it, so it must be at least twice MaxBody.
 	PreAuthBytes int64
 	// RateLimit, when set, throttles each access key's calls (see
 	// RateLimit); nil throttles nothing.
@@ -131,6 +129,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.PreAuthBytes <= 0 {
 		cfg.PreAuthBytes = DefaultPreAuthBytes
+	}
+	if cfg.PreAuthBytes < 2*cfg.MaxBody {
+		return nil, fmt.Errorf("control: PreAuthBytes %d is less than twice MaxBody (%d): larger bodies could never be read", cfg.PreAuthBytes, cfg.MaxBody)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -29,7 +29,7 @@ func TestEdgeSettings(t *testing.T) {
 	}
 
 	cfg := filepath.Join(t.TempDir(), "tessera.json")
-	if err := os.WriteFile(cfg, []byte(`{"http-read-timeout": "5s", "api-burst": 4, "api-preauth-bytes": 1048576}`), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(`{"http-read-timeout": "5s", "api-burst": 4, "api-preauth-bytes": 4194304}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s, _, err = parseSettings([]string{"--config", cfg, "--http-write-timeout", "90s"},
@@ -38,7 +38,7 @@ func TestEdgeSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.HTTPReadTimeout != 5*time.Second || s.HTTPWriteTimeout != 90*time.Second || s.HTTPMaxHeaderBytes != 8192 ||
-		s.APIPreAuthBytes != 1<<20 {
+		s.APIPreAuthBytes != 4<<20 {
 		t.Errorf("settings %+v", s)
 	}
 	if l := s.rateLimit(); l == nil || l.TPS != 20 || l.Burst != 4 {
@@ -49,7 +49,7 @@ func TestEdgeSettings(t *testing.T) {
 	}
 
 	for _, args := range [][]string{{"--http-read-timeout", "0s"}, {"--http-idle-timeout", "-1s"},
-		{"--http-max-header-bytes", "0"}, {"--api-preauth-bytes", "-5"}, {"--api-burst", "-1"}} {
+		{"--http-max-header-bytes", "0"}, {"--api-preauth-bytes", "1048576"}, {"--api-burst", "-1"}} {
 		if _, _, err := parseSettings(args, envOf(nil)); err == nil || !strings.Contains(err.Error(), args[0]) {
 			t.Errorf("%v: %v, want an error naming %s", args, err, args[0])
 		}

@@ -88,7 +88,7 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.DurationVar(&s.HTTPWriteTimeout, "http-write-timeout", time.Minute, "longest from the end of a request's headers to the end of its response (bounds a WHIP offer's negotiation and a client that does not read)")
 	fs.DurationVar(&s.HTTPIdleTimeout, "http-idle-timeout", 2*time.Minute, "how long a kept-alive HTTP connection may wait for its next request")
 	fs.IntVar(&s.HTTPMaxHeaderBytes, "http-max-header-bytes", 64<<10, "largest request line and headers, in bytes")
-	fs.Int64Var(&s.APIPreAuthBytes, "api-preauth-bytes", 8<<20, "bytes of API request bodies held, across all requests, before their signature is checked (bodies without a signed X-Amz-Content-Sha256; those over 16 KiB may use half); past it: 503 ServiceUnavailableException")
+	fs.Int64Var(&s.APIPreAuthBytes, "api-preauth-bytes", 8<<20, "bytes of API request bodies held, across all requests, before their signature is checked (bodies without a signed X-Amz-Content-Sha256; those over 16 KiB may use half; at least 2 MiB); past it: 503 ServiceUnavailableException")
 	fs.Float64Var(&s.APITPS, "api-tps", 0, "API calls per second per access key and operation; 0: IVS's quotas (5, CreateParticipantToken 50, tag operations 10); negative: no limit; past it: 429 ThrottlingException")
 	fs.IntVar(&s.APIBurst, "api-burst", 0, "API calls per access key and operation allowed at once after a quiet spell; 0: ten seconds of the rate")
 	fs.StringVar(&s.Data, "data", "./data", "data directory: SQLite database, token key, upload spool, and the buckets when no S3 endpoint is set")
@@ -214,9 +214,11 @@ func (s *settings) check() error {
 			return fmt.Errorf("--%s %v: must be positive", d.name, d.v)
 		}
 	}
-	if s.HTTPMaxHeaderBytes <= 0 || s.APIPreAuthBytes <= 0 || s.APIBurst < 0 {
-		return fmt.Errorf("--http-max-header-bytes %d, --api-preauth-bytes %d: must be positive; --api-burst %d: must not be negative",
-			s.HTTPMaxHeaderBytes, s.APIPreAuthBytes, s.APIBurst)
+	if s.HTTPMaxHeaderBytes <= 0 || s.APIBurst < 0 {
+		return fmt.Errorf("--http-max-header-bytes %d: must be positive; --api-burst %d: must not be negative", s.HTTPMaxHeaderBytes, s.APIBurst)
+	}
+	if s.APIPreAuthBytes < 2<<20 {
+		return fmt.Errorf("--api-preauth-bytes %d: must be at least 2 MiB, twice the largest API body", s.APIPreAuthBytes)
 	}
 	if err := av.CheckPreset(s.Preset); err != nil {
 		return fmt.Errorf("--encoder-preset: %w", err)
