@@ -88,4 +88,9 @@
 //     participant token at most 1 KB of attributes.
 //   - An encoder or storage configuration a running composition uses cannot
 //     be deleted (ConflictException).
+//   - The edge: a request is authenticated before its body is buffered
+//     when it signs its payload hash, and otherwise read only as it arrives
+//     within a shared budget (see control/sigv4); per-access-key,
+//     per-operation rate limits answer ThrottlingException; refusals are
+//     counted and logged at a bounded rate.
 package control
