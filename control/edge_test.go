@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tessera-media/tessera/control/sigv4"
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 // fakeClock is a settable clock.
@@ -44,24 +45,6 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
-}
-
-// lockedBuffer is a log sink safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
 }
 
 // noBackoff retries at once.
@@ -85,7 +68,7 @@ func wantThrottled(t *testing.T, err error) {
 // refusals are counted and logged at a bounded rate; the bucket refills.
 func TestThrottling(t *testing.T) {
 	const otherKey, otherSecret = "AKIATESSERATEST00002", "tessera-other-secret"
-	logs := &lockedBuffer{}
+	logs := &testsrv.SyncBuffer{}
 	env := startAPI(t, t.TempDir(), func(c *Config) {
 		c.Credentials[otherKey] = otherSecret
 		c.RateLimit = &RateLimit{TPS: 2, Burst: 3}
@@ -111,7 +94,7 @@ func TestThrottling(t *testing.T) {
 	if n := testutil.ToFloat64(throttled); n != 4 {
 		t.Errorf("tessera_api_throttled_total{operation=ListStages} = %v, want 4", n)
 	}
-	if n := logs.count(`msg="API calls throttled"`); n != 1 {
+	if n := strings.Count(logs.String(), `msg="API calls throttled"`); n != 1 {
 		t.Errorf("%d log lines for 4 refusals within a second, want 1", n)
 	}
 
@@ -151,11 +134,11 @@ func TestThrottling(t *testing.T) {
 		}
 	}
 	wantThrottled(t, list(env.client))
-	if n := logs.count(`msg="API calls throttled"`); n != 2 {
+	if n := strings.Count(logs.String(), `msg="API calls throttled"`); n != 2 {
 		t.Errorf("%d log lines, want 2", n)
 	}
-	if n := logs.count(`unlogged=7`); n != 1 {
-		t.Errorf("the second log line does not count the 7 refusals not logged:\n%s", logs.b.String())
+	if n := strings.Count(logs.String(), `unlogged=7`); n != 1 {
+		t.Errorf("the second log line does not count the 7 refusals not logged:\n%s", logs.String())
 	}
 }
 

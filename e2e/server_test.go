@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,28 +52,9 @@ type server struct {
 	URL    string // http://127.0.0.1:port
 	API    *ivsrealtime.Client
 	cmd    *exec.Cmd
-	log    *logBuffer
+	log    *testsrv.SyncBuffer // the server's log, for the test log
 	exited chan struct{}
 	err    error // the process's exit error, after exited is closed
-}
-
-// logBuffer keeps the server's log for the test log.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) add(line string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.WriteString(line)
-	l.b.WriteByte('\n')
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 var listenRE = regexp.MustCompile(`msg="tessera serving" listen=(\S+)`)
@@ -96,7 +75,7 @@ func startServer(t *testing.T, data string, env []string, args ...string) *serve
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, log: &logBuffer{}, exited: make(chan struct{})}
+	s := &server{cmd: cmd, log: &testsrv.SyncBuffer{}, exited: make(chan struct{})}
 	addr := make(chan string, 1)
 	scanned := make(chan struct{})
 	go func() {
@@ -105,7 +84,7 @@ func startServer(t *testing.T, data string, env []string, args ...string) *serve
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
-			s.log.add(line)
+			fmt.Fprintln(s.log, line)
 			if m := listenRE.FindStringSubmatch(line); m != nil {
 				select {
 				case addr <- m[1]:

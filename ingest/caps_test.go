@@ -17,6 +17,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 func TestCapSessions(t *testing.T) {
@@ -113,7 +114,7 @@ func startRefused(t *testing.T, ts *testServer, id, reason string) {
 // Retry-After, counted, logged once for the burst; one leaving lets the
 // next in.
 func TestSessionCapTotal(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testsrv.SyncBuffer{}
 	ts := startServer(t, func(c *Config) {
 		c.MaxSessions, c.Logger = 2, slog.New(slog.NewTextHandler(logs, nil))
 	})

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,30 +11,12 @@ import (
 	"os"
 	"path"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
-
-// lockedBuffer is a log sink safe for concurrent writers and readers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A session is ended or changed only with its token (RFC 9725): DELETE and
 // the token exchange without a token are 401 with WWW-Authenticate, with
@@ -43,7 +24,7 @@ func (l *lockedBuffer) String() string {
 // token (the creating one, or the latest exchanged) they work. Session ids
 // never appear in full in the logs.
 func TestSessionAuth(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testsrv.SyncBuffer{}
 	ts := startServer(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -159,7 +159,7 @@ func runFFprobe(path string, args ...string) ([]byte, error) {
 	defer cancel()
 	args = append(append([]string{"-v", "error", "-of", "json"}, args...), path)
 	cmd := exec.CommandContext(ctx, FFprobeBinary, args...)
-	var stderr syncBuffer
+	var stderr SyncBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {

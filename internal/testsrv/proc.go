@@ -1,7 +1,6 @@
 package testsrv
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -49,14 +48,14 @@ func hostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.It
 // process is one run of a server binary.
 type process struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *SyncBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, set before done is closed
 }
 
 // startProcess starts cmd and a goroutine that reaps it.
 func startProcess(cmd *exec.Cmd) (*process, error) {
-	p := &process{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{cmd: cmd, out: &SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout = p.out
 	cmd.Stderr = p.out
 	// Its own process group, so that a signal to the test's group (^C)
@@ -142,24 +141,6 @@ func fileExists(path, pkg string) error {
 		return fmt.Errorf("testsrv: %w", err)
 	}
 	return nil
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's output and a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // running is the process of a server that can be stopped and restarted.
