@@ -43,6 +43,7 @@ type assemblerStats struct {
 type slot struct {
 	used    bool
 	marker  bool
+	padding bool // no payload: a sender's padding (bandwidth probing), part of no frame
 	seq     uint16
 	ts      uint32
 	arrived time.Duration
@@ -55,6 +56,10 @@ type slot struct {
 // frame; single means every packet is a frame, as for Opus), and waits at
 // most maxWait for a missing packet — long enough for a NACK to bring it
 // back — before giving up on it and reporting the gap on the next frame.
+// Packets without payload are padding (browsers probe bandwidth with them,
+// between frames, with the previous frame's timestamp): they fill their
+// sequence number and end a frame but are part of none, so they are
+// neither a gap nor a malformed frame.
 //
 // pion's samplebuilder holds every frame until the first packet of the
 // next one arrives (a frame interval of delay on every frame); this one
@@ -112,6 +117,7 @@ func (a *assembler) push(p *rtp.Packet, now time.Duration, emit func(assembledFr
 		return
 	}
 	s.used, s.marker, s.seq, s.ts, s.arrived = true, p.Marker, seq, p.Timestamp, now
+	s.padding = len(p.Payload) == 0
 	s.payload = append(s.payload[:0], p.Payload...)
 	a.stats.Packets++
 	a.drain(now, emit)
@@ -135,6 +141,11 @@ func (a *assembler) drain(now time.Duration, emit func(assembledFrame)) {
 			}
 			continue
 		}
+		if head.padding {
+			head.used = false
+			a.head, a.moved = a.head+1, true
+			continue
+		}
 		// Find the end of the frame that starts at the head.
 		end, complete := a.head, false
 		for {
@@ -146,7 +157,7 @@ func (a *assembler) drain(now time.Duration, emit func(assembledFrame)) {
 				complete = true
 				break
 			}
-			if n := a.at(end + 1); n != nil && n.ts != s.ts {
+			if n := a.at(end + 1); n != nil && (n.padding || n.ts != s.ts) {
 				complete = true
 				break
 			}
@@ -193,7 +204,9 @@ func (a *assembler) skipGap(now time.Duration) bool {
 	for seq := a.head; seq != next; seq++ {
 		if s := a.at(seq); s != nil {
 			s.used = false
-			a.stats.Malformed++ // an incomplete frame's packets
+			if !s.padding {
+				a.stats.Malformed++ // an incomplete frame's packets
+			}
 		} else {
 			a.stats.Lost++
 		}

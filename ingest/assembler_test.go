@@ -199,6 +199,58 @@ func TestAssemblerRetransmission(t *testing.T) {
 	}
 }
 
+// Padding packets (no payload), as a browser sends them to probe
+// bandwidth right after a frame and with its timestamp, are part of no
+// frame: every frame comes out whole, with no gap and nothing counted as
+// lost or malformed — also when the padding comes before a frame's last
+// packet arrived (out of order) or ends a frame without a marker.
+func TestAssemblerPadding(t *testing.T) {
+	frames := h264Frames(t, "testdata/base180.h264")
+	media := packetize(frames, &codecs.H264Payloader{}, 0, 200)
+	var pkts []*rtp.Packet
+	seq := uint16(65500) // across the wrap
+	pad := func(ts uint32, n int) {
+		for range n {
+			pkts = append(pkts, &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Padding: true}})
+			seq++
+		}
+	}
+	pad(500, 3) // before the first frame
+	for _, p := range media {
+		q := *p
+		q.SequenceNumber = seq
+		seq++
+		pkts = append(pkts, &q)
+		if q.Marker && (q.Timestamp/3000)%2 == 0 {
+			pad(q.Timestamp, 14)
+		}
+	}
+	// The last packet of the frame before a padding burst arrives after
+	// the burst's first packet.
+	for i := 1; i < len(pkts); i++ {
+		if len(pkts[i].Payload) == 0 && len(pkts[i-1].Payload) > 0 && i > 10 {
+			pkts[i-1], pkts[i] = pkts[i], pkts[i-1]
+			break
+		}
+	}
+	a := newAssembler(&codecs.H264Packet{}, false, 100*time.Millisecond)
+	var c collected
+	for i, p := range pkts {
+		a.push(p, time.Duration(i)*time.Millisecond, c.emit)
+	}
+	if len(c.frames) != len(frames) {
+		t.Fatalf("%d frames out, want %d (stats %+v)", len(c.frames), len(frames), a.stats)
+	}
+	for i := range frames {
+		if !bytes.Equal(c.frames[i], frames[i]) || c.gaps[i] {
+			t.Fatalf("frame %d: equal %v, gap %v", i, bytes.Equal(c.frames[i], frames[i]), c.gaps[i])
+		}
+	}
+	if a.stats.Lost != 0 || a.stats.Malformed != 0 {
+		t.Errorf("stats %+v: want nothing lost or malformed", a.stats)
+	}
+}
+
 func TestAssemblerSingleAndReset(t *testing.T) {
 	a := newAssembler(&codecs.OpusPacket{}, true, 40*time.Millisecond)
 	var c collected

@@ -46,6 +46,7 @@ type ParticipantStats struct {
 	PacketsLost                uint64 // given up after the jitter wait
 	PacketsLate                uint64 // arrived after their frame was emitted
 	PacketsMalformed           uint64 // in frames that could not be depacketized
+	FramesReceived             uint64 // video frames assembled complete (every simulcast layer)
 	FramesDecoded              uint64
 	FramesSkipped              uint64 // waiting for a keyframe after a loss or error
 	DecodeErrors               uint64
@@ -82,9 +83,9 @@ type Participant struct {
 	fps                        rateMeter // pictures per second, sampled by the stage's watchdog
 
 	stats struct {
-		videoPackets, audioPackets, lost, late, malformed atomic.Uint64
-		decoded, skipped, decodeErrors, audioFrames       atomic.Uint64
-		plis, freezes, switches                           atomic.Uint64
+		videoPackets, audioPackets, lost, late, malformed     atomic.Uint64
+		received, decoded, skipped, decodeErrors, audioFrames atomic.Uint64
+		plis, freezes, switches                               atomic.Uint64
 	}
 }
 
@@ -163,7 +164,7 @@ func (p *Participant) Stats() ParticipantStats {
 	return ParticipantStats{
 		VideoPackets: s.videoPackets.Load(), AudioPackets: s.audioPackets.Load(),
 		PacketsLost: s.lost.Load(), PacketsLate: s.late.Load(), PacketsMalformed: s.malformed.Load(),
-		FramesDecoded: s.decoded.Load(), FramesSkipped: s.skipped.Load(), DecodeErrors: s.decodeErrors.Load(),
+		FramesReceived: s.received.Load(), FramesDecoded: s.decoded.Load(), FramesSkipped: s.skipped.Load(), DecodeErrors: s.decodeErrors.Load(),
 		AudioFrames: s.audioFrames.Load(), PLIsSent: s.plis.Load(), Freezes: s.freezes.Load(),
 		LayerSwitches: s.switches.Load(),
 	}

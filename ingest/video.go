@@ -72,7 +72,6 @@ func (v *videoIn) addLayer(t *webrtc.TrackRemote) *layer {
 	v.mu.Lock()
 	v.layers = append(v.layers, l)
 	v.mu.Unlock()
-	v.s.pli(l.ssrc) // start with a keyframe even if the first one was lost
 	return l
 }
 
@@ -108,6 +107,7 @@ func (s *session) count(before, after assemblerStats) {
 
 // frame handles an assembled frame of layer l; v.mu is held.
 func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
+	v.s.p.stats.received.Add(1)
 	key, w, h, err := v.inspect(f.data)
 	if errors.Is(err, errBFrames) {
 		return
@@ -131,10 +131,21 @@ func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
 	if key && w > 0 {
 		if l.width != w || l.height != h {
 			l.width, l.height = w, h
-			v.selectTarget()
+			if v.active != nil {
+				v.selectTarget()
+			}
 		}
 	}
-	if v.active == nil && key {
+	if v.active == nil {
+		if !key {
+			// The stream's first keyframe was lost (or sent before the
+			// track was bound): ask for one. A publisher that starts with a
+			// keyframe, as they all do, is never asked.
+			v.s.p.stats.skipped.Add(1)
+			v.s.srv.metrics.dropped.WithLabelValues("awaiting_keyframe").Inc()
+			v.s.pli(l.ssrc)
+			return
+		}
 		v.active = l
 		v.selectTarget()
 	}
