@@ -9,31 +9,26 @@ import (
 	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
-// cleanStart checks a publisher's first second on a loss-free network:
-// every frame that arrived was decoded (but the one being decoded), none
-// was skipped for want of a keyframe, no keyframe was asked for, and at
-// least 25 of the 30 frames of that second arrived. Under the race
-// detector the publishers themselves (pion, and Chromium on a loaded
-// machine) may send fewer in their first second, so there the count of
-// frames that arrived is not asserted; that each of them was decoded,
-// without a PLI, still is.
-func cleanStart(t *testing.T, name string, p *Participant) {
+// cleanStart checks a publisher's start on a loss-free network: every
+// frame that arrived was decoded (but the one being decoded), none was
+// skipped for want of a keyframe, and no keyframe was asked for.
+func cleanStart(t *testing.T, name string, p *Participant) ParticipantStats {
 	t.Helper()
 	st := p.Stats()
-	t.Logf("%s: first second: %d frames arrived, %d decoded, %d skipped, %d PLIs, %d malformed", name, st.FramesReceived,
+	t.Logf("%s: %d frames arrived, %d decoded, %d skipped, %d PLIs, %d malformed", name, st.FramesReceived,
 		st.FramesDecoded, st.FramesSkipped, st.PLIsSent, st.PacketsMalformed)
 	if st.FramesDecoded+1 < st.FramesReceived || st.FramesSkipped != 0 || st.PLIsSent != 0 || st.PacketsMalformed != 0 {
-		t.Errorf("%s: first second: %d of %d frames decoded, %d skipped, %d PLIs, %d malformed; want all decoded, nothing skipped, no PLI",
+		t.Errorf("%s: %d of %d frames decoded, %d skipped, %d PLIs, %d malformed; want all decoded, nothing skipped, no PLI",
 			name, st.FramesDecoded, st.FramesReceived, st.FramesSkipped, st.PLIsSent, st.PacketsMalformed)
 	}
-	if !raceDetector && st.FramesDecoded < 25 {
-		t.Errorf("%s: %d frames decoded in the first second, want ≥ 25 of 30", name, st.FramesDecoded)
-	}
+	return st
 }
 
 // A Go publisher (H.264 and VP8, 30 fps) decodes at its full rate from its
 // first frame: in the first second after the connection is up, ≥ 25 of
-// its 30 frames are decoded, with no PLI.
+// its 30 frames are decoded, with no PLI. (Under the race detector pion
+// on both sides is several times slower and the count is not asserted;
+// that every frame that arrived was decoded, without a PLI, still is.)
 func TestCleanStart(t *testing.T) {
 	for _, codec := range []string{"h264", "vp8"} {
 		t.Run(codec, func(t *testing.T) {
@@ -45,9 +40,9 @@ func TestCleanStart(t *testing.T) {
 			})
 			p := ts.stage.Participant(id)
 			time.Sleep(time.Second)
-			cleanStart(t, id, p)
-			if sent := pub.Stats().Frames; sent < 25 {
-				t.Logf("%s: the publisher sent only %d frames in its first second", id, sent)
+			st := cleanStart(t, id, p)
+			if sent := pub.Stats().Frames; !raceDetector && st.FramesDecoded < 25 {
+				t.Errorf("%s: %d frames decoded in the first second (%d sent), want ≥ 25 of 30", id, st.FramesDecoded, sent)
 			}
 		})
 	}
@@ -55,8 +50,11 @@ func TestCleanStart(t *testing.T) {
 
 // Headless Chromium (VP8 and H.264, a canvas at 30 fps, with audio)
 // starts as cleanly, although it sends padding packets (bandwidth probes)
-// between its first frames: in the first second after it reports the
-// connection up, ≥ 25 of its 30 frames are decoded, with no PLI.
+// between its first frames: when it reports its first statistics, about a
+// second after the connection is up, every frame it encoded by then is
+// decoded (but the two that may still be on their way), with no PLI.
+// Chromium's own rate ramps up over its first second (18–21 frames encoded
+// in it, 30 from the second on), so that is the count to meet.
 func TestChromiumCleanStart(t *testing.T) {
 	ts := startServer(t, nil)
 	page := testsrv.StartWHIPPage(t)
@@ -70,9 +68,18 @@ func TestChromiumCleanStart(t *testing.T) {
 			cancel()
 			t.Fatal(err)
 		}
-		p := ts.stage.Participant(id)
-		time.Sleep(time.Until(connected.Received.Add(time.Second)))
-		cleanStart(t, id, p)
+		rep, err := page.WaitReport(ctx, id, func(r testsrv.Report) bool {
+			return r.Status == "stats" && r.Received.After(connected.Received) && len(r.Stats.Video()) == 1
+		})
 		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := cleanStart(t, id, ts.stage.Participant(id))
+		encoded := rep.Stats.Video()[0].FramesEncoded
+		t.Logf("%s: %d frames encoded %v after the connection was up", id, encoded, rep.Received.Sub(connected.Received).Round(time.Millisecond))
+		if int(st.FramesDecoded) < encoded-2 {
+			t.Errorf("%s: %d frames decoded, %d encoded", id, st.FramesDecoded, encoded)
+		}
 	}
 }
