@@ -67,20 +67,27 @@ func (g *group) run() {
 	g.relayout()
 
 	interval := time.Duration(float64(time.Second) / g.spec.Framerate)
-	// Composition time 0 on the server clock: the capture time the first
-	// canvas shows. The first tick comes one interval from now, and every
-	// canvas shows the moment exactly Delay before its tick.
-	t0 := p.w.cfg.Ingest.Now() + interval - p.w.cfg.Delay
+	id := p.spec.ID
+	m := p.w.metrics
+	c := clockMetrics{composed: m.composed.WithLabelValues(id), composeTime: m.compose.WithLabelValues(id),
+		encodeTime: m.encode.WithLabelValues(id), speed: speedMeter{interval: interval}}
+	skipped := m.skipped.WithLabelValues(id)
+	// Warm-up: the first canvas is composed and encoded before the clock
+	// starts. Its first encode is the slowest of all (the encoder's
+	// threads and lookahead start, the plan's placeholders are drawn), and
+	// on a clock already running it would make the next ticks late enough
+	// to be skipped: a hole in every recording's and channel's first
+	// timestamps. Composition time 0 (the capture time the first canvas
+	// shows) is therefore set once that canvas is encoded: Delay before
+	// now. The first canvas shows the pictures of Delay before the moment
+	// it started, the few milliseconds of its own work earlier than that.
+	g.frame(p.w.cfg.Ingest.Now()-p.w.cfg.Delay, 0, &c)
+	p.r.Active()
+	t0 := p.w.cfg.Ingest.Now() - p.w.cfg.Delay
 	mixed := t0 // audio mixed up to here
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	active := false
-	id := p.spec.ID
-	m := p.w.metrics
-	composed, skipped := m.composed.WithLabelValues(id), m.skipped.WithLabelValues(id)
-	composeTime, encodeTime := m.compose.WithLabelValues(id), m.encode.WithLabelValues(id)
-	speed := speedMeter{interval: interval}
-	for n := int64(0); ; n++ {
+	for n := int64(1); ; n++ {
 		select {
 		case <-p.stop:
 			return
@@ -100,34 +107,45 @@ func (g *group) run() {
 			p.log.Warn("frame clock behind real time; frames skipped", "frames", skip)
 			skipped.Add(float64(skip))
 		}
-		start := time.Now()
-		g.compose(at)
-		composed.Inc()
-		encStart := time.Now()
-		composeTime.Observe(encStart.Sub(start).Seconds())
-		g.canvas.PTS = at - t0
-		if err := g.enc.Video(g.canvas); err != nil {
-			p.log.Error("video encode", "err", err)
-		}
-		encodeTime.Observe(time.Since(encStart).Seconds())
-		for _, d := range g.dests {
-			if d.rec != nil {
-				d.rec.Frame(g.canvas)
-			}
-		}
+		start := g.frame(at, at-t0, &c)
 		for mixed+mixChunk <= at {
 			g.mixAudio(mixed, t0)
 			mixed += mixChunk
 		}
 		end := time.Now()
-		if v, ok := speed.add(end, end.Sub(start)); ok {
+		if v, ok := c.speed.add(end, end.Sub(start)); ok {
 			p.reportSpeed(g, v)
 		}
-		if !active {
-			active = true
-			p.r.Active()
+	}
+}
+
+// clockMetrics are a frame clock's per-canvas metrics.
+type clockMetrics struct {
+	composed                prometheus.Counter
+	composeTime, encodeTime prometheus.Observer
+	speed                   speedMeter
+}
+
+// frame composes the canvas showing capture time at, encodes it with
+// presentation time pts and hands it to the recordings (thumbnails). It
+// returns when it started.
+func (g *group) frame(at, pts time.Duration, c *clockMetrics) time.Time {
+	start := time.Now()
+	g.compose(at)
+	c.composed.Inc()
+	encStart := time.Now()
+	c.composeTime.Observe(encStart.Sub(start).Seconds())
+	g.canvas.PTS = pts
+	if err := g.enc.Video(g.canvas); err != nil {
+		g.p.log.Error("video encode", "err", err)
+	}
+	c.encodeTime.Observe(time.Since(encStart).Seconds())
+	for _, d := range g.dests {
+		if d.rec != nil {
+			d.rec.Frame(g.canvas)
 		}
 	}
+	return start
 }
 
 // relayout re-arranges the participants after a roster change.

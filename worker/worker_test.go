@@ -119,9 +119,7 @@ func TestCompositionRecords(t *testing.T) {
 	}()
 	stage, _ := ing.OpenStage(stageARN, ingest.StageOptions{})
 	for i, c := range []media.YUV{media.RGBToYUV(200, 30, 30), media.RGBToYUV(30, 30, 200)} {
-		now := time.Now()
-		tok, _ := key.Sign(ingest.Claims{ParticipantID: "p" + string(rune('1'+i)), StageARN: stageARN, Capabilities: ingest.Capabilities{AllowPublish: true},
-			Version: ingest.TokenVersion, IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix()})
+		tok := signToken(t, key, "p"+string(rune('1'+i)))
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		pub, err := publisher.Start(ctx, publisher.Config{WHIP: hs.URL + "/whip", Token: tok, Color: &c, ToneHz: 440 * float64(i+1), Logger: quiet()})
 		cancel()
@@ -130,13 +128,7 @@ func TestCompositionRecords(t *testing.T) {
 		}
 		defer pub.Close(context.Background())
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(stage.Roster()) < 2 || stage.Roster()[1].VideoStopped {
-		if time.Now().After(deadline) {
-			t.Fatal("publishers not decoded")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitRoster(t, stage, 2)
 
 	dir := t.TempDir()
 	storage, err := output.NewFolderStorage(filepath.Join(dir, "buckets"))

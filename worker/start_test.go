@@ -1,0 +1,148 @@
+package worker
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-media/tessera/contract"
+	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/layout"
+	"github.com/tessera-media/tessera/media"
+	"github.com/tessera-media/tessera/output"
+)
+
+// ptsTap is an encoder tap that keeps the video packets' timestamps.
+type ptsTap struct {
+	mu  sync.Mutex
+	pts []time.Duration
+}
+
+func (t *ptsTap) WritePacket(p av.Packet) {
+	if p.Kind != av.Video {
+		return
+	}
+	t.mu.Lock()
+	t.pts = append(t.pts, p.PTS)
+	t.mu.Unlock()
+}
+
+func (t *ptsTap) packets() []time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]time.Duration(nil), t.pts...)
+}
+
+// A composition starts without a hole: its first encoded video packets
+// (the first segment of its recordings, the first seconds of its
+// channels) step by exactly one frame interval from 0, because the slow
+// first compose and encode happen before its frame clock starts.
+func TestCompositionStartsOnTime(t *testing.T) {
+	key, _ := ingest.NewTokenKey()
+	ing, err := ingest.New(ingest.Config{Key: key, Loopback: true, LoopbackOnly: true, Registerer: prometheus.NewRegistry(), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(ing.Handler())
+	defer hs.Close()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = ing.Close(ctx)
+	}()
+	stage, _ := ing.OpenStage(stageARN, ingest.StageOptions{})
+	red := media.RGBToYUV(200, 30, 30)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	pub, err := publisher.Start(ctx, publisher.Config{WHIP: hs.URL + "/whip", Token: signToken(t, key, "p1"), Color: &red,
+		ToneHz: publisher.DefaultToneHz, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close(context.Background())
+	waitRoster(t, stage, 1)
+
+	dir := t.TempDir()
+	storage, err := output.NewFolderStorage(filepath.Join(dir, "buckets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tap := &ptsTap{}
+	w, err := New(Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Logger: quiet(), Registerer: prometheus.NewRegistry(),
+		Tap: func(string, []av.StreamInfo) output.PacketSink { return tap }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A 720p canvas; under the race detector the compositor cannot keep a
+	// 720p canvas in real time at all (every other tick is skipped), so
+	// there the canvas is 320×180, which it keeps up with.
+	enc := contract.EncoderSpec{Width: 1280, Height: 720, Framerate: 30, Bitrate: 2_500_000}
+	if raceDetector {
+		enc = contract.EncoderSpec{Width: 320, Height: 180, Framerate: 30, Bitrate: 500_000}
+	}
+	spec := contract.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/Comp00000003", ID: "Comp00000003",
+		StageARN: stageARN, Layout: layout.Config{}.WithDefaults(),
+		Destinations: []contract.DestinationSpec{{ID: "Dest00000003", Bucket: "rec", RecordingPrefix: "WorkerStage1/Comp00000003/Dest00000003/composite",
+			Encoder: enc, TargetSegment: 2 * time.Second, ThumbnailInterval: time.Second, ThumbnailStorage: []string{"SEQUENTIAL"}}}}
+	p, err := w.Start(context.Background(), spec, &reporter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(tap.packets()) < 30 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d video packets after 20 s", len(tap.packets()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer scancel()
+	if err := p.Stop(sctx); err != nil {
+		t.Fatal(err)
+	}
+	pts := tap.packets()[:30]
+	interval := time.Second / 30
+	if pts[0] != 0 {
+		t.Errorf("first packet at %v, want 0", pts[0])
+	}
+	for i := 1; i < len(pts); i++ {
+		if d := pts[i] - pts[i-1]; d < interval-time.Millisecond || d > interval+time.Millisecond {
+			t.Fatalf("packets %d→%d: %v → %v, a step of %v; want one frame (%v)\n%v", i-1, i, pts[i-1], pts[i], d, interval, pts)
+		}
+	}
+}
+
+// signToken signs a publishing token for participant id on the test stage.
+func signToken(t *testing.T, key *ingest.TokenKey, id string) string {
+	t.Helper()
+	now := time.Now()
+	tok, err := key.Sign(ingest.Claims{ParticipantID: id, UserID: id, StageARN: stageARN, Capabilities: ingest.Capabilities{AllowPublish: true},
+		Version: ingest.TokenVersion, IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// waitRoster waits until n participants publish decoded video.
+func waitRoster(t *testing.T, stage *ingest.Stage, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := stage.Roster()
+		if len(r) == n && !r[n-1].VideoStopped {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("roster %+v, want %d publishers with video", r, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
