@@ -62,6 +62,10 @@ type Config struct {
 	// StaleAfter marks a participant's video stopped when no picture was
 	// decoded for this long; default 1 s.
 	StaleAfter time.Duration
+	// ReconnectWindow: a participant that publishes again within this long
+	// of its last session's end keeps its place in the arrival order (and
+	// so its tile in a grid); default 10 s, negative turns it off.
+	ReconnectWindow time.Duration
 	// ConnectTimeout bounds ICE + DTLS after the answer (how long a
 	// session may stay half-open); default 15 s.
 	ConnectTimeout time.Duration
@@ -96,6 +100,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	def(&c.JitterWait, 150*time.Millisecond)
 	def(&c.StaleAfter, time.Second)
+	if c.ReconnectWindow == 0 {
+		c.ReconnectWindow = 10 * time.Second
+	}
 	def(&c.ConnectTimeout, 15*time.Second)
 	def(&c.ICEDisconnectedTimeout, 5*time.Second)
 	def(&c.ICEFailedTimeout, 10*time.Second)

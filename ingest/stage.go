@@ -35,6 +35,13 @@ type Event struct {
 	ErrorCode     string // PUBLISH_ERROR and JOIN_ERROR only
 }
 
+// departure is when a participant's last session ended, and its place in
+// the arrival order, kept for Config.ReconnectWindow.
+type departure struct {
+	arrival uint64
+	at      time.Duration // server clock
+}
+
 // maxStageEvents bounds the events a stage keeps in memory; OnEvent gets
 // them all.
 const maxStageEvents = 1000
@@ -59,6 +66,7 @@ type Stage struct {
 	byID     map[string]*Participant
 	sessions map[string]*session // by participant id
 	arrivals uint64
+	departed map[string]departure // by participant id, within the reconnect window
 	revoked  map[string]bool
 	events   []Event
 	watchers []chan struct{}
@@ -161,50 +169,67 @@ func (s *Stage) Revoked(participantID string) bool {
 	return s.revoked[participantID]
 }
 
-// join adds a session's participant, replacing an earlier session of the
-// same participant. It fails when the stage is full or closed.
+// join adds a session's participant. A participant that publishes again
+// while its earlier session is still up (a publisher that crashed and
+// restarted, or reconnected) replaces that session in place: the roster
+// entry is swapped, never removed, so no composition reflows its grid.
+// One that comes back within Config.ReconnectWindow of its last session's
+// end keeps its place in the arrival order. join fails when the stage is
+// full or closed.
 func (s *Stage) join(sess *session, userID string, attrs map[string]string) (*Participant, error) {
-	limit := s.opts.MaxPublishers
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return nil, errStageClosed
 	}
-	old := s.sessions[sess.participantID]
-	if old == nil && len(s.byID) >= limit {
+	id := sess.participantID
+	old := s.sessions[id]
+	if old == nil && len(s.byID) >= s.opts.MaxPublishers {
 		s.mu.Unlock()
 		return nil, errStageFull
 	}
+	var arrival uint64
+	switch d, ok := s.departed[id]; {
+	case old != nil:
+		arrival = s.byID[id].arrival
+	case ok && s.srv.Now()-d.at <= s.srv.cfg.ReconnectWindow:
+		arrival = d.arrival
+	default:
+		s.arrivals++
+		arrival = s.arrivals
+	}
+	delete(s.departed, id)
+	p := &Participant{
+		stage: s, id: id, arrival: arrival, joinedAt: time.Now().UTC(),
+		userID: userID, attributes: attrs,
+	}
+	p.info.VideoStopped = true
+	s.byID[id] = p
+	s.sessions[id] = sess
 	s.mu.Unlock()
 	if old != nil {
 		old.close("replaced by a new session of the same participant")
 		old.wait()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errStageClosed
-	}
-	if len(s.byID) >= limit {
-		return nil, errStageFull
-	}
-	s.arrivals++
-	p := &Participant{
-		stage: s, id: sess.participantID, arrival: s.arrivals, joinedAt: time.Now().UTC(),
-		userID: userID, attributes: attrs,
-	}
-	p.info.VideoStopped = true
-	s.byID[p.id] = p
-	s.sessions[p.id] = sess
+	s.notify()
 	return p, nil
 }
 
-// leave removes a session's participant.
+// leave removes a session's participant, unless a newer session of the
+// same participant replaced it, and remembers its place in the arrival
+// order for the reconnect window.
 func (s *Stage) leave(sess *session) {
 	s.mu.Lock()
 	if s.sessions[sess.participantID] == sess {
-		delete(s.sessions, sess.participantID)
-		delete(s.byID, sess.participantID)
+		id := sess.participantID
+		if p := s.byID[id]; p != nil && s.srv.cfg.ReconnectWindow > 0 {
+			if s.departed == nil {
+				s.departed = map[string]departure{}
+			}
+			s.departed[id] = departure{arrival: p.arrival, at: s.srv.Now()}
+		}
+		delete(s.sessions, id)
+		delete(s.byID, id)
 	}
 	s.mu.Unlock()
 	s.notify()
@@ -220,6 +245,13 @@ func (s *Stage) participants() []*Participant {
 // tick runs the stage's periodic checks (stale video) and samples the
 // participants' picture rates.
 func (s *Stage) tick(now time.Duration) {
+	s.mu.Lock()
+	for id, d := range s.departed {
+		if now-d.at > s.srv.cfg.ReconnectWindow {
+			delete(s.departed, id)
+		}
+	}
+	s.mu.Unlock()
 	for _, p := range s.participants() {
 		p.checkStale(now, s.srv.cfg.StaleAfter)
 		p.fps.sample(now, p.stats.decoded.Load())

@@ -31,7 +31,7 @@ type group struct {
 	mixer   *compositor.Mixer
 	roster  []ingest.ParticipantInfo
 	parts   []*ingest.Participant
-	audio   map[string]*ingest.AudioSubscription
+	audio   map[string]*ingest.AudioSubscription // by participant id, of the participant in parts
 	sources []*media.VideoFrame
 	held    []*ingest.Frame
 	cursors []ingest.Cursor      // per participant: its place in the video feed
@@ -152,7 +152,20 @@ func (g *group) frame(at, pts time.Duration, c *clockMetrics) time.Time {
 func (g *group) relayout() {
 	st := g.p.stage
 	roster := st.Roster()
-	if slices.EqualFunc(roster, g.roster, sameLayoutInput) {
+	// A participant whose session was replaced (it published again) is a
+	// new Participant with the same id and roster entry: its feed and
+	// audio are taken anew.
+	replaced := false
+	for i, q := range g.parts {
+		if id := g.roster[i].ID; q != nil && st.Participant(id) != q {
+			replaced = true
+			if s := g.audio[id]; s != nil {
+				s.Close()
+				delete(g.audio, id)
+			}
+		}
+	}
+	if !replaced && slices.EqualFunc(roster, g.roster, sameLayoutInput) {
 		return
 	}
 	g.roster = roster

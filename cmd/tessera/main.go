@@ -108,7 +108,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	ing, err := ingest.New(ingest.Config{Key: key, UDPAddr: net.JoinHostPort(udpHost, strconv.Itoa(s.UDPPort)),
 		PublicIPs: s.PublicIPs, Loopback: loopback, LoopbackOnly: loopback, MaxPublishers: s.MaxPubs,
 		MaxSessions: s.WHIPMaxSessions, MaxHalfOpen: s.WHIPMaxHalfOpen, ConnectTimeout: s.WHIPConnectTimeout,
-		Logger: log, Registerer: reg})
+		ReconnectWindow: s.ingestReconnectWindow(), Logger: log, Registerer: reg})
 	if err != nil {
 		ln.Close()
 		return err

@@ -51,6 +51,10 @@ type settings struct {
 	APIPreAuthBytes                        int64
 	APITPS                                 float64
 	APIBurst                               int
+
+	// ReconnectWindow: a participant publishing again within it keeps its
+	// place in the arrival order; 0 turns that off.
+	ReconnectWindow time.Duration
 }
 
 type listFlag []string
@@ -117,6 +121,8 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.IntVar(&s.WHIPMaxSessions, "whip-max-sessions", 0, "WHIP publishing sessions held at once, over all stages; more are answered 503 with Retry-After: 10 (0: 256, lowered to (open-file limit − 256) / 2)")
 	fs.IntVar(&s.WHIPMaxHalfOpen, "whip-max-half-open", 0, "WHIP sessions answered but not yet connected (ICE and DTLS pending) at once; more are answered 503 with Retry-After: 1 (0: 32, at most --whip-max-sessions)")
 	fs.DurationVar(&s.WHIPConnectTimeout, "whip-connect-timeout", 15*time.Second, "a WHIP session that has not connected (ICE and DTLS) this long after its answer is ended")
+	fs.DurationVar(&s.ReconnectWindow, "reconnect-window", 10*time.Second,
+		"a participant that publishes again within this long of its session's end (a reconnect) keeps its place in the arrival order, so its tile stays where it was in a grid; 0 turns it off")
 	fs.StringVar(&s.Preset, "encoder-preset", "veryfast", "x264 speed preset of the composition encoders (ultrafast, superfast, veryfast, faster, fast, medium, …): faster presets cost less CPU, slower ones give more quality per bit")
 	fs.StringVar(&s.CAFile, "ca-file", "", "extra CA certificate (PEM) trusted for rtmps:// channels")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -220,11 +226,23 @@ func (s *settings) check() error {
 	if s.APIPreAuthBytes < 2<<20 {
 		return fmt.Errorf("--api-preauth-bytes %d: must be at least 2 MiB, twice the largest API body", s.APIPreAuthBytes)
 	}
+	if s.ReconnectWindow < 0 {
+		return fmt.Errorf("--reconnect-window %v: must not be negative", s.ReconnectWindow)
+	}
 	if err := av.CheckPreset(s.Preset); err != nil {
 		return fmt.Errorf("--encoder-preset: %w", err)
 	}
 	s.PublicURL = strings.TrimRight(s.PublicURL, "/") // empty: http://<bound address>
 	return nil
+}
+
+// ingestReconnectWindow is ReconnectWindow as ingest.Config takes it
+// (where 0 is the default and a negative value turns it off).
+func (s *settings) ingestReconnectWindow() time.Duration {
+	if s.ReconnectWindow == 0 {
+		return -1
+	}
+	return s.ReconnectWindow
 }
 
 // isLoopback reports whether a listen host is a loopback address (an

@@ -77,3 +77,34 @@ func TestSettingsWHIPCaps(t *testing.T) {
 		}
 	}
 }
+
+// The reconnect window: 10 s by default, set by flag, TESSERA_RECONNECT_WINDOW
+// or the config file; 0 turns it off (a negative window for ingest);
+// negative values are refused.
+func TestSettingsReconnectWindow(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "tessera.json")
+	if err := os.WriteFile(cfg, []byte(`{"reconnect-window": "3s"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args       []string
+		env        map[string]string
+		want, into time.Duration
+	}{
+		{nil, nil, 10 * time.Second, 10 * time.Second},
+		{[]string{"--reconnect-window", "30s"}, nil, 30 * time.Second, 30 * time.Second},
+		{nil, map[string]string{"TESSERA_RECONNECT_WINDOW": "0"}, 0, -1},
+		{[]string{"--config", cfg}, nil, 3 * time.Second, 3 * time.Second},
+	} {
+		s, _, err := parseSettings(tc.args, envOf(tc.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.ReconnectWindow != tc.want || s.ingestReconnectWindow() != tc.into {
+			t.Errorf("%v %v: window %v (ingest %v), want %v (%v)", tc.args, tc.env, s.ReconnectWindow, s.ingestReconnectWindow(), tc.want, tc.into)
+		}
+	}
+	if _, _, err := parseSettings([]string{"--reconnect-window", "-1s"}, envOf(nil)); err == nil || !strings.Contains(err.Error(), "--reconnect-window") {
+		t.Errorf("a negative window: %v", err)
+	}
+}
