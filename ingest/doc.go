@@ -29,6 +29,14 @@
 // ([Participant.SubscribeAudio]). Capture times come from the senders' RTCP
 // reports, mapped onto [Server.Now], so participants line up as captured.
 //
+// A participant that publishes again keeps its place in the stage's
+// arrival order, which grids follow: its new session replaces a session
+// still up in place, and one that ended less than Config.ReconnectWindow
+// ago hands on its arrival. A publisher that vanishes without a word (no
+// more RTP) has its video marked stopped after Config.StaleAfter, so
+// compositions draw its placeholder rather than its last picture, and its
+// session ends when ICE fails.
+//
 // Malformed media is dropped and counted, never fatal; every network wait
 // (ICE, DTLS, connect, jitter) is bounded; every session has an owner that
 // ends it on leave, disconnect, token revocation or Close. The stage's

@@ -89,13 +89,10 @@ func TestParticipantMetrics(t *testing.T) {
 	if s["video_frames_total"] < 50 || s["audio_frames_total"] < 50 || s["packets_total/video"] < 50 || s["packets_total/audio"] < 50 {
 		t.Errorf("too few frames or packets counted: %v", s)
 	}
-	for _, name := range []string{"decode_errors_total", "packets_lost_total", "freezes_total"} {
+	for _, name := range []string{"decode_errors_total", "packets_lost_total", "freezes_total", "pli_sent_total"} {
 		if v, ok := s[name]; !ok || v != 0 {
 			t.Errorf("%s = %v (present %v), want 0 on a clean loopback run", name, v, ok)
 		}
-	}
-	if v, ok := s["pli_sent_total"]; !ok || v < 1 {
-		t.Errorf("pli_sent_total = %v, want ≥ 1 (the first keyframe is asked for)", v)
 	}
 	if len(offsets) != 5 {
 		t.Fatalf("A/V offset present in %d of 5 scrapes", len(offsets))

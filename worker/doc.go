@@ -7,7 +7,9 @@
 // participant's newest picture captured at or before the tick minus a
 // fixed delay, mixes their audio on the same clock, encodes once per
 // encoder configuration and fans the packets out to the destinations
-// (RTMP(S) channels, HLS recordings).
+// (RTMP(S) channels, HLS recordings). A composition's first canvas is
+// composed and encoded before its frame clock starts, so every output's
+// timestamps run from 0 one frame interval apart from the start.
 //
 // Contract: Start returns once every encoder and destination is set up (or
 // an error, with nothing left running); from then on destination states and
