@@ -4,15 +4,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
@@ -142,37 +138,16 @@ func colourNear(f *media.VideoFrame, x, y int, c media.YUV) bool {
 // canvases: a frozen tile); and once killed for good its tile turns into
 // its placeholder within that time too.
 func TestFlappingPublisher(t *testing.T) {
-	key, _ := ingest.NewTokenKey()
-	ing, err := ingest.New(ingest.Config{Key: key, Loopback: true, LoopbackOnly: true, Registerer: prometheus.NewRegistry(), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(ing.Handler())
-	defer hs.Close()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = ing.Close(ctx)
-	}()
-	stage, _ := ing.OpenStage(stageARN, ingest.StageOptions{})
-	whip := hs.URL + "/whip"
+	ts := startStage(t)
+	stage := ts.stage
 	red, blue := media.RGBToYUV(200, 30, 30), media.RGBToYUV(30, 30, 200)
-	solid := func(id string, c media.YUV) {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		pub, err := publisher.Start(ctx, publisher.Config{WHIP: whip, Token: signToken(t, key, id), Color: &c, NoAudio: true, Logger: quiet()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = pub.Close(context.Background()) })
-	}
-	solid("a", red)
-	waitRoster(t, stage, 1)
-	tokenB := signToken(t, key, "b")
-	b := startPublisherProcess(t, whip, tokenB)
-	waitRoster(t, stage, 2)
-	solid("c", blue)
-	waitRoster(t, stage, 3)
+	ts.publish(t, "a", publisher.Config{Color: &red, NoAudio: true})
+	ts.waitRoster(t, 1)
+	tokenB := ts.token(t, "b")
+	b := startPublisherProcess(t, ts.whip, tokenB)
+	ts.waitRoster(t, 2)
+	ts.publish(t, "c", publisher.Config{Color: &blue, NoAudio: true})
+	ts.waitRoster(t, 3)
 
 	// Where each participant's tile lies, and where b's stamp is.
 	roster := stage.Roster()
@@ -192,20 +167,11 @@ func TestFlappingPublisher(t *testing.T) {
 		}
 	}
 
-	dir := t.TempDir()
-	storage, err := output.NewFolderStorage(filepath.Join(dir, "buckets"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	tap := &packetTap{}
-	w, err := New(Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Logger: quiet(), Registerer: prometheus.NewRegistry(),
-		Tap: func(_ string, streams []av.StreamInfo) output.PacketSink {
-			tap.extradata = streams[0].Extradata
-			return tap
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := ts.newWorker(t, t.TempDir(), nil, func(_ string, streams []av.StreamInfo) output.PacketSink {
+		tap.extradata = streams[0].Extradata
+		return tap
+	})
 	spec := contract.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/Comp00000004", ID: "Comp00000004",
 		StageARN: stageARN, Layout: layout.Config{}.WithDefaults(),
 		Destinations: []contract.DestinationSpec{{ID: "Dest00000004", Bucket: "rec", RecordingPrefix: "WorkerStage1/Comp00000004/Dest00000004/composite",
@@ -227,7 +193,7 @@ func TestFlappingPublisher(t *testing.T) {
 			t.Fatal(err)
 		}
 		killed := time.Now()
-		b = startPublisherProcess(t, whip, tokenB)
+		b = startPublisherProcess(t, ts.whip, tokenB)
 		rejoin = append(rejoin, time.Since(killed).Round(time.Millisecond))
 		var now *ingest.Participant
 		waitUntil(t, 10*time.Second, "b's pictures after it published again", func() bool {

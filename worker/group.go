@@ -18,6 +18,12 @@ import (
 // mixChunk is the audio mixed per step: 20 ms, about one Opus packet.
 const mixChunk = 20 * time.Millisecond
 
+// maxBehind is how far behind real time a frame clock may fall and still
+// catch up, composing the ticks it owes back to back (a slow encode, the
+// encoder's first frames): their pictures are still in the feeds' rings.
+// Further behind (at least two frames), it skips ahead.
+const maxBehind = 150 * time.Millisecond
+
 // group is one encoder configuration of a composition: its canvas, frame
 // clock, mixer, encoder and destinations.
 type group struct {
@@ -81,26 +87,43 @@ func (g *group) run() {
 	// shows) is therefore set once that canvas is encoded: Delay before
 	// now. The first canvas shows the pictures of Delay before the moment
 	// it started, the few milliseconds of its own work earlier than that.
-	g.frame(p.w.cfg.Ingest.Now()-p.w.cfg.Delay, 0, &c)
+	// The encoder's next few frames are still slower than the rest; a
+	// clock they put behind catches up (maxBehind).
+	delay := p.w.cfg.Delay
+	g.frame(p.w.cfg.Ingest.Now()-delay, 0, &c)
 	p.r.Active()
-	t0 := p.w.cfg.Ingest.Now() - p.w.cfg.Delay
+	t0 := p.w.cfg.Ingest.Now() - delay
 	mixed := t0 // audio mixed up to here
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	behind := max(2*interval, maxBehind)
+	clock := time.NewTimer(interval)
+	defer clock.Stop()
 	for n := int64(1); ; n++ {
-		select {
-		case <-p.stop:
-			return
-		case <-changes:
-			g.relayout()
-			n--
-			continue
-		case <-tick.C:
-		}
 		at := t0 + time.Duration(n)*interval // the capture time this canvas shows
-		if late := p.w.cfg.Ingest.Now() - p.w.cfg.Delay - at; late > 2*interval {
-			// The clock fell behind (a slow encode): skip ahead rather
-			// than pile up.
+		// Its tick is Delay after at on the server clock.
+		if wait := at + delay - p.w.cfg.Ingest.Now(); wait > 0 {
+			clock.Reset(wait)
+			select {
+			case <-p.stop:
+				return
+			case <-changes:
+				g.relayout()
+				n--
+				continue
+			case <-clock.C:
+			}
+		} else {
+			// Already due: the clock is behind and catches up.
+			select {
+			case <-p.stop:
+				return
+			case <-changes:
+				g.relayout()
+			default:
+			}
+		}
+		if late := p.w.cfg.Ingest.Now() - delay - at; late > behind {
+			// Too far behind real time to catch up (the machine is too
+			// slow for this composition): skip ahead rather than pile up.
 			skip := int64(late / interval)
 			n += skip
 			at += time.Duration(skip) * interval

@@ -2,16 +2,11 @@ package worker
 
 import (
 	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/tessera-media/tessera/contract"
-	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/layout"
@@ -45,41 +40,12 @@ func (t *ptsTap) packets() []time.Duration {
 // channels) step by exactly one frame interval from 0, because the slow
 // first compose and encode happen before its frame clock starts.
 func TestCompositionStartsOnTime(t *testing.T) {
-	key, _ := ingest.NewTokenKey()
-	ing, err := ingest.New(ingest.Config{Key: key, Loopback: true, LoopbackOnly: true, Registerer: prometheus.NewRegistry(), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(ing.Handler())
-	defer hs.Close()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = ing.Close(ctx)
-	}()
-	stage, _ := ing.OpenStage(stageARN, ingest.StageOptions{})
+	ts := startStage(t)
 	red := media.RGBToYUV(200, 30, 30)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	pub, err := publisher.Start(ctx, publisher.Config{WHIP: hs.URL + "/whip", Token: signToken(t, key, "p1"), Color: &red,
-		ToneHz: publisher.DefaultToneHz, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close(context.Background())
-	waitRoster(t, stage, 1)
-
-	dir := t.TempDir()
-	storage, err := output.NewFolderStorage(filepath.Join(dir, "buckets"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts.publish(t, "p1", publisher.Config{Color: &red, ToneHz: publisher.DefaultToneHz})
+	ts.waitRoster(t, 1)
 	tap := &ptsTap{}
-	w, err := New(Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Logger: quiet(), Registerer: prometheus.NewRegistry(),
-		Tap: func(string, []av.StreamInfo) output.PacketSink { return tap }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := ts.newWorker(t, t.TempDir(), nil, func(string, []av.StreamInfo) output.PacketSink { return tap })
 	// A 720p canvas; under the race detector the compositor cannot keep a
 	// 720p canvas in real time at all (every other tick is skipped), so
 	// there the canvas is 320×180, which it keeps up with.
@@ -116,33 +82,5 @@ func TestCompositionStartsOnTime(t *testing.T) {
 		if d := pts[i] - pts[i-1]; d < interval-time.Millisecond || d > interval+time.Millisecond {
 			t.Fatalf("packets %d→%d: %v → %v, a step of %v; want one frame (%v)\n%v", i-1, i, pts[i-1], pts[i], d, interval, pts)
 		}
-	}
-}
-
-// signToken signs a publishing token for participant id on the test stage.
-func signToken(t *testing.T, key *ingest.TokenKey, id string) string {
-	t.Helper()
-	now := time.Now()
-	tok, err := key.Sign(ingest.Claims{ParticipantID: id, UserID: id, StageARN: stageARN, Capabilities: ingest.Capabilities{AllowPublish: true},
-		Version: ingest.TokenVersion, IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
-
-// waitRoster waits until n participants publish decoded video.
-func waitRoster(t *testing.T, stage *ingest.Stage, n int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		r := stage.Roster()
-		if len(r) == n && !r[n-1].VideoStopped {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("roster %+v, want %d publishers with video", r, n)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

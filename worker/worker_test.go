@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,12 +18,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tessera-media/tessera/contract"
-	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/internal/testsrv"
 	"github.com/tessera-media/tessera/layout"
 	"github.com/tessera-media/tessera/media"
-	"github.com/tessera-media/tessera/output"
 )
 
 const stageARN = "arn:aws:ivs:us-east-1:123456789012:stage/WorkerStage1"
@@ -105,41 +102,14 @@ func closedPort(t *testing.T) int {
 // recording's state and uploads, the failing channel's connect attempts)
 // and its series are gone once it stopped.
 func TestCompositionRecords(t *testing.T) {
-	key, _ := ingest.NewTokenKey()
-	ing, err := ingest.New(ingest.Config{Key: key, Loopback: true, LoopbackOnly: true, Registerer: prometheus.NewRegistry(), Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(ing.Handler())
-	defer hs.Close()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = ing.Close(ctx)
-	}()
-	stage, _ := ing.OpenStage(stageARN, ingest.StageOptions{})
+	ts := startStage(t)
 	for i, c := range []media.YUV{media.RGBToYUV(200, 30, 30), media.RGBToYUV(30, 30, 200)} {
-		tok := signToken(t, key, "p"+string(rune('1'+i)))
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		pub, err := publisher.Start(ctx, publisher.Config{WHIP: hs.URL + "/whip", Token: tok, Color: &c, ToneHz: 440 * float64(i+1), Logger: quiet()})
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer pub.Close(context.Background())
+		ts.publish(t, "p"+string(rune('1'+i)), publisher.Config{Color: &c, ToneHz: 440 * float64(i+1)})
 	}
-	waitRoster(t, stage, 2)
-
+	ts.waitRoster(t, 2)
 	dir := t.TempDir()
-	storage, err := output.NewFolderStorage(filepath.Join(dir, "buckets"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := prometheus.NewRegistry()
-	w, err := New(Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Logger: quiet(), Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := ts.newWorker(t, dir, reg, nil)
 	spec := contract.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/Comp00000001", ID: "Comp00000001",
 		StageARN: stageARN, Layout: layout.Config{}.WithDefaults(),
 		Destinations: []contract.DestinationSpec{{ID: "Dest00000001", Bucket: "rec", RecordingPrefix: "WorkerStage1/Comp00000001/Dest00000001/composite",
