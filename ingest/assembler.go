@@ -58,7 +58,8 @@ type slot struct {
 // back — before giving up on it and reporting the gap on the next frame.
 // Packets without payload are padding (browsers probe bandwidth with them,
 // between frames, with the previous frame's timestamp): they fill their
-// sequence number and end a frame but are part of none, so they are
+// sequence number but are part of no frame — a frame ends at its marker
+// or at the next packet with payload and another timestamp — so they are
 // neither a gap nor a malformed frame.
 //
 // pion's samplebuilder holds every frame until the first packet of the
@@ -157,15 +158,20 @@ func (a *assembler) drain(now time.Duration, emit func(assembledFrame)) {
 				complete = true
 				break
 			}
-			if n := a.at(end + 1); n != nil && (n.padding || n.ts != s.ts) {
+			// The next packet with payload, past any padding.
+			next := end + 1
+			for n := a.at(next); n != nil && n.padding && next-a.head < ringSize/2; n = a.at(next) {
+				next++
+			}
+			if n := a.at(next); n != nil && n.ts != s.ts {
 				complete = true
 				break
 			}
-			if end-a.head >= ringSize/2 {
+			if next-a.head >= ringSize/2 {
 				complete = true // absurdly long frame: cut it here
 				break
 			}
-			end++
+			end = next
 		}
 		if !complete {
 			// The frame's next packet is missing; wait for it within maxWait.
@@ -227,6 +233,10 @@ func (a *assembler) emitFrame(end uint16, emit func(assembledFrame)) {
 	a.frame = a.frame[:0]
 	for seq := a.head; ; seq++ {
 		s := a.at(seq)
+		if s.padding {
+			s.used = false
+			continue
+		}
 		if ok {
 			b, err := a.depack.Unmarshal(s.payload)
 			if err != nil {

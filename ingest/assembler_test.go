@@ -202,8 +202,8 @@ func TestAssemblerRetransmission(t *testing.T) {
 // Padding packets (no payload), as a browser sends them to probe
 // bandwidth right after a frame and with its timestamp, are part of no
 // frame: every frame comes out whole, with no gap and nothing counted as
-// lost or malformed — also when the padding comes before a frame's last
-// packet arrived (out of order) or ends a frame without a marker.
+// lost or malformed — also when the padding overtakes a frame's last
+// packet, and when it comes between two packets of one frame.
 func TestAssemblerPadding(t *testing.T) {
 	frames := h264Frames(t, "testdata/base180.h264")
 	media := packetize(frames, &codecs.H264Payloader{}, 0, 200)
@@ -221,8 +221,11 @@ func TestAssemblerPadding(t *testing.T) {
 		q.SequenceNumber = seq
 		seq++
 		pkts = append(pkts, &q)
-		if q.Marker && (q.Timestamp/3000)%2 == 0 {
+		switch {
+		case q.Marker && (q.Timestamp/3000)%2 == 0:
 			pad(q.Timestamp, 14)
+		case !q.Marker && (q.Timestamp/3000)%3 == 0:
+			pad(q.Timestamp, 2) // inside a frame
 		}
 	}
 	// The last packet of the frame before a padding burst arrives after
