@@ -30,8 +30,8 @@ type reporter struct {
 	mu       sync.Mutex
 	active   bool
 	activeAt time.Time // when the first canvas was out (the frame clock starts)
-	states map[string][]contract.State
-	failed string
+	states   map[string][]contract.State
+	failed   string
 }
 
 func (r *reporter) Active() {
