@@ -8,8 +8,10 @@
 // fixed delay, mixes their audio on the same clock, encodes once per
 // encoder configuration and fans the packets out to the destinations
 // (RTMP(S) channels, HLS recordings). A composition's first canvas is
-// composed and encoded before its frame clock starts, so every output's
-// timestamps run from 0 one frame interval apart from the start.
+// composed and encoded before its frame clock starts, so outputs start at
+// timestamp 0 without a hole; a clock that falls behind composes the ticks
+// it owes back to back, and skips ticks only when more than 150 ms (and
+// two frames) behind.
 //
 // Contract: Start returns once every encoder and destination is set up (or
 // an error, with nothing left running); from then on destination states and
