@@ -3,7 +3,6 @@ package worker
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"sync"
@@ -14,41 +13,24 @@ import (
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
 	"github.com/tessera-media/tessera/layout"
 	"github.com/tessera-media/tessera/media"
 	"github.com/tessera-media/tessera/output"
 )
 
-// Environment of TestPublisherProcess, set by startPublisherProcess.
-const (
-	envPublishWHIP  = "TESSERA_TEST_PUBLISH_WHIP"
-	envPublishToken = "TESSERA_TEST_PUBLISH_TOKEN"
-)
+// killable is the Go package of a publisher that runs as its own process,
+// so that a test can kill it abruptly (SIGKILL, as a crashed browser or a
+// pulled cable leaves the server: no DELETE, no DTLS close, no packet).
+const killable = "github.com/tessera-media/tessera/internal/publisher/testdata/killable"
 
-// TestPublisherProcess is not a test: it is a Go publisher run as a child
-// process of this test binary (startPublisherProcess), so that a test can
-// kill it abruptly — SIGKILL, as a crashing browser or a pulled cable
-// leaves the server: no DELETE, no DTLS close, no more packets.
-func TestPublisherProcess(t *testing.T) {
-	whip := os.Getenv(envPublishWHIP)
-	if whip == "" {
-		t.Skip("a publisher process for TestFlappingPublisher")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := publisher.Start(ctx, publisher.Config{WHIP: whip, Token: os.Getenv(envPublishToken), Name: "b", NoAudio: true, Logger: quiet()}); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Println("publishing")
-	select {}
-}
-
-// startPublisherProcess starts TestPublisherProcess as a child process
-// and returns once it publishes.
-func startPublisherProcess(t *testing.T, whip, token string) *exec.Cmd {
+// startKillable starts the killable publisher (built at bin) as
+// participant of token and returns once it publishes; it is killed when
+// the test ends.
+func startKillable(t *testing.T, bin, whip, token string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPublisherProcess$")
-	cmd.Env = append(os.Environ(), envPublishWHIP+"="+whip, envPublishToken+"="+token)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "WHIP="+whip, "TOKEN="+token)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -138,13 +120,17 @@ func colourNear(f *media.VideoFrame, x, y int, c media.YUV) bool {
 // canvases: a frozen tile); and once killed for good its tile turns into
 // its placeholder within that time too.
 func TestFlappingPublisher(t *testing.T) {
+	bin, err := testsrv.GoBuild(killable, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := startStage(t)
 	stage := ts.stage
 	red, blue := media.RGBToYUV(200, 30, 30), media.RGBToYUV(30, 30, 200)
 	ts.publish(t, "a", publisher.Config{Color: &red, NoAudio: true})
 	ts.waitRoster(t, 1)
 	tokenB := ts.token(t, "b")
-	b := startPublisherProcess(t, ts.whip, tokenB)
+	b := startKillable(t, bin, ts.whip, tokenB)
 	ts.waitRoster(t, 2)
 	ts.publish(t, "c", publisher.Config{Color: &blue, NoAudio: true})
 	ts.waitRoster(t, 3)
@@ -193,7 +179,7 @@ func TestFlappingPublisher(t *testing.T) {
 			t.Fatal(err)
 		}
 		killed := time.Now()
-		b = startPublisherProcess(t, ts.whip, tokenB)
+		b = startKillable(t, bin, ts.whip, tokenB)
 		rejoin = append(rejoin, time.Since(killed).Round(time.Millisecond))
 		var now *ingest.Participant
 		waitUntil(t, 10*time.Second, "b's pictures after it published again", func() bool {
