@@ -1,10 +1,7 @@
 package worker
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -18,41 +15,6 @@ import (
 	"github.com/tessera-media/tessera/media"
 	"github.com/tessera-media/tessera/output"
 )
-
-// killable is the Go package of a publisher that runs as its own process,
-// so that a test can kill it abruptly (SIGKILL, as a crashed browser or a
-// pulled cable leaves the server: no DELETE, no DTLS close, no packet).
-const killable = "github.com/tessera-media/tessera/internal/publisher/testdata/killable"
-
-// startKillable starts the killable publisher (built at bin) as
-// participant of token and returns once it publishes; it is killed when
-// the test ends.
-func startKillable(t *testing.T, bin, whip, token string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "WHIP="+whip, "TOKEN="+token)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := bufio.NewScanner(out)
-	for lines.Scan() {
-		if lines.Text() == "publishing" {
-			go func() {
-				for lines.Scan() {
-				}
-			}()
-			return cmd
-		}
-	}
-	t.Fatalf("publisher process ended before publishing: %v", lines.Err())
-	return nil
-}
 
 // packetTap keeps a copy of every video packet of a composition's encoder.
 type packetTap struct {
@@ -120,17 +82,14 @@ func colourNear(f *media.VideoFrame, x, y int, c media.YUV) bool {
 // canvases: a frozen tile); and once killed for good its tile turns into
 // its placeholder within that time too.
 func TestFlappingPublisher(t *testing.T) {
-	bin, err := testsrv.GoBuild(killable, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	killable := testsrv.BuildKillablePublisher(t)
 	ts := startStage(t)
 	stage := ts.stage
 	red, blue := media.RGBToYUV(200, 30, 30), media.RGBToYUV(30, 30, 200)
 	ts.publish(t, "a", publisher.Config{Color: &red, NoAudio: true})
 	ts.waitRoster(t, 1)
 	tokenB := ts.token(t, "b")
-	b := startKillable(t, bin, ts.whip, tokenB)
+	b := killable.Start(t, ts.whip, tokenB)
 	ts.waitRoster(t, 2)
 	ts.publish(t, "c", publisher.Config{Color: &blue, NoAudio: true})
 	ts.waitRoster(t, 3)
@@ -179,7 +138,7 @@ func TestFlappingPublisher(t *testing.T) {
 			t.Fatal(err)
 		}
 		killed := time.Now()
-		b = startKillable(t, bin, ts.whip, tokenB)
+		b = killable.Start(t, ts.whip, tokenB)
 		rejoin = append(rejoin, time.Since(killed).Round(time.Millisecond))
 		var now *ingest.Participant
 		waitUntil(t, 10*time.Second, "b's pictures after it published again", func() bool {

@@ -2,7 +2,8 @@
 // a moving picture with its frame stamp, no audio) to the WHIP endpoint in
 // $WHIP with the token in $TOKEN, prints "publishing" once connected and
 // publishes until it is killed. Tests run it as its own process so that
-// they can kill it abruptly (SIGKILL): no DELETE, no DTLS close, nothing.
+// they can kill it abruptly (SIGKILL): no DELETE, no DTLS close, nothing
+// (see testsrv.KillablePublisher).
 package main
 
 import (
