@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 
 	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 // A token from CreateParticipantToken publishes by WHIP to the stage's
@@ -40,7 +41,7 @@ func TestAPIParticipants(t *testing.T) {
 	pid := *tok.ParticipantToken.ParticipantId
 
 	var session string
-	waitUntil(t, func() bool {
+	testsrv.WaitFor(t, 10*time.Second, "the participant to be recorded in the stage session", func() bool {
 		g, err := c.GetStage(ctx, &ivsrealtime.GetStageInput{Arn: st.Stage.Arn})
 		if err != nil || g.Stage.ActiveSessionId == nil {
 			return false
@@ -73,7 +74,7 @@ func TestAPIParticipants(t *testing.T) {
 		t.Fatal("publisher still connected after DisconnectParticipant")
 	}
 	var names []string
-	waitUntil(t, func() bool {
+	testsrv.WaitFor(t, 10*time.Second, "the participant events", func() bool {
 		ev, err := c.ListParticipantEvents(ctx, &ivsrealtime.ListParticipantEventsInput{StageArn: st.Stage.Arn, SessionId: aws.String(session), ParticipantId: aws.String(pid)})
 		if err != nil {
 			return false

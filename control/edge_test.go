@@ -282,7 +282,7 @@ func TestNoBodyBeforeSignature(t *testing.T) {
 	// one may grow to 16 KiB, not past it.
 	req = signedRequest(t, env, "/CreateStage", `{"name":"x"}`, false)
 	rawConn(t, env, req, 32<<10, strings.Repeat(" ", 16<<10+1))
-	waitUntil(t, func() bool { return env.srv.verifier.Budget.InUse() == 32<<10 }) // the first body holds half the budget
+	testsrv.WaitFor(t, 10*time.Second, "the first body to hold half the budget", func() bool { return env.srv.verifier.Budget.InUse() == 32<<10 }) // the first body holds half the budget
 	_, rd = rawConn(t, env, req, 32<<10, strings.Repeat(" ", 16<<10+1))
 	resp, err = http.ReadResponse(rd, nil)
 	if err != nil {

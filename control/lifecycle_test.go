@@ -16,6 +16,7 @@ import (
 	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 // fakePipeline stands in for the worker: it reports what the test tells it.
@@ -170,7 +171,7 @@ func TestLifecycleStop(t *testing.T) {
 	stage, whip, key := testStage(t)
 	publish(t, whip, key, "p1")
 	run := startLifecycle(t, stage, Timeouts{}, nil)
-	waitUntil(t, func() bool { return run.fake.reporter() != nil })
+	testsrv.WaitFor(t, 10*time.Second, "the pipeline to start", func() bool { return run.fake.reporter() != nil })
 	run.fake.reporter().Destination("d1", contract.StateActive, "")
 	run.fake.reporter().Destination("d2", contract.StateActive, "")
 	run.fake.reporter().Active()
@@ -227,7 +228,7 @@ func TestLifecycleIdleAfterLastPublisher(t *testing.T) {
 	stage, whip, key := testStage(t)
 	p := publish(t, whip, key, "p1")
 	run := startLifecycle(t, stage, Timeouts{NoPublisher: 200 * time.Millisecond, Idle: 500 * time.Millisecond}, nil)
-	waitUntil(t, func() bool { return len(stage.Roster()) == 1 && stage.Roster()[0].Video })
+	testsrv.WaitFor(t, 10*time.Second, "the participant to publish video", func() bool { return len(stage.Roster()) == 1 && stage.Roster()[0].Video })
 	time.Sleep(400 * time.Millisecond) // past NoPublisher: still running, somebody publishes
 	if st := run.c.Status().State; st != contract.StateStarting {
 		t.Fatalf("state %s while a participant publishes", st)
@@ -250,7 +251,7 @@ func TestLifecycleAllDestinationsFailed(t *testing.T) {
 	stage, whip, key := testStage(t)
 	publish(t, whip, key, "p1")
 	run := startLifecycle(t, stage, Timeouts{}, nil)
-	waitUntil(t, func() bool { return run.fake.reporter() != nil })
+	testsrv.WaitFor(t, 10*time.Second, "the pipeline to start", func() bool { return run.fake.reporter() != nil })
 	run.fake.reporter().Active()
 	run.fake.reporter().Destination("d1", contract.StateFailed, "gave up")
 	time.Sleep(100 * time.Millisecond)
@@ -280,16 +281,5 @@ func TestLifecycleMaxDurationAndStartFailure(t *testing.T) {
 	events, _ := failed.rec.snapshot()
 	if s := failed.c.Status(); s.State != contract.StateFailed || s.Destinations["d1"].State != contract.StateFailed || !slices.Contains(events, EventSessionFailure) {
 		t.Errorf("start failure: %+v, events %v", s, events)
-	}
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

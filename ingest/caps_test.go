@@ -122,7 +122,7 @@ func TestSessionCapTotal(t *testing.T) {
 	for _, id := range []string{"one", "two"} {
 		pubs = append(pubs, startPublisher(t, publisher.Config{WHIP: ts.url + "/whip", Token: ts.token(t, id, nil), NoAudio: true}))
 	}
-	waitFor(t, 10*time.Second, "two connected sessions", func() bool { return ingestMetric(t, ts, "half_open_sessions", "") == 0 })
+	testsrv.WaitFor(t, 10*time.Second, "two connected sessions", func() bool { return ingestMetric(t, ts, "half_open_sessions", "") == 0 })
 	if n := ingestMetric(t, ts, "sessions", ""); n != 2 {
 		t.Fatalf("%v sessions, want 2", n)
 	}
@@ -149,7 +149,7 @@ func TestSessionCapTotal(t *testing.T) {
 		t.Fatal(err)
 	}
 	startPublisher(t, publisher.Config{WHIP: ts.url + "/whip", Token: ts.token(t, "three", nil), NoAudio: true})
-	waitFor(t, 10*time.Second, "three on the stage", func() bool { return ts.stage.Participant("three") != nil })
+	testsrv.WaitFor(t, 10*time.Second, "three on the stage", func() bool { return ts.stage.Participant("three") != nil })
 	if n := ingestMetric(t, ts, "sessions_refused_total", "sessions"); n != 2 {
 		t.Errorf("sessions_refused_total{cap=sessions} = %v after recovery, want 2", n)
 	}
@@ -200,13 +200,13 @@ func TestSessionCapHalfOpen(t *testing.T) {
 	}
 
 	// ConnectTimeout ends them, and their goroutines.
-	waitFor(t, 10*time.Second, "the half-open sessions to end", func() bool {
+	testsrv.WaitFor(t, 10*time.Second, "the half-open sessions to end", func() bool {
 		return ingestMetric(t, ts, "half_open_sessions", "") == 0 && ingestMetric(t, ts, "sessions", "") == 0
 	})
-	waitFor(t, 10*time.Second, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= goroutines+6 })
+	testsrv.WaitFor(t, 10*time.Second, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= goroutines+6 })
 
 	startPublisher(t, publisher.Config{WHIP: ts.url + "/whip", Token: ts.token(t, "later", nil), NoAudio: true})
-	waitFor(t, 10*time.Second, "a connected session", func() bool {
+	testsrv.WaitFor(t, 10*time.Second, "a connected session", func() bool {
 		return ingestMetric(t, ts, "half_open_sessions", "") == 0 && ingestMetric(t, ts, "sessions", "") == 1
 	})
 	if n := ingestMetric(t, ts, "sessions_refused_total", "half_open"); n != 2 {

@@ -28,14 +28,14 @@ func TestChromiumPublish(t *testing.T) {
 			t.Fatal(err)
 		}
 		var p *Participant
-		waitFor(t, 10*time.Second, id+" in the roster", func() bool { p = ts.stage.Participant(id); return p != nil })
-		waitFor(t, 15*time.Second, id+": 15 decoded pictures", func() bool { return p.Video().Frames() >= 15 })
+		testsrv.WaitFor(t, 10*time.Second, id+" in the roster", func() bool { p = ts.stage.Participant(id); return p != nil })
+		testsrv.WaitFor(t, 15*time.Second, id+": 15 decoded pictures", func() bool { return p.Video().Frames() >= 15 })
 		f := p.Video().Latest()
 		if f.Width != 320 || f.Height != 180 {
 			t.Errorf("%s: picture %dx%d, want 320x180", id, f.Width, f.Height)
 		}
 		f.Release()
-		waitFor(t, 10*time.Second, id+": audio", func() bool { return p.Stats().AudioFrames > 10 })
+		testsrv.WaitFor(t, 10*time.Second, id+": audio", func() bool { return p.Stats().AudioFrames > 10 })
 		info := p.Info()
 		if info.VideoCodec != codec || info.AudioCodec != "opus" || info.VideoStopped {
 			t.Errorf("%s: roster %+v", id, info)
@@ -50,7 +50,7 @@ func TestChromiumPublish(t *testing.T) {
 			t.Errorf("%s: unpublish: %v %+v", id, err, r)
 		}
 	}
-	waitFor(t, 10*time.Second, "both to leave", func() bool { return len(ts.stage.Roster()) == 0 })
+	testsrv.WaitFor(t, 10*time.Second, "both to leave", func() bool { return len(ts.stage.Roster()) == 0 })
 }
 
 // Chromium sends three simulcast layers (160×90, 320×180, 640×360); the
@@ -66,7 +66,7 @@ func TestChromiumSimulcast(t *testing.T) {
 		t.Fatal(err)
 	}
 	var p *Participant
-	waitFor(t, 10*time.Second, "the participant", func() bool { p = ts.stage.Participant("sim"); return p != nil })
+	testsrv.WaitFor(t, 10*time.Second, "the participant", func() bool { p = ts.stage.Participant("sim"); return p != nil })
 	size := func() (int, int) {
 		f := p.Video().Latest()
 		if f == nil {
@@ -76,7 +76,7 @@ func TestChromiumSimulcast(t *testing.T) {
 		return f.Width, f.Height
 	}
 	// No wanted size: the largest layer.
-	waitFor(t, 20*time.Second, "the 640x360 layer", func() bool { w, _ := size(); return w == 640 })
+	testsrv.WaitFor(t, 20*time.Second, "the 640x360 layer", func() bool { w, _ := size(); return w == 640 })
 	for _, want := range [][2]int{{100, 60}, {300, 150}, {640, 360}, {1280, 720}} {
 		p.SetWantedSize(want[0], want[1])
 		expect := 160
@@ -86,7 +86,7 @@ func TestChromiumSimulcast(t *testing.T) {
 		case want[0] > 160:
 			expect = 320
 		}
-		waitFor(t, 10*time.Second, "the layer for a tile of "+strconv.Itoa(want[0])+" px", func() bool { w, _ := size(); return w == expect })
+		testsrv.WaitFor(t, 10*time.Second, "the layer for a tile of "+strconv.Itoa(want[0])+" px", func() bool { w, _ := size(); return w == expect })
 		if w, h := size(); h != w*9/16 {
 			t.Errorf("layer %dx%d", w, h)
 		}

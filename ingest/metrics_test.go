@@ -11,6 +11,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 // participantSeries gathers reg and returns the tessera_participant_*
@@ -67,8 +68,8 @@ func TestParticipantMetrics(t *testing.T) {
 		Width: 320, Height: 180, FPS: 25, ToneHz: publisher.DefaultToneHz,
 	})
 	var p *Participant
-	waitFor(t, 10*time.Second, "the participant", func() bool { p = ts.stage.Participant(id); return p != nil })
-	waitFor(t, 10*time.Second, "the first picture", func() bool { return p.Video().Frames() > 0 })
+	testsrv.WaitFor(t, 10*time.Second, "the participant", func() bool { p = ts.stage.Participant(id); return p != nil })
+	testsrv.WaitFor(t, 10*time.Second, "the first picture", func() bool { return p.Video().Frames() > 0 })
 	time.Sleep(2500 * time.Millisecond) // more than the rate window past the first picture
 
 	// A/V offset, sampled a few times (one sample is one moment between
@@ -108,7 +109,7 @@ func TestParticipantMetrics(t *testing.T) {
 	if err := pub.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the participant to leave", func() bool { return len(ts.stage.Roster()) == 0 })
+	testsrv.WaitFor(t, 5*time.Second, "the participant to leave", func() bool { return len(ts.stage.Roster()) == 0 })
 	if s, all := participantSeries(t, reg, "AbCdEf012345", id); all != 0 {
 		t.Errorf("%d participant series after it left: %v", all, s)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
 	"github.com/tessera-media/tessera/media"
 )
 
@@ -48,10 +49,10 @@ func TestPublish(t *testing.T) {
 				Width: 320, Height: 180, FPS: 30, ToneHz: 1000,
 			})
 			var p *Participant
-			waitFor(t, 10*time.Second, "the participant", func() bool { p = ts.stage.Participant(id); return p != nil })
+			testsrv.WaitFor(t, 10*time.Second, "the participant", func() bool { p = ts.stage.Participant(id); return p != nil })
 			audio := p.SubscribeAudio()
 			defer audio.Close()
-			waitFor(t, 10*time.Second, "the first picture", func() bool { return p.Video().Frames() > 0 })
+			testsrv.WaitFor(t, 10*time.Second, "the first picture", func() bool { return p.Video().Frames() > 0 })
 
 			// Watch two seconds of pictures.
 			var pts []time.Duration
@@ -142,7 +143,7 @@ func TestPublish(t *testing.T) {
 			if err := pub.Close(ctx); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 5*time.Second, "the participant to leave", func() bool { return len(ts.stage.Roster()) == 0 })
+			testsrv.WaitFor(t, 5*time.Second, "the participant to leave", func() bool { return len(ts.stage.Roster()) == 0 })
 			var names []string
 			for _, e := range ts.stage.Events() {
 				names = append(names, e.Name)
@@ -176,8 +177,8 @@ func TestPublishWithLoss(t *testing.T) {
 		Width: 320, Height: 180, FPS: 30, Loss: 0.05, LossSeed: 7,
 	})
 	var p *Participant
-	waitFor(t, 10*time.Second, "the participant", func() bool { p = ts.stage.Participant("lossy"); return p != nil })
-	waitFor(t, 10*time.Second, "the first picture", func() bool { return p.Video().Frames() > 0 })
+	testsrv.WaitFor(t, 10*time.Second, "the participant", func() bool { p = ts.stage.Participant("lossy"); return p != nil })
+	testsrv.WaitFor(t, 10*time.Second, "the first picture", func() bool { return p.Video().Frames() > 0 })
 	// Five one-second windows, each with pictures.
 	var perSecond []uint64
 	for range 5 {
@@ -236,7 +237,7 @@ func TestPublishTokenRefusals(t *testing.T) {
 	// The right stage in the path is accepted.
 	pub := startPublisher(t, publisher.Config{WHIP: ts.url + "/whip/AbCdEf012345", Token: ts.token(t, "e", nil), NoAudio: true})
 	_ = pub
-	waitFor(t, 5*time.Second, "the participant", func() bool { return ts.stage.Participant("e") != nil })
+	testsrv.WaitFor(t, 5*time.Second, "the participant", func() bool { return ts.stage.Participant("e") != nil })
 }
 
 func containsFold(s, sub string) bool {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 // rosterIDs returns the roster's participant ids in arrival order.
@@ -66,7 +67,7 @@ func TestReconnectKeepsArrival(t *testing.T) {
 				}
 			}()
 			b2 := publish("b")
-			waitFor(t, 10*time.Second, "b's first session to end", func() bool {
+			testsrv.WaitFor(t, 10*time.Second, "b's first session to end", func() bool {
 				select {
 				case <-b.Done():
 					return true
@@ -86,7 +87,7 @@ func TestReconnectKeepsArrival(t *testing.T) {
 			if err := b2.Close(ctx); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 10*time.Second, "b to leave", func() bool { return ts.stage.Participant("b") == nil })
+			testsrv.WaitFor(t, 10*time.Second, "b to leave", func() bool { return ts.stage.Participant("b") == nil })
 			publish("b")
 			if ids := rosterIDs(ts.stage); !slices.Equal(ids, tc.want) {
 				t.Errorf("after b published again: roster %v, want %v", ids, tc.want)

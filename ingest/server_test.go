@@ -74,18 +74,6 @@ func (ts *testServer) token(t testing.TB, id string, mutate func(*Claims)) strin
 	return tok
 }
 
-// waitFor polls cond every 10 ms until it holds or d passes.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // hasEvent reports whether the stage recorded the event for participant.
 func hasEvent(st *Stage, participant, name, code string) bool {
 	for _, e := range st.Events() {

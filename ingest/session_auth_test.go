@@ -32,7 +32,7 @@ func TestSessionAuth(t *testing.T) {
 	tokB := ts.token(t, "ben", nil)
 	ann := startPublisher(t, publisher.Config{WHIP: ts.url + "/whip", Token: tokA, NoAudio: true})
 	ben := startPublisher(t, publisher.Config{WHIP: ts.url + "/whip", Token: tokB, NoAudio: true})
-	waitFor(t, 10*time.Second, "both participants", func() bool {
+	testsrv.WaitFor(t, 10*time.Second, "both participants", func() bool {
 		return ts.stage.Participant("ann") != nil && ts.stage.Participant("ben") != nil
 	})
 	annURL := ann.Location()
@@ -99,7 +99,7 @@ func TestSessionAuth(t *testing.T) {
 	if err := ben.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	waitFor(t, 10*time.Second, "ben to leave", func() bool { return ts.stage.Participant("ben") == nil })
+	testsrv.WaitFor(t, 10*time.Second, "ben to leave", func() bool { return ts.stage.Participant("ben") == nil })
 	if ts.session(path.Base(benURL)) != nil {
 		t.Error("session still open after Close")
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
 	tmedia "github.com/tessera-media/tessera/media"
 )
 
@@ -179,10 +180,10 @@ func startRaw(t *testing.T, whip, token string, aus [][]byte) *rawPublisher {
 func TestBFramesDisconnect(t *testing.T) {
 	ts := startServer(t, nil)
 	raw := startRaw(t, ts.url+"/whip", ts.token(t, "bframes", nil), h264Frames(t, "testdata/high1080b.h264"))
-	waitFor(t, 10*time.Second, "B_FRAME_PRESENT", func() bool {
+	testsrv.WaitFor(t, 10*time.Second, "B_FRAME_PRESENT", func() bool {
 		return hasEvent(ts.stage, "bframes", EventPublishError, ErrorBFramePresent)
 	})
-	waitFor(t, 10*time.Second, "the participant to be gone", func() bool { return ts.stage.Participant("bframes") == nil })
+	testsrv.WaitFor(t, 10*time.Second, "the participant to be gone", func() bool { return ts.stage.Participant("bframes") == nil })
 	select {
 	case <-raw.done:
 	case <-time.After(15 * time.Second):
@@ -209,7 +210,7 @@ func TestOversizedVideoAudioOnly(t *testing.T) {
 	}
 	ts := startServer(t, nil)
 	startRaw(t, ts.url+"/whip", ts.token(t, "big", nil), aus[:1]) // the keyframe, again and again
-	waitFor(t, 10*time.Second, "RESOLUTION_EXCEEDED", func() bool {
+	testsrv.WaitFor(t, 10*time.Second, "RESOLUTION_EXCEEDED", func() bool {
 		return hasEvent(ts.stage, "big", EventPublishError, ErrorResolutionExceeded)
 	})
 	p := ts.stage.Participant("big")
@@ -229,7 +230,7 @@ func TestStageControls(t *testing.T) {
 	defer stop()
 	tok := ts.token(t, "carol", nil)
 	pub := startPublisher(t, publisher.Config{WHIP: ts.url + "/whip", Token: tok, NoAudio: true})
-	waitFor(t, 10*time.Second, "carol", func() bool { return ts.stage.Participant("carol") != nil })
+	testsrv.WaitFor(t, 10*time.Second, "carol", func() bool { return ts.stage.Participant("carol") != nil })
 	select {
 	case <-changes:
 	case <-time.After(5 * time.Second):
@@ -287,12 +288,12 @@ func TestStaleVideo(t *testing.T) {
 	ts := startServer(t, func(c *Config) { c.StaleAfter = 300 * time.Millisecond })
 	raw := startRaw(t, ts.url+"/whip", ts.token(t, "still", nil), h264Frames(t, "testdata/base180.h264"))
 	var p *Participant
-	waitFor(t, 10*time.Second, "pictures", func() bool {
+	testsrv.WaitFor(t, 10*time.Second, "pictures", func() bool {
 		p = ts.stage.Participant("still")
 		return p != nil && !p.Info().VideoStopped
 	})
 	raw.halt()
-	waitFor(t, 5*time.Second, "the video to be marked stopped", func() bool { return p.Info().VideoStopped })
+	testsrv.WaitFor(t, 5*time.Second, "the video to be marked stopped", func() bool { return p.Info().VideoStopped })
 	if p.Stats().Freezes != 1 {
 		t.Errorf("freezes %d, want 1", p.Stats().Freezes)
 	}

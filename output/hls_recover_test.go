@@ -89,14 +89,14 @@ func crashedRecording(t *testing.T, e encoded, prefix string) (work, spool, root
 		}
 	}
 	write(3 * time.Second)
-	waitFor(t, "segment 0 in storage", func() bool {
+	testsrv.WaitFor(t, 5*time.Second, "segment 0 in storage", func() bool {
 		j, _ := readJournal(filepath.Join(live, "rec"))
 		return j.uploaded[0]
 	})
 	st.down.Store(true)
 	write(7 * time.Second) // segments 1 and 2 closed, 3 under way
 	seg3 := filepath.Join(live, "rec", "3.ts")
-	waitFor(t, "segments 1 and 2 spooled, 3 being written", func() bool {
+	testsrv.WaitFor(t, 5*time.Second, "segments 1 and 2 spooled, 3 being written", func() bool {
 		j, _ := readJournal(filepath.Join(live, "rec"))
 		info, err := os.Stat(seg3)
 		return len(j.segments) == 3 && err == nil && info.Size() > 20_000

@@ -18,6 +18,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 // spoolTestOptions: short backoffs, logs to the test.
@@ -94,18 +96,6 @@ func drainWithin(t *testing.T, s *Spool, d time.Duration) {
 	defer cancel()
 	if err := s.Drain(ctx); err != nil {
 		t.Fatalf("Drain: %v", err)
-	}
-}
-
-// waitFor polls cond for up to 5 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -229,10 +219,10 @@ func TestSpoolRidesOutAnOutage(t *testing.T) {
 		}
 		total += int64(len(bodies[i]))
 	}
-	waitFor(t, "retries against 503", func() bool { return s.Stats().Failures >= 3 })
+	testsrv.WaitFor(t, 5*time.Second, "retries against 503", func() bool { return s.Stats().Failures >= 3 })
 	f.setOutage(gofakeHangUp)
 	before := f.refused()
-	waitFor(t, "retries against hang-ups", func() bool { return f.refused() >= before+3 && s.Stats().Failures >= 6 })
+	testsrv.WaitFor(t, 5*time.Second, "retries against hang-ups", func() bool { return f.refused() >= before+3 && s.Stats().Failures >= 6 })
 
 	st := s.Stats()
 	if st.Items != len(keys) || st.Bytes != total || st.LastError == nil {
@@ -297,7 +287,7 @@ func TestSpoolResumesAfterRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "a failed attempt", func() bool { return s.Stats().Failures > 0 })
+	testsrv.WaitFor(t, 5*time.Second, "a failed attempt", func() bool { return s.Stats().Failures > 0 })
 	if _, err := NewSpool(dir, f.storage(t), spoolTestOptions(t, m)); !errors.Is(err, ErrSpoolInUse) {
 		t.Errorf("second spool on an open folder: %v", err)
 	}
@@ -529,7 +519,7 @@ func TestSpoolCloseInterruptsBackoff(t *testing.T) {
 	}
 	f.setOutage(gofakeUnavailable)
 	s.Enqueue("rec", "a.ts", []byte("a"), "", nil)
-	waitFor(t, "a failed attempt", func() bool { return s.Stats().Failures > 0 })
+	testsrv.WaitFor(t, 5*time.Second, "a failed attempt", func() bool { return s.Stats().Failures > 0 })
 	start := time.Now()
 	s.Close()
 	if d := time.Since(start); d > time.Second {

@@ -141,7 +141,7 @@ func TestFlappingPublisher(t *testing.T) {
 		b = killable.Start(t, ts.whip, tokenB)
 		rejoin = append(rejoin, time.Since(killed).Round(time.Millisecond))
 		var now *ingest.Participant
-		waitUntil(t, 10*time.Second, "b's pictures after it published again", func() bool {
+		testsrv.WaitFor(t, 10*time.Second, "b's pictures after it published again", func() bool {
 			now = stage.Participant("b")
 			return now != before && hasVideo(now)()
 		})
@@ -152,7 +152,7 @@ func TestFlappingPublisher(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := stage.Participant("b")
-	waitUntil(t, 10*time.Second, "b's video stopped after the last kill", func() bool { return last.Info().VideoStopped })
+	testsrv.WaitFor(t, 10*time.Second, "b's video stopped after the last kill", func() bool { return last.Info().VideoStopped })
 	time.Sleep(4 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -207,17 +207,5 @@ func TestFlappingPublisher(t *testing.T) {
 	}
 	if end-lastStamp < 3*time.Second {
 		t.Errorf("b's picture shown until %v of %v, after it was killed for good", lastStamp, end)
-	}
-}
-
-// waitUntil polls cond every 10 ms until it holds or d passes.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
