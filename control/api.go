@@ -82,6 +82,9 @@ func (s *Server) operations() map[string]operation {
 // connection closed.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	id := newUUID()
+	w.Header().Set(requestIDHeader, id)
+	log := s.log.With("request_id", id)
 	opName := "unknown"
 	status := http.StatusOK
 	defer func() {
@@ -89,7 +92,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	fail := func(e *wire.Error) {
 		status = e.Status
-		s.log.Info("API request refused", "operation", opName, "status", e.Status, "type", e.Type, "message", e.Message)
+		log.Info("API request refused", "operation", opName, "status", e.Status, "type", e.Type, "message", e.Message)
 		wire.WriteError(w, e)
 	}
 	auth, err := s.verifier.VerifyRequest(r)
@@ -101,7 +104,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				s.metrics.busy.Inc()
 			}
 			s.refusals.do(ae.Type, func(unlogged int) {
-				s.log.Info("API request not authenticated", "status", ae.Status, "type", ae.Type, "message", ae.Message,
+				log.Info("API request not authenticated", "status", ae.Status, "type", ae.Type, "message", ae.Message,
 					"unlogged", unlogged)
 			})
 			// Whatever is left of the body is not read: net/http would
@@ -129,7 +132,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = e.Status
 		s.metrics.throttled.WithLabelValues(opName).Inc()
 		s.refusals.do("throttled "+auth.AccessKey+" "+opName, func(unlogged int) {
-			s.log.Warn("API calls throttled", "access_key", auth.AccessKey, "operation", opName,
+			log.Warn("API calls throttled", "access_key", auth.AccessKey, "operation", opName,
 				"tps", s.throttle.limit.rate(opName), "burst", s.throttle.limit.burst(opName), "unlogged", unlogged)
 		})
 		wire.WriteError(w, e)

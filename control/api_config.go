@@ -129,17 +129,17 @@ func (s *Server) deleteStorageConfiguration(ctx context.Context, req *arnRequest
 }
 
 // deleteConfiguration deletes an encoder or storage configuration unless a
-// running composition uses it (ConflictException).
+// composition STARTING or ACTIVE uses it (ConflictException). One that is
+// STOPPING keeps what it resolved at start: once StopComposition answered,
+// its configurations can go.
 func (s *Server) deleteConfiguration(ctx context.Context, kind, arn string) (*empty, *wire.Error) {
 	if _, e := s.getDoc(ctx, kind, arn, nil); e != nil {
 		return nil, e
 	}
 	s.mu.Lock()
 	for _, c := range s.comps {
-		select {
-		case <-c.done:
+		if !c.running() {
 			continue
-		default:
 		}
 		for _, d := range c.spec.Destinations {
 			if d.Encoder.ARN == arn || d.StorageARN == arn {

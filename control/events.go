@@ -3,7 +3,6 @@ package control
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -44,12 +43,6 @@ type EventDetail struct {
 	DestinationID  string `json:"destination_id,omitempty"`
 	DestinationARN string `json:"destination_arn,omitempty"`
 	Reason         string `json:"reason,omitempty"`
-}
-
-func newEventID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // Notifier delivers events to webhook URLs (HTTP POST of the JSON event)

@@ -39,7 +39,7 @@ func TestNotifierWebhook(t *testing.T) {
 
 	n := NewNotifier([]string{ok.URL, broken.URL}, slog.New(slog.NewTextHandler(io.Discard, nil)),
 		NotifierOptions{Attempts: 3, Backoff: 10 * time.Millisecond})
-	e := Event{Version: "0", ID: newEventID(), DetailType: "IVS Composition State Change", Source: "aws.ivs",
+	e := Event{Version: "0", ID: newUUID(), DetailType: "IVS Composition State Change", Source: "aws.ivs",
 		Account: "123456789012", Region: "us-east-1", Time: time.Now().UTC().Format(time.RFC3339),
 		Resources: []string{"arn:aws:ivs:us-east-1:123456789012:composition/abc"},
 		Detail:    EventDetail{EventName: EventSessionStart, StageARN: "arn:aws:ivs:us-east-1:123456789012:stage/s"}}

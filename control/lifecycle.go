@@ -81,6 +81,10 @@ type composition struct {
 	onProgress func()
 	onGone     func() // after the retention period
 
+	// saveMu orders the saves of the status: each writes the status as it
+	// is when its turn comes, so the last save holds the latest state.
+	saveMu sync.Mutex
+
 	mu      sync.Mutex
 	status  CompositionStatus
 	failure string // set by contract.Reporter.Failed
@@ -116,8 +120,19 @@ func (c *composition) copyStatus() CompositionStatus {
 	return s
 }
 
-// stop asks the composition to stop (idempotent, never blocks).
+// stop asks the composition to stop (idempotent). A composition STARTING or
+// ACTIVE is STOPPING, and saved so, when stop returns: whoever asked sees
+// the change at once, while the pipeline winds down in the background.
 func (c *composition) stop(reason string) {
+	c.mu.Lock()
+	live := c.status.State == contract.StateStarting || c.status.State == contract.StateActive
+	if live {
+		c.status.State = contract.StateStopping
+	}
+	c.mu.Unlock()
+	if live {
+		c.changed()
+	}
 	select {
 	case c.stopReq <- reason:
 	default:
@@ -193,12 +208,26 @@ func (c *composition) Failed(reason string) {
 
 func (c *composition) changed() {
 	if c.onChange != nil {
+		c.saveMu.Lock()
+		defer c.saveMu.Unlock()
 		c.onChange(c.Status())
 	}
 }
 
+// running reports whether the composition is STARTING or ACTIVE (not yet
+// asked to stop, not ended).
+func (c *composition) running() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status.State == contract.StateStarting || c.status.State == contract.StateActive
+}
+
 func (c *composition) setState(state contract.State) {
 	c.mu.Lock()
+	if c.status.State == state {
+		c.mu.Unlock()
+		return
+	}
 	c.status.State = state
 	if state.Final() {
 		c.status.EndTime = time.Now().UTC()

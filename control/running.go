@@ -86,7 +86,7 @@ func (s *Server) compositionEvent(spec contract.CompositionSpec, name, dest, rea
 			d.DestinationARN = ds.ChannelARN + ds.StorageARN
 		}
 	}
-	s.notifier.Notify(Event{Version: "0", ID: newEventID(), DetailType: "IVS Composition State Change", Source: "aws.ivs",
+	s.notifier.Notify(Event{Version: "0", ID: newUUID(), DetailType: "IVS Composition State Change", Source: "aws.ivs",
 		Account: s.cfg.AccountID, Time: time.Now().UTC().Format(time.RFC3339), Region: s.cfg.Region,
 		Resources: []string{spec.ARN}, Detail: d})
 }

@@ -1,0 +1,86 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
+	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
+)
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// Every response, success or error, carries a request id the SDK reads,
+// each a fresh UUID.
+func TestRequestID(t *testing.T) {
+	env := startAPI(t, t.TempDir(), nil)
+	ctx := context.Background()
+	out, err := env.client.CreateStage(ctx, &ivsrealtime.CreateStageInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id1, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
+	out2, err := env.client.GetStage(ctx, &ivsrealtime.GetStageInput{Arn: out.Stage.Arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2, _ := awsmiddleware.GetRequestIDMetadata(out2.ResultMetadata)
+	if !uuidRE.MatchString(id1) || !uuidRE.MatchString(id2) || id1 == id2 {
+		t.Errorf("request ids %q, %q: want two distinct UUIDs", id1, id2)
+	}
+	_, err = env.client.GetStage(ctx, &ivsrealtime.GetStageInput{Arn: aws.String("arn:aws:ivs:us-east-1:123456789012:stage/nothingHere1")})
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || !uuidRE.MatchString(re.ServiceRequestID()) {
+		t.Errorf("error %v: no request id", err)
+	}
+	bad := newClient(env.url, testKeyID, "wrong-secret")
+	_, err = bad.ListStages(ctx, &ivsrealtime.ListStagesInput{})
+	if !errors.As(err, &re) || !uuidRE.MatchString(re.ServiceRequestID()) {
+		t.Errorf("authentication error %v: no request id", err)
+	}
+}
+
+// Once StopComposition answered, Get and List show the composition
+// STOPPING or STOPPED, however soon after the start it came, and its
+// storage configuration can be deleted.
+func TestStopVisibleAtOnce(t *testing.T) {
+	env := startAPI(t, t.TempDir(), nil)
+	ctx := context.Background()
+	c := env.client
+	stage, enc, storage := fixtures(t, c)
+	for range 20 {
+		out, err := c.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: aws.String(stage),
+			Destinations: []types.DestinationConfiguration{{S3: &types.S3DestinationConfiguration{
+				StorageConfigurationArn: aws.String(storage), EncoderConfigurationArns: []string{enc}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.StopComposition(ctx, &ivsrealtime.StopCompositionInput{Arn: out.Composition.Arn}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: out.Composition.Arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := got.Composition.State; s != types.CompositionStateStopping && s != types.CompositionStateStopped {
+			t.Fatalf("GetComposition right after StopComposition: %s", s)
+		}
+		list, err := c.ListCompositions(ctx, &ivsrealtime.ListCompositionsInput{FilterByStageArn: aws.String(stage)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cs := range list.Compositions {
+			if *cs.Arn == *out.Composition.Arn && cs.State != types.CompositionStateStopping && cs.State != types.CompositionStateStopped {
+				t.Fatalf("ListCompositions right after StopComposition: %s", cs.State)
+			}
+		}
+	}
+	if _, err := c.DeleteStorageConfiguration(ctx, &ivsrealtime.DeleteStorageConfigurationInput{Arn: aws.String(storage)}); err != nil {
+		t.Fatalf("deleting the storage configuration of stopped compositions: %v", err)
+	}
+}
