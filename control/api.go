@@ -69,6 +69,9 @@ func (s *Server) operations() map[string]operation {
 		"ListCompositions": op(s.listCompositions),
 		"StopComposition":  op(s.stopComposition),
 
+		"GetStageSession":   op(s.getStageSession),
+		"ListStageSessions": op(s.listStageSessions),
+
 		"TagResource":         op(s.tagResource),
 		"UntagResource":       op(s.untagResource),
 		"ListTagsForResource": op(s.listTagsForResource),

@@ -116,6 +116,7 @@ func (s *Server) deleteStage(ctx context.Context, req *arnRequest) (*empty, *wir
 		c.stop("stage deleted")
 	}
 	s.cfg.Ingest.CloseStage(req.ARN)
+	s.closeSession(ctx, req.ARN)
 	if err := s.store.Delete(ctx, req.ARN); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, s.internal("deleting "+req.ARN, err)
 	}

@@ -22,6 +22,9 @@ type Timeouts struct {
 	Retention time.Duration
 	// StopTimeout bounds a pipeline's Stop.
 	StopTimeout time.Duration
+	// SessionEnd: a stage session ends this long after its last
+	// participant left (sessions.go).
+	SessionEnd time.Duration
 }
 
 func (t Timeouts) withDefaults() Timeouts {
@@ -35,6 +38,7 @@ func (t Timeouts) withDefaults() Timeouts {
 	def(&t.MaxDuration, 24*time.Hour)
 	def(&t.Retention, 5*time.Minute)
 	def(&t.StopTimeout, 30*time.Second)
+	def(&t.SessionEnd, DefaultSessionEnd)
 	return t
 }
 

@@ -14,8 +14,9 @@ import (
 
 // After a crash, a composition that was running is FAILED and ended at its
 // last progress mark (not at the restart), and the stage session the crash
-// left open is ended: its participant DISCONNECTED with a LEFT event at
-// the server's last liveness mark.
+// left open is ended (its end, Timeouts.SessionEnd after, has passed): its
+// participant DISCONNECTED with a LEFT event at the server's last liveness
+// mark.
 func TestRecoverAfterCrash(t *testing.T) {
 	dir := t.TempDir()
 	env := startAPI(t, dir, nil)
@@ -40,7 +41,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 	_ = env.st.Close()
 	env.srv.cancel()
 
-	c := startAPI(t, dir, nil).client
+	c := startAPI(t, dir, func(c *Config) { c.Timeouts.SessionEnd = time.Millisecond }).client
 	got, err := c.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: comp.Composition.Arn})
 	if err != nil {
 		t.Fatal(err)

@@ -108,8 +108,8 @@ type Server struct {
 }
 
 // New starts the control plane: it reopens the stored stages on Ingest,
-// ends the stage sessions a crash left open (their participants
-// DISCONNECTED, with LEFT events) and marks compositions that were running
+// takes up their sessions (the participants a crash left CONNECTED are
+// DISCONNECTED, with LEFT events; a session past its end is ended) and marks compositions that were running
 // when the server stopped as FAILED, ended when they last made progress.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	switch {
@@ -167,7 +167,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// recover reopens stages, ends their stale sessions and fails compositions
+// recover reopens stages, takes up their sessions and fails compositions
 // left running.
 func (s *Server) recover(ctx context.Context) error {
 	alive := s.lastAlive(ctx)
@@ -181,7 +181,7 @@ func (s *Server) recover(ctx context.Context) error {
 			if err := s.openStage(r.ARN); err != nil {
 				return err
 			}
-			if err := s.endStaleSession(ctx, r, alive); err != nil {
+			if err := s.resumeSession(ctx, r, alive); err != nil {
 				return err
 			}
 		}

@@ -35,7 +35,9 @@ func TestCrashRecovery(t *testing.T) {
 	defer cancel()
 	data := t.TempDir()
 	env := []string{"TESSERA_S3_ACCESS_KEY_ID=" + s3.AccessKey, "TESSERA_S3_SECRET_ACCESS_KEY=" + s3.SecretKey}
-	args := []string{"--s3-endpoint", s3.Endpoint(), "--s3-region", s3.Region}
+	// The session the crash left open ends at the restart: its end (a
+	// millisecond after its participants left) has passed.
+	args := []string{"--s3-endpoint", s3.Endpoint(), "--s3-region", s3.Region, "--stage-session-end", "1ms"}
 	srv := startServer(t, data, env, args...)
 	api := srv.API
 	setup := newSolo(ctx, t, api, "crash", media.RGBToYUV(40, 60, 230))
@@ -188,9 +190,9 @@ func TestCrashRecovery(t *testing.T) {
 }
 
 // SIGTERM with a participant connected and a composition recording: the
-// server saves the LEFT event and ends the stage session without an
-// error, and leaves no spool or work folder; after a restart the
-// participant is DISCONNECTED.
+// server saves the LEFT event without an error, and leaves no spool or
+// work folder; after a restart past the session's end the participant is
+// DISCONNECTED and the session ended.
 func TestShutdownEndsSessions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -216,10 +218,10 @@ func TestShutdownEndsSessions(t *testing.T) {
 			t.Errorf("%s folder not empty after the shutdown", d)
 		}
 	}
-	srv2 := startServer(t, data, nil)
+	srv2 := startServer(t, data, nil, "--stage-session-end", "1ms")
 	checkDisconnected(ctx, t, srv2.API, *setup.stage.Arn, session)
-	if strings.Contains(srv2.log.String(), "stage session was open when the server stopped") {
-		t.Error("the shutdown left the stage session open")
+	if strings.Contains(srv2.log.String(), "stage session was open with participants when the server stopped") {
+		t.Error("the shutdown left participants of the stage session connected")
 	}
 }
 

@@ -147,7 +147,8 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		PreAuthBytes: s.APIPreAuthBytes, RateLimit: s.rateLimit(),
 		Quotas: control.Quotas{Compositions: s.MaxCompositions, CompositionsPerStage: s.MaxCompositionsPerStage,
 			EncoderConfigurations: s.MaxEncoderConfigs, StorageConfigurations: s.MaxStorageConfigs},
-		Timeouts: control.Timeouts{Idle: s.IdleTimeout, NoPublisher: s.NoPublisherTimeout, MaxDuration: s.MaxDuration, Retention: s.Retention},
+		Timeouts: control.Timeouts{Idle: s.IdleTimeout, NoPublisher: s.NoPublisherTimeout, MaxDuration: s.MaxDuration, Retention: s.Retention,
+			SessionEnd: s.SessionEnd},
 	})
 	if err != nil {
 		ln.Close()

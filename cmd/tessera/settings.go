@@ -55,6 +55,10 @@ type settings struct {
 	// ReconnectWindow: a participant publishing again within it keeps its
 	// place in the arrival order; 0 turns that off.
 	ReconnectWindow time.Duration
+
+	// Stage sessions and events (control): a session ends SessionEnd
+	// after its last participant left.
+	SessionEnd time.Duration
 }
 
 type listFlag []string
@@ -123,6 +127,8 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.DurationVar(&s.WHIPConnectTimeout, "whip-connect-timeout", 15*time.Second, "a WHIP session that has not connected (ICE and DTLS) this long after its answer is ended")
 	fs.DurationVar(&s.ReconnectWindow, "reconnect-window", 10*time.Second,
 		"a participant that publishes again within this long of its session's end (a reconnect) keeps its place in the arrival order, so its tile stays where it was in a grid; 0 turns it off")
+	fs.DurationVar(&s.SessionEnd, "stage-session-end", control.DefaultSessionEnd,
+		"a stage session ends this long after its last participant left (IVS: a few minutes); a join before then continues it")
 	fs.StringVar(&s.Preset, "encoder-preset", "veryfast", "x264 speed preset of the composition encoders (ultrafast, superfast, veryfast, faster, fast, medium, …): faster presets cost less CPU, slower ones give more quality per bit")
 	fs.StringVar(&s.CAFile, "ca-file", "", "extra CA certificate (PEM) trusted for rtmps:// channels")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -225,6 +231,9 @@ func (s *settings) check() error {
 	}
 	if s.APIPreAuthBytes < 2<<20 {
 		return fmt.Errorf("--api-preauth-bytes %d: must be at least 2 MiB, twice the largest API body", s.APIPreAuthBytes)
+	}
+	if s.SessionEnd <= 0 {
+		return fmt.Errorf("--stage-session-end %v: must be positive", s.SessionEnd)
 	}
 	if s.ReconnectWindow < 0 {
 		return fmt.Errorf("--reconnect-window %v: must not be negative", s.ReconnectWindow)

@@ -20,6 +20,7 @@ const (
 	KindComposition          = "composition"
 	KindParticipantToken     = "participant-token"
 	KindParticipant          = "participant"
+	KindStageSession         = "stage-session"
 	KindChannel              = "channel"
 )
 
