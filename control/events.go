@@ -1,17 +1,27 @@
 package control
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"log/slog"
-	"net/http"
-	"sync"
+	"errors"
 	"time"
+
+	"github.com/tessera-media/tessera/contract"
+	"github.com/tessera-media/tessera/control/store"
+	"github.com/tessera-media/tessera/ingest"
 )
 
-// Composition event names (EventBridge "IVS Composition State Change").
+// The events the server sends to its webhooks, shaped as IVS sends them to
+// Amazon EventBridge: source "aws.ivs", a detail-type, the resources they
+// concern and a detail object.
+
+// Detail types.
+const (
+	DetailCompositionStateChange = "IVS Composition State Change"
+	DetailStageUpdate            = "IVS Stage Update"
+)
+
+// Composition event names (DetailCompositionStateChange).
 const (
 	EventSessionStart            = "Session Start"
 	EventSessionEnd              = "Session End"
@@ -22,21 +32,44 @@ const (
 	EventDestinationReconnecting = "Destination Reconnecting"
 )
 
-// Event is an EventBridge-shaped composition state change, as IVS sends
-// them (source "aws.ivs", detail-type "IVS Composition State Change").
-type Event struct {
-	Version    string      `json:"version"`
-	ID         string      `json:"id"`
-	DetailType string      `json:"detail-type"`
-	Source     string      `json:"source"`
-	Account    string      `json:"account"`
-	Time       string      `json:"time"`
-	Region     string      `json:"region"`
-	Resources  []string    `json:"resources"`
-	Detail     EventDetail `json:"detail"`
+// Stage event names (DetailStageUpdate).
+const (
+	EventParticipantPublished    = "Participant Published"
+	EventParticipantUnpublished  = "Participant Unpublished"
+	EventParticipantPublishError = "Participant Publish Error"
+	EventTokenExchanged          = "Token Exchanged"
+)
+
+// stageEventNames maps the participant events that IVS also sends to
+// EventBridge to their event names there. Joins, leaves and subscriptions
+// exist only in ListParticipantEvents.
+var stageEventNames = map[string]string{
+	ingest.EventPublishStarted: EventParticipantPublished,
+	ingest.EventPublishStopped: EventParticipantUnpublished,
+	ingest.EventPublishError:   EventParticipantPublishError,
+	ingest.EventTokenExchanged: EventTokenExchanged,
 }
 
-// EventDetail is an Event's detail.
+// Event is an EventBridge-shaped event.
+type Event struct {
+	Version    string   `json:"version"` // "0"
+	ID         string   `json:"id"`      // a UUID
+	DetailType string   `json:"detail-type"`
+	Source     string   `json:"source"` // "aws.ivs"
+	Account    string   `json:"account"`
+	Time       string   `json:"time"` // RFC 3339, seconds
+	Region     string   `json:"region"`
+	Resources  []string `json:"resources"`
+	// Detail is an EventDetail or a StageUpdateDetail.
+	Detail any `json:"detail"`
+
+	// stage orders delivery: the events of one stage reach a webhook in
+	// the order they happened.
+	stage string
+}
+
+// EventDetail is the detail of a composition event: resources holds the
+// composition's ARN.
 type EventDetail struct {
 	EventName      string `json:"event_name"`
 	StageARN       string `json:"stage_arn,omitempty"`
@@ -45,159 +78,63 @@ type EventDetail struct {
 	Reason         string `json:"reason,omitempty"`
 }
 
-// Notifier delivers events to webhook URLs (HTTP POST of the JSON event)
-// in the background: each delivery is tried up to Attempts times with a
-// doubling backoff and a per-attempt timeout, then given up (logged). A
-// full queue drops the event (logged). Every event is also logged.
-type Notifier struct {
-	urls     []string
-	log      *slog.Logger
-	client   *http.Client
-	attempts int
-	backoff  time.Duration
-	q        chan Event
-	stop     chan struct{}
-	wg       sync.WaitGroup
-
-	mu        sync.Mutex
-	delivered uint64
-	failed    uint64
-	dropped   uint64
+// StageUpdateDetail is the detail of a stage event: resources holds the
+// stage's ARN. ErrorCode, an EventErrorCode of the API, is set on Participant
+// Publish Error only.
+type StageUpdateDetail struct {
+	SessionID     string `json:"session_id"`
+	EventName     string `json:"event_name"`
+	UserID        string `json:"user_id"`
+	ParticipantID string `json:"participant_id"`
+	EventTime     string `json:"event_time"`
+	ErrorCode     string `json:"error_code,omitempty"`
 }
 
-// NotifierOptions tunes a Notifier; zero values take the defaults.
-type NotifierOptions struct {
-	Attempts int           // default 4
-	Backoff  time.Duration // first retry delay, doubling; default 500 ms
-	Timeout  time.Duration // per attempt; default 5 s
-	QueueLen int           // default 1000
+// eventName is an event's detail's event_name.
+func (e Event) eventName() string {
+	switch d := e.Detail.(type) {
+	case EventDetail:
+		return d.EventName
+	case StageUpdateDetail:
+		return d.EventName
+	}
+	return ""
 }
 
-// NewNotifier starts a notifier for the webhook URLs (none: log only).
-func NewNotifier(urls []string, log *slog.Logger, o NotifierOptions) *Notifier {
-	if o.Attempts <= 0 {
-		o.Attempts = 4
-	}
-	if o.Backoff <= 0 {
-		o.Backoff = 500 * time.Millisecond
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 5 * time.Second
-	}
-	if o.QueueLen <= 0 {
-		o.QueueLen = 1000
-	}
-	n := &Notifier{urls: urls, log: log, client: &http.Client{Timeout: o.Timeout}, attempts: o.Attempts,
-		backoff: o.Backoff, q: make(chan Event, o.QueueLen), stop: make(chan struct{})}
-	n.wg.Add(1)
-	go n.run()
-	return n
+// newEvent makes an event of this server's account and region.
+func (s *Server) newEvent(detailType, stage string, at time.Time, resource string, detail any) Event {
+	return Event{Version: "0", ID: newUUID(), DetailType: detailType, Source: "aws.ivs", Account: s.cfg.AccountID,
+		Time: at.UTC().Format(time.RFC3339), Region: s.cfg.Region, Resources: []string{resource}, Detail: detail, stage: stage}
 }
 
-// Notify queues an event; it never blocks.
-func (n *Notifier) Notify(e Event) {
-	n.log.Info("composition event", "event", e.Detail.EventName, "resource", e.Resources,
-		"destination", e.Detail.DestinationID, "reason", e.Detail.Reason)
-	if len(n.urls) == 0 {
+// compositionEvent sends a composition state change.
+func (s *Server) compositionEvent(spec contract.CompositionSpec, name, dest, reason string) {
+	d := EventDetail{EventName: name, StageARN: spec.StageARN, DestinationID: dest, Reason: reason}
+	for _, ds := range spec.Destinations {
+		if ds.ID == dest {
+			d.DestinationARN = ds.ChannelARN + ds.StorageARN
+		}
+	}
+	s.notifier.Notify(s.newEvent(DetailCompositionStateChange, spec.StageARN, time.Now(), spec.ARN, d))
+}
+
+// stageEvent sends the stage update of a participant event, if IVS sends
+// one for it; the caller holds the stage session's lock, which orders a
+// stage's events.
+func (s *Server) stageEvent(ctx context.Context, stageARN, sessionID string, e ingest.Event) {
+	name, ok := stageEventNames[e.Name]
+	if !ok {
 		return
 	}
-	select {
-	case n.q <- e:
-	default:
-		n.mu.Lock()
-		n.dropped++
-		n.mu.Unlock()
-		n.log.Warn("event queue full; event dropped", "event", e.Detail.EventName)
+	d := StageUpdateDetail{SessionID: sessionID, EventName: name, ParticipantID: e.ParticipantID, EventTime: timestamp(e.Time), ErrorCode: e.ErrorCode}
+	var p Participant
+	r, err := s.store.Get(ctx, participantKey(stageARN, sessionID, e.ParticipantID))
+	if err == nil {
+		err = json.Unmarshal(r.Doc, &p)
 	}
-}
-
-// Stats returns deliveries made, given up and dropped.
-func (n *Notifier) Stats() (delivered, failed, dropped uint64) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.delivered, n.failed, n.dropped
-}
-
-// Close delivers what is queued (bounded by ctx) and stops.
-func (n *Notifier) Close(ctx context.Context) error {
-	close(n.stop)
-	done := make(chan struct{})
-	go func() { n.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("control: notifier: %w", ctx.Err())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("loading participant", "err", err)
 	}
-}
-
-func (n *Notifier) run() {
-	defer n.wg.Done()
-	for {
-		select {
-		case e := <-n.q:
-			n.deliver(e)
-		case <-n.stop:
-			for {
-				select {
-				case e := <-n.q:
-					n.deliver(e)
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-func (n *Notifier) deliver(e Event) {
-	body, err := json.Marshal(e)
-	if err != nil {
-		n.log.Error("encoding event", "err", err)
-		return
-	}
-	for _, url := range n.urls {
-		ok := false
-		delay := n.backoff
-		for attempt := 1; attempt <= n.attempts && !ok; attempt++ {
-			if attempt > 1 {
-				select {
-				case <-time.After(delay):
-				case <-n.stop:
-					// Shutting down: one more try without waiting.
-				}
-				delay *= 2
-			}
-			err := n.post(url, body)
-			if err == nil {
-				ok = true
-				break
-			}
-			n.log.Warn("webhook delivery failed", "url", url, "attempt", attempt, "of", n.attempts, "err", err)
-		}
-		n.mu.Lock()
-		if ok {
-			n.delivered++
-		} else {
-			n.failed++
-		}
-		n.mu.Unlock()
-	}
-}
-
-func (n *Notifier) post(url string, body []byte) error {
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return nil
+	d.UserID = p.UserID
+	s.notifier.Notify(s.newEvent(DetailStageUpdate, stageARN, e.Time, stageARN, d))
 }

@@ -77,16 +77,3 @@ func (s *Server) saveProgress(arn string) {
 		s.log.Error("saving composition progress", "arn", arn, "err", err)
 	}
 }
-
-// compositionEvent sends an EventBridge-shaped event.
-func (s *Server) compositionEvent(spec contract.CompositionSpec, name, dest, reason string) {
-	d := EventDetail{EventName: name, StageARN: spec.StageARN, DestinationID: dest, Reason: reason}
-	for _, ds := range spec.Destinations {
-		if ds.ID == dest {
-			d.DestinationARN = ds.ChannelARN + ds.StorageARN
-		}
-	}
-	s.notifier.Notify(Event{Version: "0", ID: newUUID(), DetailType: "IVS Composition State Change", Source: "aws.ivs",
-		Account: s.cfg.AccountID, Time: time.Now().UTC().Format(time.RFC3339), Region: s.cfg.Region,
-		Resources: []string{spec.ARN}, Detail: d})
-}

@@ -66,8 +66,10 @@ type Config struct {
 	Pipelines contract.PipelineFactory
 	Quotas    Quotas
 	Timeouts  Timeouts
-	// Webhooks receive the composition events.
-	Webhooks []string
+	// Webhooks receive the events (events.go), signed with WebhookSecret
+	// when it is set (SignWebhook).
+	Webhooks      []string
+	WebhookSecret []byte
 	// MaxBody bounds a request body; default 1 MiB.
 	MaxBody int64
 	// PreAuthBytes bounds the bytes of request bodies held, across all
@@ -147,7 +149,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: log, model: model, store: cfg.Store,
 		verifier: &sigv4.Verifier{Credentials: cfg.Credentials, Service: "ivs", MaxBody: cfg.MaxBody, Budget: budget},
-		notifier: NewNotifier(cfg.Webhooks, log, NotifierOptions{}),
+		notifier: NewNotifier(cfg.Webhooks, log, NotifierOptions{Secret: cfg.WebhookSecret, Registerer: cfg.Registerer}),
 		metrics:  newAPIMetrics(cfg.Registerer, budget),
 		refusals: newSampledLog(refusalLogEvery, time.Now),
 		comps:    map[string]*composition{}, sessions: map[string]*stageSession{},

@@ -84,6 +84,7 @@ func (s *Server) participantEvent(stageARN string, e ingest.Event) {
 	if err := s.store.AppendEvent(ctx, stageARN, sessionID, e.ParticipantID, doc, e.Time); err != nil {
 		s.log.Error("recording participant event", "err", err)
 	}
+	s.stageEvent(ctx, stageARN, sessionID, e)
 	switch {
 	case len(ss.connected) > 0 && ss.end != nil:
 		ss.end.Stop()

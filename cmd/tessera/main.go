@@ -143,7 +143,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	api, err := control.New(ctx, control.Config{
 		Region: s.Region, AccountID: s.AccountID, Credentials: map[string]string{s.AccessKeyID: s.SecretAccessKey},
 		Store: st, Ingest: ing, TokenKey: key, WHIPURL: publicURL + "/whip", Channels: s.Channels,
-		Pipelines: w.Start, Webhooks: s.Webhooks, Logger: log, Registerer: reg,
+		Pipelines: w.Start, Webhooks: s.Webhooks, WebhookSecret: []byte(s.WebhookSecret), Logger: log, Registerer: reg,
 		PreAuthBytes: s.APIPreAuthBytes, RateLimit: s.rateLimit(),
 		Quotas: control.Quotas{Compositions: s.MaxCompositions, CompositionsPerStage: s.MaxCompositionsPerStage,
 			EncoderConfigurations: s.MaxEncoderConfigs, StorageConfigurations: s.MaxStorageConfigs},
@@ -153,6 +153,9 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if len(s.Webhooks) > 0 && s.WebhookSecret == "" {
+		log.Warn("webhook requests are unsigned: set TESSERA_WEBHOOK_SECRET so receivers can verify them")
 	}
 
 	var readyFlag atomic.Bool

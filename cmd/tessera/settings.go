@@ -57,8 +57,10 @@ type settings struct {
 	ReconnectWindow time.Duration
 
 	// Stage sessions and events (control): a session ends SessionEnd
-	// after its last participant left.
-	SessionEnd time.Duration
+	// after its last participant left; webhook requests are signed with
+	// WebhookSecret (control.SignWebhook) when it is set.
+	SessionEnd    time.Duration
+	WebhookSecret string
 }
 
 type listFlag []string
@@ -107,7 +109,8 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.StringVar(&s.AccessKeyID, "access-key-id", "", "API access key id (better: TESSERA_ACCESS_KEY_ID); default the development key, loopback only")
 	fs.StringVar(&s.SecretAccessKey, "secret-access-key", "", "API secret (better: TESSERA_SECRET_ACCESS_KEY)")
 	fs.Var(channelFlag{s.Channels}, "channel", "channel push target ARN=rtmp[s]://host/app/streamkey (repeatable)")
-	fs.Var(&s.Webhooks, "webhook", "URL receiving composition events as EventBridge-shaped JSON (repeatable)")
+	fs.Var(&s.Webhooks, "webhook", "URL receiving the events (IVS Stage Update, IVS Composition State Change) as EventBridge-shaped JSON (repeatable)")
+	fs.StringVar(&s.WebhookSecret, "webhook-secret", "", "secret signing the webhook requests (better: TESSERA_WEBHOOK_SECRET): X-Tessera-Signature: v1=<hex HMAC-SHA256 of X-Tessera-Timestamp + \".\" + body>; unset: unsigned")
 	fs.StringVar(&s.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for recordings (credentials: TESSERA_S3_ACCESS_KEY_ID, TESSERA_S3_SECRET_ACCESS_KEY); unset: buckets are folders under <data>/buckets")
 	fs.StringVar(&s.S3Region, "s3-region", "us-east-1", "region to sign S3 requests for")
 	fs.Var(&s.PublicIPs, "public-ip", "public address announced in ICE candidates (1:1 NAT; repeatable)")
