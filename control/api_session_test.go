@@ -16,13 +16,13 @@ import (
 // sessionEnd sets Timeouts.SessionEnd.
 func sessionEnd(d time.Duration) func(*Config) { return func(c *Config) { c.Timeouts.SessionEnd = d } }
 
-// join publishes to a stage with a new token until the participant is
+// join publishes to a stage with a new token (user "alice") until the participant is
 // recorded as publishing, and returns the publisher and the stage's
 // active session.
 func join(t *testing.T, env *apiEnv, stage string) (*publisher.Publisher, string) {
 	t.Helper()
 	ctx := context.Background()
-	tok, err := env.client.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: aws.String(stage)})
+	tok, err := env.client.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: aws.String(stage), UserId: aws.String("alice")})
 	if err != nil {
 		t.Fatal(err)
 	}
