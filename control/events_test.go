@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 
+	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
@@ -25,8 +26,9 @@ type stageUpdate struct {
 
 // The documented IVS flow: a webhook receives the signed IVS Stage Update
 // Participant Published and starts a composition on the stage through the
-// SDK; the publisher's leave sends Participant Unpublished; each event
-// names the stage, the session, the participant and its user.
+// SDK; the publisher's leave sends Participant Unpublished, a publish
+// refused Participant Publish Error with its code; each event names the
+// stage, the session, the participant and its user.
 func TestStageUpdateEvents(t *testing.T) {
 	secret := []byte("hook-secret")
 	var mu sync.Mutex
@@ -83,7 +85,29 @@ func TestStageUpdateEvents(t *testing.T) {
 		defer mu.Unlock()
 		return len(got) == 2
 	})
-	l, err := env.client.ListParticipants(ctx, &ivsrealtime.ListParticipantsInput{StageArn: aws.String(stage), SessionId: aws.String(session)})
+	// A token without the publish capability: Participant Publish Error.
+	tok, err := env.client.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: aws.String(stage),
+		Capabilities: []types.ParticipantTokenCapability{types.ParticipantTokenCapabilitySubscribe}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if p, err := publisher.Start(pctx, publisher.Config{WHIP: env.whipURL, Token: *tok.ParticipantToken.Token, NoAudio: true, Logger: quietLogger()}); err == nil {
+		leave(t, p)
+		t.Fatal("a subscribe-only token published")
+	}
+	testsrv.WaitFor(t, 10*time.Second, "Participant Publish Error", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == 3
+	})
+	if e := got[2]; e.Detail.EventName != EventParticipantPublishError || e.Detail.ErrorCode != "INSUFFICIENT_CAPABILITIES" ||
+		e.Detail.ParticipantID != *tok.ParticipantToken.ParticipantId || e.Detail.SessionID != session {
+		t.Errorf("event %+v, want Participant Publish Error INSUFFICIENT_CAPABILITIES", e)
+	}
+
+	l, err := env.client.ListParticipants(ctx, &ivsrealtime.ListParticipantsInput{StageArn: aws.String(stage), SessionId: aws.String(session), FilterByUserId: aws.String("alice")})
 	if err != nil || len(l.Participants) != 1 {
 		t.Fatalf("participants: %v %+v", err, l)
 	}

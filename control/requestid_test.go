@@ -10,7 +10,6 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
-	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -42,45 +41,5 @@ func TestRequestID(t *testing.T) {
 	_, err = bad.ListStages(ctx, &ivsrealtime.ListStagesInput{})
 	if !errors.As(err, &re) || !uuidRE.MatchString(re.ServiceRequestID()) {
 		t.Errorf("authentication error %v: no request id", err)
-	}
-}
-
-// Once StopComposition answered, Get and List show the composition
-// STOPPING or STOPPED, however soon after the start it came, and its
-// storage configuration can be deleted.
-func TestStopVisibleAtOnce(t *testing.T) {
-	env := startAPI(t, t.TempDir(), nil)
-	ctx := context.Background()
-	c := env.client
-	stage, enc, storage := fixtures(t, c)
-	for range 20 {
-		out, err := c.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: aws.String(stage),
-			Destinations: []types.DestinationConfiguration{{S3: &types.S3DestinationConfiguration{
-				StorageConfigurationArn: aws.String(storage), EncoderConfigurationArns: []string{enc}}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.StopComposition(ctx, &ivsrealtime.StopCompositionInput{Arn: out.Composition.Arn}); err != nil {
-			t.Fatal(err)
-		}
-		got, err := c.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: out.Composition.Arn})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s := got.Composition.State; s != types.CompositionStateStopping && s != types.CompositionStateStopped {
-			t.Fatalf("GetComposition right after StopComposition: %s", s)
-		}
-		list, err := c.ListCompositions(ctx, &ivsrealtime.ListCompositionsInput{FilterByStageArn: aws.String(stage)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, cs := range list.Compositions {
-			if *cs.Arn == *out.Composition.Arn && cs.State != types.CompositionStateStopping && cs.State != types.CompositionStateStopped {
-				t.Fatalf("ListCompositions right after StopComposition: %s", cs.State)
-			}
-		}
-	}
-	if _, err := c.DeleteStorageConfiguration(ctx, &ivsrealtime.DeleteStorageConfigurationInput{Arn: aws.String(storage)}); err != nil {
-		t.Fatalf("deleting the storage configuration of stopped compositions: %v", err)
 	}
 }

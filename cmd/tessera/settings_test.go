@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tessera-media/tessera/control"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -43,6 +45,7 @@ func TestSettingsRefusals(t *testing.T) {
 		{nil, map[string]string{"TESSERA_ACCESS_KEY_ID": "AKIAONLYKEY"}, "both"},
 		{nil, map[string]string{"TESSERA_IDLE_TIMEOUT": "soon"}, "TESSERA_IDLE_TIMEOUT"},
 		{[]string{"--udp-port", "70000"}, nil, "udp-port"},
+		{[]string{"--stage-session-end", "0s"}, nil, "--stage-session-end"},
 		{[]string{"--encoder-preset", "warp"}, nil, "--encoder-preset: preset \"warp\": must be one of ultrafast"},
 	} {
 		_, _, err := parseSettings(tc.args, envOf(tc.env))
@@ -106,5 +109,17 @@ func TestSettingsReconnectWindow(t *testing.T) {
 	}
 	if _, _, err := parseSettings([]string{"--reconnect-window", "-1s"}, envOf(nil)); err == nil || !strings.Contains(err.Error(), "--reconnect-window") {
 		t.Errorf("a negative window: %v", err)
+	}
+}
+
+// The stage session end defaults to control's; the webhook secret comes
+// from the environment like any setting.
+func TestSettingsSessionsAndEvents(t *testing.T) {
+	s, _, err := parseSettings(nil, envOf(map[string]string{"TESSERA_WEBHOOK_SECRET": "s3cret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.SessionEnd != control.DefaultSessionEnd || s.WebhookSecret != "s3cret" {
+		t.Errorf("stage session end %v, webhook secret %q", s.SessionEnd, s.WebhookSecret)
 	}
 }
