@@ -16,10 +16,12 @@
 // participants and their events (ListParticipants, GetParticipant,
 // ListParticipantEvents, DisconnectParticipant), encoder and storage
 // configurations (Create, Get, List, Delete), compositions (Start, Get, List,
-// Stop) and tags (TagResource, UntagResource, ListTagsForResource). The
-// model's other operations (ingest configurations, public keys, stage
-// sessions, participant replication) are refused with
-// AccessDeniedException.
+// Stop), stage sessions (GetStageSession, ListStageSessions) and tags
+// (TagResource, UntagResource, ListTagsForResource). The model's other
+// operations (ingest configurations, public keys, participant replication)
+// are refused with AccessDeniedException. Every response, errors included,
+// carries an x-amzn-RequestId (a UUID, the SDKs' request id), which the
+// request's log lines name.
 //
 // An operation is declared once, as op(handler) with typed input and output
 // (api.go): the model decodes and validates the input, the handler gets it
@@ -31,15 +33,19 @@
 // Every resource lives in the store (control/store, Config.Store) as its
 // API document — the wire type as JSON — with its tags: stages (with their
 // active session), encoder and storage configurations, compositions (state
-// and destination states kept current while they run) and, per stage
-// session, participant records and their events, recorded from ingest's
-// participant events (sessions.go). A resource is stored before the
+// and destination states kept current while they run), stage sessions and,
+// per stage session, participant records and their events, recorded from
+// ingest's participant events (sessions.go). A stage session starts with
+// its stage's first participant event and ends Timeouts.SessionEnd after
+// its last connected participant left, unless one joins before. A resource is stored before the
 // response that announces it. A running composition marks its document
 // about once a second (its Updated time), and so does the server a
 // liveness mark (heartbeat.go). New reopens every stored stage on ingest,
-// ends the stage sessions a crash left open (participants DISCONNECTED,
-// with LEFT events at the last liveness mark) and marks compositions that
-// were running when the server stopped FAILED, ended at their last mark.
+// takes up the stage sessions left open (participants a crash left
+// CONNECTED become DISCONNECTED, with LEFT events at the last liveness
+// mark; a session whose end has passed is ended at that end, the others
+// keep the rest of their time) and marks compositions that were running
+// when the server stopped FAILED, ended at their last mark.
 // Ended compositions are deleted after Timeouts.Retention.
 //
 // # How compositions are driven
@@ -56,8 +62,20 @@
 // Timeouts.NoPublisher after the start or for Timeouts.Idle after the last
 // publisher left, when every destination failed, at Timeouts.MaxDuration,
 // and on Close, and bounds the pipeline's Stop by Timeouts.StopTimeout.
-// Every change is saved and sent to Config.Webhooks as an EventBridge-shaped
-// "IVS Composition State Change" event (events.go).
+// Every change is saved and sent as an "IVS Composition State Change"
+// event.
+//
+// # Events
+//
+// Events are EventBridge-shaped JSON as IVS sends them (events.go):
+// "IVS Composition State Change" (resources: the composition) and "IVS
+// Stage Update" (resources: the stage; Participant Published, Participant
+// Unpublished, Participant Publish Error, Token Exchanged, with the
+// session, participant, user, event time and error code). The Notifier
+// (notifier.go) posts them to Config.Webhooks: a stage's events in the
+// order they happened, each tried a bounded number of times, signed with
+// Config.WebhookSecret (signature.go: HMAC-SHA256 over the timestamp and
+// the body, verified by VerifyWebhook), counted in Prometheus.
 //
 // # What it guarantees
 //
@@ -86,8 +104,13 @@
 //     configurations, compositions running at once and per stage; past one,
 //     ServiceQuotaExceededException. A resource has at most 50 tags, a
 //     participant token at most 1 KB of attributes.
-//   - An encoder or storage configuration a running composition uses cannot
-//     be deleted (ConflictException).
+//   - A state change is visible when its operation answered: once
+//     StopComposition (or DeleteStage) returned, Get and List show the
+//     composition STOPPING or STOPPED; once DisconnectParticipant returned,
+//     the participant is DISCONNECTED.
+//   - An encoder or storage configuration a STARTING or ACTIVE composition
+//     uses cannot be deleted (ConflictException); once StopComposition
+//     answered, it can.
 //   - The edge: a request is authenticated before its body is buffered
 //     when it signs its payload hash, and otherwise read only as it arrives
 //     within a shared budget (see control/sigv4); per-access-key,
