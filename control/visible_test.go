@@ -30,19 +30,13 @@ func TestStopVisibleAtOnce(t *testing.T) {
 		if _, err := c.StopComposition(ctx, &ivsrealtime.StopCompositionInput{Arn: out.Composition.Arn}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := c.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: out.Composition.Arn})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s := got.Composition.State; s != types.CompositionStateStopping && s != types.CompositionStateStopped {
-			t.Fatalf("GetComposition right after StopComposition: %s", s)
-		}
+		wantStopping(t, c, *out.Composition.Arn, "StopComposition")
 		list, err := c.ListCompositions(ctx, &ivsrealtime.ListCompositionsInput{FilterByStageArn: aws.String(stage)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, cs := range list.Compositions {
-			if *cs.Arn == *out.Composition.Arn && cs.State != types.CompositionStateStopping && cs.State != types.CompositionStateStopped {
+			if *cs.Arn == *out.Composition.Arn && !stopping(cs.State) {
 				t.Fatalf("ListCompositions right after StopComposition: %s", cs.State)
 			}
 		}
@@ -82,11 +76,22 @@ func TestDisconnectAndDeleteVisibleAtOnce(t *testing.T) {
 	if _, err := c.DeleteStage(ctx, &ivsrealtime.DeleteStageInput{Arn: aws.String(stage)}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: comp.Composition.Arn})
+	wantStopping(t, c, *comp.Composition.Arn, "DeleteStage")
+}
+
+func stopping(s types.CompositionState) bool {
+	return s == types.CompositionStateStopping || s == types.CompositionStateStopped
+}
+
+// wantStopping checks that GetComposition shows a composition STOPPING or
+// STOPPED right after the operation op.
+func wantStopping(t *testing.T, c *ivsrealtime.Client, arn, op string) {
+	t.Helper()
+	got, err := c.GetComposition(context.Background(), &ivsrealtime.GetCompositionInput{Arn: aws.String(arn)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := got.Composition.State; s != types.CompositionStateStopping && s != types.CompositionStateStopped {
-		t.Fatalf("composition right after DeleteStage: %s", s)
+	if s := got.Composition.State; !stopping(s) {
+		t.Fatalf("GetComposition right after %s: %s", op, s)
 	}
 }

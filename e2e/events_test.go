@@ -76,19 +76,11 @@ func TestStartCompositionOnParticipantPublished(t *testing.T) {
 	data := t.TempDir()
 	srv := startServer(t, data, []string{"TESSERA_WEBHOOK_SECRET=" + string(secret)}, "--webhook", hook.URL)
 	api = srv.API
-	enc, err := api.CreateEncoderConfiguration(ctx, &ivsrealtime.CreateEncoderConfigurationInput{
-		Video: &types.Video{Width: aws.Int32(320), Height: aws.Int32(180), Framerate: aws.Float32(30), Bitrate: aws.Int32(400_000)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	storage, err := api.CreateStorageConfiguration(ctx, &ivsrealtime.CreateStorageConfigurationInput{
-		S3: &types.S3StorageConfiguration{BucketName: aws.String(bucket)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The configurations first: the composition starts as soon as the
+	// publisher publishes.
+	configs := soloConfigurations(ctx, t, api)
 	mu.Lock()
-	dest = types.DestinationConfiguration{S3: &types.S3DestinationConfiguration{
-		StorageConfigurationArn: storage.StorageConfiguration.Arn, EncoderConfigurationArns: []string{*enc.EncoderConfiguration.Arn}}}
+	dest = configs.recording()
 	mu.Unlock()
 	stage, err := api.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("hooked")})
 	if err != nil {

@@ -41,6 +41,14 @@ func newSolo(ctx context.Context, t *testing.T, api *ivsrealtime.Client, name st
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pub.Close(context.Background()) })
+	s := soloConfigurations(ctx, t, api)
+	s.stage = stage.Stage
+	return s
+}
+
+// soloConfigurations creates a solo's encoder and storage configurations.
+func soloConfigurations(ctx context.Context, t *testing.T, api *ivsrealtime.Client) solo {
+	t.Helper()
 	enc, err := api.CreateEncoderConfiguration(ctx, &ivsrealtime.CreateEncoderConfigurationInput{
 		Video: &types.Video{Width: aws.Int32(320), Height: aws.Int32(180), Framerate: aws.Float32(30), Bitrate: aws.Int32(400_000)}})
 	if err != nil {
@@ -51,7 +59,7 @@ func newSolo(ctx context.Context, t *testing.T, api *ivsrealtime.Client, name st
 	if err != nil {
 		t.Fatal(err)
 	}
-	return solo{stage: stage.Stage, encoder: *enc.EncoderConfiguration.Arn, storage: *storage.StorageConfiguration.Arn}
+	return solo{encoder: *enc.EncoderConfiguration.Arn, storage: *storage.StorageConfiguration.Arn}
 }
 
 // recording is an s3 destination into the solo's storage configuration.
