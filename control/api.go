@@ -82,7 +82,8 @@ func (s *Server) operations() map[string]operation {
 // to its operation, applies the caller's rate limit, decodes and validates
 // the input with the model, runs the operation and writes its response or
 // error. A request that fails authentication is answered at once and its
-// connection closed.
+// connection closed. Every response carries a new request id
+// (requestIDHeader), which the request's log lines name (request_id).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := newUUID()
@@ -91,7 +92,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	opName := "unknown"
 	status := http.StatusOK
 	defer func() {
-		s.metrics.observe(opName, status, time.Since(start))
+		d := time.Since(start)
+		s.metrics.observe(opName, status, d)
+		log.Debug("API request", "operation", opName, "status", status, "duration", d)
 	}()
 	fail := func(e *wire.Error) {
 		status = e.Status
