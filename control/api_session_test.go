@@ -74,7 +74,8 @@ func activeSession(t *testing.T, c *ivsrealtime.Client, stage string) string {
 }
 
 // A stage session outlives its last participant by Timeouts.SessionEnd: a
-// rejoin before then continues it, a restart keeps it, a restart after
+// rejoin before then continues it, a restart keeps it (and a rejoin after
+// the restart continues it), a restart after
 // its end ends it at the time it should have ended, the next join opens
 // a new one, and a session ends on its own once the time is up.
 // ListStageSessions pages through them, oldest first.
@@ -97,19 +98,18 @@ func TestStageSessions(t *testing.T) {
 	if got := activeSession(t, env.client, stage); got != first {
 		t.Fatalf("active session after the last participant left: %q, want %s until the session end", got, first)
 	}
-	pub, again := join(t, env, stage)
-	if again != first {
-		t.Fatalf("a join within the session end opened %s, want %s continued", again, first)
+	rejoin := func(what string) {
+		t.Helper()
+		pub, again := join(t, env, stage)
+		if again != first {
+			t.Fatalf("a join %s opened %s, want %s continued", what, again, first)
+		}
+		leave(t, pub)
 	}
-	leave(t, pub)
-	testsrv.WaitFor(t, 10*time.Second, "the participant to leave", func() bool {
-		l, err := env.client.ListParticipants(ctx, &ivsrealtime.ListParticipantsInput{StageArn: aws.String(stage), SessionId: aws.String(first),
-			FilterByState: types.ParticipantStateConnected})
-		return err == nil && len(l.Participants) == 0
-	})
-	left := time.Now()
+	rejoin("within the session end")
 
-	// A restart within the session end keeps the session.
+	// A restart within the session end keeps the session, and a join
+	// continues it.
 	env.close()
 	env = startAPI(t, dir, sessionEnd(time.Hour))
 	if got := activeSession(t, env.client, stage); got != first {
@@ -118,6 +118,13 @@ func TestStageSessions(t *testing.T) {
 	if ss := getSession(t, env.client, stage, first); ss.EndTime != nil {
 		t.Fatalf("session ended by a restart within its end: %+v", ss)
 	}
+	rejoin("after a restart within the session end")
+	testsrv.WaitFor(t, 10*time.Second, "the participant to leave", func() bool {
+		l, err := env.client.ListParticipants(ctx, &ivsrealtime.ListParticipantsInput{StageArn: aws.String(stage), SessionId: aws.String(first),
+			FilterByState: types.ParticipantStateConnected})
+		return err == nil && len(l.Participants) == 0
+	})
+	left := time.Now()
 
 	// A restart after it ends it, when it should have ended.
 	env.close()
