@@ -75,6 +75,11 @@ func (s *Server) operations() map[string]operation {
 		"TagResource":         op(s.tagResource),
 		"UntagResource":       op(s.untagResource),
 		"ListTagsForResource": op(s.listTagsForResource),
+
+		"ImportPublicKey": op(s.importPublicKey),
+		"GetPublicKey":    op(s.getPublicKey),
+		"ListPublicKeys":  op(s.listPublicKeys),
+		"DeletePublicKey": op(s.deletePublicKey),
 	}
 }
 

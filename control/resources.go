@@ -55,6 +55,8 @@ func kindName(kind string) string {
 		return "EncoderConfiguration"
 	case store.KindStorageConfiguration:
 		return "StorageConfiguration"
+	case store.KindPublicKey:
+		return "PublicKey"
 	}
 	return kind
 }

@@ -25,6 +25,7 @@ type Quotas struct {
 	EncoderConfigurations int // default 20
 	StorageConfigurations int // default 5
 	Stages                int // default 1000
+	PublicKeys            int // default 3 (IVS: not adjustable)
 }
 
 func (q Quotas) withDefaults() Quotas {
@@ -38,6 +39,7 @@ func (q Quotas) withDefaults() Quotas {
 	def(&q.EncoderConfigurations, 20)
 	def(&q.StorageConfigurations, 5)
 	def(&q.Stages, 1000)
+	def(&q.PublicKeys, 3)
 	return q
 }
 
@@ -169,9 +171,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// recover reopens stages, takes up their sessions and fails compositions
-// left running.
+// recover loads the imported public keys into ingest, reopens stages,
+// takes up their sessions and fails compositions left running.
 func (s *Server) recover(ctx context.Context) error {
+	if err := s.loadPublicKeys(ctx); err != nil {
+		return err
+	}
 	alive := s.lastAlive(ctx)
 	after := ""
 	for {

@@ -80,7 +80,7 @@ func (s *Server) participantEvent(stageARN string, e ingest.Event) {
 		delete(ss.connected, e.ParticipantID)
 	}
 	s.recordParticipant(ctx, stageARN, sessionID, e)
-	doc, _ := json.Marshal(ParticipantEvent{Name: e.Name, ParticipantID: e.ParticipantID, EventTime: timestamp(e.Time), ErrorCode: e.ErrorCode})
+	doc, _ := json.Marshal(eventOf(e))
 	if err := s.store.AppendEvent(ctx, stageARN, sessionID, e.ParticipantID, doc, e.Time); err != nil {
 		s.log.Error("recording participant event", "err", err)
 	}
@@ -231,6 +231,7 @@ func (s *Server) recordParticipant(ctx context.Context, stageARN, sessionID stri
 		if p.FirstJoinTime == "" {
 			p.FirstJoinTime = timestamp(e.Time)
 		}
+		p.setClient(e.UserAgent)
 	case ingest.EventLeft:
 		p.State = "DISCONNECTED"
 	case ingest.EventPublishStarted:

@@ -1,5 +1,11 @@
 package control
 
+import (
+	"time"
+
+	"github.com/tessera-media/tessera/ingest"
+)
+
 // Participant is the API's Participant.
 type Participant struct {
 	ParticipantID string            `json:"participantId"`
@@ -9,6 +15,12 @@ type Participant struct {
 	Attributes    map[string]string `json:"attributes,omitempty"`
 	Published     bool              `json:"published"`
 	Protocol      string            `json:"protocol,omitempty"`
+	// The publisher's client, from its User-Agent header (useragent.go).
+	BrowserName    string `json:"browserName,omitempty"`
+	BrowserVersion string `json:"browserVersion,omitempty"`
+	OSName         string `json:"osName,omitempty"`
+	OSVersion      string `json:"osVersion,omitempty"`
+	SDKVersion     string `json:"sdkVersion,omitempty"`
 }
 
 // ParticipantSummary is the API's ParticipantSummary.
@@ -33,6 +45,39 @@ type ParticipantEvent struct {
 	EventTime           string `json:"eventTime"`
 	RemoteParticipantID string `json:"remoteParticipantId,omitempty"`
 	ErrorCode           string `json:"errorCode,omitempty"`
+	// PreviousToken and NewToken describe a TOKEN_EXCHANGED event's tokens.
+	PreviousToken *ExchangedParticipantToken `json:"previousToken,omitempty"`
+	NewToken      *ExchangedParticipantToken `json:"newToken,omitempty"`
+}
+
+// ExchangedParticipantToken is the API's ExchangedParticipantToken.
+type ExchangedParticipantToken struct {
+	Capabilities   []string          `json:"capabilities"`
+	Attributes     map[string]string `json:"attributes,omitempty"`
+	UserID         string            `json:"userId,omitempty"`
+	ExpirationTime string            `json:"expirationTime,omitempty"`
+}
+
+// eventOf is an ingest event as the API shows it.
+func eventOf(e ingest.Event) ParticipantEvent {
+	return ParticipantEvent{Name: e.Name, ParticipantID: e.ParticipantID, EventTime: timestamp(e.Time), ErrorCode: e.ErrorCode,
+		PreviousToken: exchangedToken(e.PreviousToken), NewToken: exchangedToken(e.NewToken)}
+}
+
+// exchangedToken describes a token's claims; nil for nil.
+func exchangedToken(c *ingest.Claims) *ExchangedParticipantToken {
+	if c == nil {
+		return nil
+	}
+	t := &ExchangedParticipantToken{Capabilities: []string{}, Attributes: c.Attributes, UserID: c.UserID,
+		ExpirationTime: timestamp(time.Unix(c.ExpiresAt, 0).UTC())}
+	if c.Capabilities.AllowPublish {
+		t.Capabilities = append(t.Capabilities, "PUBLISH")
+	}
+	if c.Capabilities.AllowSubscribe {
+		t.Capabilities = append(t.Capabilities, "SUBSCRIBE")
+	}
+	return t
 }
 
 type disconnectParticipantRequest struct {

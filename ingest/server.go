@@ -137,6 +137,7 @@ type Server struct {
 	epoch   time.Time
 	metrics *metrics
 	caps    admission
+	keys    PublicKeys // imported public keys for self-signed tokens
 
 	mu       sync.Mutex
 	stages   map[string]*Stage
@@ -189,6 +190,11 @@ func New(cfg Config) (*Server, error) {
 	s.log.Info("ingest listening", "udp", udp.LocalAddr().String(), "loopback", cfg.Loopback, "public_ips", cfg.PublicIPs)
 	return s, nil
 }
+
+// PublicKeys returns the set of imported public keys that participant
+// tokens may be signed with besides Config.Key (filled by the control
+// plane).
+func (s *Server) PublicKeys() *PublicKeys { return &s.keys }
 
 // UDPAddr returns the address the media port is bound to.
 func (s *Server) UDPAddr() net.Addr { return s.udp.LocalAddr() }

@@ -38,6 +38,7 @@ type session struct {
 	mu        sync.Mutex
 	closing   bool          // close has begun: no goroutine starts any more
 	tokens    sessionTokens // who may DELETE it or exchange its token
+	claims    Claims        // of the latest token (the creating one until an exchange)
 	published bool
 	video     *videoIn
 	pliAt     map[uint32]time.Duration
@@ -63,11 +64,21 @@ func (s *session) admits(token string) bool {
 	return s.tokens.admits(token)
 }
 
-// exchanged makes token the session's latest exchanged token.
-func (s *session) exchanged(token string) {
+// latest returns the claims of the session's latest token.
+func (s *session) latest() Claims {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.claims
+}
+
+// exchanged makes token, with claims c, the session's latest exchanged
+// token and returns the claims of the one it replaces.
+func (s *session) exchanged(token string, c Claims) (previous Claims) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens.exchange(token)
+	previous, s.claims = s.claims, c
+	return previous
 }
 
 // onTrack starts the pipeline for a remote track (one per simulcast layer).

@@ -33,6 +33,11 @@ type Event struct {
 	ParticipantID string
 	Time          time.Time
 	ErrorCode     string // PUBLISH_ERROR and JOIN_ERROR only
+	// UserAgent is the publisher's User-Agent header (JOINED only).
+	UserAgent string
+	// PreviousToken and NewToken are the claims of the tokens before and
+	// after a token exchange (TOKEN_EXCHANGED only).
+	PreviousToken, NewToken *Claims
 }
 
 // departure is when a participant's last session ended, and its place in
@@ -130,7 +135,13 @@ func (s *Stage) Events() []Event {
 }
 
 func (s *Stage) event(name, participant, code string) {
-	e := Event{Name: name, ParticipantID: participant, Time: time.Now().UTC(), ErrorCode: code}
+	s.emit(Event{Name: name, ParticipantID: participant, ErrorCode: code})
+}
+
+// emit records e, timed now, and hands it to OnEvent.
+func (s *Stage) emit(e Event) {
+	e.Time = time.Now().UTC()
+	name, participant, code := e.Name, e.ParticipantID, e.ErrorCode
 	s.mu.Lock()
 	if len(s.events) == maxStageEvents {
 		s.events = slices.Delete(s.events, 0, maxStageEvents/10)

@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"crypto"
+	"crypto/ecdh"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
@@ -19,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tessera-media/tessera/internal/durable"
@@ -46,13 +49,19 @@ type Claims struct {
 	// Topic is the stage id (the last part of the ARN).
 	Topic string `json:"topic"`
 	// WHIPURL is where the participant publishes.
-	WHIPURL      string            `json:"whip_url"`
+	WHIPURL string `json:"whip_url"`
+	// EventsURL is the stage's events endpoint (self-signed tokens carry
+	// it; Tessera's stages have none, so any value is accepted).
+	EventsURL    string            `json:"events_url,omitempty"`
 	UserID       string            `json:"user_id,omitempty"`
 	Attributes   map[string]string `json:"attributes,omitempty"`
 	Capabilities Capabilities      `json:"capabilities"`
 	Version      string            `json:"version"`
 	IssuedAt     int64             `json:"iat"`
 	ExpiresAt    int64             `json:"exp"`
+	// KeyARN is, for a self-signed token, the ARN of the imported public
+	// key that verified it (the header's kid); "" for the server's own.
+	KeyARN string `json:"-"`
 }
 
 // TokenError is why a token was refused: Status is the HTTP status for the
@@ -169,10 +178,19 @@ func (k *TokenKey) Sign(c Claims) (string, error) {
 // Public returns the verifying key.
 func (k *TokenKey) Public() crypto.PublicKey { return &k.priv.PublicKey }
 
-// Verify checks the token's form, algorithm, key id, signature and time
-// window (iat not more than skew in the future, exp not passed) and returns
-// its claims. Capability and stage checks are the caller's (Authorize).
+// Verify checks a token signed with this key: its form, algorithm, key id,
+// signature and time window (iat not more than skew in the future, exp not
+// passed), and returns its claims. Capability and stage checks are the
+// caller's.
 func (k *TokenKey) Verify(token string, now time.Time, skew time.Duration) (Claims, error) {
+	return verifyToken(token, k, nil, now, skew)
+}
+
+// verifyToken verifies a token signed either with the server's own key
+// (own) or, under IVS's rules for self-signed tokens, with one of the
+// imported public keys (keys, which may be nil): the header's kid picks the
+// key, and a kid naming neither is refused.
+func verifyToken(token string, own *TokenKey, keys *PublicKeys, now time.Time, skew time.Duration) (Claims, error) {
 	var c Claims
 	if token == "" {
 		return c, unauthorized("missing bearer token")
@@ -198,19 +216,29 @@ func (k *TokenKey) Verify(token string, now time.Time, skew time.Duration) (Clai
 	if h.Alg != "ES384" {
 		return c, unauthorized(fmt.Sprintf("token algorithm %q not accepted (ES384 only)", trimForLog(h.Alg)))
 	}
-	if h.Kid != "" && h.Kid != k.kid {
-		return c, unauthorized("token signed by an unknown key")
+	pub, selfSigned := &own.priv.PublicKey, false
+	if h.Kid != "" && h.Kid != own.kid {
+		if pub = keys.get(h.Kid); pub == nil {
+			return c, unauthorized("token signed by an unknown key (no imported public key has the ARN its kid names)")
+		}
+		selfSigned = true
 	}
 	if len(sig) != 96 {
 		return c, unauthorized("invalid token signature")
 	}
 	sum := sha512.Sum384([]byte(parts[0] + "." + parts[1]))
 	r, s := new(big.Int).SetBytes(sig[:48]), new(big.Int).SetBytes(sig[48:])
-	if !ecdsa.Verify(&k.priv.PublicKey, sum[:], r, s) {
+	if !ecdsa.Verify(pub, sum[:], r, s) {
 		return c, unauthorized("invalid token signature")
 	}
 	if err := json.Unmarshal(pb, &c); err != nil {
 		return Claims{}, unauthorized("malformed token: bad claims")
+	}
+	if selfSigned {
+		if err := checkSelfSigned(c); err != nil {
+			return Claims{}, err
+		}
+		c.KeyARN = h.Kid
 	}
 	switch {
 	case c.ParticipantID == "" || c.StageARN == "":
@@ -221,6 +249,115 @@ func (k *TokenKey) Verify(token string, now time.Time, skew time.Duration) (Clai
 		return Claims{}, unauthorized("token issued in the future")
 	}
 	return c, nil
+}
+
+// Limits of self-signed token claims (IVS).
+const (
+	maxTokenLifetime  = 14 * 24 * time.Hour // exp − iat
+	maxParticipantID  = 64
+	maxUserID         = 128
+	maxAttributeBytes = 1024
+)
+
+// checkSelfSigned applies IVS's rules for the claims of a self-signed token:
+// every claim but user_id present (events_url may be empty: Tessera's
+// stages have no events endpoint), jti of at most 64 characters
+// [A-Za-z0-9_-], topic the id of the resource stage ARN, version "1.0", a
+// lifetime of at most 14 days, user_id of at most 128 bytes and attributes
+// of at most 1 KB.
+func checkSelfSigned(c Claims) error {
+	switch {
+	case c.ParticipantID == "" || c.StageARN == "" || c.Topic == "" || c.WHIPURL == "" || c.IssuedAt == 0 || c.ExpiresAt == 0:
+		return unauthorized("self-signed token lacks a mandatory claim (jti, resource, topic, whip_url, iat and exp are required)")
+	case len(c.ParticipantID) > maxParticipantID || strings.IndexFunc(c.ParticipantID, notIDChar) >= 0:
+		return unauthorized("self-signed token's jti must be 1 to 64 characters of [A-Za-z0-9_-]")
+	case !strings.HasSuffix(c.StageARN, "/"+c.Topic):
+		return unauthorized("self-signed token's topic is not the id of its resource (the stage ARN)")
+	case c.Version != TokenVersion:
+		return unauthorized(`self-signed token's version must be "1.0"`)
+	case c.ExpiresAt-c.IssuedAt > int64(maxTokenLifetime/time.Second):
+		return unauthorized("self-signed token's lifetime (exp − iat) exceeds 14 days")
+	case len(c.UserID) > maxUserID:
+		return unauthorized("self-signed token's user_id exceeds 128 bytes")
+	}
+	total := 0
+	for k, v := range c.Attributes {
+		total += len(k) + len(v)
+	}
+	if total > maxAttributeBytes {
+		return unauthorized("self-signed token's attributes exceed 1 KB in total")
+	}
+	return nil
+}
+
+func notIDChar(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+}
+
+// PublicKeys are the public keys, besides the server's own, that
+// participant tokens may be signed with (IVS's ImportPublicKey), by ARN: a
+// token whose header kid is one of them is verified with it, under IVS's
+// rules for self-signed tokens. The control plane fills the set; a key
+// removed from it refuses every token signed with it from then on. Safe for
+// concurrent use; the zero value is empty.
+type PublicKeys struct {
+	mu   sync.RWMutex
+	keys map[string]*ecdsa.PublicKey
+}
+
+// Set adds (or replaces) the key named arn.
+func (p *PublicKeys) Set(arn string, key *ecdsa.PublicKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.keys == nil {
+		p.keys = map[string]*ecdsa.PublicKey{}
+	}
+	p.keys[arn] = key
+}
+
+// Delete removes the key named arn.
+func (p *PublicKeys) Delete(arn string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.keys, arn)
+}
+
+// get returns the key named arn, or nil (also on a nil set).
+func (p *PublicKeys) get(arn string) *ecdsa.PublicKey {
+	if p == nil {
+		return nil
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.keys[arn]
+}
+
+// ParsePublicKey reads a PEM "PUBLIC KEY" block (SubjectPublicKeyInfo) that
+// must hold an ECDSA P-384 key, the only kind that verifies ES384 tokens,
+// and returns the key and its DER encoding. Its errors say what is wrong.
+func ParsePublicKey(material string) (*ecdsa.PublicKey, []byte, error) {
+	blk, _ := pem.Decode([]byte(strings.TrimSpace(material)))
+	if blk == nil || blk.Type != "PUBLIC KEY" {
+		return nil, nil, errors.New(`not a PEM "PUBLIC KEY" block`)
+	}
+	key, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("not a valid public key: %w", err)
+	}
+	ec, ok := key.(*ecdsa.PublicKey)
+	if !ok {
+		kind := "an RSA"
+		if _, ok := key.(ed25519.PublicKey); ok {
+			kind = "an Ed25519"
+		} else if _, ok := key.(*ecdh.PublicKey); ok {
+			kind = "an X25519"
+		}
+		return nil, nil, fmt.Errorf("%s key, not an ECDSA P-384 key", kind)
+	}
+	if ec.Curve != elliptic.P384() {
+		return nil, nil, fmt.Errorf("an ECDSA key on curve %s, not P-384 (secp384r1)", ec.Curve.Params().Name)
+	}
+	return ec, blk.Bytes, nil
 }
 
 // trimForLog keeps untrusted strings short and printable in messages.

@@ -117,28 +117,41 @@ func refuseToken(w http.ResponseWriter, te *TokenError) {
 	refuse(w, te.Status, te.Reason)
 }
 
+// verify checks a token's signature (the server's key or an imported
+// public key) and claims.
+func (s *Server) verify(token string) (Claims, error) {
+	return verifyToken(token, s.cfg.Key, &s.keys, time.Now(), s.cfg.TokenSkew)
+}
+
 // authorize verifies a token for publishing to stageID (when not empty)
 // and returns the claims and the open stage.
 func (s *Server) authorize(token, stageID string) (Claims, *Stage, error) {
-	c, err := s.cfg.Key.Verify(token, time.Now(), s.cfg.TokenSkew)
+	c, err := s.verify(token)
 	if err != nil {
 		return c, nil, err
 	}
+	st, err := s.admit(c, stageID)
+	return c, st, err
+}
+
+// admit checks verified claims for publishing to stageID (when not empty)
+// and returns the open stage.
+func (s *Server) admit(c Claims, stageID string) (*Stage, error) {
 	if stageID != "" && stageID != c.Topic && !strings.HasSuffix(c.StageARN, "/"+stageID) {
-		return c, nil, forbidden("token is for another stage")
+		return nil, forbidden("token is for another stage")
 	}
 	st := s.Stage(c.StageARN)
 	if st == nil {
-		return c, nil, forbidden("stage does not exist")
+		return nil, forbidden("stage does not exist")
 	}
 	if !c.Capabilities.AllowPublish {
 		st.event(EventPublishError, c.ParticipantID, ErrorInsufficientCapabilties)
-		return c, nil, forbidden("token does not allow publishing (no PUBLISH capability)")
+		return nil, forbidden("token does not allow publishing (no PUBLISH capability)")
 	}
 	if st.Revoked(c.ParticipantID) {
-		return c, nil, forbidden("participant was disconnected from the stage")
+		return nil, forbidden("participant was disconnected from the stage")
 	}
-	return c, st, nil
+	return st, nil
 }
 
 // publish answers an offer. The token is verified before anything of the
@@ -184,7 +197,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 	log := s.log.With("stage", st.arn, "participant", claims.ParticipantID)
 	sess := &session{
 		id: newSessionID(), participantID: claims.ParticipantID, srv: s, stage: st,
-		tokens: newSessionTokens(token), done: make(chan struct{}), quit: make(chan struct{}),
+		tokens: newSessionTokens(token), claims: claims, done: make(chan struct{}), quit: make(chan struct{}),
 	}
 	sess.log = log.With("session", logID(sess.id))
 	if over := s.caps.admit(sess); over != nil {
@@ -220,7 +233,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusServiceUnavailable, "server shutting down")
 		return
 	}
-	st.event(EventJoined, claims.ParticipantID, "")
+	st.emit(Event{Name: EventJoined, ParticipantID: claims.ParticipantID, UserAgent: r.UserAgent()})
 	pc.OnTrack(sess.onTrack)
 	sess.watchConnection()
 
@@ -380,10 +393,17 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// exchangeToken replaces a session's attributes with a new token's. The
-// bearer is the session's token; the body is the new token, which must be
-// valid (else 400), allow publishing and be for the same stage and user
-// (else 403). It becomes the session's latest exchanged token.
+// exchangeToken replaces a session's token, and with it the participant's
+// userId, attributes and capabilities. The bearer is the session's token;
+// the body is the new token, which must be valid (else 400). A session
+// that joined with a self-signed token (an imported public key's) follows
+// IVS's rules: the new token is self-signed too and keeps the claims jti,
+// topic, resource, whip_url and events_url (else 403); userId, attributes,
+// capabilities, iat and exp may change, and a token without PUBLISH ends
+// the publishing session right after the exchange. A session that joined
+// with a token of the server's (CreateParticipantToken) takes a new token
+// that allows publishing on the same stage for the same user (else 403).
+// The new token becomes the session's latest.
 func (s *Server) exchangeToken(w http.ResponseWriter, r *http.Request) {
 	sess := s.sessionOf(w, r)
 	if sess == nil {
@@ -404,7 +424,10 @@ func (s *Server) exchangeToken(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "the body must be the new token (the bearer is the session's token)")
 		return
 	}
-	c, st, err := s.authorize(token, "")
+	c, err := s.verify(token)
+	if err == nil {
+		err = s.exchangeable(sess, c)
+	}
 	var te *TokenError
 	if errors.As(err, &te) {
 		status := te.Status
@@ -414,12 +437,35 @@ func (s *Server) exchangeToken(w http.ResponseWriter, r *http.Request) {
 		refuse(w, status, "new token: "+te.Reason)
 		return
 	}
-	if st != sess.stage || c.UserID != sess.p.Info().UserID {
-		refuse(w, http.StatusForbidden, "the new token must be for the same stage and user")
-		return
-	}
-	sess.exchanged(token)
+	prev := sess.exchanged(token, c)
 	sess.p.setAttributes(c.UserID, c.Attributes)
-	st.event(EventTokenExchanged, sess.participantID, "")
+	sess.stage.emit(Event{Name: EventTokenExchanged, ParticipantID: sess.participantID, PreviousToken: &prev, NewToken: &c})
+	if !c.Capabilities.AllowPublish {
+		go sess.close("unpublished: the exchanged token does not allow publishing")
+	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// exchangeable checks a verified new token against the session's (see
+// exchangeToken).
+func (s *Server) exchangeable(sess *session, c Claims) error {
+	prev := sess.latest()
+	if prev.KeyARN == "" {
+		st, err := s.admit(c, "")
+		if err != nil {
+			return err
+		}
+		if st != sess.stage || c.UserID != prev.UserID {
+			return forbidden("the new token must be for the same stage and user")
+		}
+		return nil
+	}
+	switch {
+	case c.KeyARN == "":
+		return forbidden("a participant that joined with a self-signed token exchanges it only for another self-signed token")
+	case c.ParticipantID != prev.ParticipantID || c.Topic != prev.Topic || c.StageARN != prev.StageARN ||
+		c.WHIPURL != prev.WHIPURL || c.EventsURL != prev.EventsURL:
+		return forbidden("the new token must keep the session token's jti, topic, resource, whip_url and events_url")
+	}
+	return nil
 }

@@ -22,6 +22,7 @@ const (
 	KindParticipant          = "participant"
 	KindStageSession         = "stage-session"
 	KindChannel              = "channel"
+	KindPublicKey            = "public-key"
 )
 
 // Resource is one stored control-plane object.
