@@ -157,15 +157,20 @@ type jwtHeader struct {
 
 // Sign returns the compact JWT for c.
 func (k *TokenKey) Sign(c Claims) (string, error) {
-	h, _ := json.Marshal(jwtHeader{Alg: "ES384", Typ: "JWT", Kid: k.kid})
-	p, err := json.Marshal(c)
+	return signJWT(k.priv, k.kid, c)
+}
+
+// signJWT returns the compact ES384 JWT of claims, with kid in its header.
+func signJWT(priv *ecdsa.PrivateKey, kid string, claims any) (string, error) {
+	h, _ := json.Marshal(jwtHeader{Alg: "ES384", Typ: "JWT", Kid: kid})
+	p, err := json.Marshal(claims)
 	if err != nil {
 		return "", fmt.Errorf("ingest: sign token: %w", err)
 	}
 	enc := base64.RawURLEncoding
 	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(p)
 	sum := sha512.Sum384([]byte(signing))
-	r, s, err := ecdsa.Sign(rand.Reader, k.priv, sum[:])
+	r, s, err := ecdsa.Sign(rand.Reader, priv, sum[:])
 	if err != nil {
 		return "", fmt.Errorf("ingest: sign token: %w", err)
 	}

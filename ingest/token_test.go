@@ -1,7 +1,13 @@
 package ingest
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"net/http"
 	"os"
@@ -120,5 +126,117 @@ func TestTokenKeyPersists(t *testing.T) {
 	}
 	if _, err := LoadOrCreateTokenKey(path); err == nil || !strings.Contains(err.Error(), "PEM") {
 		t.Errorf("corrupt key file: %v", err)
+	}
+}
+
+// signSelf signs claims as an application does with its own key pair:
+// ES384, the header's kid the public key's ARN.
+func signSelf(t testing.TB, priv *ecdsa.PrivateKey, kid string, claims any) string {
+	t.Helper()
+	tok, err := signJWT(priv, kid, claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+const testKeyARN = "arn:aws:ivs:us-east-1:123456789012:public-key/KeyAbCdEf012"
+
+// Tokens signed with an imported public key verify under IVS's rules for
+// self-signed tokens, and not once the key is removed.
+func TestSelfSignedTokens(t *testing.T) {
+	own := mustKey(t)
+	priv, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys PublicKeys
+	keys.Set(testKeyARN, &priv.PublicKey)
+	now := time.Now()
+	good := func() Claims {
+		c := testClaims(now)
+		c.ParticipantID = "self_signed-1"
+		c.EventsURL = "wss://events.example"
+		return c
+	}
+	c, err := verifyToken(signSelf(t, priv, testKeyARN, good()), own, &keys, now, time.Minute)
+	if err != nil || c.KeyARN != testKeyARN || c.ParticipantID != "self_signed-1" || c.EventsURL != "wss://events.example" {
+		t.Fatalf("self-signed token: %+v, %v", c, err)
+	}
+	// The server's own tokens still verify with the key set in place.
+	if _, err := verifyToken(signSelf(t, own.priv, own.kid, testClaims(now)), own, &keys, now, time.Minute); err != nil {
+		t.Fatalf("own token: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		kid    string
+		mutate func(*Claims)
+		reason string
+	}{
+		{"unknown key", "arn:aws:ivs:us-east-1:123456789012:public-key/Unknown", nil, "unknown key"},
+		{"expired", testKeyARN, func(c *Claims) { c.IssuedAt, c.ExpiresAt = now.Add(-2*time.Hour).Unix(), now.Add(-time.Hour).Unix() }, "token expired"},
+		{"no jti", testKeyARN, func(c *Claims) { c.ParticipantID = "" }, "mandatory claim"},
+		{"no topic", testKeyARN, func(c *Claims) { c.Topic = "" }, "mandatory claim"},
+		{"no whip_url", testKeyARN, func(c *Claims) { c.WHIPURL = "" }, "mandatory claim"},
+		{"no iat", testKeyARN, func(c *Claims) { c.IssuedAt = 0 }, "mandatory claim"},
+		{"jti characters", testKeyARN, func(c *Claims) { c.ParticipantID = "a b" }, "jti"},
+		{"jti length", testKeyARN, func(c *Claims) { c.ParticipantID = strings.Repeat("a", 65) }, "jti"},
+		{"topic not the stage", testKeyARN, func(c *Claims) { c.Topic = "other" }, "topic"},
+		{"version", testKeyARN, func(c *Claims) { c.Version = "2.0" }, "version"},
+		{"lifetime", testKeyARN, func(c *Claims) { c.ExpiresAt = now.Add(15 * 24 * time.Hour).Unix() }, "14 days"},
+		{"user_id", testKeyARN, func(c *Claims) { c.UserID = strings.Repeat("u", 129) }, "user_id"},
+		{"attributes", testKeyARN, func(c *Claims) { c.Attributes = map[string]string{"a": strings.Repeat("v", 1024)} }, "1 KB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := good()
+			if tc.mutate != nil {
+				tc.mutate(&c)
+			}
+			_, err := verifyToken(signSelf(t, priv, tc.kid, c), own, &keys, now, time.Minute)
+			var te *TokenError
+			if !errors.As(err, &te) || te.Status != http.StatusUnauthorized || !strings.Contains(te.Reason, tc.reason) {
+				t.Fatalf("err %v, want 401 %q", err, tc.reason)
+			}
+		})
+	}
+
+	// Signed by another key under the imported key's ARN: the signature
+	// does not verify.
+	other, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if _, err := verifyToken(signSelf(t, other, testKeyARN, good()), own, &keys, now, time.Minute); err == nil || !strings.Contains(err.Error(), "invalid token signature") {
+		t.Errorf("forged: %v", err)
+	}
+	keys.Delete(testKeyARN)
+	if _, err := verifyToken(signSelf(t, priv, testKeyARN, good()), own, &keys, now, time.Minute); err == nil || !strings.Contains(err.Error(), "unknown key") {
+		t.Errorf("after Delete: %v", err)
+	}
+}
+
+// ParsePublicKey takes P-384 SPKI PEM only, and says what else it got.
+func TestParsePublicKey(t *testing.T) {
+	pemOf := func(pub any) string {
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	}
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if k, der, err := ParsePublicKey(pemOf(&p384.PublicKey)); err != nil || !k.Equal(&p384.PublicKey) || len(der) == 0 {
+		t.Fatalf("P-384: %v", err)
+	}
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	edPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	for _, tc := range []struct{ name, material, reason string }{
+		{"P-256", pemOf(&p256.PublicKey), "curve P-256, not P-384"},
+		{"Ed25519", pemOf(edPub), "Ed25519 key"},
+		{"not PEM", "hello", "PEM"},
+		{"private key", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: []byte{1}})), `"PUBLIC KEY"`},
+		{"bad DER", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: []byte{1, 2, 3}})), "not a valid public key"},
+	} {
+		if _, _, err := ParsePublicKey(tc.material); err == nil || !strings.Contains(err.Error(), tc.reason) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.reason)
+		}
 	}
 }

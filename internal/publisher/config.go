@@ -19,6 +19,9 @@ type Config struct {
 	// Token is sent as "Authorization: Bearer <Token>"; empty sends no
 	// Authorization header.
 	Token string
+	// UserAgent, when set, is the offer's User-Agent header (the server
+	// reads the participant's browser and OS from it); default Go's.
+	UserAgent string
 	// Name is drawn large on the picture and names the media stream.
 	Name string
 	// Codec is the video codec: "h264" (constrained baseline,

@@ -124,7 +124,7 @@ func Start(ctx context.Context, cfg Config) (_ *Publisher, err error) {
 	p := &Publisher{
 		cfg:       cfg,
 		log:       cfg.Logger.With("publisher", cfg.Name),
-		whip:      newWHIPClient(cfg.WHIP, cfg.Token, cfg.Timeout),
+		whip:      newWHIPClient(cfg.WHIP, cfg.Token, cfg.UserAgent, cfg.Timeout),
 		loss:      newLossInjector(cfg.Loss, cfg.LossSeed),
 		pli:       make(chan struct{}, 1),
 		connected: make(chan struct{}),

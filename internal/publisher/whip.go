@@ -23,19 +23,21 @@ const (
 // whipClient speaks the requests of RFC 9725 a publisher needs, and
 // Tessera's token exchange.
 type whipClient struct {
-	endpoint string
-	token    string
-	http     *http.Client
+	endpoint  string
+	token     string
+	userAgent string // of the offer; "" for Go's default
+	http      *http.Client
 }
 
 // newWHIPClient returns a client whose every request is bounded by
 // timeout. It has its own transport without keep-alives, so that no idle
 // connection (and no goroutine) outlives a request, and without proxies:
 // the endpoint is reached directly.
-func newWHIPClient(endpoint, token string, timeout time.Duration) *whipClient {
+func newWHIPClient(endpoint, token, userAgent string, timeout time.Duration) *whipClient {
 	return &whipClient{
-		endpoint: endpoint,
-		token:    token,
+		endpoint:  endpoint,
+		token:     token,
+		userAgent: userAgent,
 		http: &http.Client{
 			Timeout: timeout,
 			Transport: &http.Transport{
@@ -56,6 +58,9 @@ func (c *whipClient) offer(ctx context.Context, sdp string) (answer, location st
 		return "", "", err
 	}
 	req.Header.Set("Content-Type", "application/sdp")
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
 	c.authorize(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
