@@ -13,6 +13,9 @@ import (
 // events (sessions.go), and DisconnectParticipant.
 
 func (s *Server) listParticipants(ctx context.Context, req *listParticipantsRequest) (*listParticipantsResponse, *wire.Error) {
+	if req.FilterByRecordingState != "" {
+		return nil, notSupported("filterByRecordingState", noParticipantRecording)
+	}
 	if _, e := s.getDoc(ctx, store.KindStage, req.StageARN, nil); e != nil {
 		return nil, e
 	}

@@ -13,6 +13,9 @@ import (
 // createStage stores a stage, opens it on ingest and issues the requested
 // participant tokens.
 func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*createStageResponse, *wire.Error) {
+	if req.AutoParticipantRecordingConfiguration != nil {
+		return nil, notSupported("autoParticipantRecordingConfiguration", noParticipantRecording)
+	}
 	n, err := s.store.Count(ctx, store.KindStage, "")
 	if err != nil {
 		return nil, s.internal("counting stages", err)
@@ -73,6 +76,9 @@ func (s *Server) listStages(ctx context.Context, req *listRequest) (*listStagesR
 }
 
 func (s *Server) updateStage(ctx context.Context, req *updateStageRequest) (*stageResponse, *wire.Error) {
+	if req.AutoParticipantRecordingConfiguration != nil {
+		return nil, notSupported("autoParticipantRecordingConfiguration", noParticipantRecording)
+	}
 	var st Stage
 	err := s.store.Update(ctx, req.ARN, func(r *store.Resource) error {
 		if r.Kind != store.KindStage {

@@ -16,12 +16,28 @@
 // participants and their events (ListParticipants, GetParticipant,
 // ListParticipantEvents, DisconnectParticipant), encoder and storage
 // configurations (Create, Get, List, Delete), compositions (Start, Get, List,
-// Stop), stage sessions (GetStageSession, ListStageSessions) and tags
-// (TagResource, UntagResource, ListTagsForResource). The model's other
-// operations (ingest configurations, public keys, participant replication)
-// are refused with AccessDeniedException. Every response, errors included,
-// carries an x-amzn-RequestId (a UUID, the SDKs' request id), which the
-// request's log lines name.
+// Stop), stage sessions (GetStageSession, ListStageSessions), public keys
+// (Import, Get, List, Delete) and tags (TagResource, UntagResource,
+// ListTagsForResource). The model's other operations (ingest
+// configurations, participant replication) are refused with
+// AccessDeniedException naming the operation. Every response, errors
+// included, carries an x-amzn-RequestId (a UUID, the SDKs' request id),
+// which the request's log lines name.
+//
+// # Participant tokens
+//
+// CreateParticipantToken (and CreateStage) sign tokens with the server's
+// key (Config.TokenKey). Applications may also sign their own, as IVS has
+// them do: an ECDSA P-384 key pair whose public key is imported with
+// ImportPublicKey (at most Quotas.PublicKeys, default 3, as IVS; the key
+// must be P-384 SubjectPublicKeyInfo PEM, else ValidationException; the
+// same key twice is a ConflictException; the fingerprint is the MD5 digest
+// of the DER key as 16 colon-separated hex bytes). Imported keys are kept in
+// the store and in ingest's key set (ingest.PublicKeys), under their ARN,
+// which is the kid of the tokens they sign; ingest verifies such tokens
+// under IVS's rules for self-signed tokens (see ingest). DeletePublicKey
+// takes the key out of the set before it answers: tokens signed with it
+// are refused from then on, participants already connected stay.
 //
 // An operation is declared once, as op(handler) with typed input and output
 // (api.go): the model decodes and validates the input, the handler gets it
@@ -90,9 +106,17 @@
 //     and one s3 destination, one encoder configuration per s3 destination,
 //     a channel ARN Config.Channels does not know) is a ValidationException
 //     or ResourceNotFoundException; defaults are applied here and echoed in
-//     the response. Not yet so: autoParticipantRecordingConfiguration
-//     (CreateStage, UpdateStage) and ListParticipants' filterByRecordingState
-//     are accepted and ignored, as no participant is recorded.
+//     the response. Members the server does not support yet
+//     (autoParticipantRecordingConfiguration of CreateStage and UpdateStage,
+//     ListParticipants' filterByRecordingState: participants are not
+//     recorded individually) are a ValidationException naming the member
+//     (notSupported). A test walks the model: every input member of every
+//     served operation is honoured or refused so.
+//   - Response members Tessera knows are filled: a participant's protocol
+//     (WHIP) and its client (browserName, browserVersion, osName,
+//     osVersion, sdkVersion) read from its WHIP offer's User-Agent
+//     (useragent.go); TOKEN_EXCHANGED events carry previousToken and
+//     newToken.
 //   - Responses carry exactly the members IVS sends: optional members are
 //     left out when unset, lists and tags are [] and {}, never null.
 //   - Idempotency: a StartComposition repeated with its idempotencyToken
@@ -101,7 +125,8 @@
 //     composition that no longer exists, is a ConflictException. The token is
 //     stored with the composition, in one transaction.
 //   - Quotas (Config.Quotas, IVS's defaults): stages, encoder and storage
-//     configurations, compositions running at once and per stage; past one,
+//     configurations, public keys, compositions running at once and per
+//     stage; past one,
 //     ServiceQuotaExceededException. A resource has at most 50 tags, a
 //     participant token at most 1 KB of attributes.
 //   - A state change is visible when its operation answered: once

@@ -45,6 +45,12 @@ func notFound(kind, arn string) *wire.Error {
 	return wire.ResourceNotFound(fmt.Sprintf("%s not found: %s", kind, arn))
 }
 
+// notSupported refuses a request member the server does not support yet:
+// a ValidationException naming it, never a success that ignores it.
+func notSupported(member, why string) *wire.Error {
+	return wire.ValidationError(member + " is not supported by this server yet (" + why + "); leave it out of the request")
+}
+
 func kindName(kind string) string {
 	switch kind {
 	case store.KindStage:

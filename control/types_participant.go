@@ -92,6 +92,8 @@ type listParticipantsRequest struct {
 	FilterByUserID    string `json:"filterByUserId"`
 	FilterByPublished *bool  `json:"filterByPublished"`
 	FilterByState     string `json:"filterByState"`
+	// Refused while participants are not recorded individually.
+	FilterByRecordingState string `json:"filterByRecordingState"`
 	listRequest
 }
 

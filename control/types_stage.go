@@ -35,6 +35,8 @@ type createStageRequest struct {
 	Name                           string                          `json:"name"`
 	ParticipantTokenConfigurations []ParticipantTokenConfiguration `json:"participantTokenConfigurations"`
 	Tags                           map[string]string               `json:"tags"`
+	// Refused while participants are not recorded individually.
+	AutoParticipantRecordingConfiguration any `json:"autoParticipantRecordingConfiguration"`
 }
 
 type createStageResponse struct {
@@ -45,7 +47,13 @@ type createStageResponse struct {
 type updateStageRequest struct {
 	ARN  string  `json:"arn"`
 	Name *string `json:"name"`
+	// Refused while participants are not recorded individually.
+	AutoParticipantRecordingConfiguration any `json:"autoParticipantRecordingConfiguration"`
 }
+
+// noParticipantRecording is why autoParticipantRecordingConfiguration and
+// filterByRecordingState are refused.
+const noParticipantRecording = "participants are not recorded individually"
 
 // stageResponse is GetStage's and UpdateStage's output.
 type stageResponse struct {

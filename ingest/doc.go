@@ -9,7 +9,16 @@
 // the stage is deleted; a publisher whose token does not name an open stage,
 // is expired, revoked, lacks PUBLISH or is signed by another key is refused
 // with 401/403 and a reason before its offer is read and before any media
-// state is created. A session's URL carries 128 random bits; ending it or
+// state is created. Tokens are signed with the server's key (Config.Key)
+// or, as IVS lets applications sign their own, with the private half of an
+// imported public key ([Server.PublicKeys], filled by the control plane):
+// the JWT header's kid is the key's ARN, and such a self-signed token must
+// carry IVS's claims (jti, resource, topic, whip_url, iat, exp, version
+// "1.0"; user_id, attributes, capabilities, events_url) within IVS's limits
+// (a lifetime of at most 14 days, jti of at most 64 [A-Za-z0-9_-], topic
+// the stage id). A session that joined with a self-signed token exchanges
+// it only for another self-signed token with the same jti, topic,
+// resource, whip_url and events_url; one without PUBLISH ends the session. A session's URL carries 128 random bits; ending it or
 // exchanging its token takes the session's own bearer token (401 without,
 // 403 with another), and logs name a session by its first 8 hex digits
 // only. At most Config.MaxSessions sessions are held at once, at most
