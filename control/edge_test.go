@@ -189,7 +189,13 @@ func TestReservedTagKeys(t *testing.T) {
 // sent in X-Amz-Content-Sha256 when sha is set.
 func signedRequest(t *testing.T, env *apiEnv, path, body string, sha bool) *http.Request {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, env.url+path, strings.NewReader(body))
+	return signed(t, env, http.MethodPost, path, body, sha)
+}
+
+// signed is a request to env with any method, signed as signedRequest's.
+func signed(t *testing.T, env *apiEnv, method, path, body string, sha bool) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, env.url+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
