@@ -386,7 +386,7 @@ var walkTable = map[string]map[string]probe{
 				f.t.Errorf("the same idempotencyToken started two compositions: %s, %s", a.raw, b.raw)
 			}
 		}),
-		"layout":       echoes(map[string]any{"grid": map[string]any{"gridGap": 4, "featuredParticipantAttribute": "featured"}}, "composition", "layout"),
+		"layout": echoes(map[string]any{"grid": map[string]any{"gridGap": 4, "featuredParticipantAttribute": "featured"}}, "composition", "layout"),
 		"destinations": custom(func(f *walkFixture) {
 			dest := map[string]any{"name": "walk", "channel": map[string]any{"channelArn": testChan}}
 			a := f.call("StartComposition", with2(f.base("StartComposition"), "destinations", []any{dest}))
@@ -394,7 +394,7 @@ var walkTable = map[string]map[string]probe{
 				f.t.Errorf("sent %v, configured %v (%s)", dest, got, a.raw)
 			}
 		}),
-		"tags":         echoes(map[string]string{"k": "v"}, "composition", "tags"),
+		"tags": echoes(map[string]string{"k": "v"}, "composition", "tags"),
 	},
 	"GetComposition": {"arn": changes(func(*walkFixture) any { return missingARN("composition") })},
 	"ListCompositions": {
