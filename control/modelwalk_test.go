@@ -100,7 +100,6 @@ type probe func(f *walkFixture, op, member string)
 
 // base returns a valid input of op with its required members.
 func (f *walkFixture) base(op string) map[string]any {
-	tags := func(arn string) map[string]any { return map[string]any{"resourceArn": arn} }
 	switch op {
 	case "GetStage", "UpdateStage":
 		return map[string]any{"arn": f.stageA}
@@ -135,7 +134,7 @@ func (f *walkFixture) base(op string) map[string]any {
 	case "UntagResource":
 		return map[string]any{"resourceArn": f.stageA, "tagKeys": []any{"walk"}}
 	case "ListTagsForResource":
-		return tags(f.stageA)
+		return map[string]any{"resourceArn": f.stageA}
 	case "ImportPublicKey":
 		return map[string]any{"publicKeyMaterial": newAppKey(f.t, elliptic.P384()).pem}
 	case "GetPublicKey":
@@ -144,15 +143,6 @@ func (f *walkFixture) base(op string) map[string]any {
 		return map[string]any{"arn": f.spareKey}
 	}
 	return map[string]any{}
-}
-
-func with2(in map[string]any, k string, v any) map[string]any {
-	out := map[string]any{}
-	for kk, vv := range in {
-		out[kk] = vv
-	}
-	out[k] = v
-	return out
 }
 
 // missingARN is a well-formed ARN of no resource.
@@ -221,7 +211,7 @@ func at(v any, path ...any) any {
 func echoes(value any, path ...any) probe {
 	return func(f *walkFixture, op, member string) {
 		f.t.Helper()
-		a := f.call(op, with2(f.base(op), member, generic(value)))
+		a := f.call(op, with(f.base(op), member, generic(value)))
 		if a.status/100 != 2 {
 			f.t.Fatalf("%d %s %s", a.status, a.errType, a.raw)
 		}
@@ -238,7 +228,7 @@ func echoes(value any, path ...any) probe {
 func changes(alt func(f *walkFixture) any) probe {
 	return func(f *walkFixture, op, member string) {
 		f.t.Helper()
-		other := f.call(op, with2(f.base(op), member, generic(alt(f))))
+		other := f.call(op, with(f.base(op), member, generic(alt(f))))
 		base := f.call(op, f.base(op))
 		if base.status/100 != 2 {
 			f.t.Fatalf("base input: %d %s %s", base.status, base.errType, base.raw)
@@ -255,12 +245,12 @@ func value(v any) func(*walkFixture) any { return func(*walkFixture) any { retur
 func pages(list string) probe {
 	return func(f *walkFixture, op, member string) {
 		f.t.Helper()
-		first := f.call(op, with2(f.base(op), "maxResults", 1))
+		first := f.call(op, with(f.base(op), "maxResults", 1))
 		next, _ := first.body["nextToken"].(string)
 		if first.status != 200 || next == "" {
 			f.t.Fatalf("a page of one has no nextToken: %d %s", first.status, first.raw)
 		}
-		second := f.call(op, with2(with2(f.base(op), "maxResults", 1), member, next))
+		second := f.call(op, with(with(f.base(op), "maxResults", 1), member, next))
 		if second.status != 200 || reflect.DeepEqual(at(first.body, list, 0), at(second.body, list, 0)) {
 			f.t.Errorf("nextToken does not turn the page: %s then %s", first.raw, second.raw)
 		}
@@ -277,7 +267,7 @@ func custom(check func(f *walkFixture)) probe {
 func refusedMember(v any) probe {
 	return func(f *walkFixture, op, member string) {
 		f.t.Helper()
-		a := f.call(op, with2(f.base(op), member, generic(v)))
+		a := f.call(op, with(f.base(op), member, generic(v)))
 		if a.status != http.StatusBadRequest || a.errType != "ValidationException" ||
 			!strings.Contains(a.message, member) || !strings.Contains(a.message, "not supported by this server yet") {
 			f.t.Errorf("%d %s %q, want a ValidationException naming %s as not supported yet", a.status, a.errType, a.message, member)
@@ -354,7 +344,7 @@ var walkTable = map[string]map[string]probe{
 		// IVS shows the reason nowhere; Tessera logs it with the end of the
 		// participant's session.
 		"reason": custom(func(f *walkFixture) {
-			if a := f.call("DisconnectParticipant", with2(f.base("DisconnectParticipant"), "reason", "walk")); a.status != 200 {
+			if a := f.call("DisconnectParticipant", with(f.base("DisconnectParticipant"), "reason", "walk")); a.status != 200 {
 				f.t.Errorf("%d %s", a.status, a.raw)
 			}
 		}),
@@ -380,7 +370,7 @@ var walkTable = map[string]map[string]probe{
 	"StartComposition": {
 		"stageArn": changes(missingStage),
 		"idempotencyToken": custom(func(f *walkFixture) {
-			in := with2(f.base("StartComposition"), "idempotencyToken", "walk-token")
+			in := with(f.base("StartComposition"), "idempotencyToken", "walk-token")
 			a, b := f.call("StartComposition", in), f.call("StartComposition", in)
 			if a.status != 200 || at(a.body, "composition", "arn") != at(b.body, "composition", "arn") {
 				f.t.Errorf("the same idempotencyToken started two compositions: %s, %s", a.raw, b.raw)
@@ -389,7 +379,7 @@ var walkTable = map[string]map[string]probe{
 		"layout": echoes(map[string]any{"grid": map[string]any{"gridGap": 4, "featuredParticipantAttribute": "featured"}}, "composition", "layout"),
 		"destinations": custom(func(f *walkFixture) {
 			dest := map[string]any{"name": "walk", "channel": map[string]any{"channelArn": testChan}}
-			a := f.call("StartComposition", with2(f.base("StartComposition"), "destinations", []any{dest}))
+			a := f.call("StartComposition", with(f.base("StartComposition"), "destinations", []any{dest}))
 			if got := at(a.body, "composition", "destinations", 0, "configuration"); !subset(dest, got) {
 				f.t.Errorf("sent %v, configured %v (%s)", dest, got, a.raw)
 			}
@@ -408,7 +398,7 @@ var walkTable = map[string]map[string]probe{
 	"TagResource": {
 		"resourceArn": changes(missingStage),
 		"tags": custom(func(f *walkFixture) {
-			f.call("TagResource", with2(f.base("TagResource"), "tags", map[string]any{"walked": "yes"}))
+			f.call("TagResource", with(f.base("TagResource"), "tags", map[string]any{"walked": "yes"}))
 			if got := at(f.call("ListTagsForResource", f.base("ListTagsForResource")).body, "tags", "walked"); got != "yes" {
 				f.t.Errorf("tag not set: %v", got)
 			}
@@ -417,8 +407,8 @@ var walkTable = map[string]map[string]probe{
 	"UntagResource": {
 		"resourceArn": changes(missingStage),
 		"tagKeys": custom(func(f *walkFixture) {
-			f.call("TagResource", with2(f.base("TagResource"), "tags", map[string]any{"gone": "soon"}))
-			f.call("UntagResource", with2(f.base("UntagResource"), "tagKeys", []any{"gone"}))
+			f.call("TagResource", with(f.base("TagResource"), "tags", map[string]any{"gone": "soon"}))
+			f.call("UntagResource", with(f.base("UntagResource"), "tagKeys", []any{"gone"}))
 			if got := at(f.call("ListTagsForResource", f.base("ListTagsForResource")).body, "tags", "gone"); got != nil {
 				f.t.Errorf("tag not removed: %v", got)
 			}
