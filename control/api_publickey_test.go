@@ -333,3 +333,47 @@ func TestAPISelfSignedTokens(t *testing.T) {
 		t.Fatal("still publishing after an exchange took PUBLISH away")
 	}
 }
+
+// Headless Chromium publishes with a self-signed token; the participant
+// shows the browser and OS its User-Agent names.
+func TestAPISelfSignedChromium(t *testing.T) {
+	page := testsrv.StartWHIPPage(t)
+	env := startAPI(t, t.TempDir(), nil)
+	ctx := context.Background()
+	c := env.client
+	st, err := c.CreateStage(ctx, &ivsrealtime.CreateStageInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := newAppKey(t, elliptic.P384())
+	imp, err := c.ImportPublicKey(ctx, &ivsrealtime.ImportPublicKeyInput{PublicKeyMaterial: aws.String(k.pem)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Publish(t, testsrv.PublishParams{WHIP: env.whipURL, Token: k.sign(t, *imp.PublicKey.Arn, selfClaims(*st.Stage, "browser-1")), ID: "browser-1"})
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := page.WaitStatus(wctx, "browser-1", "connected"); err != nil {
+		t.Fatal(err)
+	}
+	var p *types.Participant
+	testsrv.WaitFor(t, 10*time.Second, "the browser participant to publish", func() bool {
+		g, err := c.GetStage(ctx, &ivsrealtime.GetStageInput{Arn: st.Stage.Arn})
+		if err != nil || g.Stage.ActiveSessionId == nil {
+			return false
+		}
+		got, err := c.GetParticipant(ctx, &ivsrealtime.GetParticipantInput{StageArn: st.Stage.Arn, SessionId: g.Stage.ActiveSessionId, ParticipantId: aws.String("browser-1")})
+		if err != nil || !got.Participant.Published {
+			return false
+		}
+		p = got.Participant
+		return true
+	})
+	if aws.ToString(p.BrowserName) != "Chrome" || !regexp.MustCompile(`^\d+\.`).MatchString(aws.ToString(p.BrowserVersion)) ||
+		aws.ToString(p.OsName) != "Linux" || p.Protocol != types.ParticipantProtocolWhip || *p.UserId != "carol" {
+		t.Errorf("participant %+v", p)
+	}
+	if r, err := page.Unpublish("browser-1"); err != nil || r.HTTPStatus != 200 {
+		t.Errorf("unpublish: %v %+v", err, r)
+	}
+}
