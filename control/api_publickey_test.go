@@ -71,6 +71,22 @@ func (k appKey) sign(t *testing.T, kid string, claims map[string]any) string {
 	return input + "." + enc.EncodeToString(sig)
 }
 
+// stageAndKey creates a stage and imports a new key pair's public key.
+func stageAndKey(t *testing.T, c *ivsrealtime.Client) (stage types.Stage, k appKey, kid string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := c.CreateStage(ctx, &ivsrealtime.CreateStageInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k = newAppKey(t, elliptic.P384())
+	imp, err := c.ImportPublicKey(ctx, &ivsrealtime.ImportPublicKeyInput{PublicKeyMaterial: aws.String(k.pem)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *st.Stage, k, *imp.PublicKey.Arn
+}
+
 // selfClaims are the claims of IVS's "Distribute Participant Tokens" for a
 // participant of stage, valid for an hour.
 func selfClaims(stage types.Stage, jti string) map[string]any {
@@ -198,21 +214,11 @@ func TestAPISelfSignedTokens(t *testing.T) {
 	env := startAPI(t, dir, nil)
 	ctx := context.Background()
 	c := env.client
-	st, err := c.CreateStage(ctx, &ivsrealtime.CreateStageInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	stage, k, kid := stageAndKey(t, c)
 	other, err := c.CreateStage(ctx, &ivsrealtime.CreateStageInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := newAppKey(t, elliptic.P384())
-	imp, err := c.ImportPublicKey(ctx, &ivsrealtime.ImportPublicKeyInput{PublicKeyMaterial: aws.String(k.pem)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kid := *imp.PublicKey.Arn
-	stage := *st.Stage
 	publish := func(endpoint, token, ua string) (*publisher.Publisher, error) {
 		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
@@ -341,16 +347,8 @@ func TestAPISelfSignedChromium(t *testing.T) {
 	env := startAPI(t, t.TempDir(), nil)
 	ctx := context.Background()
 	c := env.client
-	st, err := c.CreateStage(ctx, &ivsrealtime.CreateStageInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := newAppKey(t, elliptic.P384())
-	imp, err := c.ImportPublicKey(ctx, &ivsrealtime.ImportPublicKeyInput{PublicKeyMaterial: aws.String(k.pem)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	page.Publish(t, testsrv.PublishParams{WHIP: env.whipURL, Token: k.sign(t, *imp.PublicKey.Arn, selfClaims(*st.Stage, "browser-1")), ID: "browser-1"})
+	stage, k, kid := stageAndKey(t, c)
+	page.Publish(t, testsrv.PublishParams{WHIP: env.whipURL, Token: k.sign(t, kid, selfClaims(stage, "browser-1")), ID: "browser-1"})
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if _, err := page.WaitStatus(wctx, "browser-1", "connected"); err != nil {
@@ -358,11 +356,11 @@ func TestAPISelfSignedChromium(t *testing.T) {
 	}
 	var p *types.Participant
 	testsrv.WaitFor(t, 10*time.Second, "the browser participant to publish", func() bool {
-		g, err := c.GetStage(ctx, &ivsrealtime.GetStageInput{Arn: st.Stage.Arn})
+		g, err := c.GetStage(ctx, &ivsrealtime.GetStageInput{Arn: stage.Arn})
 		if err != nil || g.Stage.ActiveSessionId == nil {
 			return false
 		}
-		got, err := c.GetParticipant(ctx, &ivsrealtime.GetParticipantInput{StageArn: st.Stage.Arn, SessionId: g.Stage.ActiveSessionId, ParticipantId: aws.String("browser-1")})
+		got, err := c.GetParticipant(ctx, &ivsrealtime.GetParticipantInput{StageArn: stage.Arn, SessionId: g.Stage.ActiveSessionId, ParticipantId: aws.String("browser-1")})
 		if err != nil || !got.Participant.Published {
 			return false
 		}

@@ -150,6 +150,11 @@ func missingARN(kind string) string {
 	return "arn:aws:ivs:us-east-1:123456789012:" + kind + "/missing00000"
 }
 
+// missing is missingARN as a probe's alternative value.
+func missing(kind string) func(*walkFixture) any {
+	return func(*walkFixture) any { return missingARN(kind) }
+}
+
 // generic turns a Go value into its JSON form (maps, slices, float64).
 func generic(v any) any {
 	b, _ := json.Marshal(v)
@@ -276,7 +281,7 @@ func refusedMember(v any) probe {
 }
 
 var (
-	missingStage = func(*walkFixture) any { return missingARN("stage") }
+	missingStage = missing("stage")
 	pageOfOne    = value(1)
 )
 
@@ -355,17 +360,17 @@ var walkTable = map[string]map[string]probe{
 		"video": echoes(map[string]any{"width": 640, "height": 360, "framerate": 25, "bitrate": 1_000_000}, "encoderConfiguration", "video"),
 		"tags":  echoes(map[string]string{"k": "v"}, "encoderConfiguration", "tags"),
 	},
-	"GetEncoderConfiguration":    {"arn": changes(func(*walkFixture) any { return missingARN("encoder-configuration") })},
+	"GetEncoderConfiguration":    {"arn": changes(missing("encoder-configuration"))},
 	"ListEncoderConfigurations":  {"nextToken": pages("encoderConfigurations"), "maxResults": changes(pageOfOne)},
-	"DeleteEncoderConfiguration": {"arn": changes(func(*walkFixture) any { return missingARN("encoder-configuration") })},
+	"DeleteEncoderConfiguration": {"arn": changes(missing("encoder-configuration"))},
 	"CreateStorageConfiguration": {
 		"name": echoes("walk-sto", "storageConfiguration", "name"),
 		"s3":   echoes(map[string]any{"bucketName": "walk-bucket"}, "storageConfiguration", "s3"),
 		"tags": echoes(map[string]string{"k": "v"}, "storageConfiguration", "tags"),
 	},
-	"GetStorageConfiguration":    {"arn": changes(func(*walkFixture) any { return missingARN("storage-configuration") })},
+	"GetStorageConfiguration":    {"arn": changes(missing("storage-configuration"))},
 	"ListStorageConfigurations":  {"nextToken": pages("storageConfigurations"), "maxResults": changes(pageOfOne)},
-	"DeleteStorageConfiguration": {"arn": changes(func(*walkFixture) any { return missingARN("storage-configuration") })},
+	"DeleteStorageConfiguration": {"arn": changes(missing("storage-configuration"))},
 
 	"StartComposition": {
 		"stageArn": changes(missingStage),
@@ -386,14 +391,14 @@ var walkTable = map[string]map[string]probe{
 		}),
 		"tags": echoes(map[string]string{"k": "v"}, "composition", "tags"),
 	},
-	"GetComposition": {"arn": changes(func(*walkFixture) any { return missingARN("composition") })},
+	"GetComposition": {"arn": changes(missing("composition"))},
 	"ListCompositions": {
 		"filterByStageArn":                changes(func(f *walkFixture) any { return f.stageB }),
 		"filterByEncoderConfigurationArn": changes(func(f *walkFixture) any { return f.enc1 }),
 		"nextToken":                       pages("compositions"),
 		"maxResults":                      changes(pageOfOne),
 	},
-	"StopComposition": {"arn": changes(func(*walkFixture) any { return missingARN("composition") })},
+	"StopComposition": {"arn": changes(missing("composition"))},
 
 	"TagResource": {
 		"resourceArn": changes(missingStage),
@@ -426,9 +431,9 @@ var walkTable = map[string]map[string]probe{
 		"name": echoes("walk-key", "publicKey", "name"),
 		"tags": echoes(map[string]string{"k": "v"}, "publicKey", "tags"),
 	},
-	"GetPublicKey":    {"arn": changes(func(*walkFixture) any { return missingARN("public-key") })},
+	"GetPublicKey":    {"arn": changes(missing("public-key"))},
 	"ListPublicKeys":  {"nextToken": pages("publicKeys"), "maxResults": changes(pageOfOne)},
-	"DeletePublicKey": {"arn": changes(func(*walkFixture) any { return missingARN("public-key") })},
+	"DeletePublicKey": {"arn": changes(missing("public-key"))},
 
 	"GetStageSession": {
 		"stageArn":  changes(missingStage),
