@@ -42,6 +42,8 @@ func (s *Server) importPublicKey(ctx context.Context, req *importPublicKeyReques
 		return nil, wire.ValidationError("publicKeyMaterial: " + err.Error() + "; participant tokens are signed with ES384, so the key must be an ECDSA P-384 (secp384r1) public key in PEM (-----BEGIN PUBLIC KEY-----)")
 	}
 	fp := fingerprint(der)
+	s.keysMu.Lock()
+	defer s.keysMu.Unlock()
 	stored, err := s.publicKeys(ctx)
 	if err != nil {
 		return nil, s.internal("loading public keys", err)

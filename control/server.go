@@ -101,6 +101,7 @@ type Server struct {
 	ops      map[string]operation // by operation name
 	throttle *throttle            // nil: no rate limit
 	refusals *sampledLog          // the edge's refusals, logged at a bounded rate
+	keysMu   sync.Mutex           // one ImportPublicKey at a time: its quota and duplicate checks hold until it stored the key
 
 	ctx    context.Context
 	cancel context.CancelFunc
