@@ -501,11 +501,11 @@ func newWalkFixture(t *testing.T, env *apiEnv) *walkFixture {
 	must("ImportPublicKey", f.base("ImportPublicKey"), "publicKey", "arn")
 	f.spareKey = must("ImportPublicKey", f.base("ImportPublicKey"), "publicKey", "arn")
 
-	// Two participants publishing to stage A, with self-signed tokens (so
-	// that their ids are known).
+	// A first session of stage A, ended; then two participants publishing
+	// to it, with self-signed tokens (so that their ids are known).
 	k := newAppKey(t, elliptic.P384())
 	kid := must("ImportPublicKey", map[string]any{"publicKeyMaterial": k.pem}, "publicKey", "arn")
-	for _, id := range []string{"alice", "bob"} {
+	for _, id := range []string{"early", "alice", "bob"} {
 		claims := map[string]any{"exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix(), "jti": id,
 			"resource": f.stageA, "topic": arnID(f.stageA), "whip_url": env.whipURL, "user_id": id, "version": "1.0",
 			"capabilities": map[string]bool{"allow_publish": true}}
@@ -516,9 +516,19 @@ func newWalkFixture(t *testing.T, env *apiEnv) *walkFixture {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { p.Close(context.Background()) })
-		if id == "alice" {
+		switch id {
+		case "early":
+			testsrv.WaitFor(t, 10*time.Second, "a first session", func() bool {
+				s, _ := at(f.call("GetStage", map[string]any{"arn": f.stageA}).body, "stage", "activeSessionId").(string)
+				return s != ""
+			})
+			p.Close(context.Background())
+			testsrv.WaitFor(t, 10*time.Second, "the first session to end", func() bool {
+				return at(f.call("GetStage", map[string]any{"arn": f.stageA}).body, "stage", "activeSessionId") == nil
+			})
+		case "alice":
 			f.alice = p
-		} else {
+		default:
 			f.bob = p
 		}
 	}
