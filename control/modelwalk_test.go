@@ -450,6 +450,7 @@ func TestModelWalk(t *testing.T) {
 	env := startAPI(t, t.TempDir(), func(c *Config) {
 		c.Quotas.PublicKeys, c.Quotas.StorageConfigurations = 20, 20
 		c.Quotas.CompositionsPerStage, c.Quotas.Compositions = 50, 100
+		c.Timeouts.SessionEnd = 50 * time.Millisecond // stage A's first session ends at once
 	})
 	f := newWalkFixture(t, env)
 	for _, op := range f.model.Operations() {
