@@ -124,7 +124,7 @@ fuzz: deps-build
 run: build
 	@echo "Tessera on http://127.0.0.1:8080 (API, WHIP at /whip, /metrics); data in ./data."
 	@echo "Drive it with the AWS CLI, e.g.:"
-	@echo "  export AWS_ACCESS_KEY_ID=AKIATESSERADEV000001 AWS_SECRET_ACCESS_KEY=tessera-development-secret AWS_REGION=us-east-1"
+	@echo "  export AWS_ACCESS_KEY_ID=AKIATESSERADEV000001 AWS_SECRET_ACCESS_KEY=tessera-development-secret AWS_DEFAULT_REGION=us-east-1"
 	@echo "  aws ivs-realtime create-stage --name demo --endpoint-url http://127.0.0.1:8080"
 	@echo "Recordings land in ./data/buckets/<bucket>/<stageId>/<compositionId>/<destinationId>/composite/. Ctrl-C stops (compositions finish cleanly)."
 	$(BIN)/tessera serve

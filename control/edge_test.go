@@ -146,7 +146,7 @@ func TestThrottling(t *testing.T) {
 // worth.
 func TestIVSTPS(t *testing.T) {
 	var l RateLimit
-	for op, want := range map[string]float64{"CreateParticipantToken": 50, "TagResource": 10, "ListTagsForResource": 10, "StartComposition": 5, "GetStage": 5} {
+	for op, want := range map[string]float64{"CreateParticipantToken": 50, "TagResource": 10, "ListTagsForResource": 10, "StartComposition": 5, "GetStage": 5, "ImportPublicKey": 3, "ListPublicKeys": 3} {
 		if got := l.rate(op); got != want {
 			t.Errorf("%s: %v TPS, want %v", op, got, want)
 		}

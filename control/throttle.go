@@ -25,13 +25,16 @@ const DefaultBurstSeconds = 10
 
 // IVSTPS returns IVS's call rate quota of an operation, in calls per second
 // (Amazon IVS Real-Time service quotas): 50 for CreateParticipantToken, 10
-// for the tag operations, 5 for every other.
+// for the tag operations, 3 for the public key operations, 5 for every
+// other.
 func IVSTPS(operation string) float64 {
 	switch operation {
 	case "CreateParticipantToken":
 		return 50
 	case "TagResource", "UntagResource", "ListTagsForResource":
 		return 10
+	case "ImportPublicKey", "GetPublicKey", "ListPublicKeys", "DeletePublicKey":
+		return 3
 	}
 	return 5
 }
