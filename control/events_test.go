@@ -26,9 +26,10 @@ type stageUpdate struct {
 
 // The documented IVS flow: a webhook receives the signed IVS Stage Update
 // Participant Published and starts a composition on the stage through the
-// SDK; the publisher's leave sends Participant Unpublished, a publish
-// refused Participant Publish Error with its code; each event names the
-// stage, the session, the participant and its user.
+// SDK; a token exchange sends Token Exchanged, the publisher's leave
+// Participant Unpublished, a publish refused Participant Publish Error
+// with its code; each event names the stage, the session, the participant
+// and its user, in the order they happened.
 func TestStageUpdateEvents(t *testing.T) {
 	secret := []byte("hook-secret")
 	var mu sync.Mutex
@@ -79,11 +80,24 @@ func TestStageUpdateEvents(t *testing.T) {
 		t.Fatal("no composition started on Participant Published")
 	}
 	waitState(t, env.client, comp, types.CompositionStateActive)
+	next, err := env.client.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: aws.String(stage), UserId: aws.String("alice"),
+		Attributes: map[string]string{"seat": "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.ExchangeToken(ctx, *next.ParticipantToken.Token); err != nil {
+		t.Fatalf("token exchange: %v", err)
+	}
+	testsrv.WaitFor(t, 10*time.Second, "Token Exchanged", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == 2
+	})
 	leave(t, pub)
 	testsrv.WaitFor(t, 10*time.Second, "Participant Unpublished", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(got) == 2
+		return len(got) == 3
 	})
 	// A token without the publish capability: Participant Publish Error.
 	tok, err := env.client.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: aws.String(stage),
@@ -100,9 +114,9 @@ func TestStageUpdateEvents(t *testing.T) {
 	testsrv.WaitFor(t, 10*time.Second, "Participant Publish Error", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(got) == 3
+		return len(got) == 4
 	})
-	if e := got[2]; e.Detail.EventName != EventParticipantPublishError || e.Detail.ErrorCode != "INSUFFICIENT_CAPABILITIES" ||
+	if e := got[3]; e.Detail.EventName != EventParticipantPublishError || e.Detail.ErrorCode != "INSUFFICIENT_CAPABILITIES" ||
 		e.Detail.ParticipantID != *tok.ParticipantToken.ParticipantId || e.Detail.SessionID != session {
 		t.Errorf("event %+v, want Participant Publish Error INSUFFICIENT_CAPABILITIES", e)
 	}
@@ -114,7 +128,7 @@ func TestStageUpdateEvents(t *testing.T) {
 	pid := *l.Participants[0].ParticipantId
 	mu.Lock()
 	defer mu.Unlock()
-	for i, want := range []string{EventParticipantPublished, EventParticipantUnpublished} {
+	for i, want := range []string{EventParticipantPublished, EventTokenExchanged, EventParticipantUnpublished} {
 		e := got[i]
 		if e.Source != "aws.ivs" || e.Version != "0" || !uuidRE.MatchString(e.ID) || e.Account != "123456789012" || e.Region != "us-east-1" ||
 			len(e.Resources) != 1 || e.Resources[0] != stage || e.Detail.EventName != want || e.Detail.SessionID != session ||
