@@ -30,7 +30,8 @@ const (
 //     min(⌈S/D⌉+1, S). index has D entries and weight taps·D: output i
 //     reads src[index[i]+k] with weight[i·taps+k] for k < taps, all inside
 //     [0, S); the weights are ≥ 0 and sum to exactly 16384. quads is the
-//     same, packed, when taps == 4 (else nil).
+//     same, packed, when taps == 4 (else nil); wins is the same in the
+//     portable window form when 4 < taps ≤ 8 (windows.go).
 //
 // For bilinear and area filters, from computes outputs [n, D) with the
 // portable kernel for these tables, and vec holds their leading whole
@@ -44,6 +45,8 @@ type filter struct {
 	index  []int32
 	weight []int16
 	quads  []tap4
+	wins   []window
+	blend  []blend
 	vec    vtable
 	from   func(dst, src []byte, f *filter, n int)
 }
@@ -87,7 +90,7 @@ func newFilter(S, D int) filter {
 // bilinearFilter samples at the centre of each destination pixel:
 // position (i + ½)·S/D − ½ in source pixels, clamped to the source.
 func bilinearFilter(S, D int) filter {
-	f := filter{kind: kindBilinear, taps: 2, half: S == 2*D, pairs: make([]tap2, D), from: hBilinearPortable}
+	f := filter{kind: kindBilinear, taps: 2, half: S == 2*D, pairs: make([]tap2, D), from: hBlendPortable}
 	r := float64(S) / float64(D)
 	for i := range D {
 		var i0, w1 int
@@ -112,6 +115,7 @@ func bilinearFilter(S, D int) filter {
 		}
 		f.pairs[i] = tap2{at: int32(i0), w0: uint16(bilinearOne - w1), w1: uint16(w1)}
 	}
+	f.blend = newBlends(f.pairs)
 	if !f.half {
 		f.vec = newVtable(D, 2, bilinearBits, func(i int) int { return int(f.pairs[i].at) }, func(i, k int) int {
 			return int([2]uint16{f.pairs[i].w0, f.pairs[i].w1}[k])
@@ -153,6 +157,10 @@ func areaFilter(S, D int) filter {
 				q.w[k] = uint16(f.weight[4*i+k])
 			}
 		}
+	}
+	if taps > 4 && taps <= windowTaps {
+		f.from = hWindowPortable
+		f.wins = newWindows(S, f.index, f.weight, taps)
 	}
 	f.vec = newVtable(D, taps, areaBits, func(i int) int { return int(f.index[i]) }, func(i, k int) int {
 		return int(f.weight[i*taps+k])

@@ -94,24 +94,135 @@ func vBilinearPortable(dst, r0, r1 []byte, w0, w1 int) {
 const maxFusedTaps = 8
 
 // vAreaPortable is vertical area averaging in one pass over the first taps
-// rows: dst[x] = (Σₖ rows[k][x]·w[k] + 8192) >> 14.
+// rows: dst[x] = (Σₖ rows[k][x]·w[k] + 8192) >> 14. Rows that weigh 0 are
+// skipped; the others are summed eight pixels at a time in two 32-bit lanes
+// per uint64 (each lane's sum is below 2^22, so lanes never carry).
 func vAreaPortable(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps int) {
 	n := len(dst)
-	if taps <= 4 {
-		r0, r1, r2, r3 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n]
-		w0, w1, w2, w3 := uint(w[0]), uint(w[1]), uint(w[2]), uint(w[3])
-		for i := range dst {
-			dst[i] = byte((uint(r0[i])*w0 + uint(r1[i])*w1 + uint(r2[i])*w2 + uint(r3[i])*w3 + areaOne/2) >> areaBits)
+	var rs [maxFusedTaps][]byte
+	var ws [maxFusedTaps]uint64
+	m := 0
+	for k := range taps {
+		if w[k] != 0 {
+			rs[m], ws[m] = rows[k][:n], uint64(w[k])
+			m++
 		}
+	}
+	if m == 0 {
+		clear(dst)
 		return
 	}
-	for i := range dst {
-		sum := uint(areaOne / 2)
-		for k, r := range rows[:taps] {
-			sum += uint(r[i]) * uint(w[k])
+	for m < 2 {
+		rs[m] = rs[0]
+		m++
+	}
+	i := 0
+	switch {
+	case m <= 3:
+		i = vArea3(dst, rs[0], rs[1], rs[2%m], ws[0], ws[1], ws[2])
+	case m <= 4:
+		i = vArea4(dst, rs[0], rs[1], rs[2], rs[3], ws[0], ws[1], ws[2], ws[3])
+	case m <= 6:
+		i = vArea6(dst, &rs, &ws)
+	default:
+		i = vAreaN(dst, rs[:m], ws[:m])
+	}
+	for ; i < n; i++ {
+		sum := uint64(areaOne / 2)
+		for k, r := range rs[:m] {
+			sum += uint64(r[i]) * ws[k]
 		}
 		dst[i] = byte(sum >> areaBits)
 	}
+}
+
+const (
+	lanes32   = 0x000000FF000000FF // the low byte of each 32-bit lane
+	areaRound = areaOne/2<<32 | areaOne/2
+)
+
+// areaPack8 narrows four pairs of 32-bit lane sums (pixels j and j+4 in sⱼ)
+// to eight bytes.
+func areaPack8(s0, s1, s2, s3 uint64) uint64 {
+	return s0>>areaBits&lanes32 | s1>>areaBits&lanes32<<8 | s2>>areaBits&lanes32<<16 | s3>>areaBits&lanes32<<24
+}
+
+// vArea3 sums three rows (r2 may repeat r0 with w2 = 0) eight pixels at a
+// time and returns how many pixels it wrote.
+func vArea3(dst, r0, r1, r2 []byte, w0, w1, w2 uint64) int {
+	n := len(dst)
+	r0, r1, r2 = r0[:n], r1[:n], r2[:n]
+	for i := 0; i < n-7; i += 8 {
+		a := binary.LittleEndian.Uint64(r0[i:])
+		b := binary.LittleEndian.Uint64(r1[i:])
+		c := binary.LittleEndian.Uint64(r2[i:])
+		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + areaRound
+		s1 := a>>8&lanes32*w0 + b>>8&lanes32*w1 + c>>8&lanes32*w2 + areaRound
+		s2 := a>>16&lanes32*w0 + b>>16&lanes32*w1 + c>>16&lanes32*w2 + areaRound
+		s3 := a>>24&lanes32*w0 + b>>24&lanes32*w1 + c>>24&lanes32*w2 + areaRound
+		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
+	}
+	return n &^ 7
+}
+
+// vArea4 is vArea3 for four rows.
+func vArea4(dst, r0, r1, r2, r3 []byte, w0, w1, w2, w3 uint64) int {
+	n := len(dst)
+	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
+	for i := 0; i < n-7; i += 8 {
+		a := binary.LittleEndian.Uint64(r0[i:])
+		b := binary.LittleEndian.Uint64(r1[i:])
+		c := binary.LittleEndian.Uint64(r2[i:])
+		d := binary.LittleEndian.Uint64(r3[i:])
+		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + areaRound
+		s1 := a>>8&lanes32*w0 + b>>8&lanes32*w1 + c>>8&lanes32*w2 + d>>8&lanes32*w3 + areaRound
+		s2 := a>>16&lanes32*w0 + b>>16&lanes32*w1 + c>>16&lanes32*w2 + d>>16&lanes32*w3 + areaRound
+		s3 := a>>24&lanes32*w0 + b>>24&lanes32*w1 + c>>24&lanes32*w2 + d>>24&lanes32*w3 + areaRound
+		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
+	}
+	return n &^ 7
+}
+
+// vArea6 is vArea3 for five or six rows (rows[5] may be nil with w[5] = 0).
+func vArea6(dst []byte, rows *[maxFusedTaps][]byte, w *[maxFusedTaps]uint64) int {
+	n := len(dst)
+	if rows[5] == nil {
+		rows[5] = rows[0]
+	}
+	r0, r1, r2, r3, r4, r5 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n], rows[4][:n], rows[5][:n]
+	w0, w1, w2, w3, w4, w5 := w[0], w[1], w[2], w[3], w[4], w[5]
+	for i := 0; i < n-7; i += 8 {
+		a := binary.LittleEndian.Uint64(r0[i:])
+		b := binary.LittleEndian.Uint64(r1[i:])
+		c := binary.LittleEndian.Uint64(r2[i:])
+		d := binary.LittleEndian.Uint64(r3[i:])
+		e := binary.LittleEndian.Uint64(r4[i:])
+		f := binary.LittleEndian.Uint64(r5[i:])
+		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + e&lanes32*w4 + f&lanes32*w5 + areaRound
+		s1 := a>>8&lanes32*w0 + b>>8&lanes32*w1 + c>>8&lanes32*w2 + d>>8&lanes32*w3 + e>>8&lanes32*w4 + f>>8&lanes32*w5 + areaRound
+		s2 := a>>16&lanes32*w0 + b>>16&lanes32*w1 + c>>16&lanes32*w2 + d>>16&lanes32*w3 + e>>16&lanes32*w4 + f>>16&lanes32*w5 + areaRound
+		s3 := a>>24&lanes32*w0 + b>>24&lanes32*w1 + c>>24&lanes32*w2 + d>>24&lanes32*w3 + e>>24&lanes32*w4 + f>>24&lanes32*w5 + areaRound
+		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
+	}
+	return n &^ 7
+}
+
+// vAreaN is vArea3 for any number of rows.
+func vAreaN(dst []byte, rows [][]byte, w []uint64) int {
+	n := len(dst) &^ 7
+	w = w[:len(rows)]
+	for i := 0; i < n; i += 8 {
+		s0, s1, s2, s3 := uint64(areaRound), uint64(areaRound), uint64(areaRound), uint64(areaRound)
+		for k, r := range rows {
+			a, wk := binary.LittleEndian.Uint64(r[i:]), w[k]
+			s0 += a & lanes32 * wk
+			s1 += a >> 8 & lanes32 * wk
+			s2 += a >> 16 & lanes32 * wk
+			s3 += a >> 24 & lanes32 * wk
+		}
+		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
+	}
+	return n &^ 7
 }
 
 // vAreaAccPortable adds one weighted row to the accumulator: acc[x] += row[x]·w.
@@ -151,18 +262,6 @@ func hHalfPortable(dst, src []byte) {
 // hResamplePortable resamples a row horizontally with a bilinear or area
 // filter.
 func hResamplePortable(dst, src []byte, f *filter) { f.from(dst, src, f, 0) }
-
-// hBilinearPortable computes outputs [n, len(dst)) of a bilinear filter:
-// dst[i] = (src[p.at]·p.w0 + src[p.at+1]·p.w1 + 128) >> 8 for p = f.pairs[i].
-func hBilinearPortable(dst, src []byte, f *filter, n int) {
-	pairs := f.pairs[n:]
-	dst = dst[n:][:len(pairs)]
-	for i, p := range pairs {
-		a := int(p.at)
-		s := src[a : a+2 : a+2]
-		dst[i] = byte((uint(s[0])*uint(p.w0) + uint(s[1])*uint(p.w1) + 128) >> 8)
-	}
-}
 
 // hAreaPortable computes outputs [n, len(dst)) of an n-tap area filter:
 // dst[i] = (Σₖ src[index[i]+k]·weight[i·taps+k] + 8192) >> 14.
