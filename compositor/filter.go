@@ -158,6 +158,9 @@ func areaFilter(S, D int) filter {
 			}
 		}
 	}
+	if isHBox4(&f) {
+		f.from = hBox4Portable
+	}
 	if taps > 4 && taps <= windowTaps {
 		f.from = hWindowPortable
 		f.wins = newWindows(S, f.index, f.weight, taps)

@@ -118,6 +118,8 @@ func vAreaPortable(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, t
 	}
 	i := 0
 	switch {
+	case isBox4(ws[:m]):
+		i = vBox4(dst, rs[0], rs[1], rs[2], rs[3])
 	case m <= 3:
 		i = vArea3(dst, rs[0], rs[1], rs[2%m], ws[0], ws[1], ws[2])
 	case m <= 4:

@@ -45,17 +45,24 @@ func newWindows(S int, index []int32, weight []int16, taps int) []window {
 // the source.
 func hWindowPortable(dst, src []byte, f *filter, n int) {
 	if n < len(f.wins) {
-		wins := f.wins[n:]
-		out := dst[n:][:len(wins)]
-		for i := range wins {
-			p := &wins[i]
-			x := binary.LittleEndian.Uint64(src[p.at:])
-			s := x&lanes32*p.w[0] + x>>8&lanes32*p.w[1] + x>>16&lanes32*p.w[2] + x>>24&lanes32*p.w[3]
-			out[i] = byte((s>>32 + areaOne/2) >> areaBits)
-		}
+		windows(dst[n:len(f.wins)], src, f.wins[n:])
 		n = len(f.wins)
 	}
 	hAreaPortable(dst, src, f, n)
+}
+
+// windows computes dst[i] from wins[i].
+func windows(dst, src []byte, wins []window) {
+	wins = wins[:len(dst)]
+	for i := range wins {
+		p := &wins[i]
+		x := binary.LittleEndian.Uint64(src[p.at:])
+		s := x & lanes32 * p.w[0]
+		s += x >> 8 & lanes32 * p.w[1]
+		s += x >> 16 & lanes32 * p.w[2]
+		s += x >> 24 & lanes32 * p.w[3]
+		dst[i] = byte((s>>32 + areaOne/2) >> areaBits)
+	}
 }
 
 // blend is one bilinear output for hBlendPortable: src[at]·w0 + src[at+1]·w1

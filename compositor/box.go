@@ -1,0 +1,71 @@
+package compositor
+
+import "encoding/binary"
+
+// An area filter of ratio exactly 4:1 weighs every sample 4096/16384, so
+// its formula (Σ 4096·aₖ + 8192) >> 14 is the box (a₀+a₁+a₂+a₃+2) >> 2,
+// which the portable kernels sum in 16-bit lanes without multiplying.
+
+// boxWeight is every weight of a 4:1 area filter.
+const boxWeight = areaOne / 4
+
+// isBox4 reports whether four weights are those of a 4:1 box.
+func isBox4(w []uint64) bool {
+	return len(w) == 4 && w[0] == boxWeight && w[1] == boxWeight && w[2] == boxWeight && w[3] == boxWeight
+}
+
+// vBox4 averages four rows, eight pixels at a time, and returns how many
+// pixels it wrote.
+func vBox4(dst, r0, r1, r2, r3 []byte) int {
+	n := len(dst)
+	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
+	for i := 0; i < n-7; i += 8 {
+		a := binary.LittleEndian.Uint64(r0[i:])
+		b := binary.LittleEndian.Uint64(r1[i:])
+		c := binary.LittleEndian.Uint64(r2[i:])
+		d := binary.LittleEndian.Uint64(r3[i:])
+		even := a&lo8 + b&lo8 + c&lo8 + d&lo8 + ones2
+		odd := a>>8&lo8 + b>>8&lo8 + c>>8&lo8 + d>>8&lo8 + ones2
+		binary.LittleEndian.PutUint64(dst[i:], even>>2&lo8|odd<<6&^lo8)
+	}
+	return n &^ 7
+}
+
+// isHBox4 reports whether an area filter is exactly 4:1 (output i reads
+// src[4i:4i+4] with equal weights).
+func isHBox4(f *filter) bool {
+	if f.taps != 4 {
+		return false
+	}
+	for i, at := range f.index {
+		if int(at) != 4*i {
+			return false
+		}
+	}
+	for _, w := range f.weight {
+		if w != boxWeight {
+			return false
+		}
+	}
+	return true
+}
+
+// hBox4Portable computes outputs [n, len(dst)) of a 4:1 area filter:
+// dst[i] = (src[4i]+src[4i+1]+src[4i+2]+src[4i+3]+2) >> 2, two outputs per
+// 8-byte load.
+func hBox4Portable(dst, src []byte, _ *filter, n int) {
+	dst, src = dst[n:], src[4*n:4*len(dst)]
+	const lanes16 = 0x0000FFFF0000FFFF
+	for len(dst) >= 2 && len(src) >= 8 {
+		x := binary.LittleEndian.Uint64(src)
+		p := x&lo8 + x>>8&lo8          // pair sums in 16-bit lanes
+		q := p&lanes16 + p>>16&lanes16 // quad sums in 32-bit lanes
+		q = (q + 2<<32 + 2) >> 2
+		dst[0], dst[1] = byte(q), byte(q>>32)
+		dst, src = dst[2:], src[8:]
+	}
+	for i := range dst {
+		s := src[4*i : 4*i+4 : 4*i+4]
+		dst[i] = byte((uint(s[0]) + uint(s[1]) + uint(s[2]) + uint(s[3]) + 2) >> 2)
+	}
+}
