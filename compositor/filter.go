@@ -47,6 +47,8 @@ type filter struct {
 	quads  []tap4
 	wins   []window
 	blend  []blend
+	ph43   phases43
+	n43    int
 	vec    vtable
 	from   func(dst, src []byte, f *filter, n int)
 }
@@ -116,6 +118,9 @@ func bilinearFilter(S, D int) filter {
 		f.pairs[i] = tap2{at: int32(i0), w0: uint16(bilinearOne - w1), w1: uint16(w1)}
 	}
 	f.blend = newBlends(f.pairs)
+	if f.ph43, f.n43 = newPhases43(S, f.pairs); f.n43 > 0 {
+		f.from = hBlend43Portable
+	}
 	if !f.half {
 		f.vec = newVtable(D, 2, bilinearBits, func(i int) int { return int(f.pairs[i].at) }, func(i, k int) int {
 			return int([2]uint16{f.pairs[i].w0, f.pairs[i].w1}[k])

@@ -112,20 +112,17 @@ func vAreaPortable(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, t
 		clear(dst)
 		return
 	}
-	for m < 2 {
-		rs[m] = rs[0]
-		m++
-	}
 	i := 0
 	switch {
 	case isBox4(ws[:m]):
 		i = vBox4(dst, rs[0], rs[1], rs[2], rs[3])
-	case m <= 3:
-		i = vArea3(dst, rs[0], rs[1], rs[2%m], ws[0], ws[1], ws[2])
 	case m <= 4:
+		for k := m; k < 4; k++ {
+			rs[k] = rs[0] // weight 0
+		}
 		i = vArea4(dst, rs[0], rs[1], rs[2], rs[3], ws[0], ws[1], ws[2], ws[3])
-	case m <= 6:
-		i = vArea6(dst, &rs, &ws)
+	case m == 5:
+		i = vArea5(dst, &rs, &ws)
 	default:
 		i = vAreaN(dst, rs[:m], ws[:m])
 	}
@@ -149,25 +146,8 @@ func areaPack8(s0, s1, s2, s3 uint64) uint64 {
 	return s0>>areaBits&lanes32 | s1>>areaBits&lanes32<<8 | s2>>areaBits&lanes32<<16 | s3>>areaBits&lanes32<<24
 }
 
-// vArea3 sums three rows (r2 may repeat r0 with w2 = 0) eight pixels at a
-// time and returns how many pixels it wrote.
-func vArea3(dst, r0, r1, r2 []byte, w0, w1, w2 uint64) int {
-	n := len(dst)
-	r0, r1, r2 = r0[:n], r1[:n], r2[:n]
-	for i := 0; i < n-7; i += 8 {
-		a := binary.LittleEndian.Uint64(r0[i:])
-		b := binary.LittleEndian.Uint64(r1[i:])
-		c := binary.LittleEndian.Uint64(r2[i:])
-		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + areaRound
-		s1 := a>>8&lanes32*w0 + b>>8&lanes32*w1 + c>>8&lanes32*w2 + areaRound
-		s2 := a>>16&lanes32*w0 + b>>16&lanes32*w1 + c>>16&lanes32*w2 + areaRound
-		s3 := a>>24&lanes32*w0 + b>>24&lanes32*w1 + c>>24&lanes32*w2 + areaRound
-		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
-	}
-	return n &^ 7
-}
-
-// vArea4 is vArea3 for four rows.
+// vArea4 sums four rows (unused ones repeat r0 with weight 0) eight pixels
+// at a time and returns how many pixels it wrote.
 func vArea4(dst, r0, r1, r2, r3 []byte, w0, w1, w2, w3 uint64) int {
 	n := len(dst)
 	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
@@ -185,31 +165,27 @@ func vArea4(dst, r0, r1, r2, r3 []byte, w0, w1, w2, w3 uint64) int {
 	return n &^ 7
 }
 
-// vArea6 is vArea3 for five or six rows (rows[5] may be nil with w[5] = 0).
-func vArea6(dst []byte, rows *[maxFusedTaps][]byte, w *[maxFusedTaps]uint64) int {
+// vArea5 is vArea4 for five rows.
+func vArea5(dst []byte, rows *[maxFusedTaps][]byte, w *[maxFusedTaps]uint64) int {
 	n := len(dst)
-	if rows[5] == nil {
-		rows[5] = rows[0]
-	}
-	r0, r1, r2, r3, r4, r5 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n], rows[4][:n], rows[5][:n]
-	w0, w1, w2, w3, w4, w5 := w[0], w[1], w[2], w[3], w[4], w[5]
+	r0, r1, r2, r3, r4 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n], rows[4][:n]
+	w0, w1, w2, w3, w4 := w[0], w[1], w[2], w[3], w[4]
 	for i := 0; i < n-7; i += 8 {
 		a := binary.LittleEndian.Uint64(r0[i:])
 		b := binary.LittleEndian.Uint64(r1[i:])
 		c := binary.LittleEndian.Uint64(r2[i:])
 		d := binary.LittleEndian.Uint64(r3[i:])
 		e := binary.LittleEndian.Uint64(r4[i:])
-		f := binary.LittleEndian.Uint64(r5[i:])
-		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + e&lanes32*w4 + f&lanes32*w5 + areaRound
-		s1 := a>>8&lanes32*w0 + b>>8&lanes32*w1 + c>>8&lanes32*w2 + d>>8&lanes32*w3 + e>>8&lanes32*w4 + f>>8&lanes32*w5 + areaRound
-		s2 := a>>16&lanes32*w0 + b>>16&lanes32*w1 + c>>16&lanes32*w2 + d>>16&lanes32*w3 + e>>16&lanes32*w4 + f>>16&lanes32*w5 + areaRound
-		s3 := a>>24&lanes32*w0 + b>>24&lanes32*w1 + c>>24&lanes32*w2 + d>>24&lanes32*w3 + e>>24&lanes32*w4 + f>>24&lanes32*w5 + areaRound
+		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + e&lanes32*w4 + areaRound
+		s1 := a>>8&lanes32*w0 + b>>8&lanes32*w1 + c>>8&lanes32*w2 + d>>8&lanes32*w3 + e>>8&lanes32*w4 + areaRound
+		s2 := a>>16&lanes32*w0 + b>>16&lanes32*w1 + c>>16&lanes32*w2 + d>>16&lanes32*w3 + e>>16&lanes32*w4 + areaRound
+		s3 := a>>24&lanes32*w0 + b>>24&lanes32*w1 + c>>24&lanes32*w2 + d>>24&lanes32*w3 + e>>24&lanes32*w4 + areaRound
 		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
 	}
 	return n &^ 7
 }
 
-// vAreaN is vArea3 for any number of rows.
+// vAreaN is vArea4 for any number of rows.
 func vAreaN(dst []byte, rows [][]byte, w []uint64) int {
 	n := len(dst) &^ 7
 	w = w[:len(rows)]

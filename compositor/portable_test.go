@@ -45,3 +45,31 @@ func TestPortableBox4(t *testing.T) {
 		}
 	}
 }
+
+// The 4:3 bilinear kernel gives the bilinear formula's bytes for every
+// width, from any starting output.
+func TestPortableRatio43(t *testing.T) {
+	if f := newFilter(1280, 960); f.n43 != 960 {
+		t.Fatalf("1280 → 960: %d periodic outputs, want 960", f.n43)
+	}
+	r := rand.New(rand.NewPCG(33, 34))
+	for D := 3; D <= 300; D += 3 {
+		S := D / 3 * 4
+		f := newFilter(S, D)
+		off := r.IntN(16)
+		src := randomBytes(r, S+off)[off:]
+		want := make([]byte, D)
+		for i, p := range f.pairs {
+			want[i] = byte((int(src[p.at])*int(p.w0) + int(src[p.at+1])*int(p.w1) + 128) >> 8)
+		}
+		for _, n := range []int{0, min(16, D)} {
+			got := make([]byte, D+1)
+			got[D] = 0xA5
+			copy(got[:n], want[:n])
+			f.from(got[:D], src, &f, n)
+			if !bytes.Equal(got[:D], want) || got[D] != 0xA5 {
+				t.Fatalf("S=%d D=%d from %d (%d periodic): rows differ or written past the end", S, D, n, f.n43)
+			}
+		}
+	}
+}
