@@ -215,12 +215,27 @@ func fillRect(dst *media.VideoFrame, r layout.Rect, c media.YUV, y0, y1 int) {
 		if p > 0 {
 			pr, py0, py1 = chromaRect(r), y0/2, (y1+1)/2
 		}
+		var first []byte
 		for y := max(pr.Y, py0); y < min(pr.Bottom(), py1); y++ {
 			row := dst.Planes[p][y*dst.Stride[p]+pr.X : y*dst.Stride[p]+pr.X+pr.W]
-			for i := range row {
-				row[i] = v
+			if first == nil {
+				fill(row, v)
+				first = row
+			} else {
+				copy(row, first)
 			}
 		}
+	}
+}
+
+// fill sets every byte of b to v, doubling a filled prefix with copy.
+func fill(b []byte, v byte) {
+	if len(b) == 0 {
+		return
+	}
+	b[0] = v
+	for n := 1; n < len(b); n *= 2 {
+		copy(b[n:], b[:n])
 	}
 }
 
