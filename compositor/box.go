@@ -20,10 +20,7 @@ func vBox4(dst, r0, r1, r2, r3 []byte) int {
 	n := len(dst)
 	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
 	for i := 0; i < n-7; i += 8 {
-		a := binary.LittleEndian.Uint64(r0[i:])
-		b := binary.LittleEndian.Uint64(r1[i:])
-		c := binary.LittleEndian.Uint64(r2[i:])
-		d := binary.LittleEndian.Uint64(r3[i:])
+		a, b, c, d := load4(r0, r1, r2, r3, i)
 		even := a&lo8 + b&lo8 + c&lo8 + d&lo8 + ones2
 		odd := a>>8&lo8 + b>>8&lo8 + c>>8&lo8 + d>>8&lo8 + ones2
 		binary.LittleEndian.PutUint64(dst[i:], even>>2&lo8|odd<<6&^lo8)

@@ -146,16 +146,19 @@ func areaPack8(s0, s1, s2, s3 uint64) uint64 {
 	return s0>>areaBits&lanes32 | s1>>areaBits&lanes32<<8 | s2>>areaBits&lanes32<<16 | s3>>areaBits&lanes32<<24
 }
 
+// load4 returns the eight pixels at i of four rows.
+func load4(r0, r1, r2, r3 []byte, i int) (a, b, c, d uint64) {
+	return binary.LittleEndian.Uint64(r0[i:]), binary.LittleEndian.Uint64(r1[i:]),
+		binary.LittleEndian.Uint64(r2[i:]), binary.LittleEndian.Uint64(r3[i:])
+}
+
 // vArea4 sums four rows (unused ones repeat r0 with weight 0) eight pixels
 // at a time and returns how many pixels it wrote.
 func vArea4(dst, r0, r1, r2, r3 []byte, w0, w1, w2, w3 uint64) int {
 	n := len(dst)
 	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
 	for i := 0; i < n-7; i += 8 {
-		a := binary.LittleEndian.Uint64(r0[i:])
-		b := binary.LittleEndian.Uint64(r1[i:])
-		c := binary.LittleEndian.Uint64(r2[i:])
-		d := binary.LittleEndian.Uint64(r3[i:])
+		a, b, c, d := load4(r0, r1, r2, r3, i)
 		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + areaRound
 		s1 := a>>8&lanes32*w0 + b>>8&lanes32*w1 + c>>8&lanes32*w2 + d>>8&lanes32*w3 + areaRound
 		s2 := a>>16&lanes32*w0 + b>>16&lanes32*w1 + c>>16&lanes32*w2 + d>>16&lanes32*w3 + areaRound
@@ -171,10 +174,7 @@ func vArea5(dst []byte, rows *[maxFusedTaps][]byte, w *[maxFusedTaps]uint64) int
 	r0, r1, r2, r3, r4 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n], rows[4][:n]
 	w0, w1, w2, w3, w4 := w[0], w[1], w[2], w[3], w[4]
 	for i := 0; i < n-7; i += 8 {
-		a := binary.LittleEndian.Uint64(r0[i:])
-		b := binary.LittleEndian.Uint64(r1[i:])
-		c := binary.LittleEndian.Uint64(r2[i:])
-		d := binary.LittleEndian.Uint64(r3[i:])
+		a, b, c, d := load4(r0, r1, r2, r3, i)
 		e := binary.LittleEndian.Uint64(r4[i:])
 		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + e&lanes32*w4 + areaRound
 		s1 := a>>8&lanes32*w0 + b>>8&lanes32*w1 + c>>8&lanes32*w2 + d>>8&lanes32*w3 + e>>8&lanes32*w4 + areaRound
