@@ -70,10 +70,18 @@ func box2x2Portable(dst, r0, r1 []byte) {
 }
 
 // vBilinearPortable blends two rows: dst[x] = (r0[x]·w0 + r1[x]·w1 + 128) >> 8
-// with w0 + w1 = 256.
+// with w0 + w1 = 256. Equal weights are the rounded-up average, which needs
+// no multiply: (a+b+1) >> 1 = (a|b) − ((a^b) >> 1) bytewise.
 func vBilinearPortable(dst, r0, r1 []byte, w0, w1 int) {
 	n := len(dst)
 	r0, r1 = r0[:n], r1[:n]
+	if w0 == w1 {
+		for len(dst) >= 8 && len(r0) >= 8 && len(r1) >= 8 {
+			a, b := binary.LittleEndian.Uint64(r0), binary.LittleEndian.Uint64(r1)
+			binary.LittleEndian.PutUint64(dst, a|b-(a^b)>>1&0x7F7F7F7F7F7F7F7F)
+			dst, r0, r1 = dst[8:], r0[8:], r1[8:]
+		}
+	}
 	W0, W1 := uint64(w0), uint64(w1)
 	const round = 0x0080008000800080
 	for len(dst) >= 8 && len(r0) >= 8 && len(r1) >= 8 {

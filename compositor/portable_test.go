@@ -73,3 +73,18 @@ func TestPortableRatio43(t *testing.T) {
 		}
 	}
 }
+
+// Equal vertical bilinear weights (the average) give the formula's bytes.
+func TestPortableBilinearAverage(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 36))
+	for n := 0; n <= 100; n++ {
+		a, b := randomBytes(r, n), randomBytes(r, n)
+		dst := make([]byte, n)
+		vBilinearPortable(dst, a, b, 128, 128)
+		for i := range n {
+			if want := byte((int(a[i])*128 + int(b[i])*128 + 128) >> 8); dst[i] != want {
+				t.Fatalf("n=%d [%d] = %d, want %d", n, i, dst[i], want)
+			}
+		}
+	}
+}
