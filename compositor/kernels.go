@@ -145,6 +145,7 @@ func vAreaPortable(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, t
 
 const (
 	lanes32   = 0x000000FF000000FF // the low byte of each 32-bit lane
+	bytes32   = lanes32 << 8       // the second byte of each 32-bit lane
 	areaRound = areaOne/2<<32 | areaOne/2
 )
 

@@ -14,9 +14,12 @@ import "encoding/binary"
 // windowTaps is the most taps one window holds: one 8-byte load.
 const windowTaps = 8
 
-// window is one area output for hWindowPortable: it reads src[at:at+8], and
-// w[j] weighs bytes j and j+4 (w[j] = weight[j+4] | weight[j]<<32, zero
-// past the filter's taps).
+// window is one area output for hWindowPortable: it reads x =
+// src[at:at+8], and w[j] weighs bytes j and j+4 (zero past the filter's
+// taps) where they sit in x or x>>16: bytes 0 and 1 of each 32-bit lane, so
+// w[0] and w[2] are weight[j+4]<<8 | weight[j]<<40 and w[1] and w[3]
+// weight[j+4] | weight[j]<<32. Every product then puts its pair's sum at
+// bit 40, above low parts that add up to less than 2^32.
 type window struct {
 	at int32
 	w  [4]uint64
@@ -34,7 +37,7 @@ func newWindows(S int, index []int32, weight []int16, taps int) []window {
 		for k, v := range weight[i*taps : (i+1)*taps] {
 			w[k] = uint64(v)
 		}
-		ws = append(ws, window{at: at, w: [4]uint64{w[4] | w[0]<<32, w[5] | w[1]<<32, w[6] | w[2]<<32, w[7] | w[3]<<32}})
+		ws = append(ws, window{at: at, w: [4]uint64{w[4]<<8 | w[0]<<40, w[5] | w[1]<<32, w[6]<<8 | w[2]<<40, w[7] | w[3]<<32}})
 	}
 	return ws
 }
@@ -57,11 +60,9 @@ func windows(dst, src []byte, wins []window) {
 	for i := range wins {
 		p := &wins[i]
 		x := binary.LittleEndian.Uint64(src[p.at:])
-		s := x & lanes32 * p.w[0]
-		s += x >> 8 & lanes32 * p.w[1]
-		s += x >> 16 & lanes32 * p.w[2]
-		s += x >> 24 & lanes32 * p.w[3]
-		dst[i] = byte((s>>32 + areaOne/2) >> areaBits)
+		y := x >> 16
+		s := x&lanes32*p.w[0] + x&bytes32*p.w[1] + y&lanes32*p.w[2] + y&bytes32*p.w[3]
+		dst[i] = byte((s>>40 + areaOne/2) >> areaBits)
 	}
 }
 
