@@ -149,10 +149,13 @@ const (
 	areaRound = areaOne/2<<32 | areaOne/2
 )
 
-// areaPack8 narrows four pairs of 32-bit lane sums (pixels j and j+4 in sⱼ)
-// to eight bytes.
+// The vertical area kernels split eight pixels x into four pairs without
+// moving the odd ones down: x&lanes32 holds pixels 0 and 4, x&bytes32
+// pixels 1 and 5 times 256 (sums stay below 2^30 per lane), and the same
+// for x>>16. areaPack8 narrows the four lane sums, s1 and s3 the scaled
+// ones, to eight bytes.
 func areaPack8(s0, s1, s2, s3 uint64) uint64 {
-	return s0>>areaBits&lanes32 | s1>>areaBits&lanes32<<8 | s2>>areaBits&lanes32<<16 | s3>>areaBits&lanes32<<24
+	return s0>>areaBits&lanes32 | s1>>areaBits&bytes32 | (s2>>areaBits&lanes32|s3>>areaBits&bytes32)<<16
 }
 
 // load4 returns the eight pixels at i of four rows.
@@ -169,9 +172,10 @@ func vArea4(dst, r0, r1, r2, r3 []byte, w0, w1, w2, w3 uint64) int {
 	for i := 0; i < n-7; i += 8 {
 		a, b, c, d := load4(r0, r1, r2, r3, i)
 		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + areaRound
-		s1 := a>>8&lanes32*w0 + b>>8&lanes32*w1 + c>>8&lanes32*w2 + d>>8&lanes32*w3 + areaRound
-		s2 := a>>16&lanes32*w0 + b>>16&lanes32*w1 + c>>16&lanes32*w2 + d>>16&lanes32*w3 + areaRound
-		s3 := a>>24&lanes32*w0 + b>>24&lanes32*w1 + c>>24&lanes32*w2 + d>>24&lanes32*w3 + areaRound
+		s1 := a&bytes32*w0 + b&bytes32*w1 + c&bytes32*w2 + d&bytes32*w3 + areaRound<<8
+		a, b, c, d = a>>16, b>>16, c>>16, d>>16
+		s2 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + areaRound
+		s3 := a&bytes32*w0 + b&bytes32*w1 + c&bytes32*w2 + d&bytes32*w3 + areaRound<<8
 		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
 	}
 	return n &^ 7
@@ -186,9 +190,10 @@ func vArea5(dst []byte, rows *[maxFusedTaps][]byte, w *[maxFusedTaps]uint64) int
 		a, b, c, d := load4(r0, r1, r2, r3, i)
 		e := binary.LittleEndian.Uint64(r4[i:])
 		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + e&lanes32*w4 + areaRound
-		s1 := a>>8&lanes32*w0 + b>>8&lanes32*w1 + c>>8&lanes32*w2 + d>>8&lanes32*w3 + e>>8&lanes32*w4 + areaRound
-		s2 := a>>16&lanes32*w0 + b>>16&lanes32*w1 + c>>16&lanes32*w2 + d>>16&lanes32*w3 + e>>16&lanes32*w4 + areaRound
-		s3 := a>>24&lanes32*w0 + b>>24&lanes32*w1 + c>>24&lanes32*w2 + d>>24&lanes32*w3 + e>>24&lanes32*w4 + areaRound
+		s1 := a&bytes32*w0 + b&bytes32*w1 + c&bytes32*w2 + d&bytes32*w3 + e&bytes32*w4 + areaRound<<8
+		a, b, c, d, e = a>>16, b>>16, c>>16, d>>16, e>>16
+		s2 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + e&lanes32*w4 + areaRound
+		s3 := a&bytes32*w0 + b&bytes32*w1 + c&bytes32*w2 + d&bytes32*w3 + e&bytes32*w4 + areaRound<<8
 		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
 	}
 	return n &^ 7
@@ -199,13 +204,13 @@ func vAreaN(dst []byte, rows [][]byte, w []uint64) int {
 	n := len(dst) &^ 7
 	w = w[:len(rows)]
 	for i := 0; i < n; i += 8 {
-		s0, s1, s2, s3 := uint64(areaRound), uint64(areaRound), uint64(areaRound), uint64(areaRound)
+		s0, s1, s2, s3 := uint64(areaRound), uint64(areaRound<<8), uint64(areaRound), uint64(areaRound<<8)
 		for k, r := range rows {
 			a, wk := binary.LittleEndian.Uint64(r[i:]), w[k]
 			s0 += a & lanes32 * wk
-			s1 += a >> 8 & lanes32 * wk
+			s1 += a & bytes32 * wk
 			s2 += a >> 16 & lanes32 * wk
-			s3 += a >> 24 & lanes32 * wk
+			s3 += a >> 16 & bytes32 * wk
 		}
 		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
 	}
