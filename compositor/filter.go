@@ -33,6 +33,11 @@ const (
 //     same, packed, when taps == 4 (else nil); wins is the same in the
 //     portable window form when 4 < taps ≤ 8 (windows.go).
 //
+// The portable kernels' own tables: blend packs every bilinear pair
+// (windows.go); ph43 and n43 are a 4:3 bilinear filter's phases and how
+// many leading outputs follow them (ratio43.go). A 4:1 area filter is a box
+// (box.go). newFilter picks from accordingly, once.
+//
 // For bilinear and area filters, from computes outputs [n, D) with the
 // portable kernel for these tables, and vec holds their leading whole
 // groups of 16 outputs in the vector kernels' form (groups.go; none when

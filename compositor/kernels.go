@@ -104,7 +104,8 @@ const maxFusedTaps = 8
 // vAreaPortable is vertical area averaging in one pass over the first taps
 // rows: dst[x] = (Σₖ rows[k][x]·w[k] + 8192) >> 14. Rows that weigh 0 are
 // skipped; the others are summed eight pixels at a time in two 32-bit lanes
-// per uint64 (each lane's sum is below 2^22, so lanes never carry).
+// per uint64 (a lane's sum is below 2^30, so lanes never carry), or as a
+// box when the weights are a 4:1 filter's.
 func vAreaPortable(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps int) {
 	n := len(dst)
 	var rs [maxFusedTaps][]byte
