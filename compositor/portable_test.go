@@ -88,3 +88,49 @@ func TestPortableBilinearAverage(t *testing.T) {
 		}
 	}
 }
+
+// The four- and five-row vertical area kernels give the area formula's
+// bytes with every weight of every 4- and 5-tap filter and with unequal
+// weights, worst-case bytes included.
+func TestPortableArea45(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	weights := [][5]int{{1000, 4000, 5000, 4384, 2000}, {3000, 3000, 4000, 3000, 3384}, {3000, 5000, 5000, 3384}}
+	for _, sd := range [][2]int{{1080, 300}, {720, 203}, {1081, 310}, {100, 27}, {1080, 400}, {720, 250}, {101, 37}} {
+		f := newFilter(sd[0], sd[1])
+		if f.taps != 4 && f.taps != 5 {
+			t.Fatalf("%v: %d taps, want 4 or 5", sd, f.taps)
+		}
+		for o := range sd[1] {
+			var ws [5]int
+			for k, v := range f.weight[f.taps*o : f.taps*o+f.taps] {
+				ws[k] = int(v)
+			}
+			weights = append(weights, ws)
+		}
+	}
+	for o, ws := range weights {
+		n := 1 + r.IntN(80)
+		var rows [maxFusedTaps][]byte
+		var w [maxFusedTaps]int
+		for k := range 5 {
+			rows[k] = randomBytes(r, n)
+			if o%3 == 0 {
+				for i := range rows[k] {
+					rows[k][i] = 255
+				}
+			}
+			w[k] = ws[k]
+		}
+		dst := make([]byte, n)
+		vAreaPortable(dst, rows, w, 5)
+		for i := range n {
+			sum := areaOne / 2
+			for k := range 5 {
+				sum += int(rows[k][i]) * w[k]
+			}
+			if want := byte(sum >> areaBits); dst[i] != want {
+				t.Fatalf("weights %v: [%d] = %d, want %d", ws, i, dst[i], want)
+			}
+		}
+	}
+}
