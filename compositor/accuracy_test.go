@@ -62,62 +62,67 @@ var ratioClasses = []ratioClass{
 
 // The compositor agrees with swscale (bilinear below 2:1, area from 2:1 on,
 // as the package documentation chooses its filters) to at least minPSNR
-// in every plane, for every fill mode and kind of ratio.
+// in every plane, for every fill mode and kind of ratio, with every kernel
+// set.
 func TestAccuracyAgainstSwscale(t *testing.T) {
-	for _, class := range ratioClasses {
-		for _, mode := range []layout.FillMode{layout.Fill, layout.Cover, layout.Contain} {
-			t.Run(fmt.Sprintf("%s/%s", class.name, mode), func(t *testing.T) {
-				srcSize := class.src[mode]
-				ps := []layout.Participant{{ID: "p1", Video: srcSize}}
-				cfg := layout.Config{Grid: &layout.GridConfig{GridGap: new(0), VideoFillMode: mode}}
-				slots := layout.Arrange(class.canvas, cfg, ps)
-				if len(slots) != 1 {
-					t.Fatalf("%d slots, want 1", len(slots))
-				}
-				crop, dst := layout.Fit(slots[0].Rect, srcSize, slots[0].Fill)
-				if !class.holds(crop.W, dst.W) || !class.holds(crop.H, dst.H) {
-					t.Fatalf("crop %+v to %+v is not of class %s", crop, dst, class.name)
-				}
-				src := mediatest.Natural(srcSize.W, srcSize.H, 42)
-
-				c := compositor.New(class.canvas, compositor.Options{})
-				defer c.Close()
-				c.SetLayout(slots, ps)
-				canvas := media.NewVideoFrame(class.canvas.W, class.canvas.H)
-				if err := c.Compose(canvas, []*media.VideoFrame{src}); err != nil {
-					t.Fatal(err)
-				}
-
-				filter := av.Bilinear
-				if crop.W >= 2*dst.W || crop.H >= 2*dst.H {
-					filter = av.Area
-				}
-				s, err := av.NewScaler(filter)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer s.Close()
-				want := media.NewVideoFrame(dst.W, dst.H)
-				if err := s.Scale(want, src, image.Rect(crop.X, crop.Y, crop.Right(), crop.Bottom())); err != nil {
-					t.Fatal(err)
-				}
-
-				var report string
-				for p, name := range []string{"Y", "U", "V"} {
-					x0, y0 := dst.X, dst.Y
-					if p > 0 {
-						x0, y0 = x0/2, y0/2
-					}
-					psnr, maxDiff := mediatest.PlanePSNR(canvas, x0, y0, want, p)
-					report += fmt.Sprintf("  %s %s (max |Δ| %d)", name, formatDB(psnr), maxDiff)
-					if psnr < minPSNR {
-						t.Errorf("plane %s: PSNR %.2f dB < %.0f dB against swscale %v", name, psnr, minPSNR, filter)
-					}
-				}
-				t.Logf("%-15s %-7s crop %4dx%-4d → %4dx%-4d swscale %-8v%s", class.name, mode, crop.W, crop.H, dst.W, dst.H, filter, report)
-			})
+	for _, set := range compositor.KernelSets() {
+		for _, class := range ratioClasses {
+			for _, mode := range []layout.FillMode{layout.Fill, layout.Cover, layout.Contain} {
+				t.Run(fmt.Sprintf("%s/%s/%s", set, class.name, mode), func(t *testing.T) { testAccuracy(t, set, class, mode) })
+			}
 		}
 	}
+}
+
+func testAccuracy(t *testing.T, set string, class ratioClass, mode layout.FillMode) {
+	srcSize := class.src[mode]
+	ps := []layout.Participant{{ID: "p1", Video: srcSize}}
+	cfg := layout.Config{Grid: &layout.GridConfig{GridGap: new(0), VideoFillMode: mode}}
+	slots := layout.Arrange(class.canvas, cfg, ps)
+	if len(slots) != 1 {
+		t.Fatalf("%d slots, want 1", len(slots))
+	}
+	crop, dst := layout.Fit(slots[0].Rect, srcSize, slots[0].Fill)
+	if !class.holds(crop.W, dst.W) || !class.holds(crop.H, dst.H) {
+		t.Fatalf("crop %+v to %+v is not of class %s", crop, dst, class.name)
+	}
+	src := mediatest.Natural(srcSize.W, srcSize.H, 42)
+
+	c := compositor.New(class.canvas, compositor.Options{Kernels: set})
+	defer c.Close()
+	c.SetLayout(slots, ps)
+	canvas := media.NewVideoFrame(class.canvas.W, class.canvas.H)
+	if err := c.Compose(canvas, []*media.VideoFrame{src}); err != nil {
+		t.Fatal(err)
+	}
+
+	filter := av.Bilinear
+	if crop.W >= 2*dst.W || crop.H >= 2*dst.H {
+		filter = av.Area
+	}
+	s, err := av.NewScaler(filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := media.NewVideoFrame(dst.W, dst.H)
+	if err := s.Scale(want, src, image.Rect(crop.X, crop.Y, crop.Right(), crop.Bottom())); err != nil {
+		t.Fatal(err)
+	}
+
+	var report string
+	for p, name := range []string{"Y", "U", "V"} {
+		x0, y0 := dst.X, dst.Y
+		if p > 0 {
+			x0, y0 = x0/2, y0/2
+		}
+		psnr, maxDiff := mediatest.PlanePSNR(canvas, x0, y0, want, p)
+		report += fmt.Sprintf("  %s %s (max |Δ| %d)", name, formatDB(psnr), maxDiff)
+		if psnr < minPSNR {
+			t.Errorf("plane %s: PSNR %.2f dB < %.0f dB against swscale %v", name, psnr, minPSNR, filter)
+		}
+	}
+	t.Logf("%-15s %-7s crop %4dx%-4d → %4dx%-4d swscale %-8v%s", class.name, mode, crop.W, crop.H, dst.W, dst.H, filter, report)
 }
 
 func formatDB(v float64) string {

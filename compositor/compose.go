@@ -16,9 +16,11 @@ type Options struct {
 	// Workers splits each frame into that many horizontal bands drawn in
 	// parallel; 0 or 1 draws on the caller's goroutine.
 	Workers int
-	// Portable uses the portable kernels even where vector kernels are
-	// available (they give the same bytes; for comparison and diagnosis).
-	Portable bool
+	// Kernels names the kernel set to run, one of KernelSets(); "" is the
+	// fastest this build and CPU have. Every set gives the same bytes, so
+	// this is for comparison and diagnosis. New panics on a name
+	// KernelSets does not list.
+	Kernels string
 }
 
 // Compositor draws a canvas from participants' frames according to a plan.
@@ -57,7 +59,7 @@ type band struct {
 
 // New returns a Compositor for a canvas of the given size (even dimensions).
 func New(canvas layout.Size, opts Options) *Compositor {
-	c := &Compositor{canvas: canvas, bg: opts.Background, k: kernelSet(opts.Portable), cache: map[placeholderKey]*media.VideoFrame{}}
+	c := &Compositor{canvas: canvas, bg: opts.Background, k: kernelSet(opts.Kernels), cache: map[placeholderKey]*media.VideoFrame{}}
 	if c.bg == (media.YUV{}) {
 		c.bg = media.Black
 	}
@@ -86,8 +88,7 @@ func (c *Compositor) worker(b *band) {
 	}
 }
 
-// Kernels names the row kernels this Compositor runs: "portable", or the
-// vector instruction set ("avx512") in a GOEXPERIMENT=simd build.
+// Kernels names the kernel set this Compositor runs (see KernelSets).
 func (c *Compositor) Kernels() string { return c.k.name }
 
 // Close stops the worker goroutines. The Compositor must not be used after.
@@ -118,7 +119,7 @@ func (c *Compositor) SetLayout(slots []layout.Slot, participants []layout.Partic
 		if s.Index >= 0 && s.Index < len(participants) {
 			sp.label = participants[s.Index].Label()
 			if v := participants[s.Index].Video; v.Known() {
-				sp.planFor(v)
+				sp.planFor(v, c.k)
 				width = max(width, sp.maxCropWidth())
 			}
 		}
@@ -160,7 +161,7 @@ func (c *Compositor) Compose(dst *media.VideoFrame, sources []*media.VideoFrame)
 	for i := range c.slots {
 		sp := &c.slots[i]
 		if f := source(sources, sp.slot.Index); f != nil && (f.Width != sp.src.W || f.Height != sp.src.H) {
-			sp.planFor(layout.Size{W: f.Width, H: f.Height})
+			sp.planFor(layout.Size{W: f.Width, H: f.Height}, c.k)
 			c.reserve(sp.maxCropWidth())
 		}
 	}

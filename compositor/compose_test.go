@@ -59,6 +59,16 @@ func framesEqual(a, b *media.VideoFrame) (int, int, int, bool) {
 	return 0, 0, 0, true
 }
 
+// everySet returns opts with each kernel set this build and CPU can run
+// (one worker), then extra (the fastest set).
+func everySet(extra ...Options) []Options {
+	var all []Options
+	for _, name := range KernelSets() {
+		all = append(all, Options{Workers: 1, Kernels: name})
+	}
+	return append(all, extra...)
+}
+
 // Compose matches the reference on random layouts, fill modes, source sizes
 // (odd ones included), ratios above and below 2:1, placeholders and PiP.
 func TestComposeMatchesReference(t *testing.T) {
@@ -89,7 +99,7 @@ func TestComposeMatchesReference(t *testing.T) {
 		}
 		s.slots = layout.Arrange(canvas, cfg, s.ps)
 		bg := media.RGBToYUV(uint8(r.IntN(256)), 30, 200)
-		for _, opts := range []Options{{Workers: 1}, {Workers: 3}, {Portable: true}} {
+		for _, opts := range everySet(Options{Workers: 1}, Options{Workers: 3}) {
 			opts.Background = bg
 			c := New(canvas, opts)
 			c.SetLayout(s.slots, s.ps)
@@ -222,7 +232,7 @@ func TestPlaceholderLabel(t *testing.T) {
 
 // The steady state allocates nothing, with and without workers.
 func TestComposeAllocations(t *testing.T) {
-	for _, opts := range []Options{{Workers: 1}, {Workers: 2}, {Portable: true}} {
+	for _, opts := range everySet(Options{Workers: 2}) {
 		cfg := layout.Config{Grid: &layout.GridConfig{FeaturedParticipantAttribute: "featured"}}
 		s := newScene(layout.Size{W: 1280, H: 720}, cfg, sizes(6, layout.Size{W: 640, H: 360}), 3)
 		s.ps[2].Attributes["featured"] = "true"

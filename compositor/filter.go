@@ -39,10 +39,11 @@ const (
 // (box.go). newFilter picks from accordingly, once.
 //
 // For bilinear and area filters, from computes outputs [n, D) with the
-// portable kernel for these tables, and vec holds their leading whole
-// groups of 16 outputs in the vector kernels' form (groups.go; none when
-// half, which has kernels of its own).
+// portable kernel for these tables, and vec, when the kernel set in use
+// has built it (kernels.table), holds the filter in that set's vector form
+// (none when half, which has kernels of its own).
 type filter struct {
+	srcLen int // S
 	kind   filterKind
 	taps   int
 	half   bool
@@ -54,8 +55,45 @@ type filter struct {
 	blend  []blend
 	ph43   phases43
 	n43    int
-	vec    vtable
+	vec    vectorTable
 	from   func(dst, src []byte, f *filter, n int)
+}
+
+// vectorTable is a horizontal filter in the form a vector kernel set reads
+// (groups_avx512.go, lanes_avx2.go): the outputs it covers, in groups.
+type vectorTable interface{ groups() int }
+
+// outputs is D, the number of outputs (bilinear or area).
+func (f *filter) outputs() int {
+	if f.kind == kindBilinear {
+		return len(f.pairs)
+	}
+	return len(f.index)
+}
+
+// first returns the first source sample output i reads (bilinear or area).
+func (f *filter) first(i int) int {
+	if f.kind == kindBilinear {
+		return int(f.pairs[i].at)
+	}
+	return int(f.index[i])
+}
+
+// weightOf returns the weight of output i's tap k (bilinear or area), in
+// units of 2^-f.bits().
+func (f *filter) weightOf(i, k int) int {
+	if f.kind == kindBilinear {
+		return int([2]uint16{f.pairs[i].w0, f.pairs[i].w1}[k])
+	}
+	return int(f.weight[i*f.taps+k])
+}
+
+// bits is the fixed-point scale of the filter's weights.
+func (f *filter) bits() uint {
+	if f.kind == kindBilinear {
+		return bilinearBits
+	}
+	return areaBits
 }
 
 // span returns the source samples [lo, hi) that output i reads.
@@ -83,15 +121,19 @@ type tap2 struct {
 
 // newFilter builds the filter for S source and D destination samples.
 func newFilter(S, D int) filter {
+	var f filter
 	switch {
 	case S == D:
-		return filter{kind: kindCopy, taps: 1}
+		f = filter{kind: kindCopy, taps: 1}
 	case S == 1: // one source sample: every output is that sample
-		return areaFilter(S, D)
+		f = areaFilter(S, D)
 	case S <= 2*D:
-		return bilinearFilter(S, D)
+		f = bilinearFilter(S, D)
+	default:
+		f = areaFilter(S, D)
 	}
-	return areaFilter(S, D)
+	f.srcLen = S
+	return f
 }
 
 // bilinearFilter samples at the centre of each destination pixel:
@@ -125,11 +167,6 @@ func bilinearFilter(S, D int) filter {
 	f.blend = newBlends(f.pairs)
 	if f.ph43, f.n43 = newPhases43(S, f.pairs); f.n43 > 0 {
 		f.from = hBlend43Portable
-	}
-	if !f.half {
-		f.vec = newVtable(D, 2, bilinearBits, func(i int) int { return int(f.pairs[i].at) }, func(i, k int) int {
-			return int([2]uint16{f.pairs[i].w0, f.pairs[i].w1}[k])
-		})
 	}
 	return f
 }
@@ -175,9 +212,6 @@ func areaFilter(S, D int) filter {
 		f.from = hWindowPortable
 		f.wins = newWindows(S, f.index, f.weight, taps)
 	}
-	f.vec = newVtable(D, taps, areaBits, func(i int) int { return int(f.index[i]) }, func(i, k int) int {
-		return int(f.weight[i*taps+k])
-	})
 	return f
 }
 

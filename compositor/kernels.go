@@ -1,11 +1,16 @@
 package compositor
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+)
 
 // kernels is one implementation of the row kernels. The portable set is
-// here; a build with GOEXPERIMENT=simd on a capable CPU also has a vector
-// set (kernels_simd.go) that produces the same bytes. Kernels write exactly
-// len(dst) outputs and read only what that needs.
+// here; a build with GOEXPERIMENT=simd also has vector sets (kernels_avx2.go,
+// kernels_avx512.go) for the CPUs that can run them, and they produce the
+// same bytes. Kernels write exactly len(dst) outputs and read only what
+// that needs.
 type kernels struct {
 	name       string
 	box2x2     func(dst, r0, r1 []byte)
@@ -15,6 +20,9 @@ type kernels struct {
 	areaFinish func(dst []byte, acc []uint32)
 	hHalf      func(dst, src []byte)
 	hResample  func(dst, src []byte, f *filter) // bilinear or area
+	// table builds f.vec, the form of a horizontal bilinear or area filter
+	// that this set's hResample reads (nil: it reads the portable tables).
+	table func(f *filter)
 }
 
 var portable = kernels{
@@ -28,15 +36,35 @@ var portable = kernels{
 	hResample:  hResamplePortable,
 }
 
-// vector is the vector kernel set this CPU can run, nil when there is none.
-var vector *kernels
+// sets is every kernel set this build and CPU can run, fastest first; the
+// portable set is always there, last.
+var sets = append(vectorSets(), &portable)
 
-// kernelSet returns the fastest set available, or the portable one.
-func kernelSet(portableOnly bool) *kernels {
-	if vector != nil && !portableOnly {
-		return vector
+// KernelSets names the kernel sets this build and CPU can run, fastest
+// first: "avx512" (AVX-512 F, CD, BW, DQ, VL; its horizontal filters also
+// need AVX512-VBMI) and "avx2" in a GOEXPERIMENT=simd build on amd64 CPUs
+// that have them, then "portable". Every set gives the same bytes.
+func KernelSets() []string {
+	names := make([]string, len(sets))
+	for i, k := range sets {
+		names[i] = k.name
 	}
-	return &portable
+	return names
+}
+
+// kernelSet returns the set named name, or the fastest for "". It panics
+// on a name KernelSets does not list.
+func kernelSet(name string) *kernels {
+	if name == "" {
+		return sets[0]
+	}
+	for _, k := range sets {
+		if k.name == name {
+			return k
+		}
+	}
+	panic(fmt.Sprintf("compositor: kernel set %q is not available in this build on this CPU (available: %s)",
+		name, strings.Join(KernelSets(), ", ")))
 }
 
 const (

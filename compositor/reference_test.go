@@ -91,7 +91,7 @@ func refCompose(c *Compositor, dst *media.VideoFrame, sources []*media.VideoFram
 		}
 		var fresh slotPlan
 		fresh.slot = sp.slot
-		fresh.planFor(layout.Size{W: f.Width, H: f.Height})
+		fresh.planFor(layout.Size{W: f.Width, H: f.Height}, &portable)
 		refFill(dst, sp.slot.Rect, c.bg)
 		for p := range 3 {
 			refScalePlane(dst.Planes[p], dst.Stride[p], f.Planes[p], f.Stride[p], fresh.planes[p])

@@ -1,3 +1,5 @@
+//go:build goexperiment.simd && amd64
+
 package compositor
 
 // groupLen is how many horizontal outputs one vector step computes.
@@ -33,13 +35,12 @@ type vtable struct {
 // groups is the number of whole groups the table covers.
 func (v *vtable) groups() int { return len(v.base) }
 
-// newVtable builds the table for a filter with D outputs of taps taps,
-// where output i reads source samples from at(i) weighted by weight(i, k)
-// in units of 2^-bits.
-// It stops at the first group whose window exceeds windowLen bytes; kernels
+// newVtable builds the table for a bilinear or area filter f. It stops at the first group whose window exceeds windowLen bytes; kernels
 // finish the remaining outputs with portable code.
-func newVtable(D, taps int, bits uint, at func(i int) int, weight func(i, k int) int) vtable {
-	v := vtable{planes: (taps + 1) / 2, narrow: true, bits: bits}
+func newVtable(f *filter) *vtable {
+	D, taps := f.outputs(), f.taps
+	at, weight := f.first, f.weightOf
+	v := &vtable{planes: (taps + 1) / 2, narrow: true, bits: f.bits()}
 	for g := 0; (g+1)*groupLen <= D; g++ {
 		first := g * groupLen
 		base := at(first)

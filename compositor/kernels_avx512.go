@@ -4,25 +4,22 @@ package compositor
 
 import "simd/archsimd"
 
-// With GOEXPERIMENT=simd on a CPU with AVX-512 (F, CD, BW, DQ, VL), the
-// kernels below form the vector set. They use 256- and 512-bit vectors and
-// AVX-512's narrowing moves; they compute the very same integer formulas,
-// so their output is byte-identical (kernels_test.go and the Compose
-// reference test check it). Tails shorter than a vector run the portable
-// code. The horizontal filters also need AVX512-VBMI's byte permutes;
-// without it they stay portable.
-func init() {
-	if !archsimd.X86.AVX512() {
-		return
-	}
+// avx512Kernels is the vector set for CPUs with AVX-512 (F, CD, BW, DQ,
+// VL). Its kernels use 256- and 512-bit vectors and AVX-512's narrowing
+// moves; they compute the very same integer formulas, so their output is
+// byte-identical (kernels_test.go and the Compose reference test check
+// it). Tails shorter than a vector run the portable code. The horizontal
+// filters also need AVX512-VBMI's byte permutes; without it they stay
+// portable.
+func avx512Kernels() *kernels {
 	v := portable
 	v.name = "avx512"
 	v.box2x2, v.vBilinear, v.vAreaAcc, v.hHalf = box2x2AVX512, vBilinearAVX512, vAreaAccAVX512, hHalfAVX512
 	v.areaFinish, v.vArea = areaFinishAVX512, vAreaAVX512
 	if archsimd.X86.AVX512VBMI() {
-		v.hResample = hResampleAVX512
+		v.hResample, v.table = hResampleAVX512, func(f *filter) { f.vec = newVtable(f) }
 	}
-	vector = &v
+	return &v
 }
 
 // box2x2AVX512: 32 outputs per step from 64 bytes of each row.
@@ -89,7 +86,7 @@ func areaFinishAVX512(dst []byte, acc []uint32) {
 // hResampleAVX512: 16 outputs per group from a window of up to 128 bytes,
 // one byte permute and one multiply-add per pair of taps.
 func hResampleAVX512(dst, src []byte, f *filter) {
-	v := &f.vec
+	v := f.vec.(*vtable)
 	shift := uint64(v.bits)
 	r := archsimd.BroadcastInt32x16(1 << (v.bits - 1))
 	n := 0

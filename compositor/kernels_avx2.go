@@ -1,0 +1,253 @@
+//go:build goexperiment.simd && amd64
+
+package compositor
+
+import "simd/archsimd"
+
+// avx2Kernels is the vector set for CPUs with AVX2 (AMD since Zen, Intel
+// since Haswell). Its kernels use 256-bit vectors and AVX2 instructions
+// only, and compute the very same integer formulas as the portable set,
+// so their output is byte-identical (kernels_test.go and the Compose
+// reference test check it). Tails shorter than a vector run the portable
+// code. AVX2 has no byte narrowing move: narrow packs two vectors of
+// 16-bit results into one of bytes.
+func avx2Kernels() *kernels {
+	return &kernels{
+		name:       "avx2",
+		box2x2:     box2x2AVX2,
+		vBilinear:  vBilinearAVX2,
+		vArea:      vAreaAVX2,
+		vAreaAcc:   vAreaAccAVX2,
+		areaFinish: areaFinishAVX2,
+		hHalf:      hHalfAVX2,
+		hResample:  hResampleAVX2,
+		table:      func(f *filter) { f.vec = newLaneTable(f) },
+	}
+}
+
+var (
+	// evenOdd gathers, in each 128-bit lane, the even bytes then the odd
+	// ones: the low then the high bytes of the lane's 16-bit values.
+	evenOdd = [32]int8{
+		0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15,
+		0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15,
+	}
+	// inOrder and interleaved are narrow's final dword permutes: for a and
+	// b each in output order, and for a and b each holding two packed
+	// 8-value vectors (SaturateToUint16ConcatGrouped of s0, s1 and of
+	// s2, s3).
+	inOrder     = [8]uint32{0, 1, 4, 5, 2, 3, 6, 7}
+	interleaved = [8]uint32{0, 4, 1, 5, 2, 6, 3, 7}
+)
+
+// narrow packs 32 values below 256, a's 16 then b's, into bytes: a | b<<8
+// holds a[i] and b[i] in one 16-bit lane, a per-lane byte shuffle (eo, from
+// evenOdd) separates them, and the dword permute order puts the four-byte
+// pieces in place.
+func narrow(a, b archsimd.Uint16x16, eo archsimd.Int8x32, order archsimd.Uint32x8) archsimd.Uint8x32 {
+	return a.Or(b.ShiftAllLeft(8)).AsUint8x32().PermuteOrZeroGrouped(eo).AsUint32x8().Permute(order).AsUint8x32()
+}
+
+// box2x2AVX2: 32 outputs per step from 64 bytes of each row.
+func box2x2AVX2(dst, r0, r1 []byte) {
+	ones := archsimd.BroadcastInt8x32(1)
+	two := archsimd.BroadcastInt16x16(2)
+	eo, order := archsimd.LoadInt8x32(&evenOdd), archsimd.LoadUint32x8(&inOrder)
+	n := len(dst) &^ 31
+	for i := 0; i < n; i += 32 {
+		a := archsimd.LoadUint8x32Slice(r0[2*i:]).DotProductPairsSaturated(ones) // a[2j]+a[2j+1]
+		b := archsimd.LoadUint8x32Slice(r1[2*i:]).DotProductPairsSaturated(ones)
+		c := archsimd.LoadUint8x32Slice(r0[2*i+32:]).DotProductPairsSaturated(ones)
+		d := archsimd.LoadUint8x32Slice(r1[2*i+32:]).DotProductPairsSaturated(ones)
+		lo := a.Add(b).Add(two).ShiftAllRight(2).AsUint16x16()
+		hi := c.Add(d).Add(two).ShiftAllRight(2).AsUint16x16()
+		narrow(lo, hi, eo, order).StoreSlice(dst[i:])
+	}
+	box2x2Portable(dst[n:], r0[2*n:], r1[2*n:])
+}
+
+// hHalfAVX2: 32 outputs per step from 64 bytes.
+func hHalfAVX2(dst, src []byte) {
+	ones := archsimd.BroadcastInt8x32(1)
+	one := archsimd.BroadcastInt16x16(1)
+	eo, order := archsimd.LoadInt8x32(&evenOdd), archsimd.LoadUint32x8(&inOrder)
+	n := len(dst) &^ 31
+	for i := 0; i < n; i += 32 {
+		a := archsimd.LoadUint8x32Slice(src[2*i:]).DotProductPairsSaturated(ones)
+		b := archsimd.LoadUint8x32Slice(src[2*i+32:]).DotProductPairsSaturated(ones)
+		narrow(a.Add(one).ShiftAllRight(1).AsUint16x16(), b.Add(one).ShiftAllRight(1).AsUint16x16(), eo, order).StoreSlice(dst[i:])
+	}
+	hHalfPortable(dst[n:], src[2*n:])
+}
+
+// vBilinearAVX2: 32 outputs per step in 16-bit lanes.
+func vBilinearAVX2(dst, r0, r1 []byte, w0, w1 int) {
+	W0, W1 := archsimd.BroadcastUint16x16(uint16(w0)), archsimd.BroadcastUint16x16(uint16(w1))
+	round := archsimd.BroadcastUint16x16(128)
+	eo, order := archsimd.LoadInt8x32(&evenOdd), archsimd.LoadUint32x8(&inOrder)
+	n := len(dst) &^ 31
+	for i := 0; i < n; i += 32 {
+		a := archsimd.LoadUint8x16Slice(r0[i:]).ExtendToUint16().Mul(W0)
+		b := archsimd.LoadUint8x16Slice(r1[i:]).ExtendToUint16().Mul(W1)
+		c := archsimd.LoadUint8x16Slice(r0[i+16:]).ExtendToUint16().Mul(W0)
+		d := archsimd.LoadUint8x16Slice(r1[i+16:]).ExtendToUint16().Mul(W1)
+		lo := a.Add(b).Add(round).ShiftAllRight(8)
+		hi := c.Add(d).Add(round).ShiftAllRight(8)
+		narrow(lo, hi, eo, order).StoreSlice(dst[i:])
+	}
+	vBilinearPortable(dst[n:], r0[n:], r1[n:], w0, w1)
+}
+
+// vAreaAccAVX2: 16 accumulators per step in 32-bit lanes.
+func vAreaAccAVX2(acc []uint32, row []byte, w int) {
+	W := archsimd.BroadcastUint32x8(uint32(w))
+	n := len(acc) &^ 15
+	for i := 0; i < n; i += 16 {
+		v := archsimd.LoadUint8x16Slice(row[i:])
+		lo := v.ExtendLo8ToUint32().Mul(W)
+		hi := v.AsUint32x4().PermuteScalars(2, 3, 0, 1).AsUint8x16().ExtendLo8ToUint32().Mul(W)
+		archsimd.LoadUint32x8Slice(acc[i:]).Add(lo).StoreSlice(acc[i:])
+		archsimd.LoadUint32x8Slice(acc[i+8:]).Add(hi).StoreSlice(acc[i+8:])
+	}
+	vAreaAccPortable(acc[n:], row[n:], w)
+}
+
+// areaFinishAVX2: 32 sums per step, rounded, narrowed, cleared. Like the
+// portable kernel it keeps the low byte of sums over 255 (weights that do
+// not sum to areaOne).
+func areaFinishAVX2(dst []byte, acc []uint32) {
+	round, low := archsimd.BroadcastUint32x8(areaOne/2), archsimd.BroadcastUint32x8(0xFF)
+	eo, order := archsimd.LoadInt8x32(&evenOdd), archsimd.LoadUint32x8(&interleaved)
+	var zero archsimd.Uint32x8
+	n := len(dst) &^ 31
+	for i := 0; i < n; i += 32 {
+		a := archsimd.LoadUint32x8Slice(acc[i:]).Add(round).ShiftAllRight(areaBits).And(low).AsInt32x8()
+		b := archsimd.LoadUint32x8Slice(acc[i+8:]).Add(round).ShiftAllRight(areaBits).And(low).AsInt32x8()
+		c := archsimd.LoadUint32x8Slice(acc[i+16:]).Add(round).ShiftAllRight(areaBits).And(low).AsInt32x8()
+		d := archsimd.LoadUint32x8Slice(acc[i+24:]).Add(round).ShiftAllRight(areaBits).And(low).AsInt32x8()
+		narrow(a.SaturateToUint16ConcatGrouped(b), c.SaturateToUint16ConcatGrouped(d), eo, order).StoreSlice(dst[i:])
+		zero.StoreSlice(acc[i:])
+		zero.StoreSlice(acc[i+8:])
+		zero.StoreSlice(acc[i+16:])
+		zero.StoreSlice(acc[i+24:])
+	}
+	areaFinishPortable(dst[n:], acc[n:])
+}
+
+// vAreaAVX2: 32 outputs per step. Rows are widened to 16 bits and
+// interleaved in pairs, so one multiply-add applies two taps; the pack that
+// narrows the two halves of each 16 restores the pixel order.
+func vAreaAVX2(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps int) {
+	if taps <= 4 {
+		vArea4AVX2(dst, rows, w)
+		return
+	}
+	n := len(dst)
+	pairs := (taps + 1) / 2
+	var wp [maxFusedTaps / 2]archsimd.Int16x16
+	for p := range pairs {
+		wp[p] = archsimd.BroadcastInt32x8(int32(w[2*p]) | int32(w[2*p+1])<<16).AsInt16x16()
+		rows[2*p], rows[2*p+1] = rows[2*p][:n], rows[2*p+1][:n]
+	}
+	round := archsimd.BroadcastInt32x8(areaOne / 2)
+	eo, order := archsimd.LoadInt8x32(&evenOdd), archsimd.LoadUint32x8(&inOrder)
+	m := n &^ 31
+	for i := 0; i < m; i += 32 {
+		var half [2]archsimd.Uint16x16
+		for h := range half {
+			lo, hi := round, round
+			for p := range pairs {
+				a := archsimd.LoadUint8x16Slice(rows[2*p][i+16*h:]).ExtendToUint16().AsInt16x16()
+				b := archsimd.LoadUint8x16Slice(rows[2*p+1][i+16*h:]).ExtendToUint16().AsInt16x16()
+				lo = lo.Add(a.InterleaveLoGrouped(b).DotProductPairs(wp[p]))
+				hi = hi.Add(a.InterleaveHiGrouped(b).DotProductPairs(wp[p]))
+			}
+			half[h] = lo.ShiftAllRight(areaBits).SaturateToUint16ConcatGrouped(hi.ShiftAllRight(areaBits))
+		}
+		narrow(half[0], half[1], eo, order).StoreSlice(dst[i:])
+	}
+	for k := range rows {
+		if rows[k] != nil {
+			rows[k] = rows[k][m:]
+		}
+	}
+	vAreaPortable(dst[m:], rows, w, taps)
+}
+
+// vArea4AVX2 is vAreaAVX2 unrolled for at most four taps.
+func vArea4AVX2(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int) {
+	n := len(dst)
+	r0, r1, r2, r3 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n]
+	w01 := archsimd.BroadcastInt32x8(int32(w[0]) | int32(w[1])<<16).AsInt16x16()
+	w23 := archsimd.BroadcastInt32x8(int32(w[2]) | int32(w[3])<<16).AsInt16x16()
+	round := archsimd.BroadcastInt32x8(areaOne / 2)
+	eo, order := archsimd.LoadInt8x32(&evenOdd), archsimd.LoadUint32x8(&inOrder)
+	// sum16 computes 16 outputs from x on.
+	sum16 := func(x int) archsimd.Uint16x16 {
+		a := archsimd.LoadUint8x16Slice(r0[x:]).ExtendToUint16().AsInt16x16()
+		b := archsimd.LoadUint8x16Slice(r1[x:]).ExtendToUint16().AsInt16x16()
+		c := archsimd.LoadUint8x16Slice(r2[x:]).ExtendToUint16().AsInt16x16()
+		d := archsimd.LoadUint8x16Slice(r3[x:]).ExtendToUint16().AsInt16x16()
+		lo := a.InterleaveLoGrouped(b).DotProductPairs(w01).Add(c.InterleaveLoGrouped(d).DotProductPairs(w23))
+		hi := a.InterleaveHiGrouped(b).DotProductPairs(w01).Add(c.InterleaveHiGrouped(d).DotProductPairs(w23))
+		return lo.Add(round).ShiftAllRight(areaBits).SaturateToUint16ConcatGrouped(hi.Add(round).ShiftAllRight(areaBits))
+	}
+	m := n &^ 31
+	for i := 0; i < m; i += 32 {
+		narrow(sum16(i), sum16(i+16), eo, order).StoreSlice(dst[i:])
+	}
+	rest := [maxFusedTaps][]byte{r0[m:], r1[m:], r2[m:], r3[m:]}
+	vAreaPortable(dst[m:], rest, w, 4)
+}
+
+// hResampleAVX2 computes a horizontal bilinear or area filter from its
+// lane table (lanes_avx2.go): 32 outputs per group, in blocks of four that
+// each read one window of the source into one 128-bit lane, where byte
+// shuffles place the taps and multiply-adds weigh them.
+func hResampleAVX2(dst, src []byte, f *filter) {
+	t, _ := f.vec.(*laneTable)
+	if t == nil {
+		f.from(dst, src, f, 0)
+		return
+	}
+	r := archsimd.BroadcastInt32x8(1 << (t.bits - 1))
+	eo := archsimd.LoadInt8x32(&evenOdd)
+	per := t.planes * t.chunks * groupVectors
+	for g, first := range t.first {
+		base := &t.base[g]
+		idx := t.idx[g*per : (g+1)*per]
+		w := t.w[g*t.planes*groupVectors : (g+1)*t.planes*groupVectors]
+		s0 := t.sum(src, r, base[0], base[4], idx, w, 0)
+		s1 := t.sum(src, r, base[1], base[5], idx, w, 1)
+		s2 := t.sum(src, r, base[2], base[6], idx, w, 2)
+		s3 := t.sum(src, r, base[3], base[7], idx, w, 3)
+		a := s0.ShiftAllRight(uint64(t.bits)).SaturateToUint16ConcatGrouped(s1.ShiftAllRight(uint64(t.bits)))
+		b := s2.ShiftAllRight(uint64(t.bits)).SaturateToUint16ConcatGrouped(s3.ShiftAllRight(uint64(t.bits)))
+		// The table's block order makes the dwords come out in order.
+		a.Or(b.ShiftAllLeft(8)).AsUint8x32().PermuteOrZeroGrouped(eo).StoreSlice(dst[first:])
+	}
+}
+
+// sum returns vector v's sums (rounding r included) for the blocks whose
+// windows start at lo (low lane) and hi (high lane).
+func (t *laneTable) sum(src []byte, r archsimd.Int32x8, lo, hi int32, idx [][32]int8, w [][16]int16, v int) archsimd.Int32x8 {
+	var z archsimd.Uint8x32
+	if t.chunks == 1 {
+		win := z.SetLo(archsimd.LoadUint8x16Slice(src[lo:])).SetHi(archsimd.LoadUint8x16Slice(src[hi:]))
+		for p := range t.planes {
+			x := win.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&idx[p*groupVectors+v]))
+			r = r.Add(x.AsInt16x16().DotProductPairs(archsimd.LoadInt16x16(&w[p*groupVectors+v])))
+		}
+		return r
+	}
+	for p := range t.planes {
+		var x archsimd.Uint8x32
+		for c := range t.chunks {
+			o := int32(16 * c)
+			win := z.SetLo(archsimd.LoadUint8x16Slice(src[lo+o:])).SetHi(archsimd.LoadUint8x16Slice(src[hi+o:]))
+			x = x.Or(win.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&idx[(p*t.chunks+c)*groupVectors+v])))
+		}
+		r = r.Add(x.AsInt16x16().DotProductPairs(archsimd.LoadInt16x16(&w[p*groupVectors+v])))
+	}
+	return r
+}
