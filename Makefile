@@ -24,6 +24,12 @@ TEST_PACKAGES = libyuv-dev nginx libnginx-mod-rtmp libnginx-mod-stream chromium 
 # compiles bench's libyuv peer (without it, go build ./... needs no libyuv).
 TEST_TAGS := libyuv
 
+# The binaries are built with Go's SIMD experiment: they carry the vector
+# compositor kernels (AVX-512, AVX2) and pick the fastest the CPU has at run
+# time, the portable ones otherwise. A plain go build gives portable kernels
+# only.
+SIMD := GOEXPERIMENT=simd
+
 # Root runs apt-get directly; anybody else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -59,14 +65,15 @@ deps-build:
 deps:
 	$(call apt-install,$(BUILD_PACKAGES) $(TEST_PACKAGES))
 
-## build: build the binaries into bin/
+## build: build the binaries into bin/ (with the vector kernels)
 build: deps-build
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(SIMD) $(GO) build -o $(BIN)/ ./cmd/...
 
 ## unit: the fast inner loop, with deps-build only: every package's tests but e2e's, with -short
 ## (internal/testsrv skips each test that would start nginx, versitygw, Chromium or the AWS CLI),
 ## without the race detector or libyuv; cached results are reused. Four packages at a time: the
-## slowest tests stream in real time and leave the CPU mostly idle.
+## slowest tests stream in real time and leave the CPU mostly idle. Tests that run a binary build
+## it with the vector kernels (testsrv.GoBuild), as make build does.
 unit: deps-build
 	$(GO) test -short -p 4 $$($(GO) list ./... | grep -v '/e2e$$')
 
@@ -76,15 +83,16 @@ SIMD_PKGS = $(sort $(dir $(shell grep -rl --include='*.go' 'goexperiment.simd' -
 
 ## test: install deps, lint (gofmt, go vet, staticcheck), then run every test with the race
 ## detector and libyuv (after building the binaries: the end-to-end tests run bin/tessera's source
-## as a separate process), and the tests of the packages with SIMD paths again with GOEXPERIMENT=simd
+## as a separate process), and the tests of the packages with SIMD paths again with GOEXPERIMENT=simd,
+## where the equality tests run for every kernel set the CPU has (avx512, avx2, portable)
 test: deps lint
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(SIMD) $(GO) build -o $(BIN)/ ./cmd/...
 	@# versitygw is built from the Go module proxy on first use (minutes on a fresh machine):
 	@# build it here, through testsrv, so that no test's deadline pays for it.
 	$(GO) test -count=1 -run '^TestVersityGW$$' ./internal/testsrv
 	$(GO) test -race -count=1 -tags $(TEST_TAGS) ./...
-	GOEXPERIMENT=simd $(GO) vet -tags $(TEST_TAGS) ./...
-	GOEXPERIMENT=simd $(GO) test -race -count=1 -tags $(TEST_TAGS) $(SIMD_PKGS) ./bench/
+	$(SIMD) $(GO) vet -tags $(TEST_TAGS) ./...
+	$(SIMD) $(GO) test -race -count=1 -tags $(TEST_TAGS) $(SIMD_PKGS) ./bench/
 
 ## vet: go vet on what go build ./... compiles, and on bench with libyuv
 vet: deps
@@ -102,13 +110,13 @@ fmt-check:
 lint: fmt-check vet
 	$(GO) run $(STATICCHECK) -tags $(TEST_TAGS) ./...
 
-## bench: compare the compositor with FFmpeg and libyuv (table at the end),
-## then every other benchmark; BENCHTIME sets each benchmark's duration
+## bench: compare the compositor's kernel sets with FFmpeg and libyuv (CPU flags and table at the
+## end), then every other benchmark; BENCHTIME sets each benchmark's duration
 BENCHTIME ?= 1s
 bench: deps
-	GOEXPERIMENT=simd $(GO) test -tags $(TEST_TAGS) -run '^$$' -bench . -benchtime $(BENCHTIME) ./bench
+	$(SIMD) $(GO) test -tags $(TEST_TAGS) -run '^$$' -bench . -benchtime $(BENCHTIME) ./bench
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./layout ./compositor
-	GOEXPERIMENT=simd $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./compositor
+	$(SIMD) $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./compositor
 
 ## fuzz: run each fuzzer for FUZZTIME
 fuzz: deps-build

@@ -11,14 +11,14 @@ import (
 
 // Every implementation draws the same canvas as the portable compositor
 // for every scenario, up to the differences between scalers (PSNR per plane
-// ≥ 30 dB): the benchmarks time the same work. Our vector and parallel
-// variants must be byte-identical.
+// ≥ 30 dB): the benchmarks time the same work. Our other kernel sets and
+// the parallel variant must be byte-identical.
 func TestPeersAgree(t *testing.T) {
 	for _, s := range scenarios {
 		ps := s.participants()
 		slots := layout.Arrange(s.canvas, s.cfg, ps)
 		srcs := sourceFrames(s.n)
-		ref := composeOnce(t, impl{name: "tessera", open: tesseraOpener(compositor.Options{Portable: true})}, s, slots, ps, srcs)
+		ref := composeOnce(t, impl{name: "tessera", open: tesseraOpener(compositor.Options{Kernels: "portable"})}, s, slots, ps, srcs)
 		for _, im := range impls {
 			if im.name == "tessera" {
 				continue

@@ -11,13 +11,15 @@
 // build ./... needs no libyuv: without it the libyuv peer is skipped). It
 // composes one canvas per iteration from natural-looking 1280×720 I420
 // participants, rotating through enough distinct frames (over 64 MB) that
-// the inputs come from memory, not cache. impl is one of ffmpeg, libyuv, tessera
-// (portable kernels), tessera-simd (vector kernels; needs
-// GOEXPERIMENT=simd) and tessera-parallel (vector kernels where available,
-// one band per CPU). Every result is reported as ms/frame; ours also
-// report x-ffmpeg and x-libyuv, how many times faster than the peers in
-// the same run. After the benchmarks, the package prints the comparison as
-// a table.
+// the inputs come from memory, not cache. impl is one of ffmpeg, libyuv,
+// tessera (portable kernels), tessera-avx2 and tessera-avx512 (the vector
+// kernel sets; they need GOEXPERIMENT=simd and a CPU that has them, else
+// they are skipped) and tessera-parallel (the fastest set, one band per
+// CPU). Every result is reported as ms/frame; ours also report x-ffmpeg
+// and x-libyuv, how many times faster than the peers in the same run.
+// After the benchmarks, the package prints the CPU (model, SIMD flags,
+// kernel sets) and the comparison as a table: ms/frame, each of ours as a
+// multiple of libyuv's time, and FFmpeg's time over the fastest set's.
 //
 // TestPeersAgree checks that every implementation draws the same picture
 // (within scaler differences), so the timings compare the same work.
@@ -36,8 +38,8 @@
 // sending only (pub-cpu-s/s reports it) and leave the cores to the server,
 // which still decodes every frame as from a live publisher.
 //
-// BenchmarkPipeline/<scenario> builds cmd/tessera (the environment passes
-// through: GOEXPERIMENT=simd builds the server with the vector kernels),
+// BenchmarkPipeline/<scenario> builds cmd/tessera as make build does
+// (testsrv.GoBuild: GOEXPERIMENT=simd unless the environment sets one),
 // starts `tessera serve` as a child process on 127.0.0.1, and drives it
 // with the AWS SDK's ivs-realtime client: a stage, participant tokens,
 // the publishers, an encoder configuration, a folder-bucket storage

@@ -2,7 +2,9 @@ package bench
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/tessera-media/tessera/compositor"
 	"github.com/tessera-media/tessera/layout"
@@ -19,14 +21,14 @@ type impl struct {
 // Implementations missing from this build or this CPU; the benchmarks and
 // TestPeersAgree skip them.
 var (
-	errNoVector = errors.New("no vector kernels: build with GOEXPERIMENT=simd and run on a CPU with AVX-512")
-	errNoLibyuv = errors.New("no libyuv peer: build with -tags libyuv (Debian's libyuv-dev)")
+	errNoKernels = errors.New("kernel set unavailable: build with GOEXPERIMENT=simd and run on a CPU that has it")
+	errNoLibyuv  = errors.New("no libyuv peer: build with -tags libyuv (Debian's libyuv-dev)")
 )
 
 // unavailable reports whether err says the implementation is missing from
 // this build or this CPU.
 func unavailable(err error) bool {
-	return errors.Is(err, errNoVector) || errors.Is(err, errNoLibyuv)
+	return errors.Is(err, errNoKernels) || errors.Is(err, errNoLibyuv)
 }
 
 // impls in the order they run: the peers first, so that ours can report
@@ -36,8 +38,9 @@ var impls = []impl{
 		return newFFmpegPeer(s.canvas, sourceSize, tilesFor(slots, sourceSize), media.Black)
 	}},
 	{name: "libyuv", open: openLibyuv},
-	{name: "tessera", ours: true, open: tesseraOpener(compositor.Options{Portable: true})},
-	{name: "tessera-simd", ours: true, open: tesseraOpener(compositor.Options{})},
+	{name: "tessera", ours: true, open: tesseraOpener(compositor.Options{Kernels: "portable"})},
+	{name: "tessera-avx2", ours: true, open: tesseraOpener(compositor.Options{Kernels: "avx2"})},
+	{name: "tessera-avx512", ours: true, open: tesseraOpener(compositor.Options{Kernels: "avx512"})},
 	{name: "tessera-parallel", ours: true, open: tesseraOpener(compositor.Options{Workers: runtime.NumCPU()})},
 }
 
@@ -52,11 +55,10 @@ func (t tesseraPeer) close() { t.c.Close() }
 
 func tesseraOpener(opts compositor.Options) func(scenario, []layout.Slot, []layout.Participant) (peer, error) {
 	return func(s scenario, slots []layout.Slot, ps []layout.Participant) (peer, error) {
-		c := compositor.New(s.canvas, opts)
-		if !opts.Portable && opts.Workers == 0 && c.Kernels() == "portable" {
-			c.Close()
-			return nil, errNoVector
+		if opts.Kernels != "" && !slices.Contains(compositor.KernelSets(), opts.Kernels) {
+			return nil, fmt.Errorf("%s: %w", opts.Kernels, errNoKernels)
 		}
+		c := compositor.New(s.canvas, opts)
 		c.SetLayout(slots, ps)
 		return tesseraPeer{c}, nil
 	}

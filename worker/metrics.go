@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tessera-media/tessera/compositor"
 	"github.com/tessera-media/tessera/output"
 )
 
@@ -23,6 +24,8 @@ type metrics struct {
 
 	state      *prometheus.GaugeVec   // destination state, one series per state
 	reconnects *prometheus.CounterVec // destination connections lost
+
+	kernels *prometheus.GaugeVec // 1 for the compositor kernel set in use (label set)
 
 	channel *output.ChannelMetrics // channel destinations, by destination
 	spool   *output.SpoolMetrics   // upload spools, by bucket
@@ -54,14 +57,17 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 			[]string{"composition", "destination", "type", "state"}),
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "destination",
 			Name: "reconnects_total", Help: "Times a destination lost its connection and started reconnecting."}, dest),
+		kernels: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "compositor",
+			Name: "kernels", Help: "1 for the kernel set the compositor runs on this CPU: avx512, avx2 or portable."}, []string{"set"}),
 		channel: output.NewChannelMetrics(r),
 	}
+	m.kernels.WithLabelValues(compositor.KernelSets()[0]).Set(1)
 	var err error
 	if m.spool, err = output.NewSpoolMetrics(r); err != nil {
 		return nil, fmt.Errorf("worker: metrics: %w", err)
 	}
 	if r != nil {
-		for _, c := range []prometheus.Collector{m.composed, m.skipped, m.compose, m.encode, m.output, m.speed, m.late, m.state, m.reconnects} {
+		for _, c := range []prometheus.Collector{m.composed, m.skipped, m.compose, m.encode, m.output, m.speed, m.late, m.state, m.reconnects, m.kernels} {
 			if err := r.Register(c); err != nil {
 				return nil, fmt.Errorf("worker: metrics: %w", err)
 			}

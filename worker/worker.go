@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tessera-media/tessera/compositor"
 	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/av"
@@ -95,6 +97,7 @@ func New(cfg Config) (*Worker, error) {
 		return nil, err
 	}
 	w := &Worker{cfg: cfg, log: cfg.Logger.With("component", "worker"), metrics: m, running: map[*pipeline]struct{}{}}
+	w.log.Info("compositor kernels", "set", compositor.KernelSets()[0], "available", strings.Join(compositor.KernelSets(), ","))
 	w.drains.ctx, w.drains.cancel = context.WithCancel(context.Background())
 	if cfg.Channel.Metrics == nil {
 		w.cfg.Channel.Metrics = m.channel

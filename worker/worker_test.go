@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/tessera-media/tessera/compositor"
 	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/internal/testsrv"
@@ -170,6 +171,10 @@ func TestCompositionRecords(t *testing.T) {
 	}
 	if v := m[`tessera_composition_speed{`+comp+`}`]; v <= 0 {
 		t.Errorf("speed %v, want > 0", v)
+	}
+	// The kernel set the compositions run: the fastest this CPU has.
+	if set := compositor.KernelSets()[0]; m[`tessera_compositor_kernels{set="`+set+`"}`] != 1 {
+		t.Errorf("kernel set series %v, want %s", matching(m, "tessera_compositor_kernels"), set)
 	}
 	// One late-pictures series per participant.
 	if late := matching(m, "tessera_composition_late_frames_total", comp); len(late) != 2 {
