@@ -212,42 +212,50 @@ func hResampleAVX2(dst, src []byte, f *filter) {
 	}
 	r := archsimd.BroadcastInt32x8(1 << (t.bits - 1))
 	eo := archsimd.LoadInt8x32(&evenOdd)
-	per := t.planes * t.chunks * groupVectors
+	shift := uint64(t.bits)
+	per := t.planes * t.chunks
 	for g, first := range t.first {
-		base := &t.base[g]
-		idx := t.idx[g*per : (g+1)*per]
-		w := t.w[g*t.planes*groupVectors : (g+1)*t.planes*groupVectors]
-		s0 := t.sum(src, r, base[0], base[4], idx, w, 0)
-		s1 := t.sum(src, r, base[1], base[5], idx, w, 1)
-		s2 := t.sum(src, r, base[2], base[6], idx, w, 2)
-		s3 := t.sum(src, r, base[3], base[7], idx, w, 3)
-		a := s0.ShiftAllRight(uint64(t.bits)).SaturateToUint16ConcatGrouped(s1.ShiftAllRight(uint64(t.bits)))
-		b := s2.ShiftAllRight(uint64(t.bits)).SaturateToUint16ConcatGrouped(s3.ShiftAllRight(uint64(t.bits)))
+		b := &t.base[g]
+		rec := t.rec[g*per : (g+1)*per]
+		var s0, s1, s2, s3 archsimd.Int32x8
+		if t.chunks == 1 {
+			w0, w1, w2, w3 := window(src, b[0], b[4]), window(src, b[1], b[5]), window(src, b[2], b[6]), window(src, b[3], b[7])
+			s0, s1, s2, s3 = r, r, r, r
+			for p := range rec {
+				q := &rec[p]
+				s0 = s0.Add(w0.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q.idx[0])).AsInt16x16().DotProductPairs(archsimd.LoadInt16x16(&q.w[0])))
+				s1 = s1.Add(w1.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q.idx[1])).AsInt16x16().DotProductPairs(archsimd.LoadInt16x16(&q.w[1])))
+				s2 = s2.Add(w2.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q.idx[2])).AsInt16x16().DotProductPairs(archsimd.LoadInt16x16(&q.w[2])))
+				s3 = s3.Add(w3.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q.idx[3])).AsInt16x16().DotProductPairs(archsimd.LoadInt16x16(&q.w[3])))
+			}
+		} else {
+			s0, s1, s2, s3 = t.sum(src, r, b[0], b[4], rec, 0), t.sum(src, r, b[1], b[5], rec, 1), t.sum(src, r, b[2], b[6], rec, 2), t.sum(src, r, b[3], b[7], rec, 3)
+		}
+		a := s0.ShiftAllRight(shift).SaturateToUint16ConcatGrouped(s1.ShiftAllRight(shift))
+		c := s2.ShiftAllRight(shift).SaturateToUint16ConcatGrouped(s3.ShiftAllRight(shift))
 		// The table's block order makes the dwords come out in order.
-		a.Or(b.ShiftAllLeft(8)).AsUint8x32().PermuteOrZeroGrouped(eo).StoreSlice(dst[first:])
+		a.Or(c.ShiftAllLeft(8)).AsUint8x32().PermuteOrZeroGrouped(eo).StoreSlice(dst[first:])
 	}
 }
 
-// sum returns vector v's sums (rounding r included) for the blocks whose
-// windows start at lo (low lane) and hi (high lane).
-func (t *laneTable) sum(src []byte, r archsimd.Int32x8, lo, hi int32, idx [][32]int8, w [][16]int16, v int) archsimd.Int32x8 {
+// window loads the 16 source bytes from lo into the low lane and those
+// from hi into the high lane.
+func window(src []byte, lo, hi int32) archsimd.Uint8x32 {
 	var z archsimd.Uint8x32
-	if t.chunks == 1 {
-		win := z.SetLo(archsimd.LoadUint8x16Slice(src[lo:])).SetHi(archsimd.LoadUint8x16Slice(src[hi:]))
-		for p := range t.planes {
-			x := win.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&idx[p*groupVectors+v]))
-			r = r.Add(x.AsInt16x16().DotProductPairs(archsimd.LoadInt16x16(&w[p*groupVectors+v])))
-		}
-		return r
-	}
+	return z.SetLo(archsimd.LoadUint8x16((*[16]byte)(src[lo:]))).SetHi(archsimd.LoadUint8x16((*[16]byte)(src[hi:])))
+}
+
+// sum returns vector v's sums (rounding r included) of a group whose
+// windows span several chunks, for the blocks whose windows start at lo
+// (low lane) and hi (high lane).
+func (t *laneTable) sum(src []byte, r archsimd.Int32x8, lo, hi int32, rec []laneRecord, v int) archsimd.Int32x8 {
 	for p := range t.planes {
 		var x archsimd.Uint8x32
 		for c := range t.chunks {
 			o := int32(16 * c)
-			win := z.SetLo(archsimd.LoadUint8x16Slice(src[lo+o:])).SetHi(archsimd.LoadUint8x16Slice(src[hi+o:]))
-			x = x.Or(win.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&idx[(p*t.chunks+c)*groupVectors+v])))
+			x = x.Or(window(src, lo+o, hi+o).PermuteOrZeroGrouped(archsimd.LoadInt8x32(&rec[p*t.chunks+c].idx[v])))
 		}
-		r = r.Add(x.AsInt16x16().DotProductPairs(archsimd.LoadInt16x16(&w[p*groupVectors+v])))
+		r = r.Add(x.AsInt16x16().DotProductPairs(archsimd.LoadInt16x16(&rec[p*t.chunks].w[v])))
 	}
 	return r
 }

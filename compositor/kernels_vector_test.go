@@ -95,3 +95,32 @@ func testMatchesPortable(t *testing.T, k *kernels) {
 		}
 	}
 }
+
+// The AVX2 horizontal kernel reads windows of one to maxChunks 16-byte
+// chunks, and leaves wider ones and short rows to the portable kernels.
+func TestLaneTableChunks(t *testing.T) {
+	if !archsimd.X86.AVX2() {
+		t.Skip("no AVX2")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct{ S, D, chunks int }{
+		{1000, 1280, 1}, {1280, 720, 1}, {1280, 360, 1}, {1280, 200, 2}, {1280, 120, 3}, {1280, 90, 4}, {1280, 64, 0}, {40, 31, 0},
+	} {
+		f := newFilter(c.S, c.D)
+		f.vec = newLaneTable(&f)
+		chunks := 0
+		if lt, _ := f.vec.(*laneTable); lt != nil {
+			chunks = lt.chunks
+		}
+		if chunks != c.chunks {
+			t.Errorf("S=%d D=%d: %d chunks, want %d", c.S, c.D, chunks, c.chunks)
+		}
+		src := randomBytes(r, c.S)
+		got, want := make([]byte, c.D), make([]byte, c.D)
+		hResampleAVX2(got, src, &f)
+		f.from(want, src, &f, 0)
+		if !bytes.Equal(got, want) {
+			t.Errorf("S=%d D=%d: rows differ", c.S, c.D)
+		}
+	}
+}

@@ -20,22 +20,26 @@ const (
 // (overlapping its predecessor: outputs do not depend on each other), so
 // the table covers every output.
 //
-// Per group, plane p (taps 2p and 2p+1), chunk c and vector v,
-// idx[((g·planes+p)·chunks+c)·groupVectors+v] places each output's two taps
-// in the low bytes of two 16-bit values (byte indices into the chunk's 16
-// bytes, -1 for zero: high bytes, taps outside the chunk, the padding tap
-// of an odd count), and w[(g·planes+p)·groupVectors+v] holds their weights.
-// A kernel ORs the chunks, multiplies, adds pairs, sums the planes, rounds
-// and narrows by bits: the portable kernels' integer formula, so the same
-// bytes.
+// Per group g, plane p (taps 2p and 2p+1) and chunk c, the record
+// rec[(g·planes+p)·chunks+c] holds, per vector, byte indices that place
+// each output's two taps in the low bytes of two 16-bit values (into the
+// chunk's 16 bytes; -1 for zero: high bytes, taps outside the chunk, the
+// padding tap of an odd count), and in chunk 0 their weights. A kernel ORs
+// the chunks, multiplies, adds pairs, sums the planes, rounds and narrows
+// by bits: the portable kernels' integer formula, so the same bytes.
 type laneTable struct {
 	bits   uint
 	planes int
 	chunks int
 	first  []int
 	base   [][2 * groupVectors]int32 // per group, per block: its window's first byte
-	idx    [][32]int8
-	w      [][16]int16
+	rec    []laneRecord
+}
+
+// laneRecord is one plane and chunk of a group.
+type laneRecord struct {
+	idx [groupVectors][32]int8
+	w   [groupVectors][16]int16
 }
 
 func (t *laneTable) groups() int { return len(t.first) }
@@ -63,11 +67,12 @@ func newLaneTable(f *filter) vectorTable {
 		return nil
 	}
 	t.base = make([][2 * groupVectors]int32, len(t.first))
-	t.idx = make([][32]int8, len(t.first)*t.planes*t.chunks*groupVectors)
-	t.w = make([][16]int16, len(t.first)*t.planes*groupVectors)
-	for i := range t.idx {
-		for j := range t.idx[i] {
-			t.idx[i][j] = -1
+	t.rec = make([]laneRecord, len(t.first)*t.planes*t.chunks)
+	for i := range t.rec {
+		for v := range t.rec[i].idx {
+			for j := range t.rec[i].idx[v] {
+				t.rec[i].idx[v][j] = -1
+			}
 		}
 	}
 	for g, first := range t.first {
@@ -80,9 +85,9 @@ func newLaneTable(f *filter) vectorTable {
 				for k := range taps {
 					at := f.first(o+j) + k - base
 					p, e := k/2, 8*lane+2*j+k%2 // plane, 16-bit element
-					c := at / 16
-					t.idx[((g*t.planes+p)*t.chunks+c)*groupVectors+v][2*e] = int8(at % 16)
-					t.w[(g*t.planes+p)*groupVectors+v][e] = int16(f.weightOf(o+j, k))
+					r := (g*t.planes + p) * t.chunks
+					t.rec[r+at/16].idx[v][2*e] = int8(at % 16)
+					t.rec[r].w[v][e] = int16(f.weightOf(o+j, k))
 				}
 			}
 		}
