@@ -27,6 +27,12 @@
 // Chroma planes are scaled at their own resolution from the crop halved
 // (layout's rectangles are even-aligned, so no rounding is involved).
 //
+// The row kernels come in sets that give the same bytes: portable Go, and
+// in a build with GOEXPERIMENT=simd on amd64 an AVX2 set and an AVX-512
+// set (simd/archsimd) for the CPUs that have them. KernelSets lists the
+// sets this build and CPU can run, fastest first; a Compositor runs the
+// fastest unless Options.Kernels names another.
+//
 // The audio Mixer sums any number of 48 kHz streams with per-participant
 // gain and a soft limiter.
 package compositor
