@@ -166,12 +166,7 @@ func vAreaAVX2(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps 
 		}
 		narrow(half[0], half[1], eo, order).StoreSlice(dst[i:])
 	}
-	for k := range rows {
-		if rows[k] != nil {
-			rows[k] = rows[k][m:]
-		}
-	}
-	vAreaPortable(dst[m:], rows, w, taps)
+	vAreaFrom(dst, rows, w, taps, m)
 }
 
 // vArea4AVX2 is vAreaAVX2 unrolled for at most four taps.
@@ -196,8 +191,7 @@ func vArea4AVX2(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int) {
 	for i := 0; i < m; i += 32 {
 		narrow(sum16(i), sum16(i+16), eo, order).StoreSlice(dst[i:])
 	}
-	rest := [maxFusedTaps][]byte{r0[m:], r1[m:], r2[m:], r3[m:]}
-	vAreaPortable(dst[m:], rest, w, 4)
+	vAreaFrom(dst, rows, w, 4, m)
 }
 
 // hResampleAVX2 computes a horizontal bilinear or area filter from its

@@ -152,12 +152,7 @@ func vAreaAVX512(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, tap
 		lo, hi = lo.ShiftAllRight(areaBits), hi.ShiftAllRight(areaBits)
 		lo.SaturateToUint16ConcatGrouped(hi).TruncateToUint8().StoreSlice(dst[i:])
 	}
-	for k := range rows {
-		if rows[k] != nil {
-			rows[k] = rows[k][m:]
-		}
-	}
-	vAreaPortable(dst[m:], rows, w, taps)
+	vAreaFrom(dst, rows, w, taps, m)
 }
 
 // vArea4AVX512 is vAreaAVX512 unrolled for at most four taps.
@@ -178,6 +173,5 @@ func vArea4AVX512(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int) {
 		lo, hi = lo.Add(round).ShiftAllRight(areaBits), hi.Add(round).ShiftAllRight(areaBits)
 		lo.SaturateToUint16ConcatGrouped(hi).TruncateToUint8().StoreSlice(dst[i:])
 	}
-	rest := [maxFusedTaps][]byte{r0[m:], r1[m:], r2[m:], r3[m:]}
-	vAreaPortable(dst[m:], rest, w, 4)
+	vAreaFrom(dst, rows, w, 4, m)
 }

@@ -15,3 +15,14 @@ func vectorSets() []*kernels {
 	}
 	return ks
 }
+
+// vAreaFrom computes outputs [m, len(dst)) of vAreaPortable: the tails of
+// the vector kernels.
+func vAreaFrom(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps, m int) {
+	for k := range rows {
+		if rows[k] != nil {
+			rows[k] = rows[k][m:]
+		}
+	}
+	vAreaPortable(dst[m:], rows, w, taps)
+}
