@@ -63,39 +63,6 @@ type filter struct {
 // (groups_avx512.go, lanes_avx2.go): the outputs it covers, in groups.
 type vectorTable interface{ groups() int }
 
-// outputs is D, the number of outputs (bilinear or area).
-func (f *filter) outputs() int {
-	if f.kind == kindBilinear {
-		return len(f.pairs)
-	}
-	return len(f.index)
-}
-
-// first returns the first source sample output i reads (bilinear or area).
-func (f *filter) first(i int) int {
-	if f.kind == kindBilinear {
-		return int(f.pairs[i].at)
-	}
-	return int(f.index[i])
-}
-
-// weightOf returns the weight of output i's tap k (bilinear or area), in
-// units of 2^-f.bits().
-func (f *filter) weightOf(i, k int) int {
-	if f.kind == kindBilinear {
-		return int([2]uint16{f.pairs[i].w0, f.pairs[i].w1}[k])
-	}
-	return int(f.weight[i*f.taps+k])
-}
-
-// bits is the fixed-point scale of the filter's weights.
-func (f *filter) bits() uint {
-	if f.kind == kindBilinear {
-		return bilinearBits
-	}
-	return areaBits
-}
-
 // span returns the source samples [lo, hi) that output i reads.
 func (f *filter) span(i int) (lo, hi int) {
 	switch f.kind {
