@@ -9,10 +9,11 @@ import "simd/archsimd"
 // moves; they compute the very same integer formulas, so their output is
 // byte-identical (kernels_test.go and the Compose reference test check
 // it). Tails shorter than a vector run the portable code. The horizontal
-// filters also need AVX512-VBMI's byte permutes; without it they stay
-// portable.
+// filters also need AVX512-VBMI's byte permutes; without it (Skylake and
+// Cascade Lake servers) they are the AVX2 set's, which every AVX-512 CPU
+// can run.
 func avx512Kernels() *kernels {
-	v := portable
+	v := *avx2Kernels()
 	v.name = "avx512"
 	v.box2x2, v.vBilinear, v.vAreaAcc, v.hHalf = box2x2AVX512, vBilinearAVX512, vAreaAccAVX512, hHalfAVX512
 	v.areaFinish, v.vArea = areaFinishAVX512, vAreaAVX512
