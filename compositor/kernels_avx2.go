@@ -136,62 +136,57 @@ func areaFinishAVX2(dst []byte, acc []uint32) {
 
 // vAreaAVX2: 32 outputs per step. Rows are widened to 16 bits and
 // interleaved in pairs, so one multiply-add applies two taps; the pack that
-// narrows the two halves of each 16 restores the pixel order.
+// narrows the two halves of each 16 restores the pixel order. The pairs
+// are unrolled (two, and a third and fourth for more than four taps), with
+// no loop over rows.
 func vAreaAVX2(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps int) {
-	if taps <= 4 {
-		vArea4AVX2(dst, rows, w)
-		return
-	}
 	n := len(dst)
-	pairs := (taps + 1) / 2
+	var r [maxFusedTaps][]byte
 	var wp [maxFusedTaps / 2]archsimd.Int16x16
-	for p := range pairs {
-		wp[p] = archsimd.BroadcastInt32x8(int32(w[2*p]) | int32(w[2*p+1])<<16).AsInt16x16()
-		rows[2*p], rows[2*p+1] = rows[2*p][:n], rows[2*p+1][:n]
-	}
-	round := archsimd.BroadcastInt32x8(areaOne / 2)
-	eo, order := archsimd.LoadInt8x32(&evenOdd), archsimd.LoadUint32x8(&inOrder)
-	m := n &^ 31
-	for i := 0; i < m; i += 32 {
-		var half [2]archsimd.Uint16x16
-		for h := range half {
-			lo, hi := round, round
-			for p := range pairs {
-				a := archsimd.LoadUint8x16Slice(rows[2*p][i+16*h:]).ExtendToUint16().AsInt16x16()
-				b := archsimd.LoadUint8x16Slice(rows[2*p+1][i+16*h:]).ExtendToUint16().AsInt16x16()
-				lo = lo.Add(a.InterleaveLoGrouped(b).DotProductPairs(wp[p]))
-				hi = hi.Add(a.InterleaveHiGrouped(b).DotProductPairs(wp[p]))
-			}
-			half[h] = lo.ShiftAllRight(areaBits).SaturateToUint16ConcatGrouped(hi.ShiftAllRight(areaBits))
+	for k := range r {
+		if k < taps {
+			r[k] = rows[k][:n]
+		} else {
+			r[k] = rows[0][:n] // weight 0
 		}
-		narrow(half[0], half[1], eo, order).StoreSlice(dst[i:])
 	}
-	vAreaFrom(dst, rows, w, taps, m)
-}
-
-// vArea4AVX2 is vAreaAVX2 unrolled for at most four taps.
-func vArea4AVX2(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int) {
-	n := len(dst)
-	r0, r1, r2, r3 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n]
-	w01 := archsimd.BroadcastInt32x8(int32(w[0]) | int32(w[1])<<16).AsInt16x16()
-	w23 := archsimd.BroadcastInt32x8(int32(w[2]) | int32(w[3])<<16).AsInt16x16()
+	for p := range wp {
+		wp[p] = archsimd.BroadcastInt32x8(int32(w[2*p]) | int32(w[2*p+1])<<16).AsInt16x16()
+	}
+	r0, r1, r2, r3, r4, r5, r6, r7 := r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
+	w01, w23, w45, w67 := wp[0], wp[1], wp[2], wp[3]
+	pairs := (taps + 1) / 2
 	round := archsimd.BroadcastInt32x8(areaOne / 2)
 	eo, order := archsimd.LoadInt8x32(&evenOdd), archsimd.LoadUint32x8(&inOrder)
 	// sum16 computes 16 outputs from x on.
 	sum16 := func(x int) archsimd.Uint16x16 {
-		a := archsimd.LoadUint8x16Slice(r0[x:]).ExtendToUint16().AsInt16x16()
-		b := archsimd.LoadUint8x16Slice(r1[x:]).ExtendToUint16().AsInt16x16()
-		c := archsimd.LoadUint8x16Slice(r2[x:]).ExtendToUint16().AsInt16x16()
-		d := archsimd.LoadUint8x16Slice(r3[x:]).ExtendToUint16().AsInt16x16()
-		lo := a.InterleaveLoGrouped(b).DotProductPairs(w01).Add(c.InterleaveLoGrouped(d).DotProductPairs(w23))
-		hi := a.InterleaveHiGrouped(b).DotProductPairs(w01).Add(c.InterleaveHiGrouped(d).DotProductPairs(w23))
+		lo, hi := pair16(r0, r1, x, w01)
+		l, h := pair16(r2, r3, x, w23)
+		lo, hi = lo.Add(l), hi.Add(h)
+		if pairs > 2 {
+			l, h = pair16(r4, r5, x, w45)
+			lo, hi = lo.Add(l), hi.Add(h)
+		}
+		if pairs > 3 {
+			l, h = pair16(r6, r7, x, w67)
+			lo, hi = lo.Add(l), hi.Add(h)
+		}
 		return lo.Add(round).ShiftAllRight(areaBits).SaturateToUint16ConcatGrouped(hi.Add(round).ShiftAllRight(areaBits))
 	}
 	m := n &^ 31
 	for i := 0; i < m; i += 32 {
 		narrow(sum16(i), sum16(i+16), eo, order).StoreSlice(dst[i:])
 	}
-	vAreaFrom(dst, rows, w, 4, m)
+	vAreaFrom(dst, r, w, taps, m)
+}
+
+// pair16 weighs rows a and b by the two 16-bit weights of each 32-bit lane
+// of w for the 16 outputs from x: the sums of the low and high halves of
+// each 128-bit lane, which a pack puts back in order.
+func pair16(a, b []byte, x int, w archsimd.Int16x16) (lo, hi archsimd.Int32x8) {
+	p := archsimd.LoadUint8x16Slice(a[x:]).ExtendToUint16().AsInt16x16()
+	q := archsimd.LoadUint8x16Slice(b[x:]).ExtendToUint16().AsInt16x16()
+	return p.InterleaveLoGrouped(q).DotProductPairs(w), p.InterleaveHiGrouped(q).DotProductPairs(w)
 }
 
 // hResampleAVX2 computes a horizontal bilinear or area filter from its
