@@ -141,20 +141,10 @@ func areaFinishAVX2(dst []byte, acc []uint32) {
 // no loop over rows.
 func vAreaAVX2(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps int) {
 	n := len(dst)
-	var r [maxFusedTaps][]byte
-	var wp [maxFusedTaps / 2]archsimd.Int16x16
-	for k := range r {
-		if k < taps {
-			r[k] = rows[k][:n]
-		} else {
-			r[k] = rows[0][:n] // weight 0
-		}
-	}
-	for p := range wp {
-		wp[p] = archsimd.BroadcastInt32x8(int32(w[2*p]) | int32(w[2*p+1])<<16).AsInt16x16()
-	}
+	r, wp := fusedRows(rows, taps, n), pairWeights(w)
 	r0, r1, r2, r3, r4, r5, r6, r7 := r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
-	w01, w23, w45, w67 := wp[0], wp[1], wp[2], wp[3]
+	w01, w23 := archsimd.BroadcastInt32x8(wp[0]).AsInt16x16(), archsimd.BroadcastInt32x8(wp[1]).AsInt16x16()
+	w45, w67 := archsimd.BroadcastInt32x8(wp[2]).AsInt16x16(), archsimd.BroadcastInt32x8(wp[3]).AsInt16x16()
 	pairs := (taps + 1) / 2
 	round := archsimd.BroadcastInt32x8(areaOne / 2)
 	eo, order := archsimd.LoadInt8x32(&evenOdd), archsimd.LoadUint32x8(&inOrder)

@@ -127,52 +127,41 @@ func hResampleAVX512(dst, src []byte, f *filter) {
 
 // vAreaAVX512: 32 outputs per step. Rows are widened to 16 bits and
 // interleaved in pairs, so one multiply-add applies two taps; the pack that
-// narrows the two halves restores the pixel order.
+// narrows the two halves restores the pixel order. The pairs are unrolled
+// (two, and a third and fourth for more than four taps), with no loop over
+// rows.
 func vAreaAVX512(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps int) {
-	if taps <= 4 {
-		vArea4AVX512(dst, rows, w)
-		return
-	}
 	n := len(dst)
+	r, wp := fusedRows(rows, taps, n), pairWeights(w)
+	r0, r1, r2, r3, r4, r5, r6, r7 := r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
+	w01, w23 := archsimd.BroadcastInt32x16(wp[0]).AsInt16x32(), archsimd.BroadcastInt32x16(wp[1]).AsInt16x32()
+	w45, w67 := archsimd.BroadcastInt32x16(wp[2]).AsInt16x32(), archsimd.BroadcastInt32x16(wp[3]).AsInt16x32()
 	pairs := (taps + 1) / 2
-	var wp [maxFusedTaps / 2]archsimd.Int16x32
-	for p := range pairs {
-		wp[p] = archsimd.BroadcastInt32x16(int32(w[2*p]) | int32(w[2*p+1])<<16).AsInt16x32()
-		rows[2*p], rows[2*p+1] = rows[2*p][:n], rows[2*p+1][:n]
-	}
 	round := archsimd.BroadcastInt32x16(areaOne / 2)
 	m := n &^ 31
 	for i := 0; i < m; i += 32 {
-		lo, hi := round, round
-		for p := range pairs {
-			a := archsimd.LoadUint8x32Slice(rows[2*p][i:]).ExtendToUint16().AsInt16x32()
-			b := archsimd.LoadUint8x32Slice(rows[2*p+1][i:]).ExtendToUint16().AsInt16x32()
-			lo = lo.Add(a.InterleaveLoGrouped(b).DotProductPairs(wp[p]))
-			hi = hi.Add(a.InterleaveHiGrouped(b).DotProductPairs(wp[p]))
+		lo, hi := pair32(r0, r1, i, w01)
+		l, h := pair32(r2, r3, i, w23)
+		lo, hi = lo.Add(l), hi.Add(h)
+		if pairs > 2 {
+			l, h = pair32(r4, r5, i, w45)
+			lo, hi = lo.Add(l), hi.Add(h)
 		}
-		lo, hi = lo.ShiftAllRight(areaBits), hi.ShiftAllRight(areaBits)
-		lo.SaturateToUint16ConcatGrouped(hi).TruncateToUint8().StoreSlice(dst[i:])
-	}
-	vAreaFrom(dst, rows, w, taps, m)
-}
-
-// vArea4AVX512 is vAreaAVX512 unrolled for at most four taps.
-func vArea4AVX512(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int) {
-	n := len(dst)
-	r0, r1, r2, r3 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n]
-	w01 := archsimd.BroadcastInt32x16(int32(w[0]) | int32(w[1])<<16).AsInt16x32()
-	w23 := archsimd.BroadcastInt32x16(int32(w[2]) | int32(w[3])<<16).AsInt16x32()
-	round := archsimd.BroadcastInt32x16(areaOne / 2)
-	m := n &^ 31
-	for i := 0; i < m; i += 32 {
-		a := archsimd.LoadUint8x32Slice(r0[i:]).ExtendToUint16().AsInt16x32()
-		b := archsimd.LoadUint8x32Slice(r1[i:]).ExtendToUint16().AsInt16x32()
-		c := archsimd.LoadUint8x32Slice(r2[i:]).ExtendToUint16().AsInt16x32()
-		d := archsimd.LoadUint8x32Slice(r3[i:]).ExtendToUint16().AsInt16x32()
-		lo := a.InterleaveLoGrouped(b).DotProductPairs(w01).Add(c.InterleaveLoGrouped(d).DotProductPairs(w23))
-		hi := a.InterleaveHiGrouped(b).DotProductPairs(w01).Add(c.InterleaveHiGrouped(d).DotProductPairs(w23))
+		if pairs > 3 {
+			l, h = pair32(r6, r7, i, w67)
+			lo, hi = lo.Add(l), hi.Add(h)
+		}
 		lo, hi = lo.Add(round).ShiftAllRight(areaBits), hi.Add(round).ShiftAllRight(areaBits)
 		lo.SaturateToUint16ConcatGrouped(hi).TruncateToUint8().StoreSlice(dst[i:])
 	}
-	vAreaFrom(dst, rows, w, 4, m)
+	vAreaFrom(dst, r, w, taps, m)
+}
+
+// pair32 weighs rows a and b by the two 16-bit weights of each 32-bit lane
+// of w for the 32 outputs from x: the sums of the low and high halves of
+// each 128-bit lane, which a pack puts back in order.
+func pair32(a, b []byte, x int, w archsimd.Int16x32) (lo, hi archsimd.Int32x16) {
+	p := archsimd.LoadUint8x32Slice(a[x:]).ExtendToUint16().AsInt16x32()
+	q := archsimd.LoadUint8x32Slice(b[x:]).ExtendToUint16().AsInt16x32()
+	return p.InterleaveLoGrouped(q).DotProductPairs(w), p.InterleaveHiGrouped(q).DotProductPairs(w)
 }

@@ -19,6 +19,31 @@ func vectorSets() []*kernels {
 	return ks
 }
 
+// fusedRows returns the first n samples of the fused vertical area filter's
+// rows, rows[0] in place of those past taps (whose weights are 0).
+func fusedRows(rows [maxFusedTaps][]byte, taps, n int) [maxFusedTaps][]byte {
+	var r [maxFusedTaps][]byte
+	for k := range r {
+		if k < taps {
+			r[k] = rows[k][:n]
+		} else {
+			r[k] = rows[0][:n]
+		}
+	}
+	return r
+}
+
+// pairWeights packs the weights of taps 2p and 2p+1 into one 32-bit lane
+// (low and high 16 bits), as 16-bit multiply-adds of interleaved rows
+// take them.
+func pairWeights(w [maxFusedTaps]int) [maxFusedTaps / 2]int32 {
+	var wp [maxFusedTaps / 2]int32
+	for p := range wp {
+		wp[p] = int32(w[2*p]) | int32(w[2*p+1])<<16
+	}
+	return wp
+}
+
 // vAreaFrom computes outputs [m, len(dst)) of vAreaPortable: the tails of
 // the vector kernels.
 func vAreaFrom(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps, m int) {
