@@ -198,7 +198,7 @@ func hResampleAVX2(dst, src []byte, f *filter) {
 		rec := t.rec[g*per : (g+1)*per]
 		var s0, s1, s2, s3 archsimd.Int32x8
 		if t.chunks == 1 {
-			w0, w1, w2, w3 := window(src, b[0], b[4]), window(src, b[1], b[5]), window(src, b[2], b[6]), window(src, b[3], b[7])
+			w0, w1, w2, w3 := laneWindows(src, b[0], b[4]), laneWindows(src, b[1], b[5]), laneWindows(src, b[2], b[6]), laneWindows(src, b[3], b[7])
 			s0, s1, s2, s3 = r, r, r, r
 			for p := range rec {
 				q := &rec[p]
@@ -217,9 +217,9 @@ func hResampleAVX2(dst, src []byte, f *filter) {
 	}
 }
 
-// window loads the 16 source bytes from lo into the low lane and those
+// laneWindows loads the 16 source bytes from lo into the low lane and those
 // from hi into the high lane.
-func window(src []byte, lo, hi int32) archsimd.Uint8x32 {
+func laneWindows(src []byte, lo, hi int32) archsimd.Uint8x32 {
 	var z archsimd.Uint8x32
 	return z.SetLo(archsimd.LoadUint8x16((*[16]byte)(src[lo:]))).SetHi(archsimd.LoadUint8x16((*[16]byte)(src[hi:])))
 }
@@ -232,7 +232,7 @@ func (t *laneTable) sum(src []byte, r archsimd.Int32x8, lo, hi int32, rec []lane
 		var x archsimd.Uint8x32
 		for c := range t.chunks {
 			o := int32(16 * c)
-			x = x.Or(window(src, lo+o, hi+o).PermuteOrZeroGrouped(archsimd.LoadInt8x32(&rec[p*t.chunks+c].idx[v])))
+			x = x.Or(laneWindows(src, lo+o, hi+o).PermuteOrZeroGrouped(archsimd.LoadInt8x32(&rec[p*t.chunks+c].idx[v])))
 		}
 		r = r.Add(x.AsInt16x16().DotProductPairs(archsimd.LoadInt16x16(&rec[p*t.chunks].w[v])))
 	}
