@@ -228,6 +228,15 @@ func laneWindows(src []byte, lo, hi int32) archsimd.Uint8x32 {
 // windows span several chunks, for the blocks whose windows start at lo
 // (low lane) and hi (high lane).
 func (t *laneTable) sum(src []byte, r archsimd.Int32x8, lo, hi int32, rec []laneRecord, v int) archsimd.Int32x8 {
+	if t.chunks == 2 { // both chunks' windows in registers
+		a, b := laneWindows(src, lo, hi), laneWindows(src, lo+16, hi+16)
+		for p := range t.planes {
+			q0, q1 := &rec[2*p], &rec[2*p+1]
+			x := a.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q0.idx[v])).Or(b.PermuteOrZeroGrouped(archsimd.LoadInt8x32(&q1.idx[v])))
+			r = r.Add(x.AsInt16x16().DotProductPairs(archsimd.LoadInt16x16(&q0.w[v])))
+		}
+		return r
+	}
 	for p := range t.planes {
 		var x archsimd.Uint8x32
 		for c := range t.chunks {
