@@ -54,14 +54,13 @@
 // ingest's participant events (sessions.go). A stage session starts with
 // its stage's first participant event and ends Timeouts.SessionEnd after
 // its last connected participant left, unless one joins before. A resource is stored before the
-// response that announces it. A running composition marks its document
-// about once a second (its Updated time), and so does the server a
-// liveness mark (heartbeat.go). New reopens every stored stage on ingest,
+// response that announces it. The server rewrites a liveness mark
+// about once a second (heartbeat.go). New reopens every stored stage on ingest,
 // takes up the stage sessions left open (participants a crash left
 // CONNECTED become DISCONNECTED, with LEFT events at the last liveness
 // mark; a session whose end has passed is ended at that end, the others
 // keep the rest of their time) and marks compositions that were running
-// when the server stopped FAILED, ended at their last mark.
+// when the server stopped FAILED, ended at the last liveness mark.
 // Ended compositions are deleted after Timeouts.Retention.
 //
 // # How compositions are driven

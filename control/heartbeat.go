@@ -7,17 +7,19 @@ import (
 	"github.com/tessera-media/tessera/control/store"
 )
 
-// The server's liveness mark: a stored resource rewritten about every
-// progressInterval, whose Updated time tells a later start-up when this
-// server was last known alive — when the sessions a crash left open ended.
+// The server's liveness mark: a stored resource rewritten every
+// aliveInterval, whose Updated time tells a later start-up when this server
+// was last known alive — when the compositions and sessions a crash left
+// running ended.
 const (
+	aliveInterval = time.Second
 	heartbeatARN  = "tessera:server/heartbeat"
 	kindHeartbeat = "server-heartbeat"
 )
 
 // heartbeat rewrites the liveness mark until the server closes.
 func (s *Server) heartbeat() {
-	s.every(progressInterval, func() {
+	s.every(aliveInterval, func() {
 		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
 		defer cancel()
 		err := s.store.Put(ctx, store.Resource{ARN: heartbeatARN, Kind: kindHeartbeat})

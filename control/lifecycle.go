@@ -57,9 +57,6 @@ type CompositionStatus struct {
 	Destinations map[string]DestinationStatus
 }
 
-// progressInterval is how often a running composition persists progress.
-const progressInterval = time.Second
-
 // roster is what a composition follows of its stage (an *ingest.Stage):
 // who publishes, and when that changes.
 type roster interface {
@@ -79,11 +76,7 @@ type composition struct {
 	log      *slog.Logger
 	events   func(name, destination, reason string)
 	onChange func(CompositionStatus)
-	// onProgress, called about every progressInterval while the pipeline
-	// runs, persists that the composition is alive, so that a crash ends
-	// it at the right time.
-	onProgress func()
-	onGone     func() // after the retention period
+	onGone   func() // after the retention period
 
 	// saveMu orders the saves of the status: each writes the status as it
 	// is when its turn comes, so the last save holds the latest state.
@@ -287,8 +280,6 @@ func (c *composition) run(ctx context.Context, start contract.PipelineFactory) {
 	defer maxAge.Stop()
 	idle := time.NewTimer(c.timeouts.NoPublisher)
 	defer idle.Stop()
-	progress := time.NewTicker(progressInterval)
-	defer progress.Stop()
 	idleArmed, everPublished := true, false
 	check := func() {
 		if n := c.publishers(); n > 0 {
@@ -319,10 +310,6 @@ loop:
 			break loop
 		case <-changes:
 			check()
-		case <-progress.C:
-			if c.onProgress != nil {
-				c.onProgress()
-			}
 		case <-idle.C:
 			if everPublished {
 				reason = "no publisher for the idle timeout"

@@ -12,8 +12,8 @@ import (
 	"github.com/tessera-media/tessera/ingest"
 )
 
-// After a crash, a composition that was running is FAILED and ended at its
-// last progress mark (not at the restart), and the stage session the crash
+// After a crash, a composition that was running is FAILED and ended at the
+// server's last liveness mark (not at the restart), and the stage session the crash
 // left open is ended (its end, Timeouts.SessionEnd after, has passed): its
 // participant DISCONNECTED with a LEFT event at the server's last liveness
 // mark.
@@ -34,7 +34,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 		t.Fatalf("stage before the crash: %v %+v", err, g)
 	}
 	session := *g.Stage.ActiveSessionId
-	time.Sleep(2*progressInterval + progressInterval/2) // a few progress marks
+	time.Sleep(2*aliveInterval + aliveInterval/2) // a few liveness marks
 
 	// The crash: the store goes first, nothing is written after it.
 	crash := time.Now()
@@ -47,7 +47,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cs := got.Composition; cs.State != types.CompositionStateFailed || cs.EndTime == nil ||
-		cs.EndTime.After(crash) || crash.Sub(*cs.EndTime) > progressInterval+progressInterval/2 {
+		cs.EndTime.After(crash) || crash.Sub(*cs.EndTime) > aliveInterval+aliveInterval/2 {
 		t.Errorf("composition %s ended %v; the crash was at %v", cs.State, cs.EndTime, crash)
 	}
 	g, err = c.GetStage(ctx, &ivsrealtime.GetStageInput{Arn: aws.String(stage)})
@@ -69,7 +69,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 	if len(names) != 2 || names[0] != types.EventNameJoined || names[1] != types.EventNameLeft {
 		t.Fatalf("events %v, want JOINED, LEFT", names)
 	}
-	if left := *ev.Events[1].EventTime; left.After(crash) || crash.Sub(left) > progressInterval+progressInterval/2 {
+	if left := *ev.Events[1].EventTime; left.After(crash) || crash.Sub(left) > aliveInterval+aliveInterval/2 {
 		t.Errorf("LEFT at %v; the crash was at %v", left, crash)
 	}
 }

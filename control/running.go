@@ -25,7 +25,6 @@ func (s *Server) run(spec contract.CompositionSpec) {
 	c := newComposition(spec, stage, s.cfg.Timeouts, s.log.With("composition", spec.ARN))
 	c.events = func(name, dest, reason string) { s.compositionEvent(spec, name, dest, reason) }
 	c.onChange = func(st CompositionStatus) { s.saveStatus(spec.ARN, st) }
-	c.onProgress = func() { s.saveProgress(spec.ARN) }
 	c.onGone = func() {
 		s.mu.Lock()
 		delete(s.comps, spec.ARN)
@@ -63,17 +62,5 @@ func (s *Server) saveStatus(arn string, st CompositionStatus) {
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("saving composition state", "arn", arn, "err", err)
-	}
-}
-
-// saveProgress marks a composition's stored document as written now (its
-// Updated time), which recover takes as the end of a composition that was
-// running when the server died.
-func (s *Server) saveProgress(arn string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.store.Update(ctx, arn, func(*store.Resource) error { return nil })
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.Error("saving composition progress", "arn", arn, "err", err)
 	}
 }

@@ -208,16 +208,14 @@ func (s *Server) recover(ctx context.Context) error {
 				break
 			}
 			for _, r := range page {
-				// The document was last written by the composition's
-				// progress heartbeat (or a state change): that is when
-				// it ended.
-				s.log.Warn("composition was running when the server stopped; marking it FAILED", "arn", r.ARN, "last_progress", r.Updated)
+				// It ran until the server was last known alive.
+				s.log.Warn("composition was running when the server stopped; marking it FAILED", "arn", r.ARN, "last_alive", alive)
 				err := s.store.Update(ctx, r.ARN, func(r *store.Resource) error {
 					var c Composition
 					if err := json.Unmarshal(r.Doc, &c); err != nil {
 						return err
 					}
-					end := r.Updated
+					end := alive
 					if start, err := time.Parse(time.RFC3339Nano, c.StartTime); err == nil && end.Before(start) {
 						end = start
 					}
