@@ -19,6 +19,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/logging"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
@@ -35,6 +36,7 @@ const mediaTimeout = 20 * time.Second
 // ends the session on DELETE of its Location.
 type whipAnswerer struct {
 	api    *webrtc.API
+	log    *testsrv.SyncBuffer // pion's log, printed when a wait fails
 	srv    *httptest.Server
 	tokens []string
 
@@ -139,7 +141,10 @@ func startWHIPAnswerer(t *testing.T, tokens ...string) *whipAnswerer {
 	}
 	udpMux := webrtc.NewICEUDPMux(nil, loopbackConn{udp})
 	t.Cleanup(func() { udpMux.Close() })
-	se := webrtc.SettingEngine{}
+	pionLog := &testsrv.SyncBuffer{}
+	logs := logging.NewDefaultLoggerFactory()
+	logs.DefaultLogLevel, logs.Writer = logging.LogLevelInfo, pionLog
+	se := webrtc.SettingEngine{LoggerFactory: logs}
 	se.SetICEUDPMux(udpMux)
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
@@ -147,6 +152,7 @@ func startWHIPAnswerer(t *testing.T, tokens ...string) *whipAnswerer {
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 
 	a := &whipAnswerer{
+		log:    pionLog,
 		api:    webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)),
 		tokens: tokens,
 	}
@@ -358,13 +364,26 @@ func (a *whipAnswerer) waitMedia(t *testing.T, token string, ok func([]*recvTrac
 			return s
 		}
 		if time.Now().After(deadline) {
+			t.Logf("pion's log:\n%s", a.log.String())
 			if s != nil {
-				t.Fatalf("after %v: %v\n%s", mediaTimeout, err, s)
+				t.Fatalf("after %v: %v\n%s\ninbound RTP: %s", mediaTimeout, err, s, inboundStats(s.pc))
 			}
 			t.Fatalf("after %v: token %q: %v", mediaTimeout, token, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// inboundStats lists what pc counted per received RTP stream: a stream
+// with packets but no track means pion never fired OnTrack for it.
+func inboundStats(pc *webrtc.PeerConnection) string {
+	var b strings.Builder
+	for _, st := range pc.GetStats() {
+		if in, ok := st.(webrtc.InboundRTPStreamStats); ok {
+			fmt.Fprintf(&b, "\n\t%s ssrc %d rid %q: %d packets %d bytes", in.Kind, in.SSRC, in.Rid, in.PacketsReceived, in.BytesReceived)
+		}
+	}
+	return b.String()
 }
 
 // track returns the track of kind and rid, or nil.
