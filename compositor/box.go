@@ -66,3 +66,32 @@ func hBox4Portable(dst, src []byte, _ *filter, n int) {
 		dst[i] = byte((uint(s[0]) + uint(s[1]) + uint(s[2]) + uint(s[3]) + 2) >> 2)
 	}
 }
+
+// box4x4Portable shrinks four source rows 4:1 both ways into dst: output i
+// is the 4:1 box of the vertical 4:1 boxes of columns 4i to 4i+3,
+// (Σ ((a+b+c+d+2) >> 2) + 2) >> 2 — the bytes of the vertical then the
+// horizontal area pass, without the row between them. Per 8-byte load of
+// each row: the even and the odd bytes, in 16-bit lanes, give the even and
+// the odd columns' vertical boxes; their sum is the column pairs' sums,
+// and adding neighbouring lanes the quads'.
+func box4x4Portable(dst, r0, r1, r2, r3 []byte) {
+	n := len(dst)
+	r0, r1, r2, r3 = r0[:4*n], r1[:4*n], r2[:4*n], r3[:4*n]
+	const lanes16 = 0x0000FFFF0000FFFF
+	i := 0
+	for ; i+2 <= n; i += 2 {
+		a, b, c, d := load4(r0, r1, r2, r3, 4*i)
+		even := (a&lo8 + b&lo8 + c&lo8 + d&lo8 + ones2) >> 2 & lo8
+		odd := (a>>8&lo8 + b>>8&lo8 + c>>8&lo8 + d>>8&lo8 + ones2) >> 2 & lo8
+		p := even + odd
+		q := (p&lanes16 + p>>16&lanes16 + 2<<32 + 2) >> 2
+		dst[i], dst[i+1] = byte(q), byte(q>>32)
+	}
+	for ; i < n; i++ {
+		var v uint
+		for x := 4 * i; x < 4*i+4; x++ {
+			v += (uint(r0[x]) + uint(r1[x]) + uint(r2[x]) + uint(r3[x]) + 2) >> 2
+		}
+		dst[i] = byte((v + 2) >> 2)
+	}
+}

@@ -276,6 +276,9 @@ func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, src
 		case vBox:
 			k.box2x2(out, row(2*i), row(2*i+1))
 			continue
+		case vBox4x4:
+			k.box4x4(out, row(4*i), row(4*i+1), row(4*i+2), row(4*i+3))
+			continue
 		case vCopy:
 			line = row(i)
 		case vBilinear:

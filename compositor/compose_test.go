@@ -117,8 +117,8 @@ func TestComposeMatchesReference(t *testing.T) {
 	}
 }
 
-// The fast paths are taken where they apply: 2:1 in both axes is the fused
-// box, equal sizes are copies.
+// The fast paths are taken where they apply: 2:1 and 4:1 in both axes are
+// the fused boxes, equal sizes are copies.
 func TestExactRatios(t *testing.T) {
 	src := mediatest.Natural(1280, 720, 1)
 	c := New(layout.Size{W: 640, H: 360}, Options{})
@@ -138,6 +138,43 @@ func TestExactRatios(t *testing.T) {
 				}
 			}
 		}
+	}
+	// 4:1 in both axes (a default PiP window on a 720p source) is the
+	// fused 4×4 box: the vertical, then the horizontal 4:1 area pass.
+	for _, opts := range everySet() {
+		c4 := New(layout.Size{W: 320, H: 180}, opts)
+		slots4 := []layout.Slot{{Participant: "p1", Rect: layout.Rect{W: 320, H: 180}, Fill: layout.Cover, Role: layout.RoleGrid}}
+		c4.SetLayout(slots4, []layout.Participant{{ID: "p1", Video: layout.Size{W: 1280, H: 720}}})
+		if c4.slots[0].planes[0].v != vBox4x4 {
+			t.Fatalf("%s: 4:1 takes vertical pass %d, not the fused 4×4 box", c4.Kernels(), c4.slots[0].planes[0].v)
+		}
+		got, want := media.NewVideoFrame(320, 180), media.NewVideoFrame(320, 180)
+		if err := c4.Compose(got, []*media.VideoFrame{src}); err != nil {
+			t.Fatal(err)
+		}
+		refCompose(c4, want, []*media.VideoFrame{src})
+		if p, x, y, ok := framesEqual(got, want); !ok {
+			t.Fatalf("%s 4:1 plane %d (%d,%d) = %d, want %d", c4.Kernels(), p, x, y, got.Row(p, y)[x], want.Row(p, y)[x])
+		}
+		for p := range 3 {
+			for y := range got.PlaneHeight(p) {
+				out := got.Row(p, y)
+				for x := range out {
+					h := 0
+					for sx := 4 * x; sx < 4*x+4; sx++ {
+						v := 2
+						for sy := 4 * y; sy < 4*y+4; sy++ {
+							v += int(src.Row(p, sy)[sx])
+						}
+						h += v >> 2
+					}
+					if want := byte((h + 2) >> 2); out[x] != want {
+						t.Fatalf("%s 4:1 plane %d (%d,%d) = %d, want %d", c4.Kernels(), p, x, y, out[x], want)
+					}
+				}
+			}
+		}
+		c4.Close()
 	}
 	c2 := New(layout.Size{W: 1280, H: 720}, Options{})
 	defer c2.Close()

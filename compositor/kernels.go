@@ -14,6 +14,7 @@ import (
 type kernels struct {
 	name       string
 	box2x2     func(dst, r0, r1 []byte)
+	box4x4     func(dst, r0, r1, r2, r3 []byte)
 	vBilinear  func(dst, r0, r1 []byte, w0, w1 int)
 	vArea      func(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, taps int)
 	vAreaAcc   func(acc []uint32, row []byte, w int)
@@ -28,6 +29,7 @@ type kernels struct {
 var portable = kernels{
 	name:       "portable",
 	box2x2:     box2x2Portable,
+	box4x4:     box4x4Portable,
 	vBilinear:  vBilinearPortable,
 	vArea:      vAreaPortable,
 	vAreaAcc:   vAreaAccPortable,

@@ -15,6 +15,7 @@ func avx2Kernels() *kernels {
 	return &kernels{
 		name:       "avx2",
 		box2x2:     box2x2AVX2,
+		box4x4:     box4x4AVX2,
 		vBilinear:  vBilinearAVX2,
 		vArea:      vAreaAVX2,
 		vAreaAcc:   vAreaAccAVX2,
@@ -36,7 +37,13 @@ var (
 	// b each in output order, and for a and b each holding two packed
 	// 8-value vectors (SaturateToUint16ConcatGrouped of s0, s1 and of
 	// s2, s3).
-	inOrder     = [8]uint32{0, 1, 4, 5, 2, 3, 6, 7}
+	inOrder = [8]uint32{0, 1, 4, 5, 2, 3, 6, 7}
+	// quadBytes gathers, in each 128-bit lane, the low bytes then the
+	// second bytes of the lane's four 32-bit values (zero elsewhere).
+	quadBytes = [32]int8{
+		0, 4, 8, 12, 1, 5, 9, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+		0, 4, 8, 12, 1, 5, 9, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+	}
 	interleaved = [8]uint32{0, 4, 1, 5, 2, 6, 3, 7}
 )
 
@@ -64,6 +71,38 @@ func box2x2AVX2(dst, r0, r1 []byte) {
 		narrow(lo, hi, eo, order).StoreSlice(dst[i:])
 	}
 	box2x2Portable(dst[n:], r0[2*n:], r1[2*n:])
+}
+
+// box4x4AVX2: 16 outputs per step from 64 bytes of each row, eight from
+// each half (box4Quads); the second half's results move to the second
+// byte of each 32-bit lane, a per-lane byte shuffle (quadBytes) gathers
+// each lane's eight, and the dword permute interleaved puts them in order.
+func box4x4AVX2(dst, r0, r1, r2, r3 []byte) {
+	gather, order := archsimd.LoadInt8x32(&quadBytes), archsimd.LoadUint32x8(&interleaved)
+	n := len(dst) &^ 15
+	for i := 0; i < n; i += 16 {
+		p := box4Quads(r0, r1, r2, r3, 4*i)
+		q := box4Quads(r0, r1, r2, r3, 4*i+32)
+		p.Or(q.ShiftAllLeft(8)).AsUint8x32().PermuteOrZeroGrouped(gather).AsUint32x8().Permute(order).AsUint8x32().GetLo().StoreSlice(dst[i:])
+	}
+	box4x4Portable(dst[n:], r0[4*n:], r1[4*n:], r2[4*n:], r3[4*n:])
+}
+
+// box4Quads computes box4x4's eight outputs from the 32 columns at x, in
+// order, one per 32-bit lane: the even and the odd bytes in 16-bit lanes
+// give the vertical boxes of the even and the odd columns, their sum the
+// column pairs' sums in order, a multiply-add by ones the quads'.
+func box4Quads(r0, r1, r2, r3 []byte, x int) archsimd.Uint32x8 {
+	low := archsimd.BroadcastUint16x16(0xFF)
+	two := archsimd.BroadcastUint16x16(2)
+	a := archsimd.LoadUint8x32Slice(r0[x:]).AsUint16x16()
+	b := archsimd.LoadUint8x32Slice(r1[x:]).AsUint16x16()
+	c := archsimd.LoadUint8x32Slice(r2[x:]).AsUint16x16()
+	d := archsimd.LoadUint8x32Slice(r3[x:]).AsUint16x16()
+	even := a.And(low).Add(b.And(low)).Add(c.And(low)).Add(d.And(low)).Add(two).ShiftAllRight(2)
+	odd := a.ShiftAllRight(8).Add(b.ShiftAllRight(8)).Add(c.ShiftAllRight(8)).Add(d.ShiftAllRight(8)).Add(two).ShiftAllRight(2)
+	q := even.Add(odd).AsInt16x16().DotProductPairs(archsimd.BroadcastInt16x16(1))
+	return q.Add(archsimd.BroadcastInt32x8(2)).ShiftAllRight(2).AsUint32x8()
 }
 
 // hHalfAVX2: 32 outputs per step from 64 bytes.

@@ -16,6 +16,7 @@ func avx512Kernels() *kernels {
 	v := *avx2Kernels()
 	v.name = "avx512"
 	v.box2x2, v.vBilinear, v.vAreaAcc, v.hHalf = box2x2AVX512, vBilinearAVX512, vAreaAccAVX512, hHalfAVX512
+	v.box4x4 = box4x4AVX512
 	v.areaFinish, v.vArea = areaFinishAVX512, vAreaAVX512
 	if archsimd.X86.AVX512VBMI() {
 		v.hResample, v.table = hResampleAVX512, func(f *filter) { f.vec = newVtable(f) }
@@ -34,6 +35,29 @@ func box2x2AVX512(dst, r0, r1 []byte) {
 		a.Add(b).Add(two).ShiftAllRight(2).AsUint16x32().TruncateToUint8().StoreSlice(dst[i:])
 	}
 	box2x2Portable(dst[n:], r0[2*n:], r1[2*n:])
+}
+
+// box4x4AVX512: 16 outputs per step from 64 bytes of each row, as
+// box4x4Portable computes them: the even and the odd bytes in 16-bit
+// lanes give the vertical boxes of the even and the odd columns, their
+// sum the column pairs' sums in order, a multiply-add by ones the quads'.
+func box4x4AVX512(dst, r0, r1, r2, r3 []byte) {
+	low := archsimd.BroadcastUint16x32(0xFF)
+	two := archsimd.BroadcastUint16x32(2)
+	ones := archsimd.BroadcastInt16x32(1)
+	two32 := archsimd.BroadcastInt32x16(2)
+	n := len(dst) &^ 15
+	for i := 0; i < n; i += 16 {
+		a := archsimd.LoadUint8x64Slice(r0[4*i:]).AsUint16x32()
+		b := archsimd.LoadUint8x64Slice(r1[4*i:]).AsUint16x32()
+		c := archsimd.LoadUint8x64Slice(r2[4*i:]).AsUint16x32()
+		d := archsimd.LoadUint8x64Slice(r3[4*i:]).AsUint16x32()
+		even := a.And(low).Add(b.And(low)).Add(c.And(low)).Add(d.And(low)).Add(two).ShiftAllRight(2)
+		odd := a.ShiftAllRight(8).Add(b.ShiftAllRight(8)).Add(c.ShiftAllRight(8)).Add(d.ShiftAllRight(8)).Add(two).ShiftAllRight(2)
+		q := even.Add(odd).AsInt16x32().DotProductPairs(ones)
+		q.Add(two32).ShiftAllRight(2).AsUint32x16().TruncateToUint8().StoreSlice(dst[i:])
+	}
+	box4x4Portable(dst[n:], r0[4*n:], r1[4*n:], r2[4*n:], r3[4*n:])
 }
 
 // vBilinearAVX512: 16 outputs per step in 16-bit lanes.

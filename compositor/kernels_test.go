@@ -75,6 +75,23 @@ func testKernelFormulas(t *testing.T, k *kernels) {
 			if dst[n] != guard {
 				t.Fatalf("box2x2 wrote past its end")
 			}
+			rs := [4][]byte{}
+			for j := range rs {
+				rs[j] = randomBytes(r, 4*n+off+64)[off:]
+			}
+			k.box4x4(dst[:n], rs[0], rs[1], rs[2], rs[3])
+			for i := range n {
+				h := 0
+				for x := 4 * i; x < 4*i+4; x++ {
+					h += (int(rs[0][x]) + int(rs[1][x]) + int(rs[2][x]) + int(rs[3][x]) + 2) >> 2
+				}
+				if want := byte((h + 2) >> 2); dst[i] != want {
+					t.Fatalf("%s box4x4 n=%d [%d] = %d, want %d", implementation, n, i, dst[i], want)
+				}
+			}
+			if dst[n] != guard {
+				t.Fatalf("box4x4 wrote past its end")
+			}
 			k.hHalf(dst[:n], a)
 			for i := range n {
 				if want := byte((int(a[2*i]) + int(a[2*i+1]) + 1) >> 1); dst[i] != want {

@@ -67,6 +67,15 @@ func testMatchesPortable(t *testing.T, k *kernels) {
 		if !bytes.Equal(got, want) {
 			t.Fatalf("box2x2 n=%d differs", n)
 		}
+		rs := [4][]byte{}
+		for j := range rs {
+			rs[j] = randomBytes(r, 4*n+off+1)[off:]
+		}
+		k.box4x4(got, rs[0], rs[1], rs[2], rs[3])
+		box4x4Portable(want, rs[0], rs[1], rs[2], rs[3])
+		if !bytes.Equal(got, want) {
+			t.Fatalf("box4x4 n=%d differs", n)
+		}
 		k.hHalf(got, a)
 		hHalfPortable(want, a)
 		if !bytes.Equal(got, want) {
