@@ -162,21 +162,29 @@ func vAreaAVX512(dst []byte, rows [maxFusedTaps][]byte, w [maxFusedTaps]int, tap
 	w45, w67 := archsimd.BroadcastInt32x16(wp[2]).AsInt16x32(), archsimd.BroadcastInt32x16(wp[3]).AsInt16x32()
 	pairs := (taps + 1) / 2
 	round := archsimd.BroadcastInt32x16(areaOne / 2)
-	m := n &^ 31
-	for i := 0; i < m; i += 32 {
-		lo, hi := pair32(r0, r1, i, w01)
-		l, h := pair32(r2, r3, i, w23)
+	// sum32 writes the 32 outputs from x on.
+	sum32 := func(x int) {
+		lo, hi := pair32(r0, r1, x, w01)
+		l, h := pair32(r2, r3, x, w23)
 		lo, hi = lo.Add(l), hi.Add(h)
 		if pairs > 2 {
-			l, h = pair32(r4, r5, i, w45)
+			l, h = pair32(r4, r5, x, w45)
 			lo, hi = lo.Add(l), hi.Add(h)
 		}
 		if pairs > 3 {
-			l, h = pair32(r6, r7, i, w67)
+			l, h = pair32(r6, r7, x, w67)
 			lo, hi = lo.Add(l), hi.Add(h)
 		}
 		lo, hi = lo.Add(round).ShiftAllRight(areaBits), hi.Add(round).ShiftAllRight(areaBits)
-		lo.SaturateToUint16ConcatGrouped(hi).TruncateToUint8().StoreSlice(dst[i:])
+		lo.SaturateToUint16ConcatGrouped(hi).TruncateToUint8().StoreSlice(dst[x:])
+	}
+	m := n &^ 31
+	for i := 0; i < m; i += 32 {
+		sum32(i)
+	}
+	if m < n && n >= 32 { // the last 32 outputs again: outputs are independent
+		sum32(n - 32)
+		return
 	}
 	vAreaFrom(dst, r, w, taps, m)
 }
