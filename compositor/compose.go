@@ -53,8 +53,6 @@ type band struct {
 	tmp    []byte
 	acc    []uint32
 	start  chan struct{}
-	// touched keeps touch's loads observable.
-	touched byte
 }
 
 // New returns a Compositor for a canvas of the given size (even dimensions).
@@ -268,7 +266,7 @@ func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, src
 		off := y*dstStride + pp.dst.X
 		out := dst[off : off+pp.dst.W : off+pp.dst.W]
 		if pp.ahead != nil {
-			b.touched += prefetch(pp.ahead[i], row)
+			prefetch(pp.ahead[i], row)
 		}
 		// Vertical pass: one source-width row.
 		var line []byte
@@ -325,25 +323,10 @@ func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, src
 	}
 }
 
-// prefetch touches the source rows s, which the next output row reads and
-// this one does not, so that the memory system fetches them while the
-// kernels work on this row: kernels consume source rows faster than
-// hardware prefetchers bring them in.
-func prefetch(s rowSpan, row func(int) []byte) byte {
-	var sum byte
+// prefetch asks for the source rows s, which a later output row reads,
+// while the kernels work on this one.
+func prefetch(s rowSpan, row func(int) []byte) {
 	for r := s.lo; r < s.hi; r++ {
-		sum += touch(row(int(r)))
+		prefetchLines(row(int(r)))
 	}
-	return sum
-}
-
-// touch loads one byte of every cache line of b and returns their sum, so
-// that the memory system fetches the next output row's source lines while
-// the kernels work on this one.
-func touch(b []byte) byte {
-	var s byte
-	for i := 0; i < len(b); i += 64 {
-		s += b[i]
-	}
-	return s
 }

@@ -1,0 +1,15 @@
+#include "textflag.h"
+
+// func prefetchLines(b []byte)
+TEXT ·prefetchLines(SB), NOSPLIT, $0-24
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), CX
+	TESTQ CX, CX
+	JLE done
+loop:
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	SUBQ $64, CX
+	JG loop
+done:
+	RET
