@@ -261,6 +261,15 @@ func (pp *planePlan) draw(k *kernels, dst []byte, dstStride int, src []byte, src
 	}
 	tmp, acc := b.tmp[:cw], b.acc[:cw]
 	fy := &pp.fy
+	if pp.v == vCopy && pp.h == hCopy && pp.crop.X == 0 && cw == srcStride && pp.dst.X == 0 && pp.dst.W == dstStride {
+		// Whole rows on both sides: one run of memory.
+		first, end := max(pp.dst.Y, y0), min(pp.dst.Bottom(), y1)
+		if first < end {
+			off := (cy + first - pp.dst.Y) * srcStride
+			copyPlane(dst[first*dstStride:end*dstStride], src[off:off+(end-first)*srcStride])
+		}
+		return
+	}
 	for y := max(pp.dst.Y, y0); y < min(pp.dst.Bottom(), y1); y++ {
 		i := y - pp.dst.Y
 		off := y*dstStride + pp.dst.X

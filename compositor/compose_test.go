@@ -176,16 +176,26 @@ func TestExactRatios(t *testing.T) {
 		}
 		c4.Close()
 	}
-	c2 := New(layout.Size{W: 1280, H: 720}, Options{})
-	defer c2.Close()
+	// 1:1 is a copy: whole rows (one run of memory per band and plane),
+	// and a tile narrower than the canvas (row by row).
 	slots[0].Rect = layout.Rect{W: 1280, H: 720}
-	c2.SetLayout(slots, []layout.Participant{{ID: "p1", Video: layout.Size{W: 1280, H: 720}}})
-	big := media.NewVideoFrame(1280, 720)
-	if err := c2.Compose(big, []*media.VideoFrame{src}); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, _, ok := framesEqual(big, src); !ok {
-		t.Error("1:1 is not a copy")
+	for _, opts := range everySet(Options{Workers: 3}) {
+		for _, canvas := range []layout.Size{{W: 1280, H: 720}, {W: 1408, H: 720}} {
+			c2 := New(canvas, opts)
+			c2.SetLayout(slots, []layout.Participant{{ID: "p1", Video: layout.Size{W: 1280, H: 720}}})
+			big := media.NewVideoFrame(canvas.W, canvas.H)
+			if err := c2.Compose(big, []*media.VideoFrame{src}); err != nil {
+				t.Fatal(err)
+			}
+			for p := range 3 {
+				for y := range src.PlaneHeight(p) {
+					if !bytes.Equal(big.Row(p, y)[:len(src.Row(p, y))], src.Row(p, y)) {
+						t.Fatalf("%s, %d workers, canvas %v: 1:1 plane %d row %d is not a copy", c2.Kernels(), opts.Workers, canvas, p, y)
+					}
+				}
+			}
+			c2.Close()
+		}
 	}
 }
 

@@ -13,3 +13,11 @@ loop:
 	JG loop
 done:
 	RET
+
+// func copyRep(dst, src []byte)
+TEXT ·copyRep(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ dst_len+8(FP), CX
+	REP; MOVSB
+	RET
