@@ -19,6 +19,11 @@ type ParticipantInfo struct {
 	// Arrival orders participants by when they joined the stage (1, 2, …).
 	Arrival  uint64
 	JoinedAt time.Time
+	// Protocol is how it publishes: "WHIP", "RTMP" or "RTMPS".
+	Protocol string
+	// IngestConfigurationARN names the ingest configuration of an RTMP(S)
+	// publisher ("" for WHIP).
+	IngestConfigurationARN string
 	MediaState
 }
 
@@ -63,6 +68,8 @@ type Participant struct {
 	id       string
 	arrival  uint64
 	joinedAt time.Time
+	protocol string // "WHIP", "RTMP", "RTMPS"
+	ingest   string // ingest configuration ARN (RTMP)
 	video    VideoFeed
 
 	mu         sync.Mutex
@@ -101,7 +108,8 @@ func (p *Participant) Info() ParticipantInfo {
 	defer p.mu.Unlock()
 	return ParticipantInfo{
 		ID: p.id, UserID: p.userID, Attributes: maps.Clone(p.attributes),
-		Arrival: p.arrival, JoinedAt: p.joinedAt, MediaState: p.info,
+		Arrival: p.arrival, JoinedAt: p.joinedAt, Protocol: p.protocol, IngestConfigurationARN: p.ingest,
+		MediaState: p.info,
 	}
 }
 

@@ -138,6 +138,7 @@ type Server struct {
 	metrics *metrics
 	caps    admission
 	keys    PublicKeys // imported public keys for self-signed tokens
+	ingest  IngestKeys // ingest configurations for RTMP(S) publishers
 
 	mu       sync.Mutex
 	stages   map[string]*Stage
@@ -195,6 +196,10 @@ func New(cfg Config) (*Server, error) {
 // tokens may be signed with besides Config.Key (filled by the control
 // plane).
 func (s *Server) PublicKeys() *PublicKeys { return &s.keys }
+
+// IngestKeys returns the ingest configurations that RTMP(S) publishers'
+// stream keys are checked against; the control plane keeps it current.
+func (s *Server) IngestKeys() *IngestKeys { return &s.ingest }
 
 // UDPAddr returns the address the media port is bound to.
 func (s *Server) UDPAddr() net.Addr { return s.udp.LocalAddr() }

@@ -211,7 +211,7 @@ func (s *Stage) join(sess *session, userID string, attrs map[string]string) (*Pa
 	}
 	delete(s.departed, id)
 	p := &Participant{
-		stage: s, id: id, arrival: arrival, joinedAt: time.Now().UTC(),
+		stage: s, id: id, arrival: arrival, joinedAt: time.Now().UTC(), protocol: "WHIP",
 		userID: userID, attributes: attrs,
 	}
 	p.info.VideoStopped = true
