@@ -222,7 +222,7 @@ func (s *Server) OpenStage(arn string, opts StageOptions) (*Stage, error) {
 	if opts.MaxPublishers <= 0 {
 		opts.MaxPublishers = s.cfg.MaxPublishers
 	}
-	st := &Stage{srv: s, arn: arn, opts: opts, byID: map[string]*Participant{}, sessions: map[string]*session{}}
+	st := &Stage{srv: s, arn: arn, opts: opts, byID: map[string]*Participant{}, sessions: map[string]publishConn{}}
 	s.stages[arn] = st
 	return st, nil
 }

@@ -44,6 +44,8 @@ type session struct {
 	pliAt     map[uint32]time.Duration
 }
 
+func (s *session) participant() string { return s.participantID }
+
 // newSessionID returns 128 random bits (crypto/rand) in hex: a session's
 // id is its URL, unguessable.
 func newSessionID() string {

@@ -40,6 +40,22 @@ type Event struct {
 	PreviousToken, NewToken *Claims
 }
 
+// publishConn is one publishing connection of a participant: a WHIP
+// session or an RTMP(S) publish.
+type publishConn interface {
+	participant() string // the participant id
+	close(reason string) // ends it (once; concurrent callers return at once)
+	wait()               // waits, bounded, until it is torn down
+}
+
+// joining is who joins a stage with a publisher.
+type joining struct {
+	userID     string
+	attributes map[string]string
+	protocol   string // "WHIP", "RTMP", "RTMPS"
+	ingestARN  string // RTMP(S): the ingest configuration
+}
+
 // departure is when a participant's last session ended, and its place in
 // the arrival order, kept for Config.ReconnectWindow.
 type departure struct {
@@ -69,7 +85,7 @@ type Stage struct {
 
 	mu       sync.Mutex
 	byID     map[string]*Participant
-	sessions map[string]*session // by participant id
+	sessions map[string]publishConn // by participant id
 	arrivals uint64
 	departed map[string]departure // by participant id, within the reconnect window
 	revoked  map[string]bool
@@ -187,13 +203,13 @@ func (s *Stage) Revoked(participantID string) bool {
 // One that comes back within Config.ReconnectWindow of its last session's
 // end keeps its place in the arrival order. join fails when the stage is
 // full or closed.
-func (s *Stage) join(sess *session, userID string, attrs map[string]string) (*Participant, error) {
+func (s *Stage) join(sess publishConn, who joining) (*Participant, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return nil, errStageClosed
 	}
-	id := sess.participantID
+	id := sess.participant()
 	old := s.sessions[id]
 	if old == nil && len(s.byID) >= s.opts.MaxPublishers {
 		s.mu.Unlock()
@@ -211,8 +227,8 @@ func (s *Stage) join(sess *session, userID string, attrs map[string]string) (*Pa
 	}
 	delete(s.departed, id)
 	p := &Participant{
-		stage: s, id: id, arrival: arrival, joinedAt: time.Now().UTC(), protocol: "WHIP",
-		userID: userID, attributes: attrs,
+		stage: s, id: id, arrival: arrival, joinedAt: time.Now().UTC(), protocol: who.protocol, ingest: who.ingestARN,
+		userID: who.userID, attributes: who.attributes,
 	}
 	p.info.VideoStopped = true
 	s.byID[id] = p
@@ -229,10 +245,9 @@ func (s *Stage) join(sess *session, userID string, attrs map[string]string) (*Pa
 // leave removes a session's participant, unless a newer session of the
 // same participant replaced it, and remembers its place in the arrival
 // order for the reconnect window.
-func (s *Stage) leave(sess *session) {
+func (s *Stage) leave(sess publishConn) {
 	s.mu.Lock()
-	if s.sessions[sess.participantID] == sess {
-		id := sess.participantID
+	if id := sess.participant(); s.sessions[id] == sess {
 		if p := s.byID[id]; p != nil && s.srv.cfg.ReconnectWindow > 0 {
 			if s.departed == nil {
 				s.departed = map[string]departure{}
@@ -273,7 +288,7 @@ func (s *Stage) tick(now time.Duration) {
 func (s *Stage) close() {
 	s.mu.Lock()
 	s.closed = true
-	sessions := make([]*session, 0, len(s.sessions))
+	sessions := make([]publishConn, 0, len(s.sessions))
 	for _, sess := range s.sessions {
 		sessions = append(sessions, sess)
 	}

@@ -205,7 +205,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusServiceUnavailable, over.reason)
 		return
 	}
-	p, err := st.join(sess, claims.UserID, claims.Attributes)
+	p, err := st.join(sess, joining{userID: claims.UserID, attributes: claims.Attributes, protocol: "WHIP"})
 	if err != nil {
 		s.caps.release(sess)
 		if errors.Is(err, errStageFull) {

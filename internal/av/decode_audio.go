@@ -27,10 +27,12 @@ var audioDecoders = []string{codecOpus}
 
 // AudioDecoder decodes Opus packets, as a WebRTC receiver gets them from
 // RTP (RFC 7587: one Opus packet per RTP packet, no Ogg framing, no
-// header), into media.AudioFrame chunks with FFmpeg's native decoder:
-// 48 kHz (media.SampleRate), interleaved float32, with the channel count
-// asked for whatever the packets carry — mono is copied to both channels,
-// stereo averaged to mono. Samples are clamped to [-1, 1].
+// header), or raw AAC frames, as RTMP carries them (NewAACDecoder), into
+// media.AudioFrame chunks with FFmpeg's native decoders: 48 kHz
+// (media.SampleRate; AAC at other rates is resampled), interleaved
+// float32, with the channel count asked for whatever the packets carry —
+// mono is copied to both channels, stereo averaged to mono. Samples are
+// clamped to [-1, 1].
 //
 // Input the decoder rejects gives an error wrapping ErrCorrupt; the next
 // packet decodes as usual (Opus packets do not depend on each other beyond
@@ -39,15 +41,21 @@ var audioDecoders = []string{codecOpus}
 // safe for concurrent use.
 type AudioDecoder struct {
 	decoder
-	channels int
+	channels  int
+	extradata []byte    // AAC's AudioSpecificConfig
+	rs        resampler // for input not at media.SampleRate
 }
 
 // NewAudioDecoder opens the decoder for codec ("opus"), giving channels
 // (1 or 2) channels.
-func NewAudioDecoder(codec string, channels int) (d *AudioDecoder, err error) {
+func NewAudioDecoder(codec string, channels int) (*AudioDecoder, error) {
 	if !slices.Contains(audioDecoders, codec) {
-		return nil, fmt.Errorf("av: new audio decoder: codec %q: must be one of %s", codec, strings.Join(audioDecoders, ", "))
+		return nil, fmt.Errorf("av: new audio decoder: codec %q: must be one of %s (AAC: NewAACDecoder)", codec, strings.Join(audioDecoders, ", "))
 	}
+	return openAudioDecoder(codec, channels)
+}
+
+func openAudioDecoder(codec string, channels int) (d *AudioDecoder, err error) {
 	if channels != 1 && channels != 2 {
 		return nil, fmt.Errorf("av: new audio decoder: %d channels, want 1 or 2", channels)
 	}
@@ -59,14 +67,37 @@ func NewAudioDecoder(codec string, channels int) (d *AudioDecoder, err error) {
 		}
 	}()
 	err = d.open(func(c *C.AVCodecContext) {
-		// Opus over RTP is always declared stereo (opus/48000/2); the
-		// decoder upmixes mono packets.
-		c.sample_rate = media.SampleRate
-		C.av_channel_layout_default(&c.ch_layout, 2)
 		c.thread_count = 1
+		if codec == codecOpus {
+			// Opus over RTP is always declared stereo (opus/48000/2); the
+			// decoder upmixes mono packets.
+			c.sample_rate = media.SampleRate
+			C.av_channel_layout_default(&c.ch_layout, 2)
+		}
 	})
 	if err != nil {
 		return d, fmt.Errorf("av: new audio decoder: %w", err)
+	}
+	return d, nil
+}
+
+// NewAACDecoder opens an AAC decoder for the stream that config (its
+// MPEG-4 AudioSpecificConfig, as an FLV or MP4 sequence header carries it)
+// describes, giving channels (1 or 2) channels at media.SampleRate: other
+// rates (44.1 kHz, …) are resampled. Each Decode takes one raw AAC frame.
+func NewAACDecoder(config []byte, channels int) (*AudioDecoder, error) {
+	if len(config) < 2 {
+		return nil, fmt.Errorf("av: new AAC decoder: %d bytes of AudioSpecificConfig, want at least 2", len(config))
+	}
+	d, err := openAudioDecoder(codecAAC, channels)
+	if err != nil {
+		return nil, err
+	}
+	d.extradata = slices.Clone(config)
+	d.reset(d.extradata)
+	if d.broken != nil {
+		d.Close()
+		return nil, fmt.Errorf("av: new AAC decoder: %w", d.broken)
 	}
 	return d, nil
 }
@@ -95,7 +126,10 @@ func (d *AudioDecoder) Decode(pkt []byte, pts time.Duration, get func(channels, 
 		return nil, nil
 	}
 	if f.sample_rate != media.SampleRate {
-		return nil, fmt.Errorf("av: decode audio: %w (%s: %d Hz)", ErrCorrupt, d.name, int(f.sample_rate))
+		if d.name == codecOpus {
+			return nil, fmt.Errorf("av: decode audio: %w (%s: %d Hz)", ErrCorrupt, d.name, int(f.sample_rate))
+		}
+		return d.resampled(f, pts, get)
 	}
 	planar := f.format == C.AV_SAMPLE_FMT_FLTP
 	if n < 0 || ch < 1 || ch > 2 || (!planar && f.format != C.AV_SAMPLE_FMT_FLT) || f.data[0] == nil || (planar && ch == 2 && f.data[1] == nil) {
@@ -143,6 +177,27 @@ func (d *AudioDecoder) Decode(pkt []byte, pts time.Duration, get func(channels, 
 	return dst, nil
 }
 
+// resampled converts f to media.SampleRate into a frame from get.
+func (d *AudioDecoder) resampled(f *C.AVFrame, pts time.Duration, get func(channels, samples int) *media.AudioFrame) (*media.AudioFrame, error) {
+	out, err := d.rs.convert(f, d.channels)
+	if err != nil {
+		return nil, err
+	}
+	n := len(out) / d.channels
+	if n == 0 {
+		return nil, nil
+	}
+	dst := get(d.channels, n)
+	if dst == nil || dst.Channels != d.channels || len(dst.Samples) != len(out) {
+		return nil, fmt.Errorf("av: decode audio: get(%d, %d) returned a frame of another shape", d.channels, n)
+	}
+	for i, v := range out {
+		dst.Samples[i] = clampSample(v)
+	}
+	dst.PTS = ptsOf(f, pts)
+	return dst, nil
+}
+
 // Reset drops what the decoder holds (its smoothing state) by opening it
 // anew, as after a loss or a switch to another stream. After Close it does
 // nothing.
@@ -150,7 +205,7 @@ func (d *AudioDecoder) Reset() {
 	if d == nil || d.closed {
 		return
 	}
-	d.reset(nil)
+	d.reset(d.extradata)
 }
 
 // Close frees the decoder. It may be called more than once; Decode fails
@@ -159,5 +214,6 @@ func (d *AudioDecoder) Close() {
 	if d == nil || d.closed {
 		return
 	}
+	d.rs.free()
 	d.free()
 }
