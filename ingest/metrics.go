@@ -21,6 +21,9 @@ type metrics struct {
 	dropped   *prometheus.CounterVec // by reason
 	frames    *prometheus.CounterVec // decoded, by kind
 	decodeErr prometheus.Counter
+	// RTMP(S) connections by how they ended up, and publishes now.
+	rtmpConns      *prometheus.CounterVec
+	rtmpPublishing prometheus.Gauge
 	plis      prometheus.Counter
 	decodeSec *prometheus.HistogramVec
 }
@@ -45,6 +48,10 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			Name: "frames_decoded_total", Help: "Frames decoded, by kind."}, []string{"kind"}),
 		decodeErr: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
 			Name: "decode_errors_total", Help: "Frames the decoder refused (corrupt or undecodable)."}),
+		rtmpConns: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
+			Name: "rtmp_connections_total", Help: "RTMP(S) connections by result: published, or why not (handshake_failed, over_cap, play_refused, invalid_stream_key, invalid_protocol, reuse_of_stream_key, stage_closed)."}, []string{"result"}),
+		rtmpPublishing: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "ingest",
+			Name: "rtmp_publishes", Help: "RTMP(S) publishers on stages now."}),
 		plis: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
 			Name: "pli_sent_total", Help: "Picture loss indications sent to publishers."}),
 		decodeSec: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "tessera", Subsystem: "ingest",
@@ -55,7 +62,7 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		m.refused.WithLabelValues(c)
 	}
 	if r != nil {
-		r.MustRegister(m.requests, m.sessions, m.halfOpen, m.refused, m.events, m.packets, m.dropped, m.frames, m.decodeErr, m.plis, m.decodeSec)
+		r.MustRegister(m.requests, m.sessions, m.halfOpen, m.refused, m.events, m.packets, m.dropped, m.frames, m.decodeErr, m.plis, m.decodeSec, m.rtmpConns, m.rtmpPublishing)
 	}
 	return m
 }

@@ -75,6 +75,23 @@ type Config struct {
 	ICEDisconnectedTimeout, ICEFailedTimeout time.Duration
 	// TokenSkew is the clock skew allowed on a token's iat; default 1 min.
 	TokenSkew time.Duration
+	// RTMPHandshakeTimeout bounds an RTMP(S) connection's handshake,
+	// connect and publish commands, and then the wait for its first audio
+	// and video; default 10 s.
+	RTMPHandshakeTimeout time.Duration
+	// RTMPReadTimeout ends an RTMP(S) publish that sends nothing for this
+	// long; default 10 s.
+	RTMPReadTimeout time.Duration
+	// RTMPMaxPending caps the RTMP(S) connections not yet publishing
+	// (their stream key not yet accepted); default 16. Over it a new
+	// connection is closed at once, and counted.
+	RTMPMaxPending int
+	// RTMPMaxBitrate ends an RTMP(S) publish whose input exceeds it over 5 s
+	// (BITRATE_EXCEEDED), in bits per second; default 8,500,000 (IVS).
+	RTMPMaxBitrate int64
+	// RTMPMaxDuration ends an RTMP(S) publish after this long
+	// (STREAM_DURATION_EXCEEDED); default 24 h (IVS).
+	RTMPMaxDuration time.Duration
 	// DecoderThreads per video decoder; default 1.
 	DecoderThreads int
 	// Logger; default slog.Default().
@@ -107,6 +124,15 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.ICEDisconnectedTimeout, 5*time.Second)
 	def(&c.ICEFailedTimeout, 10*time.Second)
 	def(&c.TokenSkew, time.Minute)
+	def(&c.RTMPHandshakeTimeout, 10*time.Second)
+	def(&c.RTMPReadTimeout, 10*time.Second)
+	def(&c.RTMPMaxDuration, 24*time.Hour)
+	if c.RTMPMaxPending <= 0 {
+		c.RTMPMaxPending = 16
+	}
+	if c.RTMPMaxBitrate <= 0 {
+		c.RTMPMaxBitrate = 8_500_000
+	}
 	if c.MaxPublishers <= 0 {
 		c.MaxPublishers = 12
 	}
@@ -139,6 +165,7 @@ type Server struct {
 	caps    admission
 	keys    PublicKeys // imported public keys for self-signed tokens
 	ingest  IngestKeys // ingest configurations for RTMP(S) publishers
+	rtmp    rtmpServer // RTMP(S) listeners and connections
 
 	mu       sync.Mutex
 	stages   map[string]*Stage
@@ -252,7 +279,8 @@ func (s *Server) CloseStage(arn string) {
 	}
 }
 
-// Close ends every session and releases the UDP port; ctx bounds the wait.
+// Close ends every session (WHIP and RTMP), closes the RTMP listeners and
+// releases the UDP port; ctx bounds the wait.
 func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
@@ -271,6 +299,7 @@ func (s *Server) Close(ctx context.Context) error {
 		for _, st := range stages {
 			st.close()
 		}
+		s.closeRTMP()
 		close(s.stop)
 		s.wg.Wait()
 		close(done)

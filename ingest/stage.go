@@ -25,6 +25,11 @@ const (
 	ErrorInvalidAudioCodec       = "INVALID_AUDIO_CODEC"
 	ErrorInvalidInput            = "INVALID_INPUT"
 	ErrorInternal                = "INTERNAL_SERVER_EXCEPTION"
+	// RTMP(S) publishers' codes.
+	ErrorInvalidProtocol     = "INVALID_PROTOCOL"
+	ErrorReuseOfStreamKey    = "REUSE_OF_STREAM_KEY"
+	ErrorBitrateExceeded     = "BITRATE_EXCEEDED"
+	ErrorStreamDurationLimit = "STREAM_DURATION_EXCEEDED"
 )
 
 // Event is a participant event (the API's Event shape).

@@ -9,10 +9,6 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/tessera-media/tessera/internal/av"
-	"github.com/tessera-media/tessera/media"
 )
 
 // layer is one received video stream: the only one without simulcast, or
@@ -31,32 +27,21 @@ type videoIn struct {
 	s     *session
 	codec string
 
-	mu       sync.Mutex // everything below; taken per frame by the layers' goroutines
-	layers   []*layer
-	active   *layer // the layer being decoded
-	target   *layer // the layer to switch to at its next keyframe
-	dec      *av.VideoDecoder
-	needKey  bool // a loss or error happened: skip until a keyframe
-	tooLarge bool
-	cur      *Frame // the frame the decoder is writing (inside Decode)
-	getFrame func(w, h int) *media.VideoFrame
-	scratch  []byte
-	// Per-frame metrics, looked up once.
-	decodeTime prometheus.Observer
-	decoded    prometheus.Counter
+	mu      sync.Mutex // everything below; taken per frame by the layers' goroutines
+	layers  []*layer
+	active  *layer // the layer being decoded
+	target  *layer // the layer to switch to at its next keyframe
+	pics    *pictureDecoder
+	needKey bool // a loss or error happened: skip until a keyframe
+	scratch []byte
 }
 
 func newVideoIn(s *session, codec string) (*videoIn, error) {
-	dec, err := av.NewVideoDecoder(codec, s.srv.cfg.DecoderThreads)
+	pics, err := newPictureDecoder(s.srv, s.stage, s.p, s.log, codec)
 	if err != nil {
 		return nil, err
 	}
-	v := &videoIn{s: s, codec: codec, dec: dec, needKey: true, scratch: make([]byte, 0, 512),
-		decodeTime: s.srv.metrics.decodeSec.WithLabelValues(codec), decoded: s.srv.metrics.frames.WithLabelValues("video")}
-	v.getFrame = func(w, h int) *media.VideoFrame {
-		v.cur = s.p.video.get(w, h)
-		return v.cur.VideoFrame
-	}
+	v := &videoIn{s: s, codec: codec, pics: pics, needKey: true, scratch: make([]byte, 0, 512)}
 	fn := v.reselect
 	s.p.onWant.Store(&fn)
 	return v, nil
@@ -159,7 +144,7 @@ func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
 		// The layer to switch to sent its keyframe: switch here.
 		v.s.log.Info("simulcast layer switch", "from", v.active.rid, "to", l.rid, "size", [2]int{l.width, l.height})
 		v.active = l
-		v.dec.Reset()
+		v.pics.reset()
 		v.needKey = false
 		v.s.p.stats.switches.Add(1)
 	}
@@ -173,49 +158,13 @@ func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
 		return
 	}
 	v.needKey = false
-	if l.width*l.height > v.s.srv.cfg.MaxVideoPixels {
-		if !v.tooLarge {
-			v.tooLarge = true
-			v.s.log.Warn("video above the size limit: participant rendered audio-only", "size", [2]int{l.width, l.height})
-			v.s.stage.event(EventPublishError, v.s.participantID, ErrorResolutionExceeded)
-			v.s.p.update(func(i *MediaState) { i.AudioOnly = true })
-			v.s.p.video.clear()
-		}
-		v.s.srv.metrics.dropped.WithLabelValues("oversized").Inc()
+	if v.pics.oversize(l.width, l.height) {
 		return
 	}
-	if v.tooLarge {
-		v.tooLarge = false
-		v.s.p.update(func(i *MediaState) { i.AudioOnly = false })
-	}
-	pts := l.clock.capture(f.ts, f.arrived)
-	start := time.Now()
-	out, err := v.dec.Decode(f.data, pts, v.getFrame)
-	v.decodeTime.Observe(time.Since(start).Seconds())
-	if err != nil {
-		if v.cur != nil {
-			v.s.p.video.discard(v.cur)
-			v.cur = nil
-		}
-		v.s.log.Warn("video decode error; waiting for a keyframe", "err", err, "keyframe", key, "bytes", len(f.data))
-		v.s.p.stats.decodeErrors.Add(1)
-		v.s.srv.metrics.decodeErr.Inc()
+	if err := v.pics.decode(f.data, key, l.clock.capture(f.ts, f.arrived), now); err != nil {
 		v.needKey = true
 		v.s.pli(l.ssrc)
-		return
 	}
-	if out == nil {
-		if v.cur != nil {
-			v.s.p.video.discard(v.cur)
-			v.cur = nil
-		}
-		return
-	}
-	fr := v.cur
-	v.cur = nil
-	v.s.p.video.publish(fr)
-	v.decoded.Inc()
-	v.s.p.picture(out.Width, out.Height, fr.PTS, now)
 }
 
 var errBFrames = errors.New("B-frames")
@@ -284,5 +233,5 @@ func (v *videoIn) selectTarget() {
 func (v *videoIn) close() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.dec.Close()
+	v.pics.close()
 }

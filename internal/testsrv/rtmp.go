@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tessera-media/tessera/internal/selfsigned"
 )
 
 // The nginx binary and the dynamic modules Debian 12 installs it with
@@ -83,7 +85,7 @@ func StartRTMP(t testing.TB, opts RTMPOptions) *RTMP {
 			t.Fatal(err)
 		}
 	}
-	certFile, keyFile, err := writeSelfSignedCert(dir)
+	certFile, keyFile, err := selfsigned.Write(dir, "127.0.0.1", "localhost")
 	if err != nil {
 		t.Fatal(err)
 	}
