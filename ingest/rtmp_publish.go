@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/bluenviron/gortmplib"
-	"github.com/bluenviron/gortmplib/pkg/codecs"
+	"github.com/bluenviron/gortmplib/pkg/message"
+	mch264 "github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/h264"
@@ -37,8 +39,9 @@ type rtmpPublish struct {
 	clock   senderClock // the stream's timestamps → server clock
 	pics    *pictureDecoder
 	audio   *av.AudioDecoder
-	sps     []byte
+	sps     []byte // the newest parameter sets
 	pps     []byte
+	asc     []byte // AAC's AudioSpecificConfig
 	annexB  []byte // the access unit being decoded, reused
 	scratch []byte
 	needKey bool
@@ -83,21 +86,12 @@ func (r *rtmpPublish) fail(code, reason string) {
 	r.close(reason)
 }
 
-// run reads the stream's tracks, joins the stage, and relays the media
-// until the publish ends.
+// run waits for the stream's sequence headers, joins the stage, and
+// relays the media until the publish ends.
 func (r *rtmpPublish) run() {
 	defer close(r.done)
-	cfg := r.srv.cfg
-	_ = r.conn.SetDeadline(time.Now().Add(cfg.RTMPHandshakeTimeout))
-	rd := &gortmplib.Reader{Conn: r.sc}
-	if err := rd.Initialize(); err != nil {
-		r.fatal = ErrorInvalidInput
-		r.stage.event(EventPublishError, r.cfg.ParticipantID, ErrorInvalidInput)
-		r.log.Warn("RTMP publish ended: no tracks", "err", err)
-		return
-	}
-	video, audio, code, why := pickTracks(rd.Tracks())
-	if code != "" {
+	if code, why := r.headers(); code != "" {
+		r.fatal = code
 		r.stage.event(EventPublishError, r.cfg.ParticipantID, code)
 		r.log.Warn("RTMP publish refused", "error_code", code, "reason", why)
 		return
@@ -113,7 +107,7 @@ func (r *rtmpPublish) run() {
 	r.p = p
 	r.stage.emit(Event{Name: EventJoined, ParticipantID: r.cfg.ParticipantID})
 	defer r.leave()
-	if err := r.openDecoders(video, audio); err != nil {
+	if err := r.openDecoders(); err != nil {
 		r.fail(ErrorInternal, err.Error())
 		return
 	}
@@ -121,51 +115,69 @@ func (r *rtmpPublish) run() {
 	defer r.srv.metrics.rtmpPublishing.Dec()
 	p.update(func(i *MediaState) { i.Video, i.VideoCodec, i.Audio, i.AudioCodec = true, "h264", true, "aac" })
 	r.stage.event(EventPublishStarted, r.cfg.ParticipantID, "")
-	rd.OnDataH264(video, r.onVideo)
-	rd.OnDataMPEG4Audio(audio, r.onAudio)
-	r.relay(rd)
+	r.relay()
 }
 
-// pickTracks finds the H.264 video and AAC audio tracks, or says why the
-// stream is refused.
-func pickTracks(tracks []*gortmplib.Track) (video, audio *gortmplib.Track, code, why string) {
-	for _, t := range tracks {
-		switch c := t.Codec.(type) {
-		case *codecs.H264:
-			video = t
-		case *codecs.MPEG4Audio:
-			if c.Config == nil {
-				return nil, nil, ErrorInvalidAudioCodec, "AAC without an AudioSpecificConfig"
+// headers reads until both sequence headers came (H.264's parameter sets
+// and AAC's AudioSpecificConfig), within Config.RTMPHandshakeTimeout;
+// media before them is dropped. It returns the PUBLISH_ERROR code and why
+// when the stream cannot be taken.
+func (r *rtmpPublish) headers() (code, why string) {
+	_ = r.conn.SetDeadline(time.Now().Add(r.srv.cfg.RTMPHandshakeTimeout))
+	for len(r.sps) == 0 || len(r.asc) == 0 {
+		msg, err := r.sc.Read()
+		if err != nil {
+			if r.conn.broken() != nil {
+				return ErrorInvalidInput, fmt.Sprintf("no H.264 and AAC sequence headers: %v", err)
 			}
-			audio = t
-		case *codecs.AV1, *codecs.VP9, *codecs.H265:
-			return nil, nil, ErrorInvalidVideoCodec, fmt.Sprintf("video codec %T: H.264 only", c)
-		default:
-			return nil, nil, ErrorInvalidAudioCodec, fmt.Sprintf("audio codec %T: AAC only", c)
+			continue // a malformed message
+		}
+		if code, why := r.header(msg); code != "" {
+			return code, why
 		}
 	}
-	switch {
-	case video == nil:
-		return nil, nil, ErrorInvalidInput, "no video track: RTMP publishers send H.264 video and AAC audio"
-	case audio == nil:
-		return nil, nil, ErrorInvalidInput, "no audio track: RTMP publishers send H.264 video and AAC audio"
-	}
-	return video, audio, "", ""
+	return "", ""
 }
 
-func (r *rtmpPublish) openDecoders(video, audio *gortmplib.Track) error {
+// header takes a sequence header, and refuses codecs other than H.264
+// and AAC.
+func (r *rtmpPublish) header(msg message.Message) (code, why string) {
+	switch m := msg.(type) {
+	case *message.Video:
+		if m.Codec != message.CodecH264 {
+			return ErrorInvalidVideoCodec, fmt.Sprintf("video codec %d: H.264 only", m.Codec)
+		}
+		if m.Type == message.VideoTypeConfig && m.AVCConfig != nil &&
+			len(m.AVCConfig.SequenceParameterSets) > 0 && len(m.AVCConfig.PictureParameterSets) > 0 {
+			r.sps = slices.Clone(m.AVCConfig.SequenceParameterSets[0].NALUnit)
+			r.pps = slices.Clone(m.AVCConfig.PictureParameterSets[0].NALUnit)
+		}
+	case *message.Audio:
+		if m.Codec != message.CodecMPEG4Audio {
+			return ErrorInvalidAudioCodec, fmt.Sprintf("audio codec %d: AAC only", m.Codec)
+		}
+		if m.AACType == message.AudioAACTypeConfig && m.AACConfig != nil {
+			asc, err := m.AACConfig.Marshal()
+			if err != nil {
+				return ErrorInvalidAudioCodec, "AAC config: " + err.Error()
+			}
+			r.asc = asc
+		}
+	case *message.VideoExSequenceStart, *message.VideoExCodedFrames, *message.VideoExFramesX, *message.VideoExMultitrack:
+		return ErrorInvalidVideoCodec, "Enhanced RTMP video: H.264 in legacy FLV tags only"
+	case *message.AudioExSequenceStart, *message.AudioExCodedFrames, *message.AudioExMultitrack:
+		return ErrorInvalidAudioCodec, "Enhanced RTMP audio: AAC in legacy FLV tags only"
+	}
+	return "", ""
+}
+
+func (r *rtmpPublish) openDecoders() error {
 	pics, err := newPictureDecoder(r.srv, r.stage, r.p, r.log, "h264")
 	if err != nil {
 		return fmt.Errorf("video decoder: %w", err)
 	}
 	r.pics = pics
-	h := video.Codec.(*codecs.H264)
-	r.sps, r.pps = h.SPS, h.PPS
-	asc, err := audio.Codec.(*codecs.MPEG4Audio).Config.Marshal()
-	if err != nil {
-		return fmt.Errorf("AAC config: %w", err)
-	}
-	if r.audio, err = av.NewAACDecoder(asc, 2); err != nil {
+	if r.audio, err = av.NewAACDecoder(r.asc, 2); err != nil {
 		return fmt.Errorf("audio decoder: %w", err)
 	}
 	return nil
@@ -175,27 +187,30 @@ func (r *rtmpPublish) openDecoders(video, audio *gortmplib.Track) error {
 // parse is dropped and counted; the connection failing, going silent for
 // Config.RTMPReadTimeout, or the stream outliving Config.RTMPMaxDuration or
 // its bitrate limit ends it.
-func (r *rtmpPublish) relay(rd *gortmplib.Reader) {
+func (r *rtmpPublish) relay() {
 	cfg := r.srv.cfg
 	start := time.Now()
 	windowStart, windowBytes := start, r.conn.bytesRead()
 	for {
 		now := time.Now()
 		_ = r.conn.SetReadDeadline(now.Add(cfg.RTMPReadTimeout))
-		err := rd.Read()
+		msg, err := r.sc.Read()
 		select {
 		case <-r.quit:
 			return
 		default:
 		}
-		if err != nil {
-			if broken := r.conn.broken(); broken != nil {
-				r.log.Info("RTMP publish ended", "err", broken)
-				return
-			}
-			r.p.stats.malformed.Add(1)
-			r.srv.metrics.dropped.WithLabelValues("malformed").Inc()
-			r.log.Debug("RTMP message dropped", "err", err)
+		switch {
+		case err != nil && r.conn.broken() != nil:
+			r.log.Info("RTMP publish ended", "err", r.conn.broken())
+			return
+		case err != nil:
+			r.malformed(err)
+		default:
+			r.message(msg)
+		}
+		if r.fatal != "" {
+			return
 		}
 		if now.Sub(start) > cfg.RTMPMaxDuration {
 			r.fail(ErrorStreamDurationLimit, fmt.Sprintf("published for more than %v", cfg.RTMPMaxDuration))
@@ -212,6 +227,39 @@ func (r *rtmpPublish) relay(rd *gortmplib.Reader) {
 	}
 }
 
+// malformed counts a message that did not parse.
+func (r *rtmpPublish) malformed(err error) {
+	r.p.stats.malformed.Add(1)
+	r.srv.metrics.dropped.WithLabelValues("malformed").Inc()
+	r.log.Debug("RTMP message dropped", "err", err)
+}
+
+// message handles one message of the publish.
+func (r *rtmpPublish) message(msg message.Message) {
+	if code, why := r.header(msg); code != "" {
+		r.fail(code, why)
+		return
+	}
+	switch m := msg.(type) {
+	case *message.Video:
+		if m.Type != message.VideoTypeAU {
+			return
+		}
+		var au mch264.AVCC
+		if err := au.Unmarshal(m.AU); err != nil {
+			if !errors.Is(err, mch264.ErrAVCCNoNALUs) {
+				r.malformed(err)
+			}
+			return
+		}
+		r.onVideo(m.DTS+m.PTSDelta, au)
+	case *message.Audio:
+		if m.AACType == message.AudioAACTypeAU && len(m.AU) > 0 {
+			r.onAudio(m.DTS, m.AU)
+		}
+	}
+}
+
 // rtmpBitrateWindow is the span over which a publisher's bitrate is
 // measured against Config.RTMPMaxBitrate.
 const rtmpBitrateWindow = 5 * time.Second
@@ -223,7 +271,7 @@ func (r *rtmpPublish) capture(pts time.Duration) (capture, now time.Duration) {
 }
 
 // onVideo takes one access unit (NAL units without start codes).
-func (r *rtmpPublish) onVideo(pts, _ time.Duration, au [][]byte) {
+func (r *rtmpPublish) onVideo(pts time.Duration, au [][]byte) {
 	r.p.stats.received.Add(1)
 	hasSPS, idr := false, false
 	for _, n := range au {
