@@ -30,7 +30,7 @@ type IngestKey struct {
 type IngestKeys struct {
 	mu    sync.Mutex
 	byARN map[string]IngestKey
-	byKey map[string]string // stream key → ARN
+	byKey map[string]string              // stream key → ARN
 	live  map[string]func(reason string) // ARN → ends the live publish
 }
 

@@ -24,8 +24,8 @@ type metrics struct {
 	// RTMP(S) connections by how they ended up, and publishes now.
 	rtmpConns      *prometheus.CounterVec
 	rtmpPublishing prometheus.Gauge
-	plis      prometheus.Counter
-	decodeSec *prometheus.HistogramVec
+	plis           prometheus.Counter
+	decodeSec      *prometheus.HistogramVec
 }
 
 func newMetrics(r prometheus.Registerer) *metrics {

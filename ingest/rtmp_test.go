@@ -253,7 +253,7 @@ func TestRTMPBadInput(t *testing.T) {
 	}
 	garbage([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
 	garbage(append([]byte{3}, make([]byte, 200<<10)...)) // a valid C0, then more than the budget
-	garbage(nil)                                        // silent: the handshake timeout
+	garbage(nil)                                         // silent: the handshake timeout
 	if n := testutil.ToFloat64(rt.metrics.rtmpConns.WithLabelValues("handshake_failed")); n != 3 {
 		t.Errorf("rtmp_connections_total{handshake_failed} = %v, want 3", n)
 	}
