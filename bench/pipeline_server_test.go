@@ -88,7 +88,7 @@ func startServer(b *testing.B, bin string, args ...string) *server {
 	if err != nil {
 		b.Fatal(err)
 	}
-	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--log-level", "info",
+	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0", "--rtmps-listen", "127.0.0.1:0", "--data", data, "--log-level", "info",
 		"--max-compositions", "64", "--idle-timeout", "10m", "--no-publisher-timeout", "10m"}, args...)
 	if *pipelinePreset != "" {
 		args = append(args, "--encoder-preset", *pipelinePreset)

@@ -64,7 +64,7 @@ var listenRE = regexp.MustCompile(`msg="tessera serving" listen=(\S+)`)
 // serves. It is stopped (SIGTERM) by t.Cleanup unless the test stopped it.
 func startServer(t *testing.T, data string, env []string, args ...string) *server {
 	t.Helper()
-	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data}, args...)
+	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0", "--rtmps-listen", "127.0.0.1:0", "--data", data}, args...)
 	cmd := exec.Command(tesseraBin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()

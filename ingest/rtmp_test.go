@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/tessera-media/tessera/internal/selfsigned"
 	"github.com/tessera-media/tessera/internal/testsrv"
 	"github.com/tessera-media/tessera/media"
 )
@@ -26,10 +25,7 @@ type rtmpTest struct {
 func startRTMP(t *testing.T, mutate func(*Config)) *rtmpTest {
 	t.Helper()
 	ts := startServer(t, mutate)
-	cert, certFile, err := selfsigned.Load(t.TempDir(), "127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, certFile := testsrv.SelfSignedCert(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ func demo(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	serveArgs := []string{"--listen", "127.0.0.1:0", "--data", *data, "--log-level", "warn"}
+	serveArgs := []string{"--listen", "127.0.0.1:0", "--rtmp-listen", "", "--rtmps-listen", "", "--data", *data, "--log-level", "warn"}
 	if *rtmp != "" {
 		serveArgs = append(serveArgs, "--channel", demoChannel+"="+*rtmp)
 	}

@@ -108,7 +108,13 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	ing, err := ingest.New(ingest.Config{Key: key, UDPAddr: net.JoinHostPort(udpHost, strconv.Itoa(s.UDPPort)),
 		PublicIPs: s.PublicIPs, Loopback: loopback, LoopbackOnly: loopback, MaxPublishers: s.MaxPubs,
 		MaxSessions: s.WHIPMaxSessions, MaxHalfOpen: s.WHIPMaxHalfOpen, ConnectTimeout: s.WHIPConnectTimeout,
-		ReconnectWindow: s.ingestReconnectWindow(), Logger: log, Registerer: reg})
+		ReconnectWindow: s.ingestReconnectWindow(), RTMPHandshakeTimeout: s.RTMPHandshakeTimeout, RTMPMaxPending: s.RTMPMaxPending,
+		Logger: log, Registerer: reg})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	rtmp, err := listenRTMP(s, ing, log)
 	if err != nil {
 		ln.Close()
 		return err
@@ -116,6 +122,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	st, err := store.Open(ctx, filepath.Join(s.Data, "tessera.db"))
 	if err != nil {
 		ln.Close()
+		rtmp.close()
 		return err
 	}
 	var storage output.Storage
@@ -127,12 +134,14 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	}
 	if err != nil {
 		ln.Close()
+		rtmp.close()
 		return err
 	}
 	w, err := worker.New(worker.Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(s.Data, "spool"),
 		Delay: s.AVDelay, Preset: s.Preset, CAFile: s.CAFile, Logger: log, Registerer: reg})
 	if err != nil {
 		ln.Close()
+		rtmp.close()
 		return err
 	}
 	// Finish what a crash left: interrupted recordings, spooled uploads.
@@ -152,6 +161,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	})
 	if err != nil {
 		ln.Close()
+		rtmp.close()
 		return err
 	}
 	if len(s.Webhooks) > 0 && s.WebhookSecret == "" {
@@ -177,6 +187,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	go func() { errc <- hs.Serve(ln) }()
 	readyFlag.Store(true)
 	log.Info("tessera serving", "listen", ln.Addr().String(), "whip", publicURL+"/whip", "udp", ing.UDPAddr().String(),
+		"rtmp", rtmp.plainURL, "rtmps", rtmp.secureURL,
 		"data", s.Data, "s3", s.S3Endpoint != "", "channels", len(s.Channels))
 	if ready != nil {
 		ready <- ln.Addr().String()

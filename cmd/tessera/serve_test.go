@@ -19,7 +19,7 @@ import (
 func TestServe(t *testing.T) {
 	data := t.TempDir()
 	start := func() (string, context.CancelFunc, chan error) {
-		s, _, err := parseSettings([]string{"--listen", "127.0.0.1:0", "--data", data, "--log-level", "error"}, func(string) string { return "" })
+		s, _, err := parseSettings([]string{"--listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0", "--rtmps-listen", "127.0.0.1:0", "--data", data, "--log-level", "error"}, func(string) string { return "" })
 		if err != nil {
 			t.Fatal(err)
 		}

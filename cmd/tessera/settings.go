@@ -42,6 +42,12 @@ type settings struct {
 	// WHIP session caps (ingest.Config).
 	WHIPMaxSessions, WHIPMaxHalfOpen int
 	WHIPConnectTimeout               time.Duration
+	// RTMP(S) ingest (cmd/tessera/rtmp.go).
+	RTMPListen, RTMPSListen       string
+	RTMPPublicURL, RTMPSPublicURL string
+	RTMPSCert, RTMPSKey           string
+	RTMPHandshakeTimeout          time.Duration
+	RTMPMaxPending                int
 
 	// The HTTP listener's limits and the API's edge (httpserver.go,
 	// control.RateLimit, sigv4.Budget).
@@ -128,6 +134,14 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.IntVar(&s.WHIPMaxSessions, "whip-max-sessions", 0, "WHIP publishing sessions held at once, over all stages; more are answered 503 with Retry-After: 10 (0: 256, lowered to (open-file limit − 256) / 2)")
 	fs.IntVar(&s.WHIPMaxHalfOpen, "whip-max-half-open", 0, "WHIP sessions answered but not yet connected (ICE and DTLS pending) at once; more are answered 503 with Retry-After: 1 (0: 32, at most --whip-max-sessions)")
 	fs.DurationVar(&s.WHIPConnectTimeout, "whip-connect-timeout", 15*time.Second, "a WHIP session that has not connected (ICE and DTLS) this long after its answer is ended")
+	fs.StringVar(&s.RTMPListen, "rtmp-listen", "127.0.0.1:1935", "TCP address of RTMP ingest (publishers with an ingest configuration's stream key: rtmp://host:port/app/<streamKey>); \"\" turns it off")
+	fs.StringVar(&s.RTMPSListen, "rtmps-listen", "127.0.0.1:1936", "TCP address of RTMPS ingest (RTMP over TLS); \"\" turns it off")
+	fs.StringVar(&s.RTMPPublicURL, "rtmp-public-url", "", "stages' endpoints.rtmp (what publishers connect to, ending in /app/); default rtmp://<rtmp-listen>/app/")
+	fs.StringVar(&s.RTMPSPublicURL, "rtmps-public-url", "", "stages' endpoints.rtmps; default rtmps://<rtmps-listen>/app/")
+	fs.StringVar(&s.RTMPSCert, "rtmps-cert", "", "RTMPS certificate chain (PEM file, with --rtmps-key); unset: a self-signed certificate kept in <data>/rtmps (publishers must trust its cert.pem)")
+	fs.StringVar(&s.RTMPSKey, "rtmps-key", "", "RTMPS private key (PEM file)")
+	fs.DurationVar(&s.RTMPHandshakeTimeout, "rtmp-handshake-timeout", 10*time.Second, "longest an RTMP(S) connection may take from connecting to its first audio and video headers")
+	fs.IntVar(&s.RTMPMaxPending, "rtmp-max-pending", 16, "RTMP(S) connections not yet publishing (stream key not yet accepted) at once; more are closed at once")
 	fs.DurationVar(&s.ReconnectWindow, "reconnect-window", 10*time.Second,
 		"a participant that publishes again within this long of its session's end (a reconnect) keeps its place in the arrival order, so its tile stays where it was in a grid; 0 turns it off")
 	fs.DurationVar(&s.SessionEnd, "stage-session-end", control.DefaultSessionEnd,
@@ -234,6 +248,12 @@ func (s *settings) check() error {
 	}
 	if s.APIPreAuthBytes < 2<<20 {
 		return fmt.Errorf("--api-preauth-bytes %d: must be at least 2 MiB, twice the largest API body", s.APIPreAuthBytes)
+	}
+	if (s.RTMPSCert == "") != (s.RTMPSKey == "") {
+		return errors.New("set both --rtmps-cert and --rtmps-key, or neither (a self-signed certificate)")
+	}
+	if s.RTMPHandshakeTimeout <= 0 || s.RTMPMaxPending <= 0 {
+		return fmt.Errorf("--rtmp-handshake-timeout %v and --rtmp-max-pending %d: must be positive", s.RTMPHandshakeTimeout, s.RTMPMaxPending)
 	}
 	if s.SessionEnd <= 0 {
 		return fmt.Errorf("--stage-session-end %v: must be positive", s.SessionEnd)
