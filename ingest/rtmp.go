@@ -49,7 +49,7 @@ func (s *Server) ServeRTMP(ln net.Listener, secure bool) error {
 		return nil
 	}
 	if r.listeners == nil {
-		r.listeners, r.conns = map[net.Listener]bool{}, map[net.Conn]bool{}
+		r.listeners = map[net.Listener]bool{}
 	}
 	r.listeners[ln] = true
 	r.mu.Unlock()
@@ -79,15 +79,26 @@ func (s *Server) ServeRTMP(ln net.Listener, secure bool) error {
 			return fmt.Errorf("ingest: RTMP accept on %s: %w", ln.Addr(), err)
 		}
 		delay = 0
-		if !s.rtmpAdmit(c) {
-			continue
-		}
-		go func() {
-			defer r.wg.Done()
-			defer s.rtmpDone(c)
-			s.handleRTMP(c, proto)
-		}()
+		s.serveRTMPConn(c, proto)
 	}
+}
+
+// serveRTMPConn runs an accepted connection in its own goroutine, unless
+// it is over the cap or the server is closing (then it is closed at
+// once); done is closed when it ends.
+func (s *Server) serveRTMPConn(c net.Conn, proto string) (done chan struct{}) {
+	done = make(chan struct{})
+	if !s.rtmpAdmit(c) {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		defer s.rtmp.wg.Done()
+		defer s.rtmpDone(c)
+		s.handleRTMP(c, proto)
+	}()
+	return done
 }
 
 // rtmpAdmit registers a new connection, or closes it (and counts it) when
@@ -103,6 +114,9 @@ func (s *Server) rtmpAdmit(c net.Conn) bool {
 		return false
 	}
 	r.pending++
+	if r.conns == nil {
+		r.conns = map[net.Conn]bool{}
+	}
 	r.conns[c] = true
 	r.wg.Add(1)
 	return true
@@ -277,6 +291,3 @@ func redactKey(key string) string {
 	}
 	return key
 }
-
-// errRTMPClosed ends a publish that was closed from our side.
-var errRTMPClosed = errors.New("closed")

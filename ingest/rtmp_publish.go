@@ -125,9 +125,11 @@ func (r *rtmpPublish) run() {
 func (r *rtmpPublish) headers() (code, why string) {
 	_ = r.conn.SetDeadline(time.Now().Add(r.srv.cfg.RTMPHandshakeTimeout))
 	for len(r.sps) == 0 || len(r.asc) == 0 {
+		before := r.conn.bytesRead()
 		msg, err := r.sc.Read()
 		if err != nil {
-			if r.conn.broken() != nil {
+			if r.conn.broken() != nil || r.conn.bytesRead() == before {
+				// Broken, or out of step: nothing more can be read.
 				return ErrorInvalidInput, fmt.Sprintf("no H.264 and AAC sequence headers: %v", err)
 			}
 			continue // a malformed message
@@ -191,6 +193,7 @@ func (r *rtmpPublish) relay() {
 	cfg := r.srv.cfg
 	start := time.Now()
 	windowStart, windowBytes := start, r.conn.bytesRead()
+	read := r.conn.bytesRead()
 	for {
 		now := time.Now()
 		_ = r.conn.SetReadDeadline(now.Add(cfg.RTMPReadTimeout))
@@ -200,9 +203,15 @@ func (r *rtmpPublish) relay() {
 			return
 		default:
 		}
+		before := read
+		read = r.conn.bytesRead()
 		switch {
 		case err != nil && r.conn.broken() != nil:
 			r.log.Info("RTMP publish ended", "err", r.conn.broken())
+			return
+		case err != nil && read == before:
+			// The chunk stream is out of step: nothing more can be read.
+			r.fail(ErrorInvalidInput, "the RTMP chunk stream cannot be parsed: "+err.Error())
 			return
 		case err != nil:
 			r.malformed(err)
@@ -217,7 +226,6 @@ func (r *rtmpPublish) relay() {
 			return
 		}
 		if d := now.Sub(windowStart); d >= rtmpBitrateWindow {
-			read := r.conn.bytesRead()
 			if bps := float64(read-windowBytes) * 8 / d.Seconds(); bps > float64(cfg.RTMPMaxBitrate) {
 				r.fail(ErrorBitrateExceeded, fmt.Sprintf("%.1f Mbps over %v, at most %.1f", bps/1e6, d.Round(time.Second), float64(cfg.RTMPMaxBitrate)/1e6))
 				return
