@@ -63,6 +63,8 @@ func kindName(kind string) string {
 		return "StorageConfiguration"
 	case store.KindPublicKey:
 		return "PublicKey"
+	case store.KindIngestConfiguration:
+		return "IngestConfiguration"
 	}
 	return kind
 }
@@ -169,5 +171,26 @@ func list[T any](ctx context.Context, s *Server, q store.ListQuery, req listRequ
 		if next == "" || len(out) > 0 {
 			return out, next, nil
 		}
+	}
+}
+
+// each calls fn with every resource q selects, page by page (q.After and
+// q.Limit are its own).
+func (s *Server) each(ctx context.Context, q store.ListQuery, fn func(store.Resource) error) error {
+	q.After, q.Limit = "", store.MaxLimit
+	for {
+		page, next, err := s.store.List(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		q.After = next
 	}
 }
