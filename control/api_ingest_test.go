@@ -5,15 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 // wantKey checks what ingest's set holds for an ingest configuration.
@@ -295,4 +299,129 @@ func TestAPIIngestConfigurations(t *testing.T) {
 	if e := stageC.Endpoints; e.Rtmp != nil || e.Rtmps != nil || aws.ToString(e.Whip) != env.whipURL {
 		t.Errorf("stage endpoints without RTMP URLs: %+v", e)
 	}
+}
+
+// An ingest configuration publishing by RTMP (ffmpeg, into ingest's RTMP
+// server) is ACTIVE: listed so, not updated or deleted without force, its
+// participant recorded with protocol RTMP and its ARN. DisconnectParticipant,
+// DeleteStage and a forced delete each end the publish.
+func TestAPIIngestConfigurationActive(t *testing.T) {
+	env := startAPI(t, t.TempDir(), nil)
+	ctx := context.Background()
+	c := env.client
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = env.ing.ServeRTMP(ln, false) }()
+	newStage := func() *string {
+		t.Helper()
+		st, err := c.CreateStage(ctx, &ivsrealtime.CreateStageInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Stage.Arn
+	}
+	stage := newStage()
+	out, err := c.CreateIngestConfiguration(ctx, &ivsrealtime.CreateIngestConfigurationInput{IngestProtocol: types.IngestProtocolRtmp,
+		InsecureIngest: true, StageArn: stage, UserId: aws.String("obs"), Attributes: map[string]string{"seat": "9"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := out.IngestConfiguration
+	publish := func() <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			done <- testsrv.PushTestPattern("rtmp://"+ln.Addr().String()+"/app/"+*cfg.StreamKey, time.Minute)
+		}()
+		return done
+	}
+	get := func() *types.IngestConfiguration {
+		t.Helper()
+		g, err := c.GetIngestConfiguration(ctx, &ivsrealtime.GetIngestConfigurationInput{Arn: cfg.Arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.IngestConfiguration
+	}
+	waitState := func(want types.IngestConfigurationState) {
+		t.Helper()
+		testsrv.WaitFor(t, 20*time.Second, "the ingest configuration "+string(want), func() bool { return get().State == want })
+	}
+	ended := func(done <-chan error) {
+		t.Helper()
+		waitState(types.IngestConfigurationStateInactive)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("ffmpeg still publishing")
+		}
+	}
+
+	done := publish()
+	waitState(types.IngestConfigurationStateActive)
+	l, err := c.ListIngestConfigurations(ctx, &ivsrealtime.ListIngestConfigurationsInput{FilterByState: types.IngestConfigurationStateActive})
+	if err != nil || len(l.IngestConfigurations) != 1 || *l.IngestConfigurations[0].Arn != *cfg.Arn {
+		t.Errorf("ACTIVE ones: %v %+v", err, l)
+	}
+	_, err = c.UpdateIngestConfiguration(ctx, &ivsrealtime.UpdateIngestConfigurationInput{Arn: cfg.Arn, StageArn: aws.String("")})
+	wantErr[*types.ConflictException](t, err, http.StatusConflict, "ACTIVE")
+	_, err = c.DeleteIngestConfiguration(ctx, &ivsrealtime.DeleteIngestConfigurationInput{Arn: cfg.Arn})
+	wantErr[*types.ConflictException](t, err, http.StatusConflict, "force")
+	var p *types.Participant
+	testsrv.WaitFor(t, 10*time.Second, "the RTMP participant's record", func() bool {
+		g, err := c.GetStage(ctx, &ivsrealtime.GetStageInput{Arn: stage})
+		if err != nil || g.Stage.ActiveSessionId == nil {
+			return false
+		}
+		got, err := c.GetParticipant(ctx, &ivsrealtime.GetParticipantInput{StageArn: stage, SessionId: g.Stage.ActiveSessionId, ParticipantId: cfg.ParticipantId})
+		if err != nil || !got.Participant.Published {
+			return false
+		}
+		p = got.Participant
+		return true
+	})
+	if p.Protocol != types.ParticipantProtocolRtmp || aws.ToString(p.IngestConfigurationArn) != *cfg.Arn ||
+		aws.ToString(p.UserId) != "obs" || p.Attributes["seat"] != "9" || p.State != types.ParticipantStateConnected {
+		t.Errorf("RTMP participant %+v", p)
+	}
+	if _, err := c.DisconnectParticipant(ctx, &ivsrealtime.DisconnectParticipantInput{StageArn: stage, ParticipantId: cfg.ParticipantId}); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); *got.StageArn != "" {
+		t.Errorf("after DisconnectParticipant: %+v", got)
+	}
+	ended(done)
+
+	// Attached again, it publishes again; DeleteStage detaches it.
+	if _, err := c.UpdateIngestConfiguration(ctx, &ivsrealtime.UpdateIngestConfigurationInput{Arn: cfg.Arn, StageArn: stage}); err != nil {
+		t.Fatal(err)
+	}
+	done = publish()
+	waitState(types.IngestConfigurationStateActive)
+	if _, err := c.DeleteStage(ctx, &ivsrealtime.DeleteStageInput{Arn: stage}); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); *got.StageArn != "" {
+		t.Errorf("after DeleteStage: %+v", got)
+	}
+	ended(done)
+
+	// A forced delete ends the publish.
+	if _, err := c.UpdateIngestConfiguration(ctx, &ivsrealtime.UpdateIngestConfigurationInput{Arn: cfg.Arn, StageArn: newStage()}); err != nil {
+		t.Fatal(err)
+	}
+	done = publish()
+	waitState(types.IngestConfigurationStateActive)
+	if _, err := c.DeleteIngestConfiguration(ctx, &ivsrealtime.DeleteIngestConfigurationInput{Arn: cfg.Arn, Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	testsrv.WaitFor(t, 20*time.Second, "the publish to end", func() bool { return !env.ing.IngestKeys().Live(*cfg.Arn) })
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("ffmpeg still publishing after a forced delete")
+	}
+	_, err = c.GetIngestConfiguration(ctx, &ivsrealtime.GetIngestConfigurationInput{Arn: cfg.Arn})
+	wantErr[*types.ResourceNotFoundException](t, err, http.StatusNotFound, *cfg.Arn)
 }
