@@ -202,16 +202,7 @@ func (s *Server) saveIngestConfiguration(ctx context.Context, c storedIngestConf
 // ingestConfigurations returns the stored configurations attached to a
 // stage, or all of them for "".
 func (s *Server) ingestConfigurations(ctx context.Context, stageARN string) ([]storedIngestConfiguration, error) {
-	var out []storedIngestConfiguration
-	err := s.each(ctx, store.ListQuery{Kind: store.KindIngestConfiguration, Parent: stageARN}, func(r store.Resource) error {
-		var c storedIngestConfiguration
-		if err := json.Unmarshal(r.Doc, &c); err != nil {
-			return fmt.Errorf("ingest configuration %s: %w", r.ARN, err)
-		}
-		out = append(out, c)
-		return nil
-	})
-	return out, err
+	return all[storedIngestConfiguration](ctx, s, store.ListQuery{Kind: store.KindIngestConfiguration, Parent: stageARN})
 }
 
 // detachIngest takes a stage's configurations off it (all of them, or the

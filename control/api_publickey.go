@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"crypto/md5"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -103,16 +102,7 @@ func (s *Server) deletePublicKey(ctx context.Context, req *arnRequest) (*empty, 
 
 // publicKeys returns every stored public key.
 func (s *Server) publicKeys(ctx context.Context) ([]PublicKey, error) {
-	var keys []PublicKey
-	err := s.each(ctx, store.ListQuery{Kind: store.KindPublicKey}, func(r store.Resource) error {
-		var k PublicKey
-		if err := json.Unmarshal(r.Doc, &k); err != nil {
-			return fmt.Errorf("public key %s: %w", r.ARN, err)
-		}
-		keys = append(keys, k)
-		return nil
-	})
-	return keys, err
+	return all[PublicKey](ctx, s, store.ListQuery{Kind: store.KindPublicKey})
 }
 
 // loadPublicKeys puts every stored public key in ingest's key set.

@@ -174,22 +174,25 @@ func list[T any](ctx context.Context, s *Server, q store.ListQuery, req listRequ
 	}
 }
 
-// each calls fn with every resource q selects, page by page (q.After and
-// q.Limit are its own).
-func (s *Server) each(ctx context.Context, q store.ListQuery, fn func(store.Resource) error) error {
+// all decodes every resource q selects (q.After and q.Limit are its own)
+// into a T, in the store's order.
+func all[T any](ctx context.Context, s *Server, q store.ListQuery) ([]T, error) {
+	var out []T
 	q.After, q.Limit = "", store.MaxLimit
 	for {
 		page, next, err := s.store.List(ctx, q)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, r := range page {
-			if err := fn(r); err != nil {
-				return err
+			var v T
+			if err := json.Unmarshal(r.Doc, &v); err != nil {
+				return nil, fmt.Errorf("%s: %w", r.ARN, err)
 			}
+			out = append(out, v)
 		}
 		if next == "" {
-			return nil
+			return out, nil
 		}
 		q.After = next
 	}
