@@ -80,6 +80,12 @@ func (s *Server) operations() map[string]operation {
 		"GetPublicKey":    op(s.getPublicKey),
 		"ListPublicKeys":  op(s.listPublicKeys),
 		"DeletePublicKey": op(s.deletePublicKey),
+
+		"CreateIngestConfiguration": op(s.createIngestConfiguration),
+		"GetIngestConfiguration":    op(s.getIngestConfiguration),
+		"ListIngestConfigurations":  op(s.listIngestConfigurations),
+		"UpdateIngestConfiguration": op(s.updateIngestConfiguration),
+		"DeleteIngestConfiguration": op(s.deleteIngestConfiguration),
 	}
 }
 

@@ -75,7 +75,9 @@ func (s *Server) listParticipantEvents(ctx context.Context, req *listParticipant
 }
 
 // disconnectParticipant ends a participant's session on ingest and revokes
-// its token.
+// its token. An RTMP(S) participant (an ingest configuration's, attached to
+// the stage) is taken off the stage instead: its configuration's stageArn
+// becomes "", which ends its publish; attaching it again lets it back.
 func (s *Server) disconnectParticipant(ctx context.Context, req *disconnectParticipantRequest) (*empty, *wire.Error) {
 	if _, e := s.getDoc(ctx, store.KindStage, req.StageARN, nil); e != nil {
 		return nil, e
@@ -83,6 +85,15 @@ func (s *Server) disconnectParticipant(ctx context.Context, req *disconnectParti
 	st := s.cfg.Ingest.Stage(req.StageARN)
 	if st == nil {
 		return nil, notFound("Stage", req.StageARN)
+	}
+	rtmp, e := s.detachIngest(ctx, req.StageARN, req.ParticipantID)
+	if e != nil {
+		return nil, e
+	}
+	if rtmp {
+		s.log.Info("RTMP participant disconnected: its ingest configuration was detached from the stage",
+			"stage", req.StageARN, "participant", req.ParticipantID, "reason", req.Reason)
+		return &empty{}, nil
 	}
 	st.Disconnect(req.ParticipantID, req.Reason)
 	return &empty{}, nil

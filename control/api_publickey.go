@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"crypto/md5"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -103,25 +102,7 @@ func (s *Server) deletePublicKey(ctx context.Context, req *arnRequest) (*empty, 
 
 // publicKeys returns every stored public key.
 func (s *Server) publicKeys(ctx context.Context) ([]PublicKey, error) {
-	var keys []PublicKey
-	after := ""
-	for {
-		page, next, err := s.store.List(ctx, store.ListQuery{Kind: store.KindPublicKey, After: after, Limit: store.MaxLimit})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range page {
-			var k PublicKey
-			if err := json.Unmarshal(r.Doc, &k); err != nil {
-				return nil, fmt.Errorf("public key %s: %w", r.ARN, err)
-			}
-			keys = append(keys, k)
-		}
-		if next == "" {
-			return keys, nil
-		}
-		after = next
-	}
+	return all[PublicKey](ctx, s, store.ListQuery{Kind: store.KindPublicKey})
 }
 
 // loadPublicKeys puts every stored public key in ingest's key set.

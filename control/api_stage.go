@@ -47,7 +47,7 @@ func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*cre
 }
 
 func (s *Server) endpoints() StageEndpoints {
-	return StageEndpoints{WHIP: s.cfg.WHIPURL}
+	return StageEndpoints{WHIP: s.cfg.WHIPURL, RTMP: s.cfg.RTMPURL, RTMPS: s.cfg.RTMPSURL}
 }
 
 func (s *Server) getStage(ctx context.Context, req *arnRequest) (*stageResponse, *wire.Error) {
@@ -105,7 +105,8 @@ func (s *Server) updateStage(ctx context.Context, req *updateStageRequest) (*sta
 }
 
 // deleteStage stops the stage's compositions, disconnects its
-// participants and deletes it.
+// participants, deletes it and takes its ingest configurations off it
+// (after the stage is gone, so that none is attached to it meanwhile).
 func (s *Server) deleteStage(ctx context.Context, req *arnRequest) (*empty, *wire.Error) {
 	if _, e := s.getDoc(ctx, store.KindStage, req.ARN, nil); e != nil {
 		return nil, e
@@ -125,6 +126,9 @@ func (s *Server) deleteStage(ctx context.Context, req *arnRequest) (*empty, *wir
 	s.closeSession(ctx, req.ARN)
 	if err := s.store.Delete(ctx, req.ARN); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, s.internal("deleting "+req.ARN, err)
+	}
+	if _, e := s.detachIngest(ctx, req.ARN, ""); e != nil {
+		return nil, e
 	}
 	return &empty{}, nil
 }

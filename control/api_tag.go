@@ -44,7 +44,8 @@ func reservedTagKeys(in map[string]any) *wire.Error {
 
 // tagged are the kinds TagResource accepts.
 var tagged = map[string]bool{store.KindStage: true, store.KindComposition: true,
-	store.KindEncoderConfiguration: true, store.KindStorageConfiguration: true, store.KindPublicKey: true}
+	store.KindEncoderConfiguration: true, store.KindStorageConfiguration: true, store.KindPublicKey: true,
+	store.KindIngestConfiguration: true}
 
 // taggable refuses an ARN that names no resource of a tagged kind.
 func (s *Server) taggable(ctx context.Context, arn string) *wire.Error {

@@ -49,8 +49,14 @@ func (s *Server) issueToken(stageARN string, tc ParticipantTokenConfiguration) (
 // checkTokenConfiguration refuses what the model cannot express: attributes
 // above 1 KB in total.
 func checkTokenConfiguration(tc ParticipantTokenConfiguration) *wire.Error {
+	return checkAttributes(tc.Attributes)
+}
+
+// checkAttributes refuses a participant's attributes (a token's, an ingest
+// configuration's) above 1 KB in total, keys and values.
+func checkAttributes(attributes map[string]string) *wire.Error {
 	total := 0
-	for k, v := range tc.Attributes {
+	for k, v := range attributes {
 		total += len(k) + len(v)
 	}
 	if total > 1024 {

@@ -17,10 +17,11 @@
 // ListParticipantEvents, DisconnectParticipant), encoder and storage
 // configurations (Create, Get, List, Delete), compositions (Start, Get, List,
 // Stop), stage sessions (GetStageSession, ListStageSessions), public keys
-// (Import, Get, List, Delete) and tags (TagResource, UntagResource,
-// ListTagsForResource). The model's other operations (ingest
-// configurations, participant replication) are refused with
-// AccessDeniedException naming the operation. Every response, errors
+// (Import, Get, List, Delete), ingest configurations (Create, Get, List,
+// Update, Delete) and tags (TagResource, UntagResource,
+// ListTagsForResource). The model's other operations (participant
+// replication) are refused with AccessDeniedException naming the
+// operation. Every response, errors
 // included, carries an x-amzn-RequestId (a UUID, the SDKs' request id),
 // which the request's log lines name.
 //
@@ -38,6 +39,24 @@
 // under IVS's rules for self-signed tokens (see ingest). DeletePublicKey
 // takes the key out of the set before it answers: tokens signed with it
 // are refused from then on, participants already connected stay.
+//
+// # Ingest configurations
+//
+// An ingest configuration (CreateIngestConfiguration) is a stream key
+// rt_<account>_<region>_<id>_<secret> (32 random characters) with which an
+// RTMP(S) publisher joins its stage as participant participantId (fixed,
+// with the configuration's userId and attributes). Configurations are kept
+// in the store and in ingest's set (ingest.IngestKeys), which every change
+// reaches before its operation answers; New loads them. The state is read
+// from the set on every read: ACTIVE while the key publishes. RTMP needs
+// insecureIngest (not echoed, as IVS), else ValidationException;
+// redundantIngest is refused; stageArn is "" or an existing stage's.
+// UpdateIngestConfiguration (stageArn) and DeleteIngestConfiguration
+// without force are a ConflictException while ACTIVE; a forced delete ends
+// the publish. DeleteStage, and DisconnectParticipant of a configuration's
+// participant, set its stageArn to "" (the publish ends; attaching it again
+// lets it back). Stages show Config.RTMPURL and Config.RTMPSURL as
+// endpoints.rtmp and endpoints.rtmps.
 //
 // An operation is declared once, as op(handler) with typed input and output
 // (api.go): the model decodes and validates the input, the handler gets it
@@ -112,10 +131,10 @@
 //     (notSupported). A test walks the model: every input member of every
 //     served operation is honoured or refused so.
 //   - Response members Tessera knows are filled: a participant's protocol
-//     (WHIP) and its client (browserName, browserVersion, osName,
-//     osVersion, sdkVersion) read from its WHIP offer's User-Agent
-//     (useragent.go); TOKEN_EXCHANGED events carry previousToken and
-//     newToken.
+//     (WHIP, or RTMP/RTMPS with its ingestConfigurationArn) and its client
+//     (browserName, browserVersion, osName, osVersion, sdkVersion) read
+//     from its WHIP offer's User-Agent (useragent.go); TOKEN_EXCHANGED
+//     events carry previousToken and newToken.
 //   - Responses carry exactly the members IVS sends: optional members are
 //     left out when unset, lists and tags are [] and {}, never null.
 //   - Idempotency: a StartComposition repeated with its idempotencyToken
@@ -124,8 +143,8 @@
 //     composition that no longer exists, is a ConflictException. The token is
 //     stored with the composition, in one transaction.
 //   - Quotas (Config.Quotas, IVS's defaults): stages, encoder and storage
-//     configurations, public keys, compositions running at once and per
-//     stage; past one,
+//     configurations, public keys, ingest configurations, compositions
+//     running at once and per stage; past one,
 //     ServiceQuotaExceededException. A resource has at most 50 tags, a
 //     participant token at most 1 KB of attributes.
 //   - A state change is visible when its operation answered: once

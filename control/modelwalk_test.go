@@ -37,6 +37,7 @@ type walkFixture struct {
 	enc1, spareEnc, sto1, spareSto string
 	comp1, spareComp               string
 	key1, spareKey                 string
+	ingest1, spareIngest           string
 	session                        string
 	alice, bob                     *publisher.Publisher
 }
@@ -141,6 +142,12 @@ func (f *walkFixture) base(op string) map[string]any {
 		return map[string]any{"arn": f.key1}
 	case "DeletePublicKey":
 		return map[string]any{"arn": f.spareKey}
+	case "CreateIngestConfiguration":
+		return map[string]any{"ingestProtocol": "RTMPS"}
+	case "GetIngestConfiguration", "UpdateIngestConfiguration":
+		return map[string]any{"arn": f.ingest1}
+	case "DeleteIngestConfiguration":
+		return map[string]any{"arn": f.spareIngest}
 	}
 	return map[string]any{}
 }
@@ -435,6 +442,75 @@ var walkTable = map[string]map[string]probe{
 	"ListPublicKeys":  {"nextToken": pages("publicKeys"), "maxResults": changes(pageOfOne)},
 	"DeletePublicKey": {"arn": changes(missing("public-key"))},
 
+	"CreateIngestConfiguration": {
+		"name": echoes("walk-ingest", "ingestConfiguration", "name"),
+		"stageArn": custom(func(f *walkFixture) {
+			a := f.call("CreateIngestConfiguration", with(f.base("CreateIngestConfiguration"), "stageArn", f.stageA))
+			if at(a.body, "ingestConfiguration", "stageArn") != f.stageA {
+				f.t.Errorf("stageArn not echoed: %s", a.raw)
+			}
+			if a := f.call("CreateIngestConfiguration", with(f.base("CreateIngestConfiguration"), "stageArn", missingARN("stage"))); a.status != http.StatusNotFound {
+				f.t.Errorf("an unknown stage: %d %s", a.status, a.raw)
+			}
+		}),
+		"userId":     echoes("walker", "ingestConfiguration", "userId"),
+		"attributes": echoes(map[string]string{"seat": "4"}, "ingestConfiguration", "attributes"),
+		"ingestProtocol": custom(func(f *walkFixture) {
+			a := f.call("CreateIngestConfiguration", map[string]any{"ingestProtocol": "RTMP", "insecureIngest": true})
+			if at(a.body, "ingestConfiguration", "ingestProtocol") != "RTMP" {
+				f.t.Errorf("RTMP not echoed: %s", a.raw)
+			}
+		}),
+		// Not echoed (as IVS): RTMP needs it, and ingest's set has it.
+		"insecureIngest": custom(func(f *walkFixture) {
+			if a := f.call("CreateIngestConfiguration", map[string]any{"ingestProtocol": "RTMP"}); a.status != http.StatusBadRequest || !strings.Contains(a.message, "insecureIngest") {
+				f.t.Errorf("RTMP without insecureIngest: %d %s", a.status, a.raw)
+			}
+			for _, insecure := range []bool{false, true} {
+				a := f.call("CreateIngestConfiguration", with(f.base("CreateIngestConfiguration"), "insecureIngest", insecure))
+				arn, _ := at(a.body, "ingestConfiguration", "arn").(string)
+				if k, ok := f.env.ing.IngestKeys().Get(arn); !ok || k.Insecure != insecure {
+					f.t.Errorf("insecureIngest %v: ingest's set has %+v (%s)", insecure, k, a.raw)
+				}
+			}
+		}),
+		"redundantIngest": refusedMember(true),
+		"tags":            echoes(map[string]string{"k": "v"}, "ingestConfiguration", "tags"),
+	},
+	"GetIngestConfiguration": {"arn": changes(missing("ingest-configuration"))},
+	"UpdateIngestConfiguration": {
+		"arn": changes(missing("ingest-configuration")),
+		"stageArn": custom(func(f *walkFixture) {
+			for _, stage := range []string{f.stageB, f.stageA} {
+				a := f.call("UpdateIngestConfiguration", with(f.base("UpdateIngestConfiguration"), "stageArn", stage))
+				if at(a.body, "ingestConfiguration", "stageArn") != stage {
+					f.t.Errorf("stageArn not echoed: %s", a.raw)
+				}
+			}
+		}),
+		"redundantIngest": refusedMember(true),
+	},
+	"DeleteIngestConfiguration": {
+		"arn": changes(missing("ingest-configuration")),
+		// force matters only while the configuration publishes: here it
+		// deletes.
+		"force": custom(func(f *walkFixture) {
+			arn, _ := at(f.call("CreateIngestConfiguration", f.base("CreateIngestConfiguration")).body, "ingestConfiguration", "arn").(string)
+			if a := f.call("DeleteIngestConfiguration", map[string]any{"arn": arn, "force": true}); a.status != 200 {
+				f.t.Errorf("%d %s", a.status, a.raw)
+			}
+			if a := f.call("GetIngestConfiguration", map[string]any{"arn": arn}); a.status != http.StatusNotFound {
+				f.t.Errorf("after a forced delete: %d %s", a.status, a.raw)
+			}
+		}),
+	},
+	"ListIngestConfigurations": {
+		"filterByStageArn": changes(func(f *walkFixture) any { return f.stageB }),
+		"filterByState":    changes(value("ACTIVE")),
+		"nextToken":        pages("ingestConfigurations"),
+		"maxResults":       changes(pageOfOne),
+	},
+
 	"GetStageSession": {
 		"stageArn":  changes(missingStage),
 		"sessionId": changes(value("st-0000000000000")),
@@ -501,6 +577,9 @@ func newWalkFixture(t *testing.T, env *apiEnv) *walkFixture {
 	f.key1 = must("ImportPublicKey", f.base("ImportPublicKey"), "publicKey", "arn")
 	must("ImportPublicKey", f.base("ImportPublicKey"), "publicKey", "arn")
 	f.spareKey = must("ImportPublicKey", f.base("ImportPublicKey"), "publicKey", "arn")
+	f.ingest1 = must("CreateIngestConfiguration", map[string]any{"ingestProtocol": "RTMPS", "stageArn": f.stageA}, "ingestConfiguration", "arn")
+	must("CreateIngestConfiguration", f.base("CreateIngestConfiguration"), "ingestConfiguration", "arn")
+	f.spareIngest = must("CreateIngestConfiguration", f.base("CreateIngestConfiguration"), "ingestConfiguration", "arn")
 
 	// A first session of stage A, ended; then two participants publishing
 	// to it, with self-signed tokens (so that their ids are known).

@@ -63,6 +63,8 @@ func kindName(kind string) string {
 		return "StorageConfiguration"
 	case store.KindPublicKey:
 		return "PublicKey"
+	case store.KindIngestConfiguration:
+		return "IngestConfiguration"
 	}
 	return kind
 }
@@ -169,5 +171,29 @@ func list[T any](ctx context.Context, s *Server, q store.ListQuery, req listRequ
 		if next == "" || len(out) > 0 {
 			return out, next, nil
 		}
+	}
+}
+
+// all decodes every resource q selects (q.After and q.Limit are its own)
+// into a T, in the store's order.
+func all[T any](ctx context.Context, s *Server, q store.ListQuery) ([]T, error) {
+	var out []T
+	q.After, q.Limit = "", store.MaxLimit
+	for {
+		page, next, err := s.store.List(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page {
+			var v T
+			if err := json.Unmarshal(r.Doc, &v); err != nil {
+				return nil, fmt.Errorf("%s: %w", r.ARN, err)
+			}
+			out = append(out, v)
+		}
+		if next == "" {
+			return out, nil
+		}
+		q.After = next
 	}
 }

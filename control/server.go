@@ -26,6 +26,7 @@ type Quotas struct {
 	StorageConfigurations int // default 5
 	Stages                int // default 1000
 	PublicKeys            int // default 3 (IVS: not adjustable)
+	IngestConfigurations  int // default 100
 }
 
 func (q Quotas) withDefaults() Quotas {
@@ -40,6 +41,7 @@ func (q Quotas) withDefaults() Quotas {
 	def(&q.StorageConfigurations, 5)
 	def(&q.Stages, 1000)
 	def(&q.PublicKeys, 3)
+	def(&q.IngestConfigurations, 100)
 	return q
 }
 
@@ -62,6 +64,11 @@ type Config struct {
 	TokenKey *ingest.TokenKey
 	// WHIPURL is the stages' endpoints.whip (the public URL of /whip).
 	WHIPURL string
+	// RTMPURL and RTMPSURL are the stages' endpoints.rtmp and
+	// endpoints.rtmps: the public URLs RTMP(S) publishers append an ingest
+	// configuration's stream key to (e.g. "rtmp://127.0.0.1:1935/app/");
+	// "" leaves the endpoint out.
+	RTMPURL, RTMPSURL string
 	// Channels resolves channel ARNs to push URLs (ARN → rtmp[s]:// URL).
 	Channels map[string]string
 	// Pipelines starts the media side of compositions. Required.
@@ -102,6 +109,7 @@ type Server struct {
 	throttle *throttle            // nil: no rate limit
 	refusals *sampledLog          // the edge's refusals, logged at a bounded rate
 	keysMu   sync.Mutex           // one ImportPublicKey at a time: its quota and duplicate checks hold until it stored the key
+	ingestMu sync.Mutex           // one change of ingest configurations at a time: the store and ingest's set agree, quota and stage checks hold
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -172,10 +180,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// recover loads the imported public keys into ingest, reopens stages,
-// takes up their sessions and fails compositions left running.
+// recover loads the imported public keys and the ingest configurations
+// into ingest, reopens stages, takes up their sessions and fails
+// compositions left running.
 func (s *Server) recover(ctx context.Context) error {
 	if err := s.loadPublicKeys(ctx); err != nil {
+		return err
+	}
+	if err := s.loadIngestConfigurations(ctx); err != nil {
 		return err
 	}
 	alive := s.lastAlive(ctx)

@@ -241,6 +241,12 @@ func (s *Server) recordParticipant(ctx context.Context, stageARN, sessionID stri
 		if live := st.Participant(e.ParticipantID); live != nil {
 			info := live.Info()
 			p.UserID, p.Attributes = info.UserID, info.Attributes
+			if e.Name == ingest.EventJoined {
+				p.Protocol, p.IngestConfigurationARN = info.Protocol, info.IngestConfigurationARN
+				if p.Protocol == "" {
+					p.Protocol = "WHIP"
+				}
+			}
 		}
 	}
 	r.Doc, _ = json.Marshal(p)

@@ -15,6 +15,9 @@ type Participant struct {
 	Attributes    map[string]string `json:"attributes,omitempty"`
 	Published     bool              `json:"published"`
 	Protocol      string            `json:"protocol,omitempty"`
+	// IngestConfigurationARN names an RTMP(S) participant's ingest
+	// configuration.
+	IngestConfigurationARN string `json:"ingestConfigurationArn,omitempty"`
 	// The publisher's client, from its User-Agent header (useragent.go).
 	BrowserName    string `json:"browserName,omitempty"`
 	BrowserVersion string `json:"browserVersion,omitempty"`

@@ -23,6 +23,7 @@ const (
 	KindStageSession         = "stage-session"
 	KindChannel              = "channel"
 	KindPublicKey            = "public-key"
+	KindIngestConfiguration  = "ingest-configuration"
 )
 
 // Resource is one stored control-plane object.
