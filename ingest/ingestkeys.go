@@ -26,12 +26,12 @@ type IngestKey struct {
 // IngestKeys is the set of ingest configurations, by ARN and by stream
 // key, and which of them are publishing. Set and Delete take effect at
 // once: a live publish whose configuration is deleted or no longer names
-// its stage ends.
+// its stage has ended (its participant left) when they return.
 type IngestKeys struct {
 	mu    sync.Mutex
 	byARN map[string]IngestKey
 	byKey map[string]string              // stream key → ARN
-	live  map[string]func(reason string) // ARN → ends the live publish
+	live  map[string]func(reason string) // ARN → ends the live publish, and waits until it has
 }
 
 // Set adds or replaces the configuration k.ARN. A live publish with it
@@ -78,17 +78,24 @@ func (k *IngestKeys) Live(arn string) bool {
 	return k.live[arn] != nil
 }
 
+// Get returns the configuration arn as it was last set.
+func (k *IngestKeys) Get(arn string) (IngestKey, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c, ok := k.byARN[arn]
+	c.Attributes = maps.Clone(c.Attributes)
+	return c, ok
+}
+
 // lookup returns the configuration whose stream key is key.
 func (k *IngestKeys) lookup(key string) (IngestKey, bool) {
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	arn, ok := k.byKey[key]
+	k.mu.Unlock()
 	if !ok {
 		return IngestKey{}, false
 	}
-	c := k.byARN[arn]
-	c.Attributes = maps.Clone(c.Attributes)
-	return c, true
+	return k.Get(arn)
 }
 
 // claim marks arn publishing, with end to stop it; false when it already

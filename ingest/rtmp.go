@@ -266,7 +266,8 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 		return
 	}
 	pub := newRTMPPublish(s, st, cfg, proto, rc, sc, log)
-	if !s.ingest.claim(cfg.ARN, pub.close) {
+	defer close(pub.done)
+	if !s.ingest.claim(cfg.ARN, pub.end) {
 		refuse(ErrorReuseOfStreamKey, "reuse_of_stream_key", "the stream key is publishing already")
 		return
 	}

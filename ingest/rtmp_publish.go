@@ -49,7 +49,7 @@ type rtmpPublish struct {
 
 	closeOnce sync.Once
 	quit      chan struct{}
-	done      chan struct{}
+	done      chan struct{} // closed when the connection is done with (handleRTMP)
 }
 
 func newRTMPPublish(srv *Server, st *Stage, cfg IngestKey, proto string, conn *rtmpConn, sc *gortmplib.ServerConn, log *slog.Logger) *rtmpPublish {
@@ -69,7 +69,13 @@ func (r *rtmpPublish) close(reason string) {
 	})
 }
 
-// wait waits (bounded) for run to return.
+// end closes the publish and waits until its participant left.
+func (r *rtmpPublish) end(reason string) {
+	r.close(reason)
+	r.wait()
+}
+
+// wait waits (bounded) until the publish's connection is done with.
 func (r *rtmpPublish) wait() {
 	select {
 	case <-r.done:
@@ -89,7 +95,6 @@ func (r *rtmpPublish) fail(code, reason string) {
 // run waits for the stream's sequence headers, joins the stage, and
 // relays the media until the publish ends.
 func (r *rtmpPublish) run() {
-	defer close(r.done)
 	if code, why := r.headers(); code != "" {
 		r.fatal = code
 		r.stage.event(EventPublishError, r.cfg.ParticipantID, code)
