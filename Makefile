@@ -131,10 +131,12 @@ fuzz: deps-build
 
 ## run: start tessera serve on the embedded defaults (127.0.0.1:8080, ./data, development credentials)
 run: build
-	@echo "Tessera on http://127.0.0.1:8080 (API, WHIP at /whip, /metrics); data in ./data."
+	@echo "Tessera on http://127.0.0.1:8080 (API, WHIP at /whip, /metrics), RTMP on 127.0.0.1:1935, RTMPS on 127.0.0.1:1936; data in ./data."
 	@echo "Drive it with the AWS CLI, e.g.:"
 	@echo "  export AWS_ACCESS_KEY_ID=AKIATESSERADEV000001 AWS_SECRET_ACCESS_KEY=tessera-development-secret AWS_DEFAULT_REGION=us-east-1"
 	@echo "  aws ivs-realtime create-stage --name demo --endpoint-url http://127.0.0.1:8080"
+	@echo "  aws ivs-realtime create-ingest-configuration --stage-arn <stage ARN> --ingest-protocol RTMPS --endpoint-url http://127.0.0.1:8080"
+	@echo "  (then publish from OBS or ffmpeg to rtmps://127.0.0.1:1936/app/<streamKey>, trusting ./data/rtmps/cert.pem; README: Publishing (RTMP and RTMPS))"
 	@echo "Recordings land in ./data/buckets/<bucket>/<stageId>/<compositionId>/<destinationId>/composite/. Ctrl-C stops (compositions finish cleanly)."
 	$(BIN)/tessera serve
 
