@@ -263,3 +263,24 @@ func TestRTMPBadInput(t *testing.T) {
 		t.Logf("ffmpeg: %v", err)
 	}
 }
+
+// Video above Config.MaxVideoPixels is not decoded: the RTMP publisher
+// stays on the stage audio-only (RESOLUTION_EXCEEDED), its sound flowing.
+func TestRTMPResolutionLimit(t *testing.T) {
+	rt := startRTMP(t, func(c *Config) { c.MaxVideoPixels = 160 * 120 })
+	k := rt.config("too-large", true)
+	push(rt.url(k, false), 10*time.Second)
+	waitEvent(t, rt.stage, k.ParticipantID, EventPublishError, ErrorResolutionExceeded)
+	p := rt.stage.Participant(k.ParticipantID)
+	if p == nil {
+		t.Fatal("the publisher left")
+	}
+	audio := p.SubscribeAudio()
+	defer audio.Close()
+	time.Sleep(time.Second)
+	var total time.Duration
+	audio.Drain(func(a *media.AudioFrame) { total += a.Duration() })
+	if info := p.Info(); !info.AudioOnly || p.Video().Frames() != 0 || total < 500*time.Millisecond {
+		t.Errorf("audio-only %v, %d pictures decoded, %v of audio in 1 s", info.AudioOnly, p.Video().Frames(), total)
+	}
+}
