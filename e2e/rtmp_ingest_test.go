@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +33,7 @@ const rtmpChannel = "arn:aws:ivs:us-east-1:123456789012:channel/e2eRTMPIngest"
 // yellow 660 Hz) on one stage; a grid composition to a channel read back
 // with FFmpeg: the RTMP publisher's tile is red, first in the grid (it
 // joined first), and its tone is in the mix; GetParticipant says RTMP and
-// published. The publisher crashes and comes back within the reconnect
+// published, and a webhook gets its Stage Update "Participant Published". The publisher crashes and comes back within the reconnect
 // window: its tile stays first. Over RTMPS with the server's certificate
 // trusted a second configuration publishes; plain RTMP to it is refused
 // (PUBLISH_ERROR INVALID_PROTOCOL).
@@ -36,8 +41,26 @@ func TestRTMPIngest(t *testing.T) {
 	rtmp := testsrv.StartRTMP(t, testsrv.RTMPOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
+	// Stage Update events, as EventBridge would deliver them.
+	var mu sync.Mutex
+	var published []string // participant ids of "Participant Published"
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e struct {
+			DetailType string `json:"detail-type"`
+			Detail     struct {
+				EventName     string `json:"event_name"`
+				ParticipantID string `json:"participant_id"`
+			} `json:"detail"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&e); err == nil && e.DetailType == "IVS Stage Update" && e.Detail.EventName == "Participant Published" {
+			mu.Lock()
+			published = append(published, e.Detail.ParticipantID)
+			mu.Unlock()
+		}
+	}))
+	defer hook.Close()
 	data := t.TempDir()
-	srv := startServer(t, data, nil, "--ca-file", rtmp.CertFile(),
+	srv := startServer(t, data, nil, "--webhook", hook.URL, "--ca-file", rtmp.CertFile(),
 		"--channel", rtmpChannel+"="+rtmp.TLSURL("live", "rtmpingest"), "--idle-timeout", "1m")
 	api := srv.API
 
@@ -73,6 +96,11 @@ func TestRTMPIngest(t *testing.T) {
 		aws.ToString(p.Participant.UserId) != "obs-user" || p.Participant.Attributes["source"] != "obs" {
 		t.Errorf("RTMP participant %+v", p.Participant)
 	}
+	waitFor(ctx, t, "the Stage Update event Participant Published of the RTMP participant", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Contains(published, *ic.ParticipantId)
+	})
 	got, err := api.GetIngestConfiguration(ctx, &ivsrealtime.GetIngestConfigurationInput{Arn: ic.Arn})
 	if err != nil || got.IngestConfiguration.State != types.IngestConfigurationStateActive {
 		t.Errorf("ingest configuration while publishing: %+v, %v", got, err)
