@@ -9,7 +9,6 @@ import (
 	"net"
 	"regexp"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/pionlog"
-	"github.com/tessera-media/tessera/media"
 )
 
 // Payload types and formats the publisher offers. H.264 is constrained
@@ -34,18 +32,11 @@ const (
 	ptOpus   = 111
 )
 
-// audioChunk is the audio the publisher generates at a time: 20 ms, one
-// Opus packet.
-const audioChunk = media.SampleRate / 50
-
-// sentRing is how many recent frames SentAt remembers (over 30 s at 30 fps).
-const sentRing = 1024
-
 // Publisher is one synthetic participant publishing over WHIP. Its methods
 // are safe for concurrent use.
 type Publisher struct {
+	publishing
 	cfg      Config
-	log      *slog.Logger
 	whip     *whipClient
 	pc       *webrtc.PeerConnection
 	loss     *lossInjector
@@ -61,27 +52,11 @@ type Publisher struct {
 	connected chan struct{} // closed once the PeerConnection is connected
 	connOnce  sync.Once
 
-	done     chan struct{} // closed by finish
-	doneOnce sync.Once
-	errMu    sync.Mutex
-	err      error
-
 	loops   sync.WaitGroup // the video and audio loops
 	readers sync.WaitGroup // the RTCP readers; they end when pc closes
 
 	closeOnce sync.Once
 	closeErr  error
-
-	sentMu sync.Mutex
-	sent   [sentRing]sentFrame
-
-	frames, keyframes, forced, plis, audioPackets, bytes atomic.Uint64
-}
-
-type sentFrame struct {
-	n  uint32
-	at time.Time
-	ok bool
 }
 
 // Stats counts what a Publisher has done so far.
@@ -122,13 +97,12 @@ func Start(ctx context.Context, cfg Config) (_ *Publisher, err error) {
 		return nil, fmt.Errorf("publisher: %w", err)
 	}
 	p := &Publisher{
-		cfg:       cfg,
-		log:       cfg.Logger.With("publisher", cfg.Name),
-		whip:      newWHIPClient(cfg.WHIP, cfg.Token, cfg.UserAgent, cfg.Timeout),
-		loss:      newLossInjector(cfg.Loss, cfg.LossSeed),
-		pli:       make(chan struct{}, 1),
-		connected: make(chan struct{}),
-		done:      make(chan struct{}),
+		publishing: newPublishing(cfg.Logger.With("publisher", cfg.Name)),
+		cfg:        cfg,
+		whip:       newWHIPClient(cfg.WHIP, cfg.Token, cfg.UserAgent, cfg.Timeout),
+		loss:       newLossInjector(cfg.Loss, cfg.LossSeed),
+		pli:        make(chan struct{}, 1),
+		connected:  make(chan struct{}),
 	}
 	defer func() {
 		if err != nil {
@@ -198,13 +172,24 @@ func Start(ctx context.Context, cfg Config) (_ *Publisher, err error) {
 	start := time.Now()
 	switch {
 	case p.venc != nil:
-		p.loops.Go(func() { p.videoLoop(start) })
+		interval := time.Duration(float64(time.Second) / cfg.FPS)
+		var clock sampleClock
+		p.loops.Go(func() {
+			p.videoLoop(start, cfg.FPS, p.gen, p.venc, p.pli, func(pkt av.Packet) bool {
+				return p.writeSample(p.vtrack, pkt.Data, clock.duration(pkt.PTS, interval))
+			})
+		})
 	case p.vtrack != nil:
 		p.loops.Go(func() { p.replayVideo(start) })
 	}
 	switch {
 	case p.aenc != nil:
-		p.loops.Go(func() { p.audioLoop(start) })
+		var clock sampleClock
+		p.loops.Go(func() {
+			p.audioLoop(start, cfg.ToneHz, p.aenc, func(pkt av.Packet) bool {
+				return p.writeSample(p.atrack, pkt.Data, clock.duration(pkt.PTS, pkt.Duration))
+			})
+		})
 	case p.atrack != nil:
 		p.loops.Go(func() { p.replayAudio(start) })
 	}
@@ -363,33 +348,6 @@ func (p *Publisher) onState(s webrtc.PeerConnectionState) {
 	}
 }
 
-// finish records why the publishing ended, the first time it is called,
-// and closes Done; it reports whether this call was the first.
-func (p *Publisher) finish(err error) (first bool) {
-	p.doneOnce.Do(func() {
-		p.errMu.Lock()
-		p.err = err
-		p.errMu.Unlock()
-		close(p.done)
-		first = true
-	})
-	return first
-}
-
-// Done is closed when the publishing ends: Close was called, the
-// connection failed or the server closed it, or sending failed. Close must
-// still be called to release everything.
-func (p *Publisher) Done() <-chan struct{} { return p.done }
-
-// Err returns nil while Done is open, then why it closed: ErrClosed after
-// Close, an error wrapping ErrDisconnected when the connection ended, or
-// the error that stopped the sending.
-func (p *Publisher) Err() error {
-	p.errMu.Lock()
-	defer p.errMu.Unlock()
-	return p.err
-}
-
 // Location returns the URL of the WHIP session.
 func (p *Publisher) Location() string { return p.location }
 
@@ -450,39 +408,9 @@ func (p *Publisher) teardown(ctx context.Context) error {
 
 // Stats returns the counters so far.
 func (p *Publisher) Stats() Stats {
-	return Stats{
-		Frames:          p.frames.Load(),
-		Keyframes:       p.keyframes.Load(),
-		PLIs:            p.plis.Load(),
-		KeyframesForced: p.forced.Load(),
-		AudioPackets:    p.audioPackets.Load(),
-		Bytes:           p.bytes.Load(),
-		RTPSent:         p.loss.sent.Load(),
-		RTPDropped:      p.loss.dropped.Load(),
-		RTPBytes:        p.loss.bytes.Load(),
-	}
-}
-
-// SentAt returns when frame n (the number in its stamp) was captured: the
-// moment just before it was drawn and encoded. Only the last 1,024 frames
-// are remembered. A publisher replaying a Clip stamps clip frame numbers
-// (0 … Frames()-1, over again each loop): SentAt(n) is when clip frame n
-// was last sent, which identifies the picture as long as it is read back
-// within a loop.
-func (p *Publisher) SentAt(n uint32) (time.Time, bool) {
-	p.sentMu.Lock()
-	defer p.sentMu.Unlock()
-	s := p.sent[n%sentRing]
-	if !s.ok || s.n != n {
-		return time.Time{}, false
-	}
-	return s.at, true
-}
-
-func (p *Publisher) markSent(n uint32, at time.Time) {
-	p.sentMu.Lock()
-	p.sent[n%sentRing] = sentFrame{n: n, at: at, ok: true}
-	p.sentMu.Unlock()
+	s := p.stats()
+	s.RTPSent, s.RTPDropped, s.RTPBytes = p.loss.sent.Load(), p.loss.dropped.Load(), p.loss.bytes.Load()
+	return s
 }
 
 // sampleClock turns encoder packets into samples whose RTP timestamps
@@ -516,94 +444,4 @@ func (p *Publisher) writeSample(track *webrtc.TrackLocalStaticSample, data []byt
 	}
 	p.bytes.Add(uint64(len(data)))
 	return true
-}
-
-// videoLoop draws, encodes and sends a frame every tick until Done.
-func (p *Publisher) videoLoop(start time.Time) {
-	interval := time.Duration(float64(time.Second) / p.cfg.FPS)
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	f := media.NewVideoFrame(p.cfg.Width, p.cfg.Height)
-	var clock sampleClock
-	var n uint32
-	ok := true
-	emit := func(pkt av.Packet) {
-		if !ok {
-			return
-		}
-		if pkt.Keyframe {
-			p.keyframes.Add(1)
-		}
-		ok = p.writeSample(p.vtrack, pkt.Data, clock.duration(pkt.PTS, interval))
-	}
-	for {
-		select {
-		case <-p.pli:
-			p.venc.ForceKeyframe()
-			p.forced.Add(1)
-		default:
-		}
-		now := time.Now()
-		p.markSent(n, now)
-		p.gen.Draw(f, n)
-		f.PTS = now.Sub(start)
-		if err := p.venc.Encode(f, emit); err != nil {
-			p.fail(fmt.Errorf("publisher: encoding video frame %d: %w", n, err))
-			return
-		}
-		if !ok {
-			return
-		}
-		p.frames.Add(1)
-		n++
-		select {
-		case <-p.done:
-			return
-		case <-ticker.C:
-		}
-	}
-}
-
-// audioLoop generates, encodes and sends 20 ms of audio per tick until
-// Done, catching up after a late tick so that the audio keeps pace with
-// the clock.
-func (p *Publisher) audioLoop(start time.Time) {
-	ticker := time.NewTicker(20 * time.Millisecond)
-	defer ticker.Stop()
-	gen := tone{hz: p.cfg.ToneHz}
-	a := media.NewAudioFrame(2, audioChunk)
-	var clock sampleClock
-	ok := true
-	emit := func(pkt av.Packet) {
-		if !ok {
-			return
-		}
-		p.audioPackets.Add(1)
-		ok = p.writeSample(p.atrack, pkt.Data, clock.duration(pkt.PTS, pkt.Duration))
-	}
-	for {
-		due := int64(time.Since(start)*media.SampleRate/time.Second) + audioChunk
-		for gen.next+audioChunk <= due {
-			gen.fill(a)
-			if err := p.aenc.Encode(a, emit); err != nil {
-				p.fail(fmt.Errorf("publisher: encoding audio: %w", err))
-				return
-			}
-			if !ok {
-				return
-			}
-		}
-		select {
-		case <-p.done:
-			return
-		case <-ticker.C:
-		}
-	}
-}
-
-// fail ends the publishing because sending failed.
-func (p *Publisher) fail(err error) {
-	if p.finish(err) {
-		p.log.Error("publishing stopped", "err", err)
-	}
 }
