@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -31,25 +32,101 @@ const latencyStage = "arn:aws:ivs:us-east-1:123456789012:stage/BenchLatency1"
 // into every picture (encoded live, so capture includes their x264), one
 // 1280×720 grid composition recording HLS into a folder, and a tap on the
 // encoder (worker.Config.Tap) that sees every packet as it leaves for the
-// destination. The tapped H.264 is decoded and each participant's stamp
-// read at its tile (layout.Arrange and layout.Fit, as the worker places
-// it); the latency of a publisher frame is the time its first encoded
-// packet left, minus the time the publisher captured it (SentAt).
-// Reported: p50-ms, p95-ms and max-ms over the frames of the measured
-// window; av-delay-ms, the worker's A/V sync delay, which is part of it
-// (canvases show pictures captured at least that long ago, so that every
-// participant's picture for the tick has arrived); and first-packet-ms,
-// worker.Start → the first video packet out of the encoder (in process:
-// no API call in front).
+// destination. The publishers publish over WHIP (whip: H.264 and Opus over
+// WebRTC) or over RTMP (rtmp: H.264 and AAC, ing.ServeRTMP on a loopback
+// listener, each publisher an ingest configuration's participant). The
+// tapped H.264 is decoded and each participant's stamp read at its tile
+// (layout.Arrange and layout.Fit, as the worker places it); the latency of
+// a publisher frame is the time its first encoded packet left, minus the
+// time the publisher captured it (SentAt). Reported: p50-ms, p95-ms and
+// max-ms over the frames of the measured window; av-delay-ms, the
+// worker's A/V sync delay, which is part of it (canvases show pictures
+// captured at least that long ago, so that every participant's picture
+// for the tick has arrived); and first-packet-ms, worker.Start → the first
+// video packet out of the encoder (in process: no API call in front).
 func BenchmarkPipelineLatency(b *testing.B) {
+	b.Run("whip", func(b *testing.B) { benchLatency(b, (*latencyRig).publishWHIP) })
+	b.Run("rtmp", func(b *testing.B) { benchLatency(b, (*latencyRig).publishRTMP) })
+}
+
+// The publishers of BenchmarkPipelineLatency.
+const (
+	latencyPubs    = 6
+	latencyPubW    = 640
+	latencyPubH    = 360
+	latencyFPS     = 30.0
+	latencyBitrate = 600_000
+)
+
+// latencyRig is the in-process ingest of BenchmarkPipelineLatency, taking
+// WHIP on an HTTP server and RTMP on a listener, both on 127.0.0.1.
+type latencyRig struct {
+	ctx     context.Context
+	ing     *ingest.Server
+	key     *ingest.TokenKey
+	whipURL string // the WHIP endpoint
+	rtmpURL string // rtmp://host:port/app/
+}
+
+// capturer is a publisher as the measurement sees it: when it captured
+// each frame.
+type capturer interface {
+	SentAt(n uint32) (time.Time, bool)
+}
+
+// publishWHIP starts a live WHIP publisher, name its participant and user
+// id, stopped in Cleanup.
+func (r *latencyRig) publishWHIP(b *testing.B, name string) capturer {
+	now := time.Now()
+	tok, err := r.key.Sign(ingest.Claims{ParticipantID: name, UserID: name, StageARN: latencyStage,
+		Capabilities: ingest.Capabilities{AllowPublish: true}, Version: ingest.TokenVersion,
+		IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, 20*time.Second)
+	p, err := publisher.Start(ctx, publisher.Config{WHIP: r.whipURL, Token: tok, Name: name, Width: latencyPubW, Height: latencyPubH,
+		FPS: latencyFPS, Bitrate: latencyBitrate, ToneHz: publisher.DefaultToneHz, Logger: quietLog()})
+	cancel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_ = p.Close(cctx)
+	})
+	return p
+}
+
+// publishRTMP registers an ingest configuration for participant name and
+// starts a live RTMP publisher with its stream key, stopped in Cleanup.
+func (r *latencyRig) publishRTMP(b *testing.B, name string) capturer {
+	k := ingest.IngestKey{ARN: "arn:aws:ivs:us-east-1:123456789012:ingest-configuration/" + name,
+		StreamKey: "rt_123456789012_us-east-1_" + name + "_benchLatencyKey", StageARN: latencyStage,
+		ParticipantID: name, UserID: name, Insecure: true}
+	r.ing.IngestKeys().Set(k)
+	ctx, cancel := context.WithTimeout(r.ctx, 20*time.Second)
+	p, err := publisher.StartRTMP(ctx, publisher.RTMPConfig{URL: r.rtmpURL + k.StreamKey, Name: name, Width: latencyPubW, Height: latencyPubH,
+		FPS: latencyFPS, Bitrate: latencyBitrate, ToneHz: publisher.DefaultToneHz, Logger: quietLog()})
+	cancel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(p.Close)
+	return p
+}
+
+// benchLatency runs BenchmarkPipelineLatency with publishers that publish
+// starts.
+func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name string) capturer) {
 	const (
-		pubs        = 6
-		pubW, pubH  = 640, 360
+		pubs        = latencyPubs
+		pubW, pubH  = latencyPubW, latencyPubH
 		outW, outH  = 1280, 720
-		fps         = 30.0
+		fps         = latencyFPS
 		avDelay     = 100 * time.Millisecond // worker's and `tessera serve --av-delay`'s default
 		outBitrate  = 2_500_000
-		pubBitrate  = 600_000
 		compID      = "BenchLatency1"
 		compositeAt = "BenchLatency1/comp/dest/composite"
 	)
@@ -64,6 +141,11 @@ func BenchmarkPipelineLatency(b *testing.B) {
 		b.Fatal(err)
 	}
 	hs := httptest.NewServer(ing.Handler())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = ing.ServeRTMP(ln, false) }()
 	b.Cleanup(func() {
 		hs.Close()
 		cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -74,29 +156,11 @@ func BenchmarkPipelineLatency(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	byUser := map[string]*publisher.Publisher{}
+	rig := &latencyRig{ctx: ctx, ing: ing, key: key, whipURL: hs.URL + "/whip", rtmpURL: "rtmp://" + ln.Addr().String() + "/app/"}
+	byUser := map[string]capturer{}
 	for i := range pubs {
 		name := fmt.Sprintf("p%d", i+1)
-		now := time.Now()
-		tok, err := key.Sign(ingest.Claims{ParticipantID: name, UserID: name, StageARN: latencyStage,
-			Capabilities: ingest.Capabilities{AllowPublish: true}, Version: ingest.TokenVersion,
-			IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix()})
-		if err != nil {
-			b.Fatal(err)
-		}
-		pctx, pcancel := context.WithTimeout(ctx, 20*time.Second)
-		p, err := publisher.Start(pctx, publisher.Config{WHIP: hs.URL + "/whip", Token: tok, Name: name, Width: pubW, Height: pubH,
-			FPS: fps, Bitrate: pubBitrate, ToneHz: publisher.DefaultToneHz, Logger: quietLog()})
-		pcancel()
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() {
-			cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			_ = p.Close(cctx)
-		})
-		byUser[name] = p
+		byUser[name] = publish(rig, b, name)
 	}
 	// Every publisher decoded at its size.
 	var roster []ingest.ParticipantInfo
@@ -224,7 +288,7 @@ func BenchmarkPipelineLatency(b *testing.B) {
 // stampTile is where one publisher's picture lies in the canvas, in the
 // terms of publisher.ReadStamp.
 type stampTile struct {
-	pub         *publisher.Publisher
+	pub         capturer
 	name        string
 	x, y, scale float64
 }
