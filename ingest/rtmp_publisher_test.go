@@ -78,18 +78,7 @@ func TestRTMPSyntheticPublisher(t *testing.T) {
 				}
 			}
 
-			var samples []float32
-			var total time.Duration
-			audio.Drain(func(a *media.AudioFrame) {
-				samples = append(samples, a.Samples...)
-				total += a.Duration()
-			})
-			if total < 1500*time.Millisecond {
-				t.Fatalf("%v of audio in 2 s", total)
-			}
-			if hz := toneFrequency(samples, media.SampleRate); hz < 430 || hz > 450 {
-				t.Errorf("tone %.0f Hz, want 440", hz)
-			}
+			checkTone(t, audio)
 			if s := pub.Stats(); s.Frames < 60 || s.Keyframes == 0 || s.AudioPackets == 0 {
 				t.Errorf("stats %+v", s)
 			}
@@ -110,5 +99,23 @@ func TestRTMPSyntheticPublisher(t *testing.T) {
 				t.Error("still publishing 10 s after the disconnect")
 			}
 		})
+	}
+}
+
+// checkTone drains the 2 s of audio an RTMP test publisher sent since it
+// subscribed: 1.5 s of it at least, the 440 Hz tone.
+func checkTone(t *testing.T, audio *AudioSubscription) {
+	t.Helper()
+	var samples []float32
+	var total time.Duration
+	audio.Drain(func(a *media.AudioFrame) {
+		samples = append(samples, a.Samples...)
+		total += a.Duration()
+	})
+	if total < 1500*time.Millisecond {
+		t.Fatalf("%v of audio in 2 s", total)
+	}
+	if hz := toneFrequency(samples, media.SampleRate); hz < 430 || hz > 450 {
+		t.Errorf("tone %.0f Hz, want 440", hz)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tessera-media/tessera/internal/testsrv"
-	"github.com/tessera-media/tessera/media"
 )
 
 // rtmpTest is a test server with an RTMP and an RTMPS listener on
@@ -119,18 +118,7 @@ func TestRTMPPublish(t *testing.T) {
 	if !info.Video || !info.Audio || info.VideoCodec != "h264" || info.AudioCodec != "aac" || info.VideoStopped {
 		t.Errorf("media state %+v", info.MediaState)
 	}
-	var samples []float32
-	var total time.Duration
-	audio.Drain(func(a *media.AudioFrame) {
-		samples = append(samples, a.Samples...)
-		total += a.Duration()
-	})
-	if total < 1500*time.Millisecond {
-		t.Fatalf("%v of audio in 2 s", total)
-	}
-	if hz := toneFrequency(samples, media.SampleRate); hz < 430 || hz > 450 {
-		t.Errorf("tone %.0f Hz, want 440", hz)
-	}
+	checkTone(t, audio)
 	for _, e := range []string{EventJoined, EventPublishStarted} {
 		if !hasEvent(rt.stage, k.ParticipantID, e, "") {
 			t.Errorf("no %s event", e)
