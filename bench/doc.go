@@ -70,12 +70,14 @@
 //
 // BenchmarkPipelineLatency runs ingest and the worker in-process, as
 // `tessera serve` wires them, with six live 640×360 publishers stamping
-// their frame number into every picture, one 1280×720 grid composition
+// their frame number into every picture, publishing over WHIP
+// (BenchmarkPipelineLatency/whip) or over RTMP to ingest's RTMP listener
+// (BenchmarkPipelineLatency/rtmp), one 1280×720 grid composition
 // recording into a folder, and worker.Config.Tap on its encoder. The
 // tapped H.264 is decoded, each publisher's stamp read at its tile
 // (layout.Arrange and layout.Fit), and the first packet carrying a
 // publisher's frame gives its latency: the packet's time out of the
-// encoder minus the publisher's capture time (Publisher.SentAt). It
+// encoder minus the publisher's capture time (SentAt). It
 // reports p50-ms, p95-ms and max-ms over the window, ingest-p95-ms
 // (capture → decoded in ingest, from a probe on the participants'
 // VideoFeeds), av-delay-ms (the worker's A/V sync delay, part of the

@@ -430,7 +430,8 @@ type ingestTimes struct {
 // every millisecond, and for each new picture reads its stamp: how long
 // after the publisher captured it was it decoded in ingest, and how far
 // the capture time ingest gave it (on the server clock, from RTCP sender
-// reports) is from the publisher's. It splits the latency into the way in
+// reports for WHIP, from the stream's timestamps for RTMP) is from the
+// publisher's. It splits the latency into the way in
 // and the composition's part. The returned function waits for the probe.
 func probeIngest(ing *ingest.Server, stage *ingest.Stage, tiles []stampTile, from, until time.Time) func() ingestTimes {
 	done := make(chan ingestTimes, 1)

@@ -1,7 +1,7 @@
-// Package publisher is a synthetic WebRTC participant that publishes over
-// WHIP (RFC 9725). The ingest tests, the benchmarks and `make demo` use it
-// to publish known pictures and sound to a Tessera server on the same
-// machine.
+// Package publisher is a synthetic participant that publishes over WHIP
+// (RFC 9725), as a browser does, or over RTMP(S), as an encoder does. The
+// ingest tests, the benchmarks and `make demo` use it to publish known
+// pictures and sound to a Tessera server on the same machine.
 //
 // # Contract
 //
@@ -47,6 +47,21 @@
 // (ErrClosed, an error wrapping ErrDisconnected, or the encode error).
 // Close must be called in every case.
 //
+// # RTMP
+//
+// StartRTMP(ctx, RTMPConfig) publishes the same pictures and tone over
+// RTMP or RTMPS (RTMPConfig.URL, rtmp[s]://host/app/<streamKey>; for
+// rtmps:// RTMPConfig.TLS and CAFile say what to trust) with gortmplib's
+// client: H.264 constrained baseline without B-frames, drawn and encoded
+// live every 1/FPS, and the tone as AAC-LC, 48 kHz stereo, in real time.
+// The stream starts with the metadata and both sequence headers (SPS and
+// PPS from the first keyframe, the AudioSpecificConfig); every picture is
+// timestamped with its capture time since the start (SentAt tells it),
+// the audio on the same clock. Connecting and publishing are bounded by
+// ctx and RTMPConfig.Timeout; Done and Err work as for WHIP (a server that
+// refuses or ends the publish gives ErrDisconnected), and Close stops the
+// sending, closes the connection and waits for every goroutine.
+//
 // # Pictures and sound
 //
 // Generator draws the pictures: a moving diagonal gradient over drifting
@@ -73,6 +88,7 @@
 // whose server a benchmark measures. The receiver decodes exactly what it
 // would from a live publisher; the stamps count clip frames.
 //
-// The package imports only media and internal/av of Tessera, and pion;
+// The package imports only media, internal/av, internal/h264,
+// internal/glyph and internal/pionlog of Tessera, pion and gortmplib;
 // logs go to Config.Logger (pion's own, one level down, under "pion").
 package publisher
