@@ -14,9 +14,15 @@ import (
 // The synthetic publisher in RTMP mode, over RTMP and over RTMPS with the
 // server's certificate as its CA file, becomes its ingest configuration's
 // participant: pictures decoded at its size whose stamps increase, each
-// readable frame's capture time known to the publisher, and its tone.
+// readable frame's capture time known to the publisher, and its tone. A
+// stream key the server does not know fails StartRTMP.
 func TestRTMPSyntheticPublisher(t *testing.T) {
 	rt := startRTMP(t, nil)
+	unknown := publisher.RTMPConfig{URL: rt.url(IngestKey{StreamKey: "rt_123456789012_us-east-1_nope_nothing"}, false), Logger: testLogger(t)}
+	if p, err := publisher.StartRTMP(context.Background(), unknown); err == nil {
+		p.Close()
+		t.Error("StartRTMP with an unknown stream key succeeded")
+	}
 	for _, secure := range []bool{false, true} {
 		name := map[bool]string{false: "rtmp", true: "rtmps"}[secure]
 		t.Run(name, func(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path"
@@ -213,7 +212,7 @@ func (p *RTMPPublisher) connect(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
-	p.client = &gortmplib.Client{URL: u, Publish: true, TLSConfig: tc, DialContext: (&net.Dialer{}).DialContext}
+	p.client = &gortmplib.Client{URL: u, Publish: true, TLSConfig: tc}
 	if err := p.client.Initialize(ctx); err != nil {
 		p.client = nil
 		return fmt.Errorf("RTMP publish to %s: %w", redactStreamKey(p.cfg.URL), err)
