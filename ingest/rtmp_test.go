@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tessera-media/tessera/internal/testsrv"
+	"github.com/tessera-media/tessera/media"
 )
 
 // rtmpTest is a test server with an RTMP and an RTMPS listener on
