@@ -77,11 +77,13 @@ type Participant struct {
 	attributes map[string]string
 	info       MediaState
 	audioSubs  []*AudioSubscription
+	videoSubs  []*VideoPackets
 
 	lastPicture atomic.Int64 // server clock of the newest picture, 0 = none
 	wantW       atomic.Int32 // the tile size compositions need (simulcast)
 	wantH       atomic.Int32
 	onWant      atomic.Pointer[func()]
+	onKeyframe  atomic.Pointer[func()] // asks the publisher for a keyframe of the packets' layer
 
 	// Capture times (server clock) of the newest picture and the newest
 	// audio frame, for the A/V offset; valid once the have* flag is set.

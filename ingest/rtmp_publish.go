@@ -42,6 +42,8 @@ type rtmpPublish struct {
 	sps     []byte // the newest parameter sets
 	pps     []byte
 	asc     []byte // AAC's AudioSpecificConfig
+	width   int    // the newest keyframe's picture size
+	height  int
 	annexB  []byte // the access unit being decoded, reused
 	scratch []byte
 	needKey bool
@@ -311,8 +313,12 @@ func (r *rtmpPublish) onVideo(pts time.Duration, au [][]byte) {
 	}
 	r.annexB = b
 	info, err := parseH264(b, r.scratch)
+	if info.keyframe && info.width > 0 {
+		r.width, r.height = info.width, info.height
+	}
 	switch {
 	case err != nil:
+		r.p.packetsLost() // an encoder sends keyframes when it does: nothing to ask
 		r.p.stats.malformed.Add(1)
 		r.srv.metrics.dropped.WithLabelValues("malformed").Inc()
 		r.needKey = true
@@ -323,6 +329,8 @@ func (r *rtmpPublish) onVideo(pts time.Duration, au [][]byte) {
 	case info.slices == 0:
 		return // parameter sets or SEI only
 	}
+	capture, now := r.capture(pts)
+	r.p.publishPacket(VideoPacket{Codec: "h264", Data: b, PTS: capture, Keyframe: info.keyframe, Width: r.width, Height: r.height}, false)
 	if r.needKey && !info.keyframe {
 		r.p.stats.skipped.Add(1)
 		r.srv.metrics.dropped.WithLabelValues("awaiting_keyframe").Inc()
@@ -336,7 +344,6 @@ func (r *rtmpPublish) onVideo(pts time.Duration, au [][]byte) {
 	if r.pics.tooLarge {
 		return
 	}
-	capture, now := r.capture(pts)
 	if err := r.pics.decode(b, info.keyframe, capture, now); err != nil {
 		r.needKey = true
 	}

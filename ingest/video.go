@@ -44,7 +44,31 @@ func newVideoIn(s *session, codec string) (*videoIn, error) {
 	v := &videoIn{s: s, codec: codec, pics: pics, needKey: true, scratch: make([]byte, 0, 512)}
 	fn := v.reselect
 	s.p.onWant.Store(&fn)
+	key := v.keyframeForPackets
+	s.p.onKeyframe.Store(&key)
 	return v, nil
+}
+
+// top returns the layer the packet readers get: the largest of known
+// size, or the only one; v.mu is held.
+func (v *videoIn) top() *layer {
+	var t *layer
+	for _, l := range v.layers {
+		if t == nil || l.width*l.height > t.width*t.height {
+			t = l
+		}
+	}
+	return t
+}
+
+// keyframeForPackets asks the packet readers' layer for a keyframe.
+func (v *videoIn) keyframeForPackets() {
+	v.mu.Lock()
+	t := v.top()
+	v.mu.Unlock()
+	if t != nil {
+		v.s.pli(t.ssrc)
+	}
 }
 
 func (v *videoIn) addLayer(t *webrtc.TrackRemote) *layer {
@@ -97,7 +121,11 @@ func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
 	if errors.Is(err, errBFrames) {
 		return
 	}
+	recorded := l == v.top()
 	if err != nil {
+		if recorded && v.s.p.packetsLost() {
+			v.s.pli(l.ssrc)
+		}
 		v.s.p.stats.malformed.Add(1)
 		v.s.srv.metrics.dropped.WithLabelValues("malformed").Inc()
 		if l == v.active {
@@ -120,6 +148,10 @@ func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
 				v.selectTarget()
 			}
 		}
+	}
+	pts := l.clock.capture(f.ts, f.arrived)
+	if recorded && v.s.p.publishPacket(VideoPacket{Codec: v.codec, Data: f.data, PTS: pts, Keyframe: key, Width: l.width, Height: l.height}, f.gap) {
+		v.s.pli(l.ssrc)
 	}
 	if v.active == nil {
 		if !key {
@@ -161,7 +193,7 @@ func (v *videoIn) frame(l *layer, f assembledFrame, now time.Duration) {
 	if v.pics.oversize(l.width, l.height) {
 		return
 	}
-	if err := v.pics.decode(f.data, key, l.clock.capture(f.ts, f.arrived), now); err != nil {
+	if err := v.pics.decode(f.data, key, pts, now); err != nil {
 		v.needKey = true
 		v.s.pli(l.ssrc)
 	}
