@@ -189,8 +189,8 @@ func TestCrashRecovery(t *testing.T) {
 	}
 }
 
-// SIGTERM with a participant connected and a composition recording: the
-// server saves the LEFT event without an error, and leaves no spool or
+// SIGTERM with participants connected (WHIP and RTMP) and a composition
+// recording: the server saves the LEFT events without an error, and leaves no spool or
 // work folder; after a restart past the session's end the participant is
 // DISCONNECTED and the session ended.
 func TestShutdownEndsSessions(t *testing.T) {
@@ -199,7 +199,14 @@ func TestShutdownEndsSessions(t *testing.T) {
 	data := t.TempDir()
 	srv := startServer(t, data, nil)
 	setup := newSolo(ctx, t, srv.API, "sigterm", media.RGBToYUV(230, 210, 40))
-	participantIDs(ctx, t, srv.API, *setup.stage.Arn, 1)
+	// And an RTMP publisher.
+	ic, err := srv.API.CreateIngestConfiguration(ctx, &ivsrealtime.CreateIngestConfigurationInput{StageArn: setup.stage.Arn,
+		IngestProtocol: types.IngestProtocolRtmp, InsecureIngest: true, UserId: aws.String("rtmp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testsrv.StartPush(t, *setup.stage.Endpoints.Rtmp+*ic.IngestConfiguration.StreamKey, 2*time.Minute, testsrv.PushOptions{})
+	participantIDs(ctx, t, srv.API, *setup.stage.Arn, 2)
 	session := activeSession(ctx, t, srv.API, *setup.stage.Arn)
 	comp, err := srv.API.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: setup.stage.Arn,
 		Destinations: []types.DestinationConfiguration{setup.recording()}})
