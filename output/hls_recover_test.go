@@ -1,13 +1,16 @@
 package output
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -346,6 +349,111 @@ func TestSalvageSegment(t *testing.T) {
 			// Salvaging again keeps a valid segment.
 			if _, ok, err := SalvageSegment(path, e.streams); !ok || err != nil {
 				t.Errorf("salvaging again: %v %v", ok, err)
+			}
+		})
+	}
+}
+
+// A fragmented MP4 segment cut short keeps its whole fragments.
+func TestSalvageSegmentFMP4(t *testing.T) {
+	e := encodeBaseline(t, 4*time.Second)
+	dir := t.TempDir()
+	streams := slices.Clone(e.streams)
+	var mux *av.Muxer
+	seq := 1
+	for _, p := range e.packets {
+		if p.Kind == av.Video && p.Keyframe {
+			if mux == nil {
+				streams[0].Extradata = av.H264ParameterSets(p.Data)
+				var err error
+				if mux, err = av.NewMuxer("mp4", filepath.Join(dir, initSegment), av.MuxOptions{FormatOptions: av.FragmentedMP4(fragmentDuration)}, streams...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := mux.NextFile(filepath.Join(dir, SegmentsFMP4.segmentName(seq))); err != nil {
+				t.Fatal(err)
+			}
+			seq++
+		}
+		if mux == nil {
+			continue
+		}
+		if err := mux.WritePacket(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mux.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The second segment, 2 s from a keyframe on, is the one being written.
+	init, b := readFile(t, filepath.Join(dir, initSegment)), readFile(t, filepath.Join(dir, "2.mp4"))
+	frames := func(dir string) int {
+		n := 0
+		if err := av.ReadPackets(playableSegment(t, SegmentsFMP4, dir, "2.mp4"), func(p av.Packet) error {
+			if p.Kind == av.Video {
+				n++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	all := frames(dir)
+	if all != 60 {
+		t.Fatalf("%d frames in the segment, want 60", all)
+	}
+	moof := int(binary.BigEndian.Uint32(b))
+	fragment := moof + int(binary.BigEndian.Uint32(b[moof:])) // the first, moof and mdat
+	if fragment >= len(b) {
+		t.Fatalf("one fragment of %d bytes in the segment", fragment)
+	}
+	for _, tc := range []struct {
+		name string
+		size int
+		ok   bool
+	}{
+		{"empty", 0, false},
+		{"moof only", moof, false},
+		{"one fragment and a half", fragment + (len(b)-fragment)/2, true},
+		{"whole", len(b), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "2.mp4")
+			if err := os.WriteFile(filepath.Join(dir, initSegment), init, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, b[:tc.size], 0o600); err != nil {
+				t.Fatal(err)
+			}
+			d, ok, err := SalvageSegment(path, e.streams)
+			if ok != tc.ok {
+				t.Fatalf("ok %v (err %v), want %v", ok, err, tc.ok)
+			}
+			if !ok {
+				if got := readFile(t, path); len(got) != tc.size {
+					t.Errorf("a lost segment was rewritten: %d bytes of %d", len(got), tc.size)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := frames(dir)
+			if got < 1 || got > all || tc.size < len(b) && got == all || d <= 0 || d > 2*time.Second {
+				t.Errorf("salvaged %d of %d frames, %v", got, all, d)
+			}
+			if want := time.Duration(got) * time.Second / 30; (d - want).Abs() > time.Millisecond {
+				t.Errorf("duration %v for %d frames", d, got)
+			}
+			if s := readFile(t, path); wholeFragments(s) != len(s) || !bytes.HasPrefix(b, s) {
+				t.Errorf("salvaged segment of %d bytes is not whole fragments of the original", len(s))
+			}
+			decodes(t, playableSegment(t, SegmentsFMP4, dir, "2.mp4"))
+			// Salvaging again keeps a valid segment.
+			if d2, ok, err := SalvageSegment(path, e.streams); !ok || err != nil || d2 != d {
+				t.Errorf("salvaging again: %v %v %v", d2, ok, err)
 			}
 		})
 	}
