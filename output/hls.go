@@ -56,8 +56,8 @@ type RecordingConfig struct {
 // Recording records a composition as HLS into storage, with the key layout,
 // playlists and events of an IVS composite recording. Packets are written
 // into segments cut on keyframes — MPEG-TS, or fragmented MP4 after an
-// initialization section that goes to storage first — segments go to the spool (disk
-// first, then storage), and the media playlist lists a segment only once
+// initialization section that goes to storage first — segments go to the
+// spool (disk first, then storage), and the media playlist lists a segment only once
 // storage has it. Stop finishes the last segment, writes the VOD playlist
 // and recording-ended.json (recording-failed.json if anything was lost) and
 // waits until storage has everything before it reports STOPPED. What it
@@ -324,6 +324,7 @@ func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment,
 	return seg, seq
 }
 
+// segmentPath is segment seq's file in the work folder.
 func (r *Recording) segmentPath(seq int) string {
 	return filepath.Join(r.cfg.WorkDir, r.cfg.Container.segmentName(seq))
 }
@@ -355,7 +356,7 @@ func (r *Recording) openMuxer(path string, keyframe av.Packet) (*av.Muxer, error
 		err = r.spoolInit(initPath)
 	}
 	if err != nil {
-		mux.Interrupt() // no trailer: the muxer wrote nothing of its own
+		mux.Interrupt() // no trailer into a file that goes
 		_ = mux.Close()
 		_ = os.Remove(path)
 		return nil, err

@@ -29,9 +29,10 @@ type RecoveredRecording struct {
 // what this adds. It lists as recorded every segment the journal knows
 // that storage has or the spool held when it opened, spools complete segments
 // that never reached the spool, and salvages the segment being written
-// (SalvageSegment: its complete frames, remuxed) or counts it lost. Then
+// (SalvageSegment: its complete frames or whole fragments) or counts it lost. Then
 // it spools the VOD media playlist (#EXT-X-ENDLIST, exactly those
-// segments), the multivariant playlist and events/recording-failed.json
+// segments; for fragmented MP4 the initialization section before it), the
+// multivariant playlist and events/recording-failed.json
 // (RECORDING_ENDED_WITH_FAILURE, the reason and what was lost, the end
 // being the last time the folder was written), and removes the folder.
 // Thumbnails already spooled or stored are kept as they are. Repeating it
