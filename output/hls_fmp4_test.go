@@ -1,7 +1,6 @@
 package output
 
 import (
-	"context"
 	"math"
 	"path/filepath"
 	"strings"
@@ -29,16 +28,7 @@ func TestRecordingFMP4ToFolder(t *testing.T) {
 	if len(e.streams[0].Extradata) != 0 {
 		t.Fatal("the baseline stream has a global header")
 	}
-	root := t.TempDir()
-	st, err := NewFolderStorage(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := NewSpool(t.TempDir(), st, SpoolOptions{Name: "rec"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
+	root, sp := folderSpool(t)
 	states := newStateLog()
 	prefix := "stage1/comp1/dest1/composite"
 	const target = 4 * time.Second
@@ -51,14 +41,7 @@ func TestRecordingFMP4ToFolder(t *testing.T) {
 		r.WritePacket(p)
 	}
 	states.await(t, contract.StateActive)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := r.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if r.State() != contract.StateStopped {
-		t.Fatalf("state %s", r.State())
-	}
+	stopRecording(t, r)
 	base := filepath.Join(root, "bucket", prefix)
 	checkRecording(t, SegmentsFMP4, filepath.Join(root, "bucket"), prefix, target, 30, 320, 180)
 

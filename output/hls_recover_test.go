@@ -298,18 +298,7 @@ func TestSalvageSegment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frames := func(path string) int {
-		n := 0
-		if err := av.ReadPackets(path, func(p av.Packet) error {
-			if p.Kind == av.Video {
-				n++
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	frames := func(path string) int { return videoPackets(t, path) }
 	all := frames(full)
 	for _, tc := range []struct {
 		name string
@@ -354,6 +343,21 @@ func TestSalvageSegment(t *testing.T) {
 	}
 }
 
+// videoPackets counts the video packets in the media file at path.
+func videoPackets(t *testing.T, path string) int {
+	t.Helper()
+	n := 0
+	if err := av.ReadPackets(path, func(p av.Packet) error {
+		if p.Kind == av.Video {
+			n++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // A fragmented MP4 segment cut short keeps its whole fragments.
 func TestSalvageSegmentFMP4(t *testing.T) {
 	e := encodeBaseline(t, 4*time.Second)
@@ -387,18 +391,7 @@ func TestSalvageSegmentFMP4(t *testing.T) {
 	}
 	// The second segment, 2 s from a keyframe on, is the one being written.
 	init, b := readFile(t, filepath.Join(dir, initSegment)), readFile(t, filepath.Join(dir, "2.mp4"))
-	frames := func(dir string) int {
-		n := 0
-		if err := av.ReadPackets(playableSegment(t, SegmentsFMP4, dir, "2.mp4"), func(p av.Packet) error {
-			if p.Kind == av.Video {
-				n++
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	frames := func(dir string) int { return videoPackets(t, playableSegment(t, SegmentsFMP4, dir, "2.mp4")) }
 	all := frames(dir)
 	if all != 60 {
 		t.Fatalf("%d frames in the segment, want 60", all)

@@ -227,19 +227,39 @@ func readFile(t *testing.T, path string) []byte {
 	return b
 }
 
-func TestRecordingToFolder(t *testing.T) {
-	const w, h, fps = 320, 180, 30.0
-	e := encode(t, w, h, fps, 7*time.Second)
-	root := t.TempDir()
+// folderSpool returns a storage folder and a spool into it.
+func folderSpool(t *testing.T) (root string, sp *Spool) {
+	t.Helper()
+	root = t.TempDir()
 	st, err := NewFolderStorage(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := NewSpool(t.TempDir(), st, SpoolOptions{Name: "rec"})
+	sp, err = NewSpool(t.TempDir(), st, SpoolOptions{Name: "rec"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sp.Close()
+	t.Cleanup(func() { sp.Close() })
+	return root, sp
+}
+
+// stopRecording stops r, which must then be STOPPED.
+func stopRecording(t *testing.T, r *Recording) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r.State() != contract.StateStopped {
+		t.Fatalf("state %s", r.State())
+	}
+}
+
+func TestRecordingToFolder(t *testing.T) {
+	const w, h, fps = 320, 180, 30.0
+	e := encode(t, w, h, fps, 7*time.Second)
+	root, sp := folderSpool(t)
 	states := newStateLog()
 	prefix := "stage1/comp1/dest1/composite"
 	r, err := NewRecording(RecordingConfig{
@@ -260,14 +280,7 @@ func TestRecordingToFolder(t *testing.T) {
 		}
 	}
 	states.await(t, contract.StateActive)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := r.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if r.State() != contract.StateStopped {
-		t.Fatalf("state %s", r.State())
-	}
+	stopRecording(t, r)
 	checkRecording(t, SegmentsMPEGTS, filepath.Join(root, "bucket"), prefix, 2*time.Second, fps, w, h)
 	thumbs, _ := filepath.Glob(filepath.Join(root, "bucket", prefix, "media/thumbnails/320x180/*.jpg"))
 	if len(thumbs) < 3 {
