@@ -1,6 +1,7 @@
 // Package ingest is where participants' media enters Tessera: a WHIP
-// endpoint (RFC 9725) whose publishers become participants of a stage, with
-// their pictures and sound decoded and timed on one server clock.
+// endpoint (RFC 9725) and RTMP(S) listeners ([Server.ServeRTMP]) whose
+// publishers become participants of a stage, with their pictures and sound
+// decoded and timed on one server clock.
 //
 // A [Server] binds one UDP port that every WebRTC session shares and
 // serves WHIP ([Server.Handler]: POST an offer with a participant token,
@@ -45,6 +46,19 @@
 // more RTP) has its video marked stopped after Config.StaleAfter, so
 // compositions draw its placeholder rather than its last picture, and its
 // session ends when ICE fails.
+//
+// An RTMP(S) publisher names an ingest configuration by its stream key
+// ([IngestKeys], kept by the control plane) and becomes that
+// configuration's participant (fixed participant id, user id, attributes;
+// protocol RTMP or RTMPS): H.264 without B-frames and AAC, both required,
+// decoded like WHIP media; refusals carry IVS's PUBLISH_ERROR codes
+// (INVALID_PROTOCOL, REUSE_OF_STREAM_KEY, B_FRAME_PRESENT, …). Before its
+// stream key is accepted a connection may send at most 64 KiB within
+// Config.RTMPHandshakeTimeout, and at most Config.RTMPMaxPending such
+// connections are held. Deleting or detaching a configuration ends its
+// publish before IngestKeys.Set or Delete return. Readers of a
+// participant's access units before decoding ([Participant.SubscribeVideoPackets])
+// get them from a keyframe on, for recordings that do not re-encode.
 //
 // Malformed media is dropped and counted, never fatal; every network wait
 // (ICE, DTLS, connect, jitter) is bounded; every session has an owner that

@@ -17,8 +17,8 @@ import (
 // participant on its stage. Before the publish command is accepted a
 // connection may hold at most rtmpPreAuthBytes of input and
 // Config.RTMPHandshakeTimeout of time, and at most Config.RTMPMaxPending
-// connections are in that state at once; the server only plays the
-// publish side (a play is refused).
+// connections are in that state at once. The server takes publishers
+// only: a play request is refused.
 
 // rtmpPreAuthBytes bounds what a connection may send before its stream key
 // is accepted: the handshake (3,073 bytes), connect, createStream and

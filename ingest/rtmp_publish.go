@@ -203,7 +203,7 @@ func (r *rtmpPublish) relay() {
 	read := r.conn.bytesRead()
 	for {
 		now := time.Now()
-		_ = r.conn.SetReadDeadline(now.Add(cfg.RTMPReadTimeout))
+		_ = r.conn.SetDeadline(now.Add(cfg.RTMPReadTimeout)) // reads, and the acknowledgements the library writes
 		msg, err := r.sc.Read()
 		select {
 		case <-r.quit:

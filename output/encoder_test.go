@@ -56,5 +56,5 @@ func TestEncoderFansOut(t *testing.T) {
 	if p := testsrv.FFprobe(t, recs[0]); math.Abs(p.Format.Duration-4) > 0.2 {
 		t.Errorf("rtmp: %.2f s, want 4", p.Format.Duration)
 	}
-	checkRecording(t, filepath.Join(root, "b"), "p/c/d/composite", 2*time.Second, fps, w, h)
+	checkRecording(t, SegmentsMPEGTS, filepath.Join(root, "b"), "p/c/d/composite", 2*time.Second, fps, w, h)
 }

@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/internal/durable"
 	"github.com/tessera-media/tessera/media"
 )
 
@@ -26,7 +29,11 @@ type RecordingConfig struct {
 	StageARN string
 	// Streams are the encoders' streams, video first.
 	Streams []av.StreamInfo
-	// TargetSegment is targetSegmentDurationSeconds (2–10 s; default 2 s).
+	// Container is the segments' container: MPEG-TS (the default) or
+	// fragmented MP4.
+	Container SegmentContainer
+	// TargetSegment is targetSegmentDurationSeconds (2–10 s; default 2 s
+	// for MPEG-TS, 6 s for fragmented MP4).
 	TargetSegment time.Duration
 	// KeyframeInterval is the video encoder's (default 2 s).
 	KeyframeInterval time.Duration
@@ -48,8 +55,9 @@ type RecordingConfig struct {
 
 // Recording records a composition as HLS into storage, with the key layout,
 // playlists and events of an IVS composite recording. Packets are written
-// into MPEG-TS segments cut on keyframes, segments go to the spool (disk
-// first, then storage), and the media playlist lists a segment only once
+// into segments cut on keyframes — MPEG-TS, or fragmented MP4 after an
+// initialization section that goes to storage first — segments go to the
+// spool (disk first, then storage), and the media playlist lists a segment only once
 // storage has it. Stop finishes the last segment, writes the VOD playlist
 // and recording-ended.json (recording-failed.json if anything was lost) and
 // waits until storage has everything before it reports STOPPED. What it
@@ -75,12 +83,16 @@ type Recording struct {
 
 	mu       sync.Mutex // guards what the spool's callbacks touch
 	playlist mediaPlaylist
+	codecs   string // the multivariant playlist's CODECS: known from the first keyframe when the video has no global header
 	failMsg  string
 }
 
 // NewRecording writes recording-started.json and starts recording.
 func NewRecording(cfg RecordingConfig) (*Recording, error) {
-	cfg.TargetSegment = or(cfg.TargetSegment, 2*time.Second)
+	if !cfg.Container.valid() {
+		return nil, fmt.Errorf("output: unknown segment container %q", cfg.Container)
+	}
+	cfg.TargetSegment = or(cfg.TargetSegment, cfg.Container.defaultTarget())
 	cfg.KeyframeInterval = or(cfg.KeyframeInterval, 2*time.Second)
 	cfg.QueueLen = or(cfg.QueueLen, 2048)
 	if cfg.Logger == nil {
@@ -91,13 +103,9 @@ func NewRecording(cfg RecordingConfig) (*Recording, error) {
 		return nil, errors.New("output: a recording needs a spool, a work folder and a video stream first")
 	}
 	v := cfg.Streams[0]
-	bandwidth, codecs := 0, ""
-	for i, s := range cfg.Streams {
+	bandwidth, codecs := 0, codecsOf(cfg.Streams)
+	for _, s := range cfg.Streams {
 		bandwidth += s.Bitrate
-		if i > 0 {
-			codecs += ","
-		}
-		codecs += s.CodecString()
 	}
 	fps := float64(v.FrameRateNum) / float64(max(v.FrameRateDen, 1))
 	r := &Recording{
@@ -109,14 +117,15 @@ func NewRecording(cfg RecordingConfig) (*Recording, error) {
 		done:    make(chan struct{}),
 		started: time.Now(),
 	}
-	rend := rendition{width: v.Width, height: v.Height, frameRate: fps, bandwidth: bandwidth, codecs: codecs}
+	rend := rendition{width: v.Width, height: v.Height, frameRate: fps, bandwidth: bandwidth, codecs: codecs, container: cfg.Container}
 	r.keys = recordingKeys{prefix: cfg.Prefix, r: rend}
 	r.info = recordingInfo{stageARN: cfg.StageARN, r: rend, sequential: cfg.ThumbnailSequential, latest: cfg.ThumbnailLatest}
-	r.playlist.target = cfg.TargetSegment
+	r.playlist.container, r.playlist.target = cfg.Container, cfg.TargetSegment
+	r.codecs = codecs
 	r.state.init(cfg.Logger, cfg.OnState)
 	j, err := createJournal(cfg.WorkDir, recordingManifest{Version: 1, Name: cfg.Name, Bucket: cfg.Bucket, Prefix: cfg.Prefix,
 		StageARN: cfg.StageARN, StartedAt: r.started.UTC(), TargetSegment: cfg.TargetSegment,
-		Width: rend.width, Height: rend.height, FrameRate: rend.frameRate, Bandwidth: rend.bandwidth, Codecs: rend.codecs,
+		Width: rend.width, Height: rend.height, FrameRate: rend.frameRate, Bandwidth: rend.bandwidth, Codecs: rend.codecs, Container: cfg.Container,
 		Sequential: r.info.sequential, Latest: r.info.latest, Streams: cfg.Streams})
 	if err != nil {
 		_ = os.RemoveAll(cfg.WorkDir)
@@ -242,7 +251,7 @@ func (r *Recording) failMessage() string {
 type openSegment struct {
 	seq   int
 	path  string
-	mux   *av.Muxer
+	mux   *av.Muxer // MPEG-TS: the segment's own; fMP4: the recording's, moved on from file to file
 	start time.Duration
 	last  time.Duration // end of the latest video packet
 }
@@ -250,7 +259,7 @@ type openSegment struct {
 func (r *Recording) run() {
 	defer close(r.done)
 	var seg *openSegment
-	seq := 0
+	seq := r.cfg.Container.firstSeq()
 	var thumbs *thumbnailer
 	thumbN := 0
 	for {
@@ -285,8 +294,9 @@ func (r *Recording) run() {
 // keyframe when the segment has reached its length.
 func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment, int) {
 	key := p.Kind == av.Video && p.Keyframe
+	var mux *av.Muxer // fMP4: the muxer the next segment goes on with
 	if seg != nil && key && cutBefore(seg.start, p.PTS, r.cfg.TargetSegment, r.cfg.KeyframeInterval) {
-		r.close(seg, p.PTS)
+		mux = r.close(seg, p.PTS, r.segmentPath(seq))
 		seg = nil
 	}
 	if seg == nil {
@@ -294,14 +304,13 @@ func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment,
 			r.dropped.Add(1) // a segment starts with a keyframe
 			return nil, seq
 		}
-		path := filepath.Join(r.cfg.WorkDir, fmt.Sprintf("%d.ts", seq))
-		// Every packet goes to the file as it comes (no buffering in
-		// the process), so a crash leaves all but the last on disk for
-		// RecoverRecording to salvage.
-		mux, err := av.NewMuxer("mpegts", path, av.MuxOptions{FormatOptions: map[string]string{"flush_packets": "1"}}, r.cfg.Streams...)
-		if err != nil {
-			r.lose(fmt.Sprintf("segment %d: %v", seq, err))
-			return nil, seq + 1
+		path := r.segmentPath(seq)
+		if mux == nil {
+			var err error
+			if mux, err = r.openMuxer(path, p); err != nil {
+				r.lose(fmt.Sprintf("segment %d: %v", seq, err))
+				return nil, seq + 1
+			}
 		}
 		seg = &openSegment{seq: seq, path: path, mux: mux, start: p.PTS}
 		seq++
@@ -315,20 +324,117 @@ func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment,
 	return seg, seq
 }
 
+// segmentPath is segment seq's file in the work folder.
+func (r *Recording) segmentPath(seq int) string {
+	return filepath.Join(r.cfg.WorkDir, r.cfg.Container.segmentName(seq))
+}
+
+// openMuxer opens the muxer of a segment at path that starts with
+// keyframe. MPEG-TS: the segment's own muxer, which writes every packet
+// to the file as it comes (no buffering in the process), so a crash
+// leaves all but the last on disk for RecoverRecording to salvage.
+// Fragmented MP4: the recording's muxer, whose header — the
+// initialization section, written to init.mp4 in the work folder and
+// spooled before any segment — declares the H.264 parameter sets (from
+// keyframe when the stream has no global header); it writes each
+// fragment to the file when the fragment is complete.
+func (r *Recording) openMuxer(path string, keyframe av.Packet) (*av.Muxer, error) {
+	if !r.cfg.Container.fmp4() {
+		return av.NewMuxer("mpegts", path, av.MuxOptions{FormatOptions: map[string]string{"flush_packets": "1"}}, r.cfg.Streams...)
+	}
+	streams := slices.Clone(r.cfg.Streams)
+	if len(streams[0].Extradata) == 0 {
+		streams[0].Extradata = av.H264ParameterSets(keyframe.Data)
+		r.learnCodecs(codecsOf(streams))
+	}
+	initPath := filepath.Join(r.cfg.WorkDir, initSegment)
+	mux, err := av.NewMuxer("mp4", initPath, av.MuxOptions{FormatOptions: av.FragmentedMP4(fragmentDuration)}, streams...)
+	if err != nil {
+		return nil, err
+	}
+	if err = mux.NextFile(path); err == nil {
+		err = r.spoolInit(initPath)
+	}
+	if err != nil {
+		mux.Interrupt() // no trailer into a file that goes
+		_ = mux.Close()
+		_ = os.Remove(path)
+		return nil, err
+	}
+	return mux, nil
+}
+
+// codecsOf is the CODECS attribute of a rendition of streams.
+func codecsOf(streams []av.StreamInfo) string {
+	codecs := make([]string, len(streams))
+	for i, s := range streams {
+		codecs[i] = s.CodecString()
+	}
+	return strings.Join(codecs, ",")
+}
+
+// learnCodecs sets the CODECS of the multivariant playlist, and journals
+// them for RecoverRecording.
+func (r *Recording) learnCodecs(codecs string) {
+	r.mu.Lock()
+	changed := codecs != r.codecs
+	r.codecs = codecs
+	r.mu.Unlock()
+	if changed {
+		r.journaled(r.journal.codecs(codecs))
+	}
+}
+
+// multivariant renders the multivariant playlist.
+func (r *Recording) multivariant() []byte {
+	r.mu.Lock()
+	rend := r.keys.r
+	rend.codecs = r.codecs
+	r.mu.Unlock()
+	return multivariant(rend)
+}
+
+// spoolInit queues the initialization section, keeping the file in the
+// work folder for SalvageSegment.
+func (r *Recording) spoolInit(path string) error {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = durable.Sync(path)
+	}
+	if err == nil {
+		err = r.cfg.Spool.Enqueue(r.cfg.Bucket, r.keys.init(), b, "", nil)
+	}
+	return err
+}
+
 // close finishes a segment that ends at end and hands it to the spool; the
-// playlist lists it once storage has it.
-func (r *Recording) close(seg *openSegment, end time.Duration) {
-	if err := seg.mux.Close(); err != nil {
+// playlist lists it once storage has it. A fragmented MP4 muxer goes on
+// writing into next, and close returns it (nil if it failed).
+func (r *Recording) close(seg *openSegment, end time.Duration, next string) *av.Muxer {
+	var carry *av.Muxer
+	var err error
+	if r.cfg.Container.fmp4() {
+		if err = seg.mux.NextFile(next); err != nil {
+			_ = seg.mux.Close()
+			_ = os.Remove(next)
+		} else {
+			carry = seg.mux
+		}
+	} else {
+		err = seg.mux.Close()
+	}
+	if err != nil {
 		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
-		return
+		return nil
 	}
 	s := segment{seq: seg.seq, duration: end - seg.start}
 	r.journaled(r.journal.segment(s.seq, s.duration))
-	err := r.cfg.Spool.EnqueueFile(r.cfg.Bucket, r.keys.segment(seg.seq), seg.path, "", func() { r.uploaded(s) })
+	err = r.cfg.Spool.EnqueueFile(r.cfg.Bucket, r.keys.segment(seg.seq), seg.path, "", func() { r.uploaded(s) })
 	if err != nil {
 		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
 		_ = os.Remove(seg.path)
 	}
+	return carry
 }
 
 // uploaded runs on the spool's goroutine when storage has a segment.
@@ -341,7 +447,7 @@ func (r *Recording) uploaded(s segment) {
 	r.mu.Unlock()
 	r.enqueue(r.keys.playlist(), pl)
 	if first {
-		r.enqueue(r.keys.multivariant(), multivariant(r.keys.r))
+		r.enqueue(r.keys.multivariant(), r.multivariant())
 		r.setState(contract.StateActive, nil)
 	}
 }
@@ -362,7 +468,7 @@ func (r *Recording) finish(seg *openSegment) {
 		r.mu.Unlock()
 		if n > 0 {
 			r.enqueue(r.keys.playlist(), pl)
-			r.enqueue(r.keys.multivariant(), multivariant(r.keys.r))
+			r.enqueue(r.keys.multivariant(), r.multivariant())
 		}
 		status, key, msg := RecordingEnded, r.keys.ended(), ""
 		if r.lost.Load() {

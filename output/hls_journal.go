@@ -20,9 +20,11 @@ import (
 //
 //	recording.json   the manifest, written durably when the recording starts
 //	segments.log     the journal, one JSON line appended and synced per event:
-//	                 {"seg":N,"d":ns}  segment N (N.ts) is complete, d long, and about to be spooled
+//	                 {"seg":N,"d":ns}  segment N (N.ts, or N.mp4) is complete, d long, and about to be spooled
 //	                 {"up":N}          storage has segment N
-//	N.ts             the segment being written (or a complete one not yet spooled)
+//	                 {"codecs":"…"}    the rendition's CODECS, learnt from the first keyframe (video without a global header)
+//	N.ts, N.mp4      the segment being written (or a complete one not yet spooled)
+//	init.mp4         fragmented MP4's initialization section (kept: salvage reads the fragments with it)
 //
 // The folder is removed once the recording's final objects are in its
 // spool. A line a crash cut short is ignored.
@@ -34,25 +36,26 @@ const (
 // recordingManifest describes a recording well enough to finalize it
 // without the process that started it.
 type recordingManifest struct {
-	Version       int             `json:"v"`
-	Name          string          `json:"name"`
-	Bucket        string          `json:"bucket"`
-	Prefix        string          `json:"prefix"`
-	StageARN      string          `json:"stageArn"`
-	StartedAt     time.Time       `json:"startedAt"`
-	TargetSegment time.Duration   `json:"targetSegment"`
-	Width         int             `json:"width"`
-	Height        int             `json:"height"`
-	FrameRate     float64         `json:"frameRate"`
-	Bandwidth     int             `json:"bandwidth"`
-	Codecs        string          `json:"codecs"`
-	Sequential    bool            `json:"thumbnailsSequential,omitempty"`
-	Latest        bool            `json:"thumbnailLatest,omitempty"`
-	Streams       []av.StreamInfo `json:"streams"`
+	Version       int              `json:"v"`
+	Name          string           `json:"name"`
+	Bucket        string           `json:"bucket"`
+	Prefix        string           `json:"prefix"`
+	StageARN      string           `json:"stageArn"`
+	StartedAt     time.Time        `json:"startedAt"`
+	TargetSegment time.Duration    `json:"targetSegment"`
+	Width         int              `json:"width"`
+	Height        int              `json:"height"`
+	FrameRate     float64          `json:"frameRate"`
+	Bandwidth     int              `json:"bandwidth"`
+	Codecs        string           `json:"codecs"`
+	Container     SegmentContainer `json:"container,omitempty"`
+	Sequential    bool             `json:"thumbnailsSequential,omitempty"`
+	Latest        bool             `json:"thumbnailLatest,omitempty"`
+	Streams       []av.StreamInfo  `json:"streams"`
 }
 
 func (m recordingManifest) rendition() rendition {
-	return rendition{width: m.Width, height: m.Height, frameRate: m.FrameRate, bandwidth: m.Bandwidth, codecs: m.Codecs}
+	return rendition{width: m.Width, height: m.Height, frameRate: m.FrameRate, bandwidth: m.Bandwidth, codecs: m.Codecs, container: m.Container}
 }
 
 func (m recordingManifest) keys() recordingKeys {
@@ -72,6 +75,9 @@ func readManifest(dir string) (recordingManifest, error) {
 	if err == nil && m.Version != 1 {
 		err = fmt.Errorf("unknown format version %d", m.Version)
 	}
+	if err == nil && !m.Container.valid() {
+		err = fmt.Errorf("unknown segment container %q", m.Container)
+	}
 	if err == nil && (len(m.Streams) == 0 || m.Streams[0].Kind != av.Video) {
 		err = errors.New("no video stream")
 	}
@@ -83,6 +89,7 @@ type journalEntry struct {
 	Seg      *int          `json:"seg,omitempty"`
 	Duration time.Duration `json:"d,omitempty"`
 	Up       *int          `json:"up,omitempty"`
+	Codecs   string        `json:"codecs,omitempty"`
 }
 
 // journal appends entries to segments.log, each synced before it returns.
@@ -121,6 +128,9 @@ func (j *journal) segment(seq int, d time.Duration) error {
 	return j.append(journalEntry{Seg: &seq, Duration: d})
 }
 
+// codecs records the rendition's CODECS.
+func (j *journal) codecs(c string) error { return j.append(journalEntry{Codecs: c}) }
+
 // uploaded records that storage has segment seq.
 func (j *journal) uploaded(seq int) error { return j.append(journalEntry{Up: &seq}) }
 
@@ -154,10 +164,11 @@ func (j *journal) close() {
 }
 
 // journalState is what a journal says: the complete segments in order,
-// and which of them storage has.
+// which of them storage has, and the CODECS if they were learnt.
 type journalState struct {
 	segments []segment
 	uploaded map[int]bool
+	codecs   string
 }
 
 // readJournal reads dir's journal, ignoring a partial last line.
@@ -184,6 +195,8 @@ func readJournal(dir string) (journalState, error) {
 			st.segments = append(st.segments, segment{seq: *e.Seg, duration: e.Duration})
 		case e.Up != nil:
 			st.uploaded[*e.Up] = true
+		case e.Codecs != "":
+			st.codecs = e.Codecs
 		}
 	}
 	return st, nil

@@ -17,9 +17,10 @@ type segment struct {
 // playlist listing only segments that storage has confirmed; when the
 // recording ends it becomes VOD with #EXT-X-ENDLIST.
 type mediaPlaylist struct {
-	target   time.Duration // targetSegmentDurationSeconds
-	segments []segment
-	ended    bool
+	container SegmentContainer
+	target    time.Duration // targetSegmentDurationSeconds
+	segments  []segment
+	ended     bool
 }
 
 // render writes the playlist. EXT-X-TARGETDURATION is the target or, if a
@@ -31,7 +32,7 @@ func (p *mediaPlaylist) render() []byte {
 		target = max(target, int(math.Ceil(s.duration.Seconds()-1e-9)))
 	}
 	var b strings.Builder
-	b.WriteString("#EXTM3U\n#EXT-X-VERSION:3\n")
+	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n", p.container.version())
 	fmt.Fprintf(&b, "#EXT-X-TARGETDURATION:%d\n", target)
 	b.WriteString("#EXT-X-MEDIA-SEQUENCE:0\n")
 	if p.ended {
@@ -39,8 +40,11 @@ func (p *mediaPlaylist) render() []byte {
 	} else {
 		b.WriteString("#EXT-X-PLAYLIST-TYPE:EVENT\n")
 	}
+	if p.container.fmp4() {
+		b.WriteString("#EXT-X-MAP:URI=\"" + initSegment + "\"\n")
+	}
 	for _, s := range p.segments {
-		fmt.Fprintf(&b, "#EXTINF:%.3f,\n%d.ts\n", s.duration.Seconds(), s.seq)
+		fmt.Fprintf(&b, "#EXTINF:%.3f,\n%s\n", s.duration.Seconds(), p.container.segmentName(s.seq))
 	}
 	if p.ended {
 		b.WriteString("#EXT-X-ENDLIST\n")
@@ -63,6 +67,7 @@ type rendition struct {
 	frameRate     float64
 	bandwidth     int    // bits per second, video + audio
 	codecs        string // RFC 6381, e.g. "avc1.64001f,mp4a.40.2"
+	container     SegmentContainer
 }
 
 // dir is the rendition's folder name under media/hls: <height>p<fps>-<id>,
@@ -91,9 +96,9 @@ func renditionID(r rendition) string {
 
 // multivariant renders the multivariant playlist pointing at the rendition.
 func multivariant(r rendition) []byte {
-	return fmt.Appendf(nil, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n"+
+	return fmt.Appendf(nil, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-INDEPENDENT-SEGMENTS\n"+
 		"#EXT-X-STREAM-INF:BANDWIDTH=%d,RESOLUTION=%dx%d,FRAME-RATE=%.3f,CODECS=\"%s\"\n%s/playlist.m3u8\n",
-		r.bandwidth, r.width, r.height, r.frameRate, r.codecs, r.dir())
+		r.container.version(), r.bandwidth, r.width, r.height, r.frameRate, r.codecs, r.dir())
 }
 
 // recordingKeys are the object keys of a composite recording under its
@@ -111,8 +116,9 @@ func (k recordingKeys) multivariant() string { return k.hlsDir() + "/multivarian
 func (k recordingKeys) renditionDir() string { return k.hlsDir() + "/" + k.r.dir() }
 func (k recordingKeys) playlist() string     { return k.renditionDir() + "/playlist.m3u8" }
 func (k recordingKeys) segment(seq int) string {
-	return fmt.Sprintf("%s/%d.ts", k.renditionDir(), seq)
+	return k.renditionDir() + "/" + k.r.container.segmentName(seq)
 }
+func (k recordingKeys) init() string { return k.renditionDir() + "/" + initSegment }
 func (k recordingKeys) thumbnail(n int) string {
 	return fmt.Sprintf("%s/media/thumbnails/%dx%d/%d.jpg", k.prefix, k.r.width, k.r.height, n)
 }

@@ -93,3 +93,25 @@ func TestRecordingEvents(t *testing.T) {
 		t.Error("latest_thumbnail present without LATEST")
 	}
 }
+
+func TestMediaPlaylistFMP4(t *testing.T) {
+	p := mediaPlaylist{container: SegmentsFMP4, target: 6 * time.Second, ended: true}
+	p.segments = []segment{{1, 6 * time.Second}, {2, 2500 * time.Millisecond}}
+	got := string(p.render())
+	want := "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n" +
+		"#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:6.000,\n1.mp4\n#EXTINF:2.500,\n2.mp4\n#EXT-X-ENDLIST\n"
+	if got != want {
+		t.Fatalf("fMP4 playlist:\n%s\nwant:\n%s", got, want)
+	}
+	r := rendition{width: 640, height: 360, frameRate: 30, bandwidth: 1_000_000, codecs: "avc1.42c01e,mp4a.40.2", container: SegmentsFMP4}
+	k := recordingKeys{prefix: "p", r: r}
+	if k.segment(3) != "p/media/hls/"+r.dir()+"/3.mp4" || k.init() != "p/media/hls/"+r.dir()+"/init.mp4" {
+		t.Errorf("keys %s, %s", k.segment(3), k.init())
+	}
+	if mv := string(multivariant(r)); !strings.HasPrefix(mv, "#EXTM3U\n#EXT-X-VERSION:7\n") {
+		t.Errorf("multivariant:\n%s", mv)
+	}
+	if ContentTypeFor(k.init()) != "video/mp4" {
+		t.Errorf("content type %q", ContentTypeFor(k.init()))
+	}
+}

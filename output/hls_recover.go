@@ -29,9 +29,10 @@ type RecoveredRecording struct {
 // what this adds. It lists as recorded every segment the journal knows
 // that storage has or the spool held when it opened, spools complete segments
 // that never reached the spool, and salvages the segment being written
-// (SalvageSegment: its complete frames, remuxed) or counts it lost. Then
+// (SalvageSegment: its complete frames or whole fragments) or counts it lost. Then
 // it spools the VOD media playlist (#EXT-X-ENDLIST, exactly those
-// segments), the multivariant playlist and events/recording-failed.json
+// segments; for fragmented MP4 the initialization section before it), the
+// multivariant playlist and events/recording-failed.json
 // (RECORDING_ENDED_WITH_FAILURE, the reason and what was lost, the end
 // being the last time the folder was written), and removes the folder.
 // Thumbnails already spooled or stored are kept as they are. Repeating it
@@ -54,6 +55,9 @@ func RecoverRecording(dir string, sp *Spool, log *slog.Logger) (RecoveredRecordi
 	if err != nil {
 		return res, fmt.Errorf("output: recovering %s: %w", dir, err)
 	}
+	if j.codecs != "" {
+		m.Codecs = j.codecs
+	}
 	keys, info := m.keys(), m.info()
 	ended := lastWrite(dir, m.StartedAt)
 
@@ -63,19 +67,20 @@ func RecoverRecording(dir string, sp *Spool, log *slog.Logger) (RecoveredRecordi
 	for _, s := range j.segments {
 		known[s.seq] = true
 	}
+	c := m.Container
 	var inProgress []int
-	for _, seq := range segmentFiles(dir) {
+	for _, seq := range segmentFiles(dir, c.ext()) {
 		if !known[seq] {
 			inProgress = append(inProgress, seq)
 		}
 	}
 	for _, seq := range inProgress {
-		path := filepath.Join(dir, strconv.Itoa(seq)+".ts")
+		path := filepath.Join(dir, c.segmentName(seq))
 		d, ok, err := SalvageSegment(path, m.Streams)
 		if err != nil || !ok {
 			log.Warn("recording recovery: the segment being written holds no complete frame; it is lost", "segment", seq, "err", err)
 			_ = os.Remove(path)
-			res.Lost = append(res.Lost, strconv.Itoa(seq)+".ts")
+			res.Lost = append(res.Lost, c.segmentName(seq))
 			continue
 		}
 		res.Salvaged = true
@@ -86,11 +91,21 @@ func RecoverRecording(dir string, sp *Spool, log *slog.Logger) (RecoveredRecordi
 	}
 	slices.SortFunc(j.segments, func(a, b segment) int { return a.seq - b.seq })
 
-	var pl mediaPlaylist
-	pl.target, pl.ended = m.TargetSegment, true
+	// The initialization section goes (again) before what lists it: the
+	// crash may have come before the recording spooled it.
+	if init := filepath.Join(dir, initSegment); c.fmp4() && fileExists(init) {
+		b, err := os.ReadFile(init)
+		if err == nil {
+			err = sp.Enqueue(m.Bucket, keys.init(), b, "", nil)
+		}
+		if err != nil {
+			return res, fmt.Errorf("output: recovering %s: %w", dir, err)
+		}
+	}
+	pl := mediaPlaylist{container: c, target: m.TargetSegment, ended: true}
 	for _, s := range j.segments {
 		key := keys.segment(s.seq)
-		path := filepath.Join(dir, strconv.Itoa(s.seq)+".ts")
+		path := filepath.Join(dir, c.segmentName(s.seq))
 		switch {
 		case j.uploaded[s.seq] || sp.Recovered(m.Bucket, key):
 		case fileExists(path):
@@ -98,7 +113,7 @@ func RecoverRecording(dir string, sp *Spool, log *slog.Logger) (RecoveredRecordi
 				return res, fmt.Errorf("output: recovering %s: %w", dir, err)
 			}
 		default:
-			res.Lost = append(res.Lost, strconv.Itoa(s.seq)+".ts")
+			res.Lost = append(res.Lost, c.segmentName(s.seq))
 			continue
 		}
 		pl.segments = append(pl.segments, s)
@@ -151,12 +166,12 @@ func appendJournal(dir string, seq int, d time.Duration) error {
 	return j.segment(seq, d)
 }
 
-// segmentFiles lists the N.ts files in dir, by N.
-func segmentFiles(dir string) []int {
+// segmentFiles lists the N<ext> files in dir, by N.
+func segmentFiles(dir, ext string) []int {
 	entries, _ := os.ReadDir(dir)
 	var seqs []int
 	for _, e := range entries {
-		base, ok := strings.CutSuffix(e.Name(), ".ts")
+		base, ok := strings.CutSuffix(e.Name(), ext)
 		if !ok || !e.Type().IsRegular() {
 			continue
 		}

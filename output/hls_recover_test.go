@@ -1,13 +1,16 @@
 package output
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -51,12 +54,26 @@ func copyTree(t *testing.T, src, dst string) {
 	}
 }
 
-// crashedRecording records until storage has segment 0, then with storage
-// down until segments 1 and 2 are spooled and segment 3 is being written,
-// and returns copies of the work and spool folders as a crash would have
-// left them (the last TS packet of segment 3 cut in half), and the
-// storage folder.
-func crashedRecording(t *testing.T, e encoded, prefix string) (work, spool, root string) {
+// crashMedia is what crashedRecording records in container c: 8 s of a
+// composition for MPEG-TS (2 s segments); for fragmented MP4, 15 s of a
+// publisher's constrained-baseline H.264 with keyframes every 4 s (4 s
+// segments, so that the segment being written has whole fragments on
+// disk).
+func crashMedia(t *testing.T, c SegmentContainer) (e encoded, segment time.Duration) {
+	if !c.fmp4() {
+		return encode(t, 320, 180, 30, 8*time.Second), 2 * time.Second
+	}
+	return encodeVideo(t, av.VideoConfig{Codec: "h264-baseline", Width: 320, Height: 180, FrameRate: 30, Bitrate: 800_000,
+		KeyframeInterval: 4 * time.Second}, 15*time.Second), 4 * time.Second
+}
+
+// crashedRecording records e (from crashMedia) in container c until
+// storage has the first segment, then with storage down until the second
+// and third are spooled and the fourth is being written, and returns copies
+// of the work and spool folders as a crash would have left them (the last
+// bytes of the fourth segment cut off: half a TS packet, or half a
+// fragment), and the storage folder.
+func crashedRecording(t *testing.T, c SegmentContainer, e encoded, segment time.Duration, prefix string) (work, spool, root string) {
 	t.Helper()
 	root = t.TempDir()
 	folder, err := NewFolderStorage(root)
@@ -67,8 +84,8 @@ func crashedRecording(t *testing.T, e encoded, prefix string) (work, spool, root
 	live := t.TempDir()
 	sp := mustNewSpool(t, filepath.Join(live, "spool"), st, spoolTestOptions(t, nil))
 	r, err := NewRecording(RecordingConfig{Name: "dest1", Spool: sp, WorkDir: filepath.Join(live, "rec"), Bucket: "bucket", Prefix: prefix,
-		StageARN: "arn:aws:ivs:us-east-1:123456789012:stage/stage1", Streams: e.streams, TargetSegment: 2 * time.Second,
-		ThumbnailInterval: 2 * time.Second, ThumbnailSequential: true})
+		StageARN: "arn:aws:ivs:us-east-1:123456789012:stage/stage1", Streams: e.streams, Container: c, TargetSegment: segment,
+		KeyframeInterval: segment, ThumbnailInterval: 2 * time.Second, ThumbnailSequential: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,41 +105,57 @@ func crashedRecording(t *testing.T, e encoded, prefix string) (work, spool, root
 			}
 		}
 	}
-	write(3 * time.Second)
-	testsrv.WaitFor(t, 5*time.Second, "segment 0 in storage", func() bool {
+	first := c.firstSeq()
+	write(segment + time.Second)
+	testsrv.WaitFor(t, 5*time.Second, "the first segment in storage", func() bool {
 		j, _ := readJournal(filepath.Join(live, "rec"))
-		return j.uploaded[0]
+		return j.uploaded[first]
 	})
 	st.down.Store(true)
-	write(7 * time.Second) // segments 1 and 2 closed, 3 under way
-	seg3 := filepath.Join(live, "rec", "3.ts")
-	testsrv.WaitFor(t, 5*time.Second, "segments 1 and 2 spooled, 3 being written", func() bool {
+	// Segments 2 and 3 closed, 4 under way: 1 s of it, or for fMP4 2.5 s
+	// (two whole fragments and a part of one in memory).
+	inLast := time.Second
+	if c.fmp4() {
+		inLast = 2500 * time.Millisecond
+	}
+	write(3*segment + inLast)
+	last := c.segmentName(first + 3)
+	testsrv.WaitFor(t, 5*time.Second, "segments 2 and 3 spooled, 4 being written", func() bool {
 		j, _ := readJournal(filepath.Join(live, "rec"))
-		info, err := os.Stat(seg3)
-		return len(j.segments) == 3 && err == nil && info.Size() > 20_000
+		b, err := os.ReadFile(filepath.Join(live, "rec", last))
+		if c.fmp4() {
+			return len(j.segments) == 3 && err == nil && strings.Count(string(b), "moof") >= 2
+		}
+		return len(j.segments) == 3 && err == nil && len(b) > 20_000
 	})
 	time.Sleep(200 * time.Millisecond) // the rest of the queue
 	crash := t.TempDir()
 	work, spool = filepath.Join(crash, "rec"), filepath.Join(crash, "spool")
 	copyTree(t, filepath.Join(live, "rec"), work)
 	copyTree(t, filepath.Join(live, "spool"), spool)
-	info, err := os.Stat(filepath.Join(work, "3.ts"))
+	info, err := os.Stat(filepath.Join(work, last))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(filepath.Join(work, "3.ts"), info.Size()-100); err != nil {
+	if err := os.Truncate(filepath.Join(work, last), info.Size()-100); err != nil {
 		t.Fatal(err)
 	}
 	return work, spool, root
 }
 
 func TestRecoverRecording(t *testing.T) {
-	const w, h, fps = 320, 180, 30.0
-	e := encode(t, w, h, fps, 8*time.Second)
+	t.Run("mpegts", func(t *testing.T) { testRecoverRecording(t, SegmentsMPEGTS) })
+	t.Run("fmp4", func(t *testing.T) { testRecoverRecording(t, SegmentsFMP4) })
+}
+
+func testRecoverRecording(t *testing.T, c SegmentContainer) {
+	const w, h = 320, 180
+	e, segment := crashMedia(t, c)
 	prefix := "stage1/comp1/dest1/composite"
-	work, spoolDir, root := crashedRecording(t, e, prefix)
+	work, spoolDir, root := crashedRecording(t, c, e, segment, prefix)
+	first := c.firstSeq()
 	journal, err := readJournal(work)
-	if err != nil || len(journal.segments) != 3 || !journal.uploaded[0] || journal.uploaded[1] {
+	if err != nil || len(journal.segments) != 3 || !journal.uploaded[first] || journal.uploaded[first+1] {
 		t.Fatalf("journal at the crash: %+v, %v", journal, err)
 	}
 
@@ -160,13 +193,19 @@ func TestRecoverRecording(t *testing.T) {
 		}
 	}
 	uris, durs, vod := playlistEntries(t, read("media/hls/"+rendDir+"/playlist.m3u8"))
-	if !vod || strings.Join(uris, " ") != "0.ts 1.ts 2.ts 3.ts" {
+	var want []string
+	for i := range 4 {
+		want = append(want, c.segmentName(first+i))
+	}
+	if !vod || strings.Join(uris, " ") != strings.Join(want, " ") {
 		t.Fatalf("playlist: VOD %v, %v", vod, uris)
 	}
 	total := 0.0
 	for i, u := range uris {
 		total += durs[i]
-		p := testsrv.FFprobe(t, filepath.Join(base, "media/hls", rendDir, u))
+		path := playableSegment(t, c, filepath.Join(base, "media/hls", rendDir), u)
+		decodes(t, path)
+		p := testsrv.FFprobe(t, path)
 		if v, ok := p.Stream("video"); !ok || v.Width != w || v.Height != h {
 			t.Errorf("segment %s: video %+v", u, v)
 		}
@@ -190,10 +229,16 @@ func TestRecoverRecording(t *testing.T) {
 
 // A segment being written with no complete frame is lost, and said so.
 func TestRecoverRecordingLosesAnEmptySegment(t *testing.T) {
-	e := encode(t, 320, 180, 30, 8*time.Second)
+	t.Run("mpegts", func(t *testing.T) { testRecoverRecordingLosesAnEmptySegment(t, SegmentsMPEGTS) })
+	t.Run("fmp4", func(t *testing.T) { testRecoverRecordingLosesAnEmptySegment(t, SegmentsFMP4) })
+}
+
+func testRecoverRecordingLosesAnEmptySegment(t *testing.T, c SegmentContainer) {
+	e, segment := crashMedia(t, c)
 	prefix := "stage1/comp1/dest1/composite"
-	work, spoolDir, root := crashedRecording(t, e, prefix)
-	if err := os.Truncate(filepath.Join(work, "3.ts"), 0); err != nil {
+	work, spoolDir, root := crashedRecording(t, c, e, segment, prefix)
+	last := c.segmentName(c.firstSeq() + 3)
+	if err := os.Truncate(filepath.Join(work, last), 0); err != nil {
 		t.Fatal(err)
 	}
 	folder, err := NewFolderStorage(root)
@@ -205,12 +250,12 @@ func TestRecoverRecordingLosesAnEmptySegment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Segments != 3 || res.Salvaged || strings.Join(res.Lost, " ") != "3.ts" {
-		t.Fatalf("recovered %+v, want 3 segments and 3.ts lost", res)
+	if res.Segments != 3 || res.Salvaged || strings.Join(res.Lost, " ") != last {
+		t.Fatalf("recovered %+v, want 3 segments and %s lost", res, last)
 	}
 	drainWithin(t, sp, 10*time.Second)
 	b, err := os.ReadFile(filepath.Join(root, "bucket", prefix, "events/recording-failed.json"))
-	if err != nil || !strings.Contains(string(b), "segments lost: 3.ts") {
+	if err != nil || !strings.Contains(string(b), "segments lost: "+last) {
 		t.Errorf("recording-failed.json (%v): %s", err, b)
 	}
 }
@@ -253,18 +298,7 @@ func TestSalvageSegment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frames := func(path string) int {
-		n := 0
-		if err := av.ReadPackets(path, func(p av.Packet) error {
-			if p.Kind == av.Video {
-				n++
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	frames := func(path string) int { return videoPackets(t, path) }
 	all := frames(full)
 	for _, tc := range []struct {
 		name string
@@ -304,6 +338,115 @@ func TestSalvageSegment(t *testing.T) {
 			// Salvaging again keeps a valid segment.
 			if _, ok, err := SalvageSegment(path, e.streams); !ok || err != nil {
 				t.Errorf("salvaging again: %v %v", ok, err)
+			}
+		})
+	}
+}
+
+// videoPackets counts the video packets in the media file at path.
+func videoPackets(t *testing.T, path string) int {
+	t.Helper()
+	n := 0
+	if err := av.ReadPackets(path, func(p av.Packet) error {
+		if p.Kind == av.Video {
+			n++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A fragmented MP4 segment cut short keeps its whole fragments.
+func TestSalvageSegmentFMP4(t *testing.T) {
+	e := encodeBaseline(t, 4*time.Second)
+	dir := t.TempDir()
+	streams := slices.Clone(e.streams)
+	var mux *av.Muxer
+	seq := 1
+	for _, p := range e.packets {
+		if p.Kind == av.Video && p.Keyframe {
+			if mux == nil {
+				streams[0].Extradata = av.H264ParameterSets(p.Data)
+				var err error
+				if mux, err = av.NewMuxer("mp4", filepath.Join(dir, initSegment), av.MuxOptions{FormatOptions: av.FragmentedMP4(fragmentDuration)}, streams...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := mux.NextFile(filepath.Join(dir, SegmentsFMP4.segmentName(seq))); err != nil {
+				t.Fatal(err)
+			}
+			seq++
+		}
+		if mux == nil {
+			continue
+		}
+		if err := mux.WritePacket(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mux.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The second segment, 2 s from a keyframe on, is the one being written.
+	init, b := readFile(t, filepath.Join(dir, initSegment)), readFile(t, filepath.Join(dir, "2.mp4"))
+	frames := func(dir string) int { return videoPackets(t, playableSegment(t, SegmentsFMP4, dir, "2.mp4")) }
+	all := frames(dir)
+	if all != 60 {
+		t.Fatalf("%d frames in the segment, want 60", all)
+	}
+	moof := int(binary.BigEndian.Uint32(b))
+	fragment := moof + int(binary.BigEndian.Uint32(b[moof:])) // the first, moof and mdat
+	if fragment >= len(b) {
+		t.Fatalf("one fragment of %d bytes in the segment", fragment)
+	}
+	for _, tc := range []struct {
+		name string
+		size int
+		ok   bool
+	}{
+		{"empty", 0, false},
+		{"moof only", moof, false},
+		{"one fragment and a half", fragment + (len(b)-fragment)/2, true},
+		{"whole", len(b), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "2.mp4")
+			if err := os.WriteFile(filepath.Join(dir, initSegment), init, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, b[:tc.size], 0o600); err != nil {
+				t.Fatal(err)
+			}
+			d, ok, err := SalvageSegment(path, e.streams)
+			if ok != tc.ok {
+				t.Fatalf("ok %v (err %v), want %v", ok, err, tc.ok)
+			}
+			if !ok {
+				if got := readFile(t, path); len(got) != tc.size {
+					t.Errorf("a lost segment was rewritten: %d bytes of %d", len(got), tc.size)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := frames(dir)
+			if got < 1 || got > all || tc.size < len(b) && got == all || d <= 0 || d > 2*time.Second {
+				t.Errorf("salvaged %d of %d frames, %v", got, all, d)
+			}
+			if want := time.Duration(got) * time.Second / 30; (d - want).Abs() > time.Millisecond {
+				t.Errorf("duration %v for %d frames", d, got)
+			}
+			if s := readFile(t, path); wholeFragments(s) != len(s) || !bytes.HasPrefix(b, s) {
+				t.Errorf("salvaged segment of %d bytes is not whole fragments of the original", len(s))
+			}
+			decodes(t, playableSegment(t, SegmentsFMP4, dir, "2.mp4"))
+			// Salvaging again keeps a valid segment.
+			if d2, ok, err := SalvageSegment(path, e.streams); !ok || err != nil || d2 != d {
+				t.Errorf("salvaging again: %v %v %v", d2, ok, err)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -36,7 +37,17 @@ func (c *collector) WritePacket(p av.Packet) { c.packets = append(c.packets, p) 
 
 func encode(t *testing.T, w, h int, fps float64, d time.Duration) encoded {
 	t.Helper()
-	enc := newTestEncoder(t, w, h, fps)
+	return encodeVideo(t, av.VideoConfig{Width: w, Height: h, FrameRate: fps, Bitrate: 800_000}, d)
+}
+
+// encodeVideo is encode with the video encoder configured by v.
+func encodeVideo(t *testing.T, v av.VideoConfig, d time.Duration) encoded {
+	t.Helper()
+	w, h, fps := v.Width, v.Height, v.FrameRate
+	enc, err := NewEncoder(v, av.AudioConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var c collector
 	enc.Attach(&c)
 	frames := feed(t, enc, w, h, fps, d)
@@ -126,7 +137,7 @@ func playlistEntries(t *testing.T, b []byte) (uris []string, durs []float64, vod
 // checkRecording verifies a finished recording in a folder: the IVS key
 // layout, playlists that list every segment in order, segments that decode,
 // durations within the target plus one frame, and the events files.
-func checkRecording(t *testing.T, root, prefix string, target time.Duration, fps float64, w, h int) {
+func checkRecording(t *testing.T, c SegmentContainer, root, prefix string, target time.Duration, fps float64, w, h int) {
 	t.Helper()
 	base := filepath.Join(root, prefix)
 	read := func(rel string) []byte { return readFile(t, filepath.Join(base, rel)) }
@@ -146,14 +157,16 @@ func checkRecording(t *testing.T, root, prefix string, target time.Duration, fps
 	}
 	total := 0.0
 	for i, u := range uris {
-		if u != fmt.Sprintf("%d.ts", i) {
+		if u != c.segmentName(c.firstSeq()+i) {
 			t.Fatalf("segment %d is %q", i, u)
 		}
 		if durs[i] > target.Seconds()+1/fps+1e-6 {
 			t.Errorf("segment %d lasts %.3f s, target %v", i, durs[i], target)
 		}
 		total += durs[i]
-		p := testsrv.FFprobe(t, filepath.Join(base, "media/hls", rendDir, u))
+		path := playableSegment(t, c, filepath.Join(base, "media/hls", rendDir), u)
+		decodes(t, path)
+		p := testsrv.FFprobe(t, path)
 		v, ok := p.Stream("video")
 		if !ok || v.CodecName != "h264" || v.Width != w || v.Height != h {
 			t.Errorf("segment %s: video %+v", u, v)
@@ -178,6 +191,32 @@ func checkRecording(t *testing.T, root, prefix string, target time.Duration, fps
 	}
 }
 
+// playableSegment returns a file that holds segment name of the rendition
+// folder dir and plays alone: the segment itself, or for fragmented MP4 the
+// initialization section followed by it.
+func playableSegment(t *testing.T, c SegmentContainer, dir, name string) string {
+	t.Helper()
+	if !c.fmp4() {
+		return filepath.Join(dir, name)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	b := append(readFile(t, filepath.Join(dir, initSegment)), readFile(t, filepath.Join(dir, name))...)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// decodes checks that FFmpeg decodes all of the media file at path
+// without an error.
+func decodes(t *testing.T, path string) {
+	t.Helper()
+	out, err := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", path, "-f", "null", "-").CombinedOutput()
+	if err != nil || len(out) > 0 {
+		t.Errorf("decoding %s: %v\n%s", filepath.Base(path), err, out)
+	}
+}
+
 // readFile returns the contents of the file at path.
 func readFile(t *testing.T, path string) []byte {
 	t.Helper()
@@ -188,19 +227,39 @@ func readFile(t *testing.T, path string) []byte {
 	return b
 }
 
-func TestRecordingToFolder(t *testing.T) {
-	const w, h, fps = 320, 180, 30.0
-	e := encode(t, w, h, fps, 7*time.Second)
-	root := t.TempDir()
+// folderSpool returns a storage folder and a spool into it.
+func folderSpool(t *testing.T) (root string, sp *Spool) {
+	t.Helper()
+	root = t.TempDir()
 	st, err := NewFolderStorage(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := NewSpool(t.TempDir(), st, SpoolOptions{Name: "rec"})
+	sp, err = NewSpool(t.TempDir(), st, SpoolOptions{Name: "rec"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sp.Close()
+	t.Cleanup(func() { sp.Close() })
+	return root, sp
+}
+
+// stopRecording stops r, which must then be STOPPED.
+func stopRecording(t *testing.T, r *Recording) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r.State() != contract.StateStopped {
+		t.Fatalf("state %s", r.State())
+	}
+}
+
+func TestRecordingToFolder(t *testing.T) {
+	const w, h, fps = 320, 180, 30.0
+	e := encode(t, w, h, fps, 7*time.Second)
+	root, sp := folderSpool(t)
 	states := newStateLog()
 	prefix := "stage1/comp1/dest1/composite"
 	r, err := NewRecording(RecordingConfig{
@@ -221,15 +280,8 @@ func TestRecordingToFolder(t *testing.T) {
 		}
 	}
 	states.await(t, contract.StateActive)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := r.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if r.State() != contract.StateStopped {
-		t.Fatalf("state %s", r.State())
-	}
-	checkRecording(t, filepath.Join(root, "bucket"), prefix, 2*time.Second, fps, w, h)
+	stopRecording(t, r)
+	checkRecording(t, SegmentsMPEGTS, filepath.Join(root, "bucket"), prefix, 2*time.Second, fps, w, h)
 	thumbs, _ := filepath.Glob(filepath.Join(root, "bucket", prefix, "media/thumbnails/320x180/*.jpg"))
 	if len(thumbs) < 3 {
 		t.Errorf("%d sequential thumbnails for 7 s every 2 s", len(thumbs))
@@ -283,5 +335,5 @@ func TestRecordingSurvivesStorageOutage(t *testing.T) {
 		t.Fatalf("state %s", r.State())
 	}
 	// versitygw's posix backend keeps objects as files: the bucket is a folder.
-	checkRecording(t, filepath.Join(s3.Dir(), "recordings"), prefix, 2*time.Second, fps, w, h)
+	checkRecording(t, SegmentsMPEGTS, filepath.Join(s3.Dir(), "recordings"), prefix, 2*time.Second, fps, w, h)
 }

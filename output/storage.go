@@ -34,6 +34,8 @@ func ContentTypeFor(key string) string {
 		return "application/vnd.apple.mpegurl"
 	case ".ts":
 		return "video/mp2t"
+	case ".mp4":
+		return "video/mp4"
 	case ".json":
 		return "application/json"
 	case ".jpg", ".jpeg":

@@ -61,6 +61,21 @@ static int tsr_open_io(AVFormatContext *fc, const char *url, AVDictionary **opts
 	return avio_open2(&fc->pb, url, AVIO_FLAG_WRITE, &fc->interrupt_callback, opts);
 }
 
+// tsr_next_file writes out every packet the muxer holds (the interleaving
+// queue, then the fragment being built), closes the output and goes on in
+// a new one at url.
+static int tsr_next_file(AVFormatContext *fc, const char *url, AVDictionary **opts) {
+	int ret = av_interleaved_write_frame(fc, NULL);
+	if (ret < 0) return ret;
+	ret = av_write_frame(fc, NULL);
+	if (ret < 0) return ret;
+	avio_flush(fc->pb);
+	if (fc->pb->error < 0) return fc->pb->error;
+	ret = avio_closep(&fc->pb);
+	if (ret < 0) return ret;
+	return tsr_open_io(fc, url, opts);
+}
+
 static int tsr_needs_file(AVFormatContext *fc) {
 	return !(fc->oformat->flags & AVFMT_NOFILE);
 }
@@ -174,6 +189,21 @@ func (s StreamInfo) CodecString() string {
 	return ""
 }
 
+// H264ParameterSets returns the sequence and picture parameter sets of an
+// H.264 access unit in Annex B form (a keyframe of a stream without a
+// global header carries them in-band), as Annex B data fit for
+// StreamInfo.Extradata; nil if it has none. A fragmented MP4 Muxer needs
+// them when it opens: its initialization section declares them.
+func H264ParameterSets(au []byte) []byte {
+	var out []byte
+	for nal := range h264.NALs(au) {
+		if t := h264.TypeOf(nal); t == h264.SPS || t == h264.PPS {
+			out = append(append(out, 0, 0, 0, 1), nal...)
+		}
+	}
+	return out
+}
+
 // findSPS returns the first sequence parameter set NAL unit (from its
 // header byte) in Annex B data, or in an avcC record.
 func findSPS(b []byte) []byte {
@@ -225,7 +255,8 @@ type MuxOptions struct {
 	FormatOptions map[string]string
 }
 
-// Muxer writes encoded packets into a container — FLV or MPEG-TS — at a
+// Muxer writes encoded packets into a container — FLV, MPEG-TS, or
+// fragmented MP4 (FragmentedMP4) split into files with NextFile — at a
 // URL: a file path, or rtmp:// or rtmps:// (any protocol FFmpeg knows).
 //
 // Every network wait is bounded by MuxOptions.Timeout, and Interrupt (or
@@ -483,6 +514,66 @@ func (m *Muxer) WritePacket(p Packet) error {
 	if ret < 0 {
 		return m.fail(fmt.Sprintf("write %s packet (pts %v)", p.Kind, p.PTS), ret)
 	}
+	return nil
+}
+
+// FragmentedMP4 are the format options of an "mp4" Muxer that writes
+// fragmented MP4 for HLS: the header (ftyp and an empty moov: HLS's
+// initialization section) comes first, then self-contained fragments
+// (moof and mdat, default-base-is-moof) cut before every video keyframe
+// and after at most fragment of media, each with its decode time (tfdt)
+// taken from the packets' own timestamps, no edit list and no index at the
+// end. A fragment is written when it is complete; fragment bounds what
+// a crash can lose of the file being written.
+func FragmentedMP4(fragment time.Duration) map[string]string {
+	return map[string]string{
+		"movflags":      "frag_keyframe+empty_moov+default_base_moof+frag_discont+skip_trailer",
+		"frag_duration": strconv.FormatInt(fragment.Microseconds(), 10),
+		"use_editlist":  "0",
+		"flush_packets": "1",
+	}
+}
+
+// NextFile writes out everything the Muxer holds — packets waiting to be
+// interleaved and, for fragmented MP4, the fragment being built — closes
+// the current file and goes on writing into a new one at url, without a
+// new header. It is how a fragmented MP4 Muxer (FragmentedMP4) cuts HLS
+// segments: the first file gets the initialization section, every later
+// one the fragments written between two NextFile calls, which continue
+// one time line. It is bounded by MuxOptions.Timeout; after an error the
+// Muxer is of no further use (Close it).
+func (m *Muxer) NextFile(url string) error {
+	if m == nil {
+		return fmt.Errorf("av: mux: next file: %w", ErrClosed)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return m.errorf("next file: %w", ErrClosed)
+	}
+	if !m.opened {
+		return m.errorf("next file: the %s muxer writes no file", m.format)
+	}
+	var ioOpts *C.AVDictionary
+	defer C.av_dict_free(&ioOpts)
+	network := strings.Contains(url, "://") && !strings.HasPrefix(url, "file:")
+	for k, v := range ioOptions(url, network, m.timeout, MuxOptions{}) {
+		if err := dictSet(&ioOpts, k, v); err != nil {
+			return m.errorf("%w", err)
+		}
+	}
+	curl := C.CString(url)
+	defer C.free(unsafe.Pointer(curl))
+	m.arm()
+	ret := C.tsr_next_file(m.fc, curl, &ioOpts)
+	m.disarm()
+	if ret < 0 {
+		if m.fc.pb == nil {
+			m.opened, m.header = false, false // nothing to write a trailer into
+		}
+		return m.fail("next file "+RedactURL(url), ret)
+	}
+	m.url = RedactURL(url)
 	return nil
 }
 
