@@ -1,0 +1,77 @@
+package worker
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
+	"github.com/tessera-media/tessera/media"
+	"github.com/tessera-media/tessera/output"
+)
+
+// A Go publisher's H.264 is recorded as received into fragmented-MP4 HLS
+// with its tone as AAC: the playlist plays (ffprobe: h264 at the
+// publisher's size and aac, the recorded duration) and decodes without an
+// error.
+func TestParticipantRecording(t *testing.T) {
+	ts := startStage(t)
+	c := media.RGBToYUV(200, 30, 30)
+	ts.publish(t, "p1", publisher.Config{Codec: "h264", Width: 320, Height: 180, Color: &c, ToneHz: 440})
+	ts.waitRoster(t, 1)
+	dir := t.TempDir()
+	storage, err := output.NewFolderStorage(filepath.Join(dir, "buckets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spool, err := output.NewSpool(filepath.Join(dir, "spool"), storage, output.SpoolOptions{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spool.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rec, err := recordParticipant(ctx, ts.stage.Participant("p1"), output.RecordingConfig{Name: "p1", Spool: spool, Bucket: "b",
+		Prefix: "stage/session/p1/2026-12-06T08-00-00Z", StageARN: stageARN, WorkDir: filepath.Join(dir, "work"),
+		TargetSegment: 2 * time.Second, Logger: quiet()}, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	time.Sleep(5 * time.Second)
+	if err := rec.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recorded := time.Since(start)
+	var playlist string
+	_ = filepath.Walk(filepath.Join(dir, "buckets"), func(p string, fi os.FileInfo, err error) error {
+		if err == nil && strings.HasSuffix(p, "playlist.m3u8") {
+			playlist = p
+		}
+		return nil
+	})
+	if playlist == "" {
+		t.Fatal("no playlist")
+	}
+	pl, _ := os.ReadFile(playlist)
+	t.Logf("%s:\n%s", playlist, pl)
+	p := testsrv.FFprobe(t, playlist)
+	v, ok := p.Stream("video")
+	if !ok || v.CodecName != "h264" || v.Width != 320 || v.Height != 180 {
+		t.Errorf("video %+v", v)
+	}
+	if a, ok := p.Stream("audio"); !ok || a.CodecName != "aac" {
+		t.Errorf("audio %+v", a)
+	}
+	if d := p.Format.Duration; d < recorded.Seconds()-1.5 || d > recorded.Seconds()+0.5 {
+		t.Errorf("duration %.2f s, recorded for %v", d, recorded)
+	}
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-xerror", "-i", playlist, "-f", "null", "-").CombinedOutput(); err != nil {
+		t.Errorf("decoding: %v: %s", err, out)
+	}
+}
