@@ -32,6 +32,10 @@ type RecordingConfig struct {
 	// Container is the segments' container: MPEG-TS (the default) or
 	// fragmented MP4.
 	Container SegmentContainer
+	// SessionID and ParticipantID make this an individual participant
+	// recording: IVS's layout (the rendition and thumbnails under "high")
+	// and events naming the session and participant, without resolutions.
+	SessionID, ParticipantID string
 	// TargetSegment is targetSegmentDurationSeconds (2–10 s; default 2 s
 	// for MPEG-TS, 6 s for fragmented MP4).
 	TargetSegment time.Duration
@@ -117,16 +121,18 @@ func NewRecording(cfg RecordingConfig) (*Recording, error) {
 		done:    make(chan struct{}),
 		started: time.Now(),
 	}
-	rend := rendition{width: v.Width, height: v.Height, frameRate: fps, bandwidth: bandwidth, codecs: codecs, container: cfg.Container}
+	rend := rendition{width: v.Width, height: v.Height, frameRate: fps, bandwidth: bandwidth, codecs: codecs, container: cfg.Container,
+		individual: cfg.ParticipantID != ""}
 	r.keys = recordingKeys{prefix: cfg.Prefix, r: rend}
-	r.info = recordingInfo{stageARN: cfg.StageARN, r: rend, sequential: cfg.ThumbnailSequential, latest: cfg.ThumbnailLatest}
+	r.info = recordingInfo{stageARN: cfg.StageARN, sessionID: cfg.SessionID, participant: cfg.ParticipantID, r: rend,
+		sequential: cfg.ThumbnailSequential, latest: cfg.ThumbnailLatest}
 	r.playlist.container, r.playlist.target = cfg.Container, cfg.TargetSegment
 	r.codecs = codecs
 	r.state.init(cfg.Logger, cfg.OnState)
 	j, err := createJournal(cfg.WorkDir, recordingManifest{Version: 1, Name: cfg.Name, Bucket: cfg.Bucket, Prefix: cfg.Prefix,
 		StageARN: cfg.StageARN, StartedAt: r.started.UTC(), TargetSegment: cfg.TargetSegment,
 		Width: rend.width, Height: rend.height, FrameRate: rend.frameRate, Bandwidth: rend.bandwidth, Codecs: rend.codecs, Container: cfg.Container,
-		Sequential: r.info.sequential, Latest: r.info.latest, Streams: cfg.Streams})
+		Sequential: r.info.sequential, Latest: r.info.latest, SessionID: cfg.SessionID, ParticipantID: cfg.ParticipantID, Streams: cfg.Streams})
 	if err != nil {
 		_ = os.RemoveAll(cfg.WorkDir)
 		return nil, fmt.Errorf("output: recording folder: %w", err)

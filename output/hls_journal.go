@@ -51,11 +51,14 @@ type recordingManifest struct {
 	Container     SegmentContainer `json:"container,omitempty"`
 	Sequential    bool             `json:"thumbnailsSequential,omitempty"`
 	Latest        bool             `json:"thumbnailLatest,omitempty"`
+	SessionID     string           `json:"sessionId,omitempty"`     // a participant's recording
+	ParticipantID string           `json:"participantId,omitempty"` // a participant's recording
 	Streams       []av.StreamInfo  `json:"streams"`
 }
 
 func (m recordingManifest) rendition() rendition {
-	return rendition{width: m.Width, height: m.Height, frameRate: m.FrameRate, bandwidth: m.Bandwidth, codecs: m.Codecs, container: m.Container}
+	return rendition{width: m.Width, height: m.Height, frameRate: m.FrameRate, bandwidth: m.Bandwidth, codecs: m.Codecs, container: m.Container,
+		individual: m.ParticipantID != ""}
 }
 
 func (m recordingManifest) keys() recordingKeys {
@@ -63,7 +66,7 @@ func (m recordingManifest) keys() recordingKeys {
 }
 
 func (m recordingManifest) info() recordingInfo {
-	return recordingInfo{stageARN: m.StageARN, r: m.rendition(), sequential: m.Sequential, latest: m.Latest}
+	return recordingInfo{stageARN: m.StageARN, sessionID: m.SessionID, participant: m.ParticipantID, r: m.rendition(), sequential: m.Sequential, latest: m.Latest}
 }
 
 func readManifest(dir string) (recordingManifest, error) {

@@ -61,19 +61,36 @@ func (p *mediaPlaylist) duration() time.Duration {
 	return d
 }
 
-// rendition describes the one rendition of a composite recording.
+// rendition describes the one rendition of a recording.
 type rendition struct {
 	width, height int
 	frameRate     float64
 	bandwidth     int    // bits per second, video + audio
 	codecs        string // RFC 6381, e.g. "avc1.64001f,mp4a.40.2"
 	container     SegmentContainer
+	individual    bool // a participant's recording: IVS names its rendition "high"
 }
 
-// dir is the rendition's folder name under media/hls: <height>p<fps>-<id>,
-// with id derived from the size so that it is stable for a recording.
+// individualRendition is the folder of an individual participant
+// recording's one rendition (playlists and thumbnails), as IVS names it.
+const individualRendition = "high"
+
+// dir is the rendition's folder name under media/hls: "high" for a
+// participant's recording, else <height>p<fps>-<id>, with id derived from
+// the size so that it is stable for a recording.
 func (r rendition) dir() string {
+	if r.individual {
+		return individualRendition
+	}
 	return fmt.Sprintf("%dp%d-%s", r.height, int(math.Round(r.frameRate)), renditionID(r))
+}
+
+// thumbDir is the thumbnails' folder: "high", or the picture's size.
+func (r rendition) thumbDir() string {
+	if r.individual {
+		return individualRendition
+	}
+	return fmt.Sprintf("%dx%d", r.width, r.height)
 }
 
 // renditionID is a short stable identifier of the rendition's parameters.
@@ -101,8 +118,9 @@ func multivariant(r rendition) []byte {
 		r.container.version(), r.bandwidth, r.width, r.height, r.frameRate, r.codecs, r.dir())
 }
 
-// recordingKeys are the object keys of a composite recording under its
-// prefix (<stageId>/<compositionId>/<destinationId>/composite).
+// recordingKeys are the object keys of a recording under its prefix
+// (<stageId>/<compositionId>/<destinationId>/composite, or
+// <stageId>/<sessionId>/<participantId>/<timestamp> for a participant).
 type recordingKeys struct {
 	prefix string
 	r      rendition
@@ -120,8 +138,8 @@ func (k recordingKeys) segment(seq int) string {
 }
 func (k recordingKeys) init() string { return k.renditionDir() + "/" + initSegment }
 func (k recordingKeys) thumbnail(n int) string {
-	return fmt.Sprintf("%s/media/thumbnails/%dx%d/%d.jpg", k.prefix, k.r.width, k.r.height, n)
+	return fmt.Sprintf("%s/media/thumbnails/%s/%d.jpg", k.prefix, k.r.thumbDir(), n)
 }
 func (k recordingKeys) latestThumbnail() string {
-	return fmt.Sprintf("%s/media/latest_thumbnail/%dx%d/thumb.jpg", k.prefix, k.r.width, k.r.height)
+	return fmt.Sprintf("%s/media/latest_thumbnail/%s/thumb.jpg", k.prefix, k.r.thumbDir())
 }

@@ -2,7 +2,6 @@ package output
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -24,6 +23,8 @@ const (
 type recordingEvent struct {
 	Version       string          `json:"version"`
 	StageARN      string          `json:"stage_arn"`
+	SessionID     string          `json:"session_id,omitempty"`     // a participant's recording
+	ParticipantID string          `json:"participant_id,omitempty"` // a participant's recording
 	StartedAt     string          `json:"recording_started_at"`
 	EndedAt       string          `json:"recording_ended_at,omitempty"`
 	Status        string          `json:"recording_status"`
@@ -47,8 +48,8 @@ type recordingHLS struct {
 type recordingRendition struct {
 	Path             string `json:"path"`
 	Playlist         string `json:"playlist,omitempty"`
-	ResolutionWidth  int    `json:"resolution_width"`
-	ResolutionHeight int    `json:"resolution_height"`
+	ResolutionWidth  int    `json:"resolution_width,omitempty"` // composite recordings only
+	ResolutionHeight int    `json:"resolution_height,omitempty"`
 }
 
 type recordingThumbSet struct {
@@ -58,10 +59,12 @@ type recordingThumbSet struct {
 
 // recordingInfo is what the events describe.
 type recordingInfo struct {
-	stageARN   string
-	r          rendition
-	sequential bool // SEQUENTIAL thumbnails
-	latest     bool // LATEST thumbnail
+	stageARN    string
+	sessionID   string // a participant's recording: its stage session
+	participant string // and participant
+	r           rendition
+	sequential  bool // SEQUENTIAL thumbnails
+	latest      bool // LATEST thumbnail
 }
 
 // event renders an events JSON file. ended is zero for recording-started.
@@ -69,6 +72,8 @@ func (ri recordingInfo) event(status, message string, started, ended time.Time, 
 	e := recordingEvent{
 		Version:       recordingEventsVersion,
 		StageARN:      ri.stageARN,
+		SessionID:     ri.sessionID,
+		ParticipantID: ri.participant,
 		StartedAt:     started.UTC().Format(recordingTimeFormat),
 		Status:        status,
 		StatusMessage: message,
@@ -77,18 +82,21 @@ func (ri recordingInfo) event(status, message string, started, ended time.Time, 
 		e.EndedAt = ended.UTC().Format(recordingTimeFormat)
 	}
 	if status != RecordingStartFailed {
-		size := fmt.Sprintf("%dx%d", ri.r.width, ri.r.height)
+		w, h := ri.r.width, ri.r.height
+		if ri.r.individual {
+			w, h = 0, 0 // IVS gives no resolution for a participant's recording
+		}
 		m := &recordingMedia{HLS: recordingHLS{
 			DurationMS: duration.Milliseconds(),
 			Path:       recordingHLSPath,
 			Playlist:   "multivariant.m3u8",
-			Renditions: []recordingRendition{{Path: ri.r.dir(), Playlist: "playlist.m3u8", ResolutionWidth: ri.r.width, ResolutionHeight: ri.r.height}},
+			Renditions: []recordingRendition{{Path: ri.r.dir(), Playlist: "playlist.m3u8", ResolutionWidth: w, ResolutionHeight: h}},
 		}}
 		if ri.sequential {
-			m.Thumbnails = &recordingThumbSet{Path: recordingThumbnailsPath, Renditions: []recordingRendition{{Path: size, ResolutionWidth: ri.r.width, ResolutionHeight: ri.r.height}}}
+			m.Thumbnails = &recordingThumbSet{Path: recordingThumbnailsPath, Renditions: []recordingRendition{{Path: ri.r.thumbDir(), ResolutionWidth: w, ResolutionHeight: h}}}
 		}
 		if ri.latest {
-			m.LatestThumbnail = &recordingThumbSet{Path: recordingLatestThumbnailDir, Renditions: []recordingRendition{{Path: size, ResolutionWidth: ri.r.width, ResolutionHeight: ri.r.height}}}
+			m.LatestThumbnail = &recordingThumbSet{Path: recordingLatestThumbnailDir, Renditions: []recordingRendition{{Path: ri.r.thumbDir(), ResolutionWidth: w, ResolutionHeight: h}}}
 		}
 		e.Media = m
 	}

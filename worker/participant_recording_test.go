@@ -38,6 +38,7 @@ func TestParticipantRecording(t *testing.T) {
 	defer cancel()
 	rec, err := recordParticipant(ctx, ts.stage.Participant("p1"), output.RecordingConfig{Name: "p1", Spool: spool, Bucket: "b",
 		Prefix: "stage/session/p1/2026-12-06T08-00-00Z", StageARN: stageARN, WorkDir: filepath.Join(dir, "work"),
+		SessionID: "st-session", ParticipantID: "p1",
 		TargetSegment: 2 * time.Second, Logger: quiet()}, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -48,17 +49,22 @@ func TestParticipantRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	recorded := time.Since(start)
-	var playlist string
-	_ = filepath.Walk(filepath.Join(dir, "buckets"), func(p string, fi os.FileInfo, err error) error {
-		if err == nil && strings.HasSuffix(p, "playlist.m3u8") {
-			playlist = p
-		}
-		return nil
-	})
-	if playlist == "" {
-		t.Fatal("no playlist")
+	root := filepath.Join(dir, "buckets", "b", "stage/session/p1/2026-12-06T08-00-00Z")
+	playlist := filepath.Join(root, "media/hls/high/playlist.m3u8")
+	pl, err := os.ReadFile(playlist)
+	if err != nil {
+		t.Fatal(err)
 	}
-	pl, _ := os.ReadFile(playlist)
+	for _, f := range []string{"media/hls/multivariant.m3u8", "media/hls/high/init.mp4", "media/hls/high/1.mp4", "events/recording-started.json"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			t.Errorf("IVS layout: %v", err)
+		}
+	}
+	ended, err := os.ReadFile(filepath.Join(root, "events/recording-ended.json"))
+	if err != nil || !strings.Contains(string(ended), `"participant_id": "p1"`) || !strings.Contains(string(ended), `"session_id": "st-session"`) ||
+		strings.Contains(string(ended), "resolution") {
+		t.Errorf("recording-ended.json: %v\n%s", err, ended)
+	}
 	t.Logf("%s:\n%s", playlist, pl)
 	p := testsrv.FFprobe(t, playlist)
 	v, ok := p.Stream("video")
