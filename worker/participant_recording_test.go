@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/internal/testsrv"
 	"github.com/tessera-media/tessera/media"
-	"github.com/tessera-media/tessera/output"
 )
 
-// A Go publisher's H.264 is recorded as received into fragmented-MP4 HLS
+// Through the worker's RecordParticipant, a Go publisher's H.264 is
+// recorded as received into fragmented-MP4 HLS
 // with its tone as AAC: the playlist plays (ffprobe: h264 at the
 // publisher's size and aac, the recorded duration) and decodes without an
 // error.
@@ -25,21 +26,12 @@ func TestParticipantRecording(t *testing.T) {
 	ts.publish(t, "p1", publisher.Config{Codec: "h264", Width: 320, Height: 180, Color: &c, ToneHz: 440})
 	ts.waitRoster(t, 1)
 	dir := t.TempDir()
-	storage, err := output.NewFolderStorage(filepath.Join(dir, "buckets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	spool, err := output.NewSpool(filepath.Join(dir, "spool"), storage, output.SpoolOptions{Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer spool.Close()
+	w := ts.newWorker(t, dir, nil, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rec, err := recordParticipant(ctx, ts.stage.Participant("p1"), output.RecordingConfig{Name: "p1", Spool: spool, Bucket: "b",
-		Prefix: "stage/session/p1/2026-12-06T08-00-00Z", StageARN: stageARN, WorkDir: filepath.Join(dir, "work"),
-		SessionID: "st-session", ParticipantID: "p1",
-		TargetSegment: 2 * time.Second, Logger: quiet()}, 10*time.Second)
+	rep := &reporter{}
+	rec, err := w.RecordParticipant(ctx, contract.ParticipantRecordingSpec{StageARN: stageARN, SessionID: "st-session", ParticipantID: "p1",
+		Bucket: "b", Prefix: "stage/session/p1/2026-12-06T08-00-00Z", TargetSegment: 2 * time.Second}, rep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +41,12 @@ func TestParticipantRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	recorded := time.Since(start)
+	rep.mu.Lock()
+	states := rep.states["p1"]
+	rep.mu.Unlock()
+	if !rep.active || len(states) == 0 || states[len(states)-1] != contract.StateStopped {
+		t.Errorf("reported active %v, states %v", rep.active, states)
+	}
 	root := filepath.Join(dir, "buckets", "b", "stage/session/p1/2026-12-06T08-00-00Z")
 	playlist := filepath.Join(root, "media/hls/high/playlist.m3u8")
 	pl, err := os.ReadFile(playlist)

@@ -1,0 +1,28 @@
+package contract
+
+import (
+	"context"
+	"time"
+)
+
+// ParticipantRecordingSpec is one publisher's individual recording, as the
+// control plane resolved it from its stage's autoParticipantRecordingConfiguration.
+type ParticipantRecordingSpec struct {
+	StageARN, SessionID, ParticipantID string
+	Bucket                             string
+	// Prefix is <stageId>/<sessionId>/<participantId>/<timestamp>.
+	Prefix string
+	// AudioOnly records no video (mediaTypes AUDIO_ONLY).
+	AudioOnly bool
+	// TargetSegment is hlsConfiguration.targetSegmentDurationSeconds.
+	TargetSegment time.Duration
+	// ThumbnailInterval is 0 when thumbnails are DISABLED.
+	ThumbnailInterval time.Duration
+	// ThumbnailStorage holds "SEQUENTIAL" and/or "LATEST".
+	ThumbnailStorage []string
+}
+
+// ParticipantRecorderFactory starts a participant's recording; its
+// Pipeline's Stop finalizes it in storage. The Reporter's Destination
+// reports the recording's state under the participant id.
+type ParticipantRecorderFactory func(ctx context.Context, spec ParticipantRecordingSpec, r Reporter) (Pipeline, error)
