@@ -13,8 +13,9 @@ import (
 // createStage stores a stage, opens it on ingest and issues the requested
 // participant tokens.
 func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*createStageResponse, *wire.Error) {
-	if req.AutoParticipantRecordingConfiguration != nil {
-		return nil, notSupported("autoParticipantRecordingConfiguration", noParticipantRecording)
+	ipr, e := s.participantRecording(ctx, req.AutoParticipantRecordingConfiguration)
+	if e != nil {
+		return nil, e
 	}
 	n, err := s.store.Count(ctx, store.KindStage, "")
 	if err != nil {
@@ -28,7 +29,7 @@ func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*cre
 			return nil, e // before the stage exists: a refused request creates nothing
 		}
 	}
-	st := Stage{ARN: s.arn("stage", newID()), Name: req.Name, Tags: nonNil(req.Tags), Endpoints: s.endpoints()}
+	st := Stage{ARN: s.arn("stage", newID()), Name: req.Name, Tags: nonNil(req.Tags), Endpoints: s.endpoints(), AutoParticipantRecording: ipr}
 	if e := s.putDoc(ctx, store.KindStage, st.ARN, "", st.Name, "", st, st.Tags); e != nil {
 		return nil, e
 	}
@@ -57,6 +58,7 @@ func (s *Server) getStage(ctx context.Context, req *arnRequest) (*stageResponse,
 	}
 	st.Tags = s.tags(ctx, st.ARN)
 	st.Endpoints = s.endpoints()
+	st.AutoParticipantRecording = st.AutoParticipantRecording.withDefaults()
 	return &stageResponse{Stage: st}, nil
 }
 
@@ -76,8 +78,12 @@ func (s *Server) listStages(ctx context.Context, req *listRequest) (*listStagesR
 }
 
 func (s *Server) updateStage(ctx context.Context, req *updateStageRequest) (*stageResponse, *wire.Error) {
+	var ipr AutoParticipantRecordingConfiguration
 	if req.AutoParticipantRecordingConfiguration != nil {
-		return nil, notSupported("autoParticipantRecordingConfiguration", noParticipantRecording)
+		var e *wire.Error
+		if ipr, e = s.participantRecording(ctx, req.AutoParticipantRecordingConfiguration); e != nil {
+			return nil, e
+		}
 	}
 	var st Stage
 	err := s.store.Update(ctx, req.ARN, func(r *store.Resource) error {
@@ -90,6 +96,9 @@ func (s *Server) updateStage(ctx context.Context, req *updateStageRequest) (*sta
 		if req.Name != nil {
 			st.Name, r.Name = *req.Name, *req.Name
 		}
+		if req.AutoParticipantRecordingConfiguration != nil {
+			st.AutoParticipantRecording = ipr
+		}
 		r.Doc, _ = json.Marshal(st)
 		return nil
 	})
@@ -101,6 +110,7 @@ func (s *Server) updateStage(ctx context.Context, req *updateStageRequest) (*sta
 	}
 	st.Tags = s.tags(ctx, st.ARN)
 	st.Endpoints = s.endpoints()
+	st.AutoParticipantRecording = st.AutoParticipantRecording.withDefaults()
 	return &stageResponse{Stage: st}, nil
 }
 
@@ -131,4 +141,22 @@ func (s *Server) deleteStage(ctx context.Context, req *arnRequest) (*empty, *wir
 		return nil, e
 	}
 	return &empty{}, nil
+}
+
+// participantRecording validates a requested autoParticipantRecordingConfiguration
+// (its storage configuration must exist) and returns it with its defaults;
+// nil is the defaults (disabled).
+func (s *Server) participantRecording(ctx context.Context, c *AutoParticipantRecordingConfiguration) (AutoParticipantRecordingConfiguration, *wire.Error) {
+	if c == nil {
+		return AutoParticipantRecordingConfiguration{}.withDefaults(), nil
+	}
+	if e := c.check(); e != nil {
+		return AutoParticipantRecordingConfiguration{}, e
+	}
+	if c.StorageConfigurationARN != "" {
+		if _, e := s.getDoc(ctx, store.KindStorageConfiguration, c.StorageConfigurationARN, nil); e != nil {
+			return AutoParticipantRecordingConfiguration{}, e
+		}
+	}
+	return c.withDefaults(), nil
 }

@@ -287,6 +287,27 @@ func refusedMember(v any) probe {
 	}
 }
 
+// participantRecording is an autoParticipantRecordingConfiguration on the
+// fixture's storage configuration.
+func participantRecording(f *walkFixture) any {
+	return map[string]any{"storageConfigurationArn": f.sto1, "mediaTypes": []string{"AUDIO_ONLY"}}
+}
+
+// updatesParticipantRecording: UpdateStage sets the configuration, and an
+// empty storage configuration ARN resets it to the defaults.
+func updatesParticipantRecording(f *walkFixture) {
+	f.t.Helper()
+	for _, c := range []struct {
+		cfg  any
+		want string
+	}{{participantRecording(f), "AUDIO_ONLY"}, {map[string]any{"storageConfigurationArn": ""}, "AUDIO_VIDEO"}} {
+		a := f.call("UpdateStage", with(f.base("UpdateStage"), "autoParticipantRecordingConfiguration", generic(c.cfg)))
+		if got := at(a.body, "stage", "autoParticipantRecordingConfiguration", "mediaTypes", 0); a.status != 200 || got != c.want {
+			f.t.Errorf("UpdateStage with %v: %d, mediaTypes %v, want %s", c.cfg, a.status, got, c.want)
+		}
+	}
+}
+
 var (
 	missingStage = missing("stage")
 	pageOfOne    = value(1)
@@ -300,11 +321,11 @@ var walkTable = map[string]map[string]probe{
 		"participantTokenConfigurations": echoes([]map[string]any{{"userId": "u1", "duration": 30, "capabilities": []string{"PUBLISH"}, "attributes": map[string]string{"a": "b"}}},
 			"participantTokens"),
 		"tags":                                  echoes(map[string]string{"k": "v"}, "stage", "tags"),
-		"autoParticipantRecordingConfiguration": refusedMember(map[string]any{"storageConfigurationArn": missingARN("storage-configuration")}),
+		"autoParticipantRecordingConfiguration": changes(participantRecording),
 	},
 	"GetStage":    {"arn": changes(missingStage)},
 	"ListStages":  {"nextToken": pages("stages"), "maxResults": changes(pageOfOne)},
-	"UpdateStage": {"arn": changes(missingStage), "name": echoes("renamed", "stage", "name"), "autoParticipantRecordingConfiguration": refusedMember(map[string]any{"storageConfigurationArn": ""})},
+	"UpdateStage": {"arn": changes(missingStage), "name": echoes("renamed", "stage", "name"), "autoParticipantRecordingConfiguration": custom(updatesParticipantRecording)},
 	"DeleteStage": {"arn": changes(missingStage)},
 
 	"CreateParticipantToken": {

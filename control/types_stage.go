@@ -7,6 +7,8 @@ type Stage struct {
 	ActiveSessionID string            `json:"activeSessionId,omitempty"`
 	Tags            map[string]string `json:"tags"`
 	Endpoints       StageEndpoints    `json:"endpoints"`
+	// AutoParticipantRecording is stored with its defaults and echoed.
+	AutoParticipantRecording AutoParticipantRecordingConfiguration `json:"autoParticipantRecordingConfiguration"`
 }
 
 // StageEndpoints are where participants connect; whip is Tessera's WHIP
@@ -32,11 +34,10 @@ func (st Stage) summary() StageSummary {
 }
 
 type createStageRequest struct {
-	Name                           string                          `json:"name"`
-	ParticipantTokenConfigurations []ParticipantTokenConfiguration `json:"participantTokenConfigurations"`
-	Tags                           map[string]string               `json:"tags"`
-	// Refused while participants are not recorded individually.
-	AutoParticipantRecordingConfiguration any `json:"autoParticipantRecordingConfiguration"`
+	Name                                  string                                 `json:"name"`
+	ParticipantTokenConfigurations        []ParticipantTokenConfiguration        `json:"participantTokenConfigurations"`
+	Tags                                  map[string]string                      `json:"tags"`
+	AutoParticipantRecordingConfiguration *AutoParticipantRecordingConfiguration `json:"autoParticipantRecordingConfiguration"`
 }
 
 type createStageResponse struct {
@@ -45,10 +46,9 @@ type createStageResponse struct {
 }
 
 type updateStageRequest struct {
-	ARN  string  `json:"arn"`
-	Name *string `json:"name"`
-	// Refused while participants are not recorded individually.
-	AutoParticipantRecordingConfiguration any `json:"autoParticipantRecordingConfiguration"`
+	ARN                                   string                                 `json:"arn"`
+	Name                                  *string                                `json:"name"`
+	AutoParticipantRecordingConfiguration *AutoParticipantRecordingConfiguration `json:"autoParticipantRecordingConfiguration"`
 }
 
 // noParticipantRecording is why autoParticipantRecordingConfiguration and
