@@ -153,6 +153,9 @@ func (s *Server) participantRecording(ctx context.Context, c *AutoParticipantRec
 	if e := c.check(); e != nil {
 		return AutoParticipantRecordingConfiguration{}, e
 	}
+	if c.StorageConfigurationARN != "" && s.cfg.ParticipantRecorders == nil {
+		return AutoParticipantRecordingConfiguration{}, notSupported("autoParticipantRecordingConfiguration", noParticipantRecording)
+	}
 	if c.StorageConfigurationARN != "" {
 		if _, e := s.getDoc(ctx, store.KindStorageConfiguration, c.StorageConfigurationARN, nil); e != nil {
 			return AutoParticipantRecordingConfiguration{}, e

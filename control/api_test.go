@@ -37,9 +37,21 @@ const (
 // fakePipelines is the test stand-in for the worker: every composition's
 // pipeline reports ACTIVE at once, and the test can reach the reporters.
 type fakePipelines struct {
-	mu        sync.Mutex
-	reporters map[string]contract.Reporter
-	specs     map[string]contract.CompositionSpec
+	mu         sync.Mutex
+	reporters  map[string]contract.Reporter
+	specs      map[string]contract.CompositionSpec
+	recordings []contract.ParticipantRecordingSpec
+}
+
+// record is the fake ParticipantRecorderFactory: it notes the spec and
+// reports the recording ACTIVE.
+func (f *fakePipelines) record(ctx context.Context, spec contract.ParticipantRecordingSpec, r contract.Reporter) (contract.Pipeline, error) {
+	f.mu.Lock()
+	f.recordings = append(f.recordings, spec)
+	f.mu.Unlock()
+	r.Destination(spec.ParticipantID, contract.StateActive, "")
+	r.Active()
+	return &fakePipeline{r: r}, nil
 }
 
 func (f *fakePipelines) start(ctx context.Context, spec contract.CompositionSpec, r contract.Reporter) (contract.Pipeline, error) {
@@ -98,7 +110,7 @@ func startAPI(t *testing.T, dir string, mutate func(*Config)) *apiEnv {
 	env := &apiEnv{url: hs.URL, ing: ing, st: st, pipes: &fakePipelines{}, whipURL: hs.URL + "/whip", dir: dir}
 	cfg := Config{Credentials: map[string]string{testKeyID: testSecret}, Store: st, Ingest: ing, TokenKey: key,
 		WHIPURL: env.whipURL, Channels: map[string]string{testChan: "rtmp://127.0.0.1:1/live/key"},
-		Pipelines: env.pipes.start, Logger: quietLogger(), Registerer: prometheus.NewRegistry(),
+		Pipelines: env.pipes.start, ParticipantRecorders: env.pipes.record, Logger: quietLogger(), Registerer: prometheus.NewRegistry(),
 		Timeouts: Timeouts{NoPublisher: time.Hour, Idle: time.Hour, Retention: time.Hour}}
 	if mutate != nil {
 		mutate(&cfg)

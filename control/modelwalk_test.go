@@ -287,9 +287,9 @@ func refusedMember(v any) probe {
 	}
 }
 
-// participantRecording is an autoParticipantRecordingConfiguration on the
+// recordingOnSto1 is an autoParticipantRecordingConfiguration on the
 // fixture's storage configuration.
-func participantRecording(f *walkFixture) any {
+func recordingOnSto1(f *walkFixture) any {
 	return map[string]any{"storageConfigurationArn": f.sto1, "mediaTypes": []string{"AUDIO_ONLY"}}
 }
 
@@ -300,7 +300,7 @@ func updatesParticipantRecording(f *walkFixture) {
 	for _, c := range []struct {
 		cfg  any
 		want string
-	}{{participantRecording(f), "AUDIO_ONLY"}, {map[string]any{"storageConfigurationArn": ""}, "AUDIO_VIDEO"}} {
+	}{{recordingOnSto1(f), "AUDIO_ONLY"}, {map[string]any{"storageConfigurationArn": ""}, "AUDIO_VIDEO"}} {
 		a := f.call("UpdateStage", with(f.base("UpdateStage"), "autoParticipantRecordingConfiguration", generic(c.cfg)))
 		if got := at(a.body, "stage", "autoParticipantRecordingConfiguration", "mediaTypes", 0); a.status != 200 || got != c.want {
 			f.t.Errorf("UpdateStage with %v: %d, mediaTypes %v, want %s", c.cfg, a.status, got, c.want)
@@ -321,7 +321,7 @@ var walkTable = map[string]map[string]probe{
 		"participantTokenConfigurations": echoes([]map[string]any{{"userId": "u1", "duration": 30, "capabilities": []string{"PUBLISH"}, "attributes": map[string]string{"a": "b"}}},
 			"participantTokens"),
 		"tags":                                  echoes(map[string]string{"k": "v"}, "stage", "tags"),
-		"autoParticipantRecordingConfiguration": changes(participantRecording),
+		"autoParticipantRecordingConfiguration": changes(recordingOnSto1),
 	},
 	"GetStage":    {"arn": changes(missingStage)},
 	"ListStages":  {"nextToken": pages("stages"), "maxResults": changes(pageOfOne)},

@@ -73,8 +73,11 @@ type Config struct {
 	Channels map[string]string
 	// Pipelines starts the media side of compositions. Required.
 	Pipelines contract.PipelineFactory
-	Quotas    Quotas
-	Timeouts  Timeouts
+	// ParticipantRecorders records publishers individually (stages'
+	// autoParticipantRecordingConfiguration); nil refuses that field.
+	ParticipantRecorders contract.ParticipantRecorderFactory
+	Quotas               Quotas
+	Timeouts             Timeouts
 	// Webhooks receive the events (events.go), signed with WebhookSecret
 	// when it is set (SignWebhook).
 	Webhooks      []string
@@ -118,6 +121,9 @@ type Server struct {
 	mu       sync.Mutex
 	comps    map[string]*composition // by ARN, while running or retained
 	sessions map[string]*stageSession
+
+	recMu      sync.Mutex
+	recordings map[recordingKey]*participantRecording // running individual recordings
 }
 
 // New starts the control plane: it reopens the stored stages on Ingest,

@@ -80,6 +80,12 @@ func (s *Server) participantEvent(stageARN string, e ingest.Event) {
 		delete(ss.connected, e.ParticipantID)
 	}
 	s.recordParticipant(ctx, stageARN, sessionID, e)
+	switch e.Name {
+	case ingest.EventPublishStarted:
+		s.startParticipantRecording(stageARN, sessionID, e.ParticipantID, e.Time)
+	case ingest.EventPublishStopped:
+		s.stopParticipantRecording(stageARN, e.ParticipantID)
+	}
 	doc, _ := json.Marshal(eventOf(e))
 	if err := s.store.AppendEvent(ctx, stageARN, sessionID, e.ParticipantID, doc, e.Time); err != nil {
 		s.log.Error("recording participant event", "err", err)

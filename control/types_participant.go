@@ -15,6 +15,10 @@ type Participant struct {
 	Attributes    map[string]string `json:"attributes,omitempty"`
 	Published     bool              `json:"published"`
 	Protocol      string            `json:"protocol,omitempty"`
+	// Individual recording (participant_recordings.go).
+	RecordingState        string `json:"recordingState,omitempty"`
+	RecordingS3BucketName string `json:"recordingS3BucketName,omitempty"`
+	RecordingS3Prefix     string `json:"recordingS3Prefix,omitempty"`
 	// IngestConfigurationARN names an RTMP(S) participant's ingest
 	// configuration.
 	IngestConfigurationARN string `json:"ingestConfigurationArn,omitempty"`
