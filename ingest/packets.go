@@ -84,7 +84,8 @@ func (s *VideoPackets) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if i := slices.Index(p.videoSubs, s); i >= 0 {
-		p.videoSubs = slices.Delete(p.videoSubs, i, i+1)
+		// A new slice: publishPacket ranges over the old one unlocked.
+		p.videoSubs = slices.Delete(slices.Clone(p.videoSubs), i, i+1)
 	}
 }
 
