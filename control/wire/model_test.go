@@ -297,6 +297,29 @@ func TestResourceArnOverride(t *testing.T) {
 	}
 }
 
+// TestParticipantRecordingS3PrefixOverride: a prefix of the documented
+// layout fails the model's literal pattern and passes the enforced one.
+func TestParticipantRecordingS3PrefixOverride(t *testing.T) {
+	m := model(t)
+	s := m.Shape("ParticipantRecordingS3Prefix")
+	o := PatternOverrides["ParticipantRecordingS3Prefix"]
+	if s.Pattern != o.From {
+		t.Fatalf("the model's ParticipantRecordingS3Prefix pattern changed to %q: review PatternOverrides", s.Pattern)
+	}
+	const prefix = "AbCdEf123456/st-XyZ12345/pAbCd1234/2024-01-01T12-00-55Z"
+	if regexp.MustCompile(`^(?:` + o.From + `)$`).MatchString(prefix) {
+		t.Fatal("the literal model pattern accepts a documented prefix; the override is no longer needed")
+	}
+	for _, v := range []string{prefix, ""} {
+		if !s.Regexp().MatchString(v) {
+			t.Errorf("ParticipantRecordingS3Prefix rejects %q", v)
+		}
+	}
+	if s.Regexp().MatchString("a b") {
+		t.Error("ParticipantRecordingS3Prefix accepts a space")
+	}
+}
+
 func TestTranslatePattern(t *testing.T) {
 	for _, c := range []struct {
 		java      string

@@ -29,6 +29,15 @@ var PatternOverrides = map[string]PatternOverride{
 		To:   `arn:aws:ivs:[a-z0-9-]+:[0-9]+:[a-z-]+/[a-zA-Z0-9-]+`,
 		Why:  "the model's resource type admits one character only",
 	},
+	// ParticipantRecordingS3Prefix (Participant.recordingS3Prefix) names a
+	// key prefix the service documents as
+	// <stageId>/<sessionId>/<participantId>/<timestamp>: the model's
+	// pattern leaves out the '/' every such value has. Enforced with it.
+	"ParticipantRecordingS3Prefix": {
+		From: `[a-zA-Z0-9-]*`,
+		To:   `[a-zA-Z0-9/-]*`,
+		Why:  "the model's pattern leaves out the '/' of the documented key layout",
+	},
 }
 
 // compilePattern compiles a model pattern for full-match use (Java's
