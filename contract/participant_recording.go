@@ -22,7 +22,17 @@ type ParticipantRecordingSpec struct {
 	ThumbnailStorage []string
 }
 
-// ParticipantRecorderFactory starts a participant's recording; its
-// Pipeline's Stop finalizes it in storage. The Reporter's Destination
-// reports the recording's state under the participant id.
-type ParticipantRecorderFactory func(ctx context.Context, spec ParticipantRecordingSpec, r Reporter) (Pipeline, error)
+// ParticipantRecording is a running individual recording. Stop finalizes
+// it in storage. Resume continues it, after a gap, with the participant's
+// new publish (same stage and participant id): the merge of
+// recordingReconnectWindowSeconds. Between a publish ending and Resume or
+// Stop the recording holds its segments open and records nothing.
+type ParticipantRecording interface {
+	Pipeline
+	Resume(ctx context.Context) error
+}
+
+// ParticipantRecorderFactory starts a participant's recording. The
+// Reporter's Destination reports the recording's state under the
+// participant id.
+type ParticipantRecorderFactory func(ctx context.Context, spec ParticipantRecordingSpec, r Reporter) (ParticipantRecording, error)

@@ -45,7 +45,7 @@ type fakePipelines struct {
 
 // record is the fake ParticipantRecorderFactory: it notes the spec and
 // reports the recording ACTIVE.
-func (f *fakePipelines) record(ctx context.Context, spec contract.ParticipantRecordingSpec, r contract.Reporter) (contract.Pipeline, error) {
+func (f *fakePipelines) record(ctx context.Context, spec contract.ParticipantRecordingSpec, r contract.Reporter) (contract.ParticipantRecording, error) {
 	f.mu.Lock()
 	f.recordings = append(f.recordings, spec)
 	f.mu.Unlock()

@@ -24,12 +24,21 @@ type fakePipeline struct {
 	mu      sync.Mutex
 	r       contract.Reporter
 	stopped bool
+	resumed int
 }
 
 func (f *fakePipeline) reporter() contract.Reporter {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.r
+}
+
+// Resume notes that a participant recording was resumed.
+func (f *fakePipeline) Resume(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.resumed++
+	return nil
 }
 
 func (f *fakePipeline) Stop(ctx context.Context) error {

@@ -25,7 +25,7 @@ type recordingKey struct{ stage, participant string }
 
 // participantRecording is a running one.
 type participantRecording struct {
-	pipe contract.Pipeline
+	pipe contract.ParticipantRecording
 }
 
 // recordingTimeLayout is the start time in an individual recording's

@@ -133,7 +133,7 @@ func (r *participantRecorder) close() {
 // RecordParticipant is the worker's contract.ParticipantRecorderFactory:
 // it records spec's publisher (open on its stage) through its own spool
 // into the worker's storage, waiting up to 10 s for a keyframe.
-func (w *Worker) RecordParticipant(ctx context.Context, spec contract.ParticipantRecordingSpec, r contract.Reporter) (contract.Pipeline, error) {
+func (w *Worker) RecordParticipant(ctx context.Context, spec contract.ParticipantRecordingSpec, r contract.Reporter) (contract.ParticipantRecording, error) {
 	if spec.AudioOnly {
 		return nil, errors.New("worker: audio-only participant recordings are not made yet")
 	}
@@ -172,16 +172,23 @@ func (w *Worker) RecordParticipant(ctx context.Context, spec contract.Participan
 		return nil, err
 	}
 	r.Active()
-	return stopFunc(func(ctx context.Context) error {
-		err := rec.Stop(ctx)
-		if cerr := spool.Close(); err == nil {
-			err = cerr
-		}
-		return err
-	}), nil
+	return &recordedParticipant{rec: rec, spool: spool}, nil
 }
 
-// stopFunc is a contract.Pipeline made of its Stop.
-type stopFunc func(ctx context.Context) error
+// recordedParticipant is the contract.ParticipantRecording of one publisher.
+type recordedParticipant struct {
+	rec   *participantRecorder
+	spool *output.Spool
+}
 
-func (f stopFunc) Stop(ctx context.Context) error { return f(ctx) }
+func (p *recordedParticipant) Stop(ctx context.Context) error {
+	err := p.rec.Stop(ctx)
+	if cerr := p.spool.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (p *recordedParticipant) Resume(context.Context) error {
+	return errors.New("worker: resuming a participant recording is not supported yet")
+}
