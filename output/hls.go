@@ -103,8 +103,11 @@ func NewRecording(cfg RecordingConfig) (*Recording, error) {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Logger = cfg.Logger.With("destination", cfg.Name)
-	if cfg.Spool == nil || len(cfg.Streams) == 0 || cfg.Streams[0].Kind != av.Video || cfg.WorkDir == "" {
-		return nil, errors.New("output: a recording needs a spool, a work folder and a video stream first")
+	if cfg.Spool == nil || len(cfg.Streams) == 0 || cfg.WorkDir == "" {
+		return nil, errors.New("output: a recording needs a spool, a work folder and its streams")
+	}
+	if cfg.Streams[0].Kind != av.Video && (len(cfg.Streams) > 1 || cfg.ParticipantID == "") {
+		return nil, errors.New("output: a recording's video stream comes first; only a participant's recording may be audio alone")
 	}
 	v := cfg.Streams[0]
 	bandwidth, codecs := 0, codecsOf(cfg.Streams)
@@ -138,7 +141,7 @@ func NewRecording(cfg RecordingConfig) (*Recording, error) {
 		return nil, fmt.Errorf("output: recording folder: %w", err)
 	}
 	r.journal = j
-	if cfg.ThumbnailInterval > 0 && (cfg.ThumbnailSequential || cfg.ThumbnailLatest) {
+	if cfg.ThumbnailInterval > 0 && (cfg.ThumbnailSequential || cfg.ThumbnailLatest) && v.Kind == av.Video {
 		r.spare <- media.NewVideoFrame(v.Width, v.Height)
 	}
 	started := r.info.event(RecordingStarted, "", r.started, time.Time{}, 0)
@@ -167,8 +170,9 @@ func (r *Recording) WritePacket(p av.Packet) {
 	}
 }
 
-// Frame offers the canvas for a thumbnail; it copies the frame only when
-// a thumbnail is due, and never blocks.
+// Frame offers a picture for a thumbnail; it copies the frame only when
+// a thumbnail is due, and never blocks. A composite's pictures are its
+// canvas; a participant's may change size (the thumbnail does with it).
 func (r *Recording) Frame(f *media.VideoFrame) {
 	if int64(f.PTS) < r.nextThumb.Load() {
 		return
@@ -176,8 +180,11 @@ func (r *Recording) Frame(f *media.VideoFrame) {
 	select {
 	case c := <-r.spare:
 		if c.Width != f.Width || c.Height != f.Height {
-			r.spare <- c
-			return
+			if r.cfg.ParticipantID == "" {
+				r.spare <- c
+				return
+			}
+			c = media.NewVideoFrame(f.Width, f.Height)
 		}
 		copyFrame(c, f)
 		r.nextThumb.Store(int64(f.PTS + r.cfg.ThumbnailInterval))
@@ -273,7 +280,7 @@ func (r *Recording) run() {
 		case p := <-r.queue:
 			seg, seq = r.write(seg, seq, p)
 		case f := <-r.frames:
-			if thumbs == nil {
+			if thumbs == nil || thumbs.img.Rect.Dx() != f.Width || thumbs.img.Rect.Dy() != f.Height {
 				thumbs = newThumbnailer(f.Width, f.Height, 80)
 			}
 			r.thumbnail(thumbs, f, thumbN)
@@ -299,7 +306,8 @@ func (r *Recording) run() {
 // write adds a packet to the current segment, cutting a new one before a
 // keyframe when the segment has reached its length.
 func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment, int) {
-	key := p.Kind == av.Video && p.Keyframe
+	lead := p.Kind == r.cfg.Streams[0].Kind // video, or the sound of an audio-only recording
+	key := lead && (p.Keyframe || p.Kind == av.Audio)
 	var mux *av.Muxer // fMP4: the muxer the next segment goes on with
 	if seg != nil && key && cutBefore(seg.start, p.PTS, r.cfg.TargetSegment, r.cfg.KeyframeInterval) {
 		mux = r.close(seg, p.PTS, r.segmentPath(seq))
@@ -324,7 +332,7 @@ func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment,
 	if err := seg.mux.WritePacket(p); err != nil {
 		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
 	}
-	if p.Kind == av.Video {
+	if lead {
 		seg.last = max(seg.last, p.PTS+p.Duration)
 	}
 	return seg, seq
@@ -349,7 +357,7 @@ func (r *Recording) openMuxer(path string, keyframe av.Packet) (*av.Muxer, error
 		return av.NewMuxer("mpegts", path, av.MuxOptions{FormatOptions: map[string]string{"flush_packets": "1"}}, r.cfg.Streams...)
 	}
 	streams := slices.Clone(r.cfg.Streams)
-	if len(streams[0].Extradata) == 0 {
+	if streams[0].Kind == av.Video && len(streams[0].Extradata) == 0 {
 		streams[0].Extradata = av.H264ParameterSets(keyframe.Data)
 		r.learnCodecs(codecsOf(streams))
 	}

@@ -112,10 +112,15 @@ func renditionID(r rendition) string {
 }
 
 // multivariant renders the multivariant playlist pointing at the rendition.
+// An audio-only rendition has no RESOLUTION and FRAME-RATE.
 func multivariant(r rendition) []byte {
+	picture := ""
+	if r.width > 0 {
+		picture = fmt.Sprintf(",RESOLUTION=%dx%d,FRAME-RATE=%.3f", r.width, r.height, r.frameRate)
+	}
 	return fmt.Appendf(nil, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-INDEPENDENT-SEGMENTS\n"+
-		"#EXT-X-STREAM-INF:BANDWIDTH=%d,RESOLUTION=%dx%d,FRAME-RATE=%.3f,CODECS=\"%s\"\n%s/playlist.m3u8\n",
-		r.container.version(), r.bandwidth, r.width, r.height, r.frameRate, r.codecs, r.dir())
+		"#EXT-X-STREAM-INF:BANDWIDTH=%d%s,CODECS=\"%s\"\n%s/playlist.m3u8\n",
+		r.container.version(), r.bandwidth, picture, r.codecs, r.dir())
 }
 
 // recordingKeys are the object keys of a recording under its prefix

@@ -21,17 +21,17 @@ import (
 // duration, or ok false (path left as it was) when no complete video frame
 // is left — the segment is lost. streams are the recording's, video first.
 func SalvageSegment(path string, streams []av.StreamInfo) (duration time.Duration, ok bool, err error) {
-	if len(streams) == 0 || streams[0].Kind != av.Video {
+	if len(streams) == 0 {
 		return 0, false, errors.New("output: salvage needs the recording's streams, video first")
 	}
 	if filepath.Ext(path) == SegmentsFMP4.ext() {
-		return salvageFragments(path, frameDuration(streams[0]))
+		return salvageFragments(path, streams[0])
 	}
 	var pkts []av.Packet
 	last := [2]int{-1, -1} // index of each kind's last packet
 	keyed := false
 	err = av.ReadPackets(path, func(p av.Packet) error {
-		if p.Kind == av.Video && p.Keyframe {
+		if p.Kind == streams[0].Kind && (p.Keyframe || p.Kind == av.Audio) {
 			keyed = true
 		}
 		if !keyed || int(p.Kind) >= len(last) {
@@ -50,7 +50,7 @@ func SalvageSegment(path string, streams []av.StreamInfo) (duration time.Duratio
 			keep = append(keep, p)
 		}
 	}
-	d, video := videoSpan(keep, frameDuration(streams[0]))
+	d, video := leadSpan(keep, streams[0])
 	if video == 0 {
 		return 0, false, nil
 	}
@@ -80,37 +80,43 @@ func SalvageSegment(path string, streams []av.StreamInfo) (duration time.Duratio
 	return d, true, nil
 }
 
-// frameDuration is one frame of video stream v (1/30 s if it does not say).
+// frameDuration is one frame of stream v: a video frame (1/30 s if it
+// does not say), or an AAC frame of 1024 samples.
 func frameDuration(v av.StreamInfo) time.Duration {
-	if v.FrameRateNum > 0 && v.FrameRateDen > 0 {
+	switch {
+	case v.Kind == av.Audio && v.SampleRate > 0:
+		return time.Duration(1024 * float64(time.Second) / float64(v.SampleRate))
+	case v.FrameRateNum > 0 && v.FrameRateDen > 0:
 		return time.Duration(float64(time.Second) * float64(v.FrameRateDen) / float64(v.FrameRateNum))
 	}
 	return time.Second / 30
 }
 
-// videoSpan is how long the video of pkts lasts, from the first video
-// packet to the end of the latest (a packet without a duration lasts a
-// frame), and how many video packets there are.
-func videoSpan(pkts []av.Packet, frame time.Duration) (time.Duration, int) {
+// leadSpan is how long the lead stream's packets of pkts last (the video;
+// the sound of an audio-only recording), from the first to the end of the
+// latest (a packet without a duration lasts a frame), and how many there
+// are.
+func leadSpan(pkts []av.Packet, lead av.StreamInfo) (time.Duration, int) {
+	frame := frameDuration(lead)
 	var start, end time.Duration
-	video := 0
+	n := 0
 	for _, p := range pkts {
-		if p.Kind != av.Video {
+		if p.Kind != lead.Kind {
 			continue
 		}
-		if video == 0 {
+		if n == 0 {
 			start = p.PTS
 		}
-		video++
+		n++
 		end = max(end, p.PTS+max(p.Duration, frame))
 	}
-	return end - start, video
+	return end - start, n
 }
 
 // salvageFragments cuts the fragmented MP4 segment at path after its last
 // whole fragment (a moof box followed by a whole mdat box). Its duration
 // comes from reading the kept fragments after the initialization section.
-func salvageFragments(path string, frame time.Duration) (time.Duration, bool, error) {
+func salvageFragments(path string, lead av.StreamInfo) (time.Duration, bool, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, false, err
@@ -136,7 +142,7 @@ func salvageFragments(path string, frame time.Duration) (time.Duration, bool, er
 	if err != nil {
 		return 0, false, err
 	}
-	d, video := videoSpan(pkts, frame)
+	d, video := leadSpan(pkts, lead)
 	if video == 0 {
 		return 0, false, nil
 	}

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/media"
@@ -17,15 +16,16 @@ import (
 )
 
 // participantRecorder records one publisher as HLS with fragmented-MP4
-// segments, its H.264 packaged as received (no re-encode) and its sound
-// encoded once to AAC.
+// segments: H.264 packaged as received (no re-encode), VP8 decoded and
+// encoded once to H.264 at its size, the sound encoded once to AAC.
 type participantRecorder struct {
 	p     *ingest.Participant
 	cfg   output.RecordingConfig
 	log   *slog.Logger
-	video *ingest.VideoPackets
+	video *ingest.VideoPackets // nil when audio only
 	audio *ingest.AudioSubscription
-	enc   *av.AudioEncoder
+	aenc  *av.AudioEncoder
+	write videoWriter // nil when audio only
 	rec   *output.Recording
 	stop  chan struct{}
 	done  chan struct{}
@@ -33,63 +33,121 @@ type participantRecorder struct {
 	err   error
 }
 
+// videoWriter turns a publisher's access units into the recording's video.
+type videoWriter interface {
+	packet(pk ingest.VideoPacket)
+	flush()
+	close()
+}
+
+// Segment cutting on a publisher's keyframes. A browser sends keyframes
+// only when asked, so the recorder asks for one (a PLI) once the open
+// segment has reached keyCutSlack short of the target: the segment is cut
+// at the first keyframe from there on, and lasts the target within about
+// the keyframe's round trip. Requests repeat at most every keyAskEvery
+// while none comes. The slack also lets an encoder's periodic keyframe
+// that falls on the target, a little early, end the segment.
+const (
+	keyCutSlack = 100 * time.Millisecond
+	keyAskEvery = 500 * time.Millisecond
+)
+
+// aacFrame is one AAC frame at 48 kHz: an audio-only recording may cut
+// its segments before any of them.
+const aacFrame = 1024 * time.Second / 48000
+
 // recordParticipant starts recording p with cfg (Spool, WorkDir, Bucket,
-// Prefix, TargetSegment…; Streams and Container are set here) once its
-// first keyframe arrives, bounded by wait.
-func recordParticipant(ctx context.Context, p *ingest.Participant, cfg output.RecordingConfig, wait time.Duration) (*participantRecorder, error) {
+// Prefix, TargetSegment…; Streams, Container and KeyframeInterval are set
+// here). With video it waits, up to wait, for the first keyframe, which
+// decides between packaging (H.264) and transcoding (VP8).
+func recordParticipant(ctx context.Context, p *ingest.Participant, cfg output.RecordingConfig, audioOnly bool, wait time.Duration) (*participantRecorder, error) {
 	r := &participantRecorder{p: p, cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{})}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
-	r.video = p.SubscribeVideoPackets()
 	r.audio = p.SubscribeAudio()
-	var first []ingest.VideoPacket
-	deadline := time.Now().Add(wait)
-	for len(first) == 0 {
-		if time.Now().After(deadline) {
-			r.close()
-			return nil, fmt.Errorf("worker: participant %s: no keyframe within %v", p.ID(), wait)
-		}
-		select {
-		case <-ctx.Done():
-			r.close()
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		r.video.Drain(func(pk ingest.VideoPacket) { first = append(first, pk) })
-	}
-	key := first[0]
-	if key.Codec != "h264" {
-		r.close()
-		return nil, fmt.Errorf("worker: participant %s: %s video is transcoded, not packaged", p.ID(), key.Codec)
-	}
-	enc, err := av.NewAudioEncoder(av.AudioConfig{Codec: "aac"})
+	aenc, err := av.NewAudioEncoder(av.AudioConfig{Codec: "aac"})
 	if err != nil {
 		r.close()
 		return nil, err
 	}
-	r.enc = enc
+	r.aenc = aenc
 	cfg.Container = output.SegmentsFMP4
-	cfg.Streams = []av.StreamInfo{
-		{Kind: av.Video, Codec: "h264", Width: key.Width, Height: key.Height, FrameRateNum: 30, FrameRateDen: 1, Extradata: av.H264ParameterSets(key.Data)},
-		enc.Stream(),
+	cfg.KeyframeInterval = keyCutSlack
+	var first []ingest.VideoPacket
+	if audioOnly {
+		cfg.Streams = []av.StreamInfo{aenc.Stream()}
+		cfg.KeyframeInterval = aacFrame
+	} else {
+		r.video = p.SubscribeVideoPackets()
+		if first, err = r.firstKeyframe(ctx, wait); err != nil {
+			r.close()
+			return nil, err
+		}
+		key := first[0]
+		var vs av.StreamInfo
+		switch key.Codec {
+		case "h264":
+			vs = av.StreamInfo{Kind: av.Video, Codec: "h264", Width: key.Width, Height: key.Height,
+				FrameRateNum: 30, FrameRateDen: 1, Extradata: av.H264ParameterSets(key.Data)}
+		case "vp8":
+			t, err := newTranscoder(key.Width, key.Height, cfg.TargetSegment)
+			if err != nil {
+				r.close()
+				return nil, err
+			}
+			r.write = t
+			vs = t.enc.Stream()
+		default:
+			r.close()
+			return nil, fmt.Errorf("worker: participant %s: cannot record %s video", p.ID(), key.Codec)
+		}
+		cfg.Streams = []av.StreamInfo{vs, aenc.Stream()}
 	}
 	if r.rec, err = output.NewRecording(cfg); err != nil {
 		r.close()
 		return nil, err
 	}
+	r.cfg = cfg
+	switch t := r.write.(type) {
+	case nil:
+		if !audioOnly {
+			r.write = &packager{rec: r.rec, src: r.video, target: cfg.TargetSegment, log: r.log}
+		}
+	case *transcoder:
+		t.rec = r.rec
+		t.thumbs = cfg.ThumbnailInterval > 0
+		t.log = r.log
+	}
 	for _, pk := range first {
-		r.writeVideo(pk)
+		r.write.packet(pk)
 	}
 	go r.run()
 	return r, nil
 }
 
-func (r *participantRecorder) writeVideo(pk ingest.VideoPacket) {
-	r.rec.WritePacket(av.Packet{Kind: av.Video, Data: pk.Data, PTS: pk.PTS, DTS: pk.PTS, Keyframe: pk.Keyframe})
+// firstKeyframe waits for the publisher's first keyframe and returns the
+// packets from it on.
+func (r *participantRecorder) firstKeyframe(ctx context.Context, wait time.Duration) ([]ingest.VideoPacket, error) {
+	var first []ingest.VideoPacket
+	timeout := time.NewTimer(wait)
+	defer timeout.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for len(first) == 0 {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-timeout.C:
+			return nil, fmt.Errorf("worker: participant %s: no keyframe within %v", r.p.ID(), wait)
+		case <-tick.C:
+		}
+		r.video.Drain(func(pk ingest.VideoPacket) { first = append(first, pk) })
+	}
+	return first, nil
 }
 
-// run moves packets and sound into the recording until Stop.
+// run moves the publisher's media into the recording until Stop.
 func (r *participantRecorder) run() {
 	defer close(r.done)
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -101,9 +159,19 @@ func (r *participantRecorder) run() {
 			return
 		case <-tick.C:
 		}
-		r.video.Drain(r.writeVideo)
+		if r.video != nil {
+			r.video.Drain(r.write.packet)
+			if _, ok := r.write.(*packager); ok && r.cfg.ThumbnailInterval > 0 {
+				// Packaged video is not decoded here: thumbnails come from
+				// ingest's decoded pictures of the publisher.
+				if f := r.p.Video().Latest(); f != nil {
+					r.rec.Frame(f.VideoFrame)
+					f.Release()
+				}
+			}
+		}
 		r.audio.Drain(func(a *media.AudioFrame) {
-			if err := r.enc.Encode(a, emit); err != nil {
+			if err := r.aenc.Encode(a, emit); err != nil {
 				r.log.Warn("participant recording: audio", "err", err)
 			}
 		})
@@ -115,7 +183,11 @@ func (r *participantRecorder) Stop(ctx context.Context) error {
 	r.once.Do(func() {
 		close(r.stop)
 		<-r.done
-		_ = r.enc.Flush(func(pk av.Packet) { r.rec.WritePacket(pk) })
+		emit := func(pk av.Packet) { r.rec.WritePacket(pk) }
+		if r.write != nil {
+			r.write.flush()
+		}
+		_ = r.aenc.Flush(emit)
 		r.err = r.rec.Stop(ctx)
 		r.close()
 	})
@@ -123,72 +195,134 @@ func (r *participantRecorder) Stop(ctx context.Context) error {
 }
 
 func (r *participantRecorder) close() {
-	r.video.Close()
+	if r.video != nil {
+		r.video.Close()
+	}
 	r.audio.Close()
-	if r.enc != nil {
-		r.enc.Close()
+	if r.write != nil {
+		r.write.close()
+	}
+	if r.aenc != nil {
+		r.aenc.Close()
 	}
 }
 
-// RecordParticipant is the worker's contract.ParticipantRecorderFactory:
-// it records spec's publisher (open on its stage) through its own spool
-// into the worker's storage, waiting up to 10 s for a keyframe.
-func (w *Worker) RecordParticipant(ctx context.Context, spec contract.ParticipantRecordingSpec, r contract.Reporter) (contract.ParticipantRecording, error) {
-	if spec.AudioOnly {
-		return nil, errors.New("worker: audio-only participant recordings are not made yet")
+// packager writes H.264 access units as received, asking the publisher
+// for a keyframe when the open segment is due to end.
+type packager struct {
+	rec      *output.Recording
+	src      *ingest.VideoPackets
+	target   time.Duration
+	log      *slog.Logger
+	segStart time.Duration // PTS of the keyframe the open segment began with
+	started  bool
+	asked    time.Duration // PTS of the last keyframe request
+	params   []byte        // the parameter sets in force
+	warned   bool
+}
+
+func (w *packager) packet(pk ingest.VideoPacket) {
+	if pk.Keyframe {
+		if !w.started || pk.PTS-w.segStart+keyCutSlack > w.target {
+			w.segStart, w.started = pk.PTS, true // the recording cuts a segment here
+		}
+		if ps := av.H264ParameterSets(pk.Data); w.params == nil {
+			w.params = ps
+		} else if string(ps) != string(w.params) && !w.warned {
+			w.warned = true
+			w.log.Warn("participant recording: the publisher's H.264 parameter sets changed; recorded in-band", "width", pk.Width, "height", pk.Height)
+		}
+	} else if w.started && pk.PTS-w.segStart+keyCutSlack > w.target && pk.PTS-w.asked >= keyAskEvery {
+		w.asked = pk.PTS
+		w.src.RequestKeyframe()
 	}
-	stage := w.cfg.Ingest.Stage(spec.StageARN)
-	if stage == nil {
-		return nil, fmt.Errorf("worker: stage %s is not open", spec.StageARN)
+	w.rec.WritePacket(av.Packet{Kind: av.Video, Data: pk.Data, PTS: pk.PTS, DTS: pk.PTS, Keyframe: pk.Keyframe})
+}
+
+func (w *packager) flush() {}
+func (w *packager) close() {}
+
+// transcoder decodes a VP8 publisher and encodes it to H.264 at the size
+// of its first keyframe (pictures of another size are scaled to it), with
+// a keyframe every target segment duration.
+type transcoder struct {
+	dec    *av.VideoDecoder
+	enc    *av.VideoEncoder
+	scale  *av.Scaler
+	rec    *output.Recording
+	log    *slog.Logger
+	pic    *media.VideoFrame // the decoder's picture
+	sized  *media.VideoFrame // the picture at the recording's size
+	thumbs bool
+	errs   int
+}
+
+// transcodeBitrate is the H.264 bitrate of a transcoded publisher: 0.1 bit
+// per pixel at 30 fps, at least 300 kbit/s.
+func transcodeBitrate(w, h int) int { return max(300_000, w*h*3) }
+
+func newTranscoder(w, h int, target time.Duration) (*transcoder, error) {
+	if w <= 0 || h <= 0 {
+		return nil, errors.New("worker: VP8 keyframe without a picture size")
 	}
-	p := stage.Participant(spec.ParticipantID)
-	if p == nil {
-		return nil, fmt.Errorf("worker: participant %s is not on stage %s", spec.ParticipantID, spec.StageARN)
-	}
-	name := "participant-" + spec.SessionID + "-" + spec.ParticipantID
-	so := w.cfg.Spool
-	so.Name, so.Logger = spec.ParticipantID, w.log
-	spool, err := output.NewSpool(filepath.Join(w.cfg.SpoolDir, name), w.cfg.Storage, so)
+	w, h = w&^1, h&^1
+	dec, err := av.NewVideoDecoder("vp8", 1)
 	if err != nil {
 		return nil, err
 	}
-	cfg := output.RecordingConfig{Name: spec.ParticipantID, Spool: spool, Bucket: spec.Bucket, Prefix: spec.Prefix,
-		StageARN: spec.StageARN, SessionID: spec.SessionID, ParticipantID: spec.ParticipantID, TargetSegment: spec.TargetSegment,
-		ThumbnailInterval: spec.ThumbnailInterval, WorkDir: filepath.Join(w.cfg.WorkDir, name), Logger: w.log.With("participant", spec.ParticipantID),
-		OnState: func(s contract.State, err error) {
-			reason := ""
-			if err != nil {
-				reason = err.Error()
-			}
-			r.Destination(spec.ParticipantID, s, reason)
-		}}
-	for _, s := range spec.ThumbnailStorage {
-		cfg.ThumbnailSequential = cfg.ThumbnailSequential || s == "SEQUENTIAL"
-		cfg.ThumbnailLatest = cfg.ThumbnailLatest || s == "LATEST"
-	}
-	rec, err := recordParticipant(ctx, p, cfg, 10*time.Second)
+	enc, err := av.NewVideoEncoder(av.VideoConfig{Codec: "h264", Width: w, Height: h, FrameRate: 30,
+		Bitrate: transcodeBitrate(w, h), KeyframeInterval: target, Threads: 1})
 	if err != nil {
-		_ = spool.Close()
+		dec.Close()
 		return nil, err
 	}
-	r.Active()
-	return &recordedParticipant{rec: rec, spool: spool}, nil
-}
-
-// recordedParticipant is the contract.ParticipantRecording of one publisher.
-type recordedParticipant struct {
-	rec   *participantRecorder
-	spool *output.Spool
-}
-
-func (p *recordedParticipant) Stop(ctx context.Context) error {
-	err := p.rec.Stop(ctx)
-	if cerr := p.spool.Close(); err == nil {
-		err = cerr
+	scale, err := av.NewScaler(av.Bilinear)
+	if err != nil {
+		dec.Close()
+		enc.Close()
+		return nil, err
 	}
-	return err
+	return &transcoder{dec: dec, enc: enc, scale: scale, sized: media.NewVideoFrame(w, h)}, nil
 }
 
-func (p *recordedParticipant) Resume(context.Context) error {
-	return errors.New("worker: resuming a participant recording is not supported yet")
+func (t *transcoder) packet(pk ingest.VideoPacket) {
+	f, err := t.dec.Decode(pk.Data, pk.PTS, func(w, h int) *media.VideoFrame {
+		if t.pic == nil || t.pic.Width != w || t.pic.Height != h {
+			t.pic = media.NewVideoFrame(w, h)
+		}
+		return t.pic
+	})
+	if err != nil || f == nil {
+		if err != nil && t.errs == 0 {
+			t.log.Warn("participant recording: VP8 decode", "err", err)
+		}
+		t.errs++
+		return
+	}
+	if f.Width != t.sized.Width || f.Height != t.sized.Height {
+		if err := t.scale.Scale(t.sized, f, image.Rect(0, 0, f.Width, f.Height)); err != nil {
+			t.log.Warn("participant recording: scaling", "err", err)
+			return
+		}
+		t.sized.PTS = f.PTS
+		f = t.sized
+	}
+	if t.thumbs {
+		t.rec.Frame(f)
+	}
+	if err := t.enc.Encode(f, t.rec.WritePacket); err != nil {
+		t.log.Warn("participant recording: H.264 encode", "err", err)
+	}
+}
+
+func (t *transcoder) flush() {
+	if err := t.enc.Flush(t.rec.WritePacket); err != nil {
+		t.log.Warn("participant recording: H.264 flush", "err", err)
+	}
+}
+
+func (t *transcoder) close() {
+	t.dec.Close()
+	t.enc.Close()
+	t.scale.Close()
 }
