@@ -445,7 +445,10 @@ func decodes(file string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", file, "-f", "null", "-")
+	// -enc_time_base -1: frames keep the file's time base. A publisher's
+	// video recorded as received has a variable frame rate, which in the
+	// default 1/frame-rate time base can put two frames on one tick.
+	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", file, "-enc_time_base", "-1", "-f", "null", "-")
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("%w: %s", err, stderr.String())

@@ -51,7 +51,7 @@ func TestCrashRecovery(t *testing.T) {
 	session := activeSession(ctx, t, api, *setup.stage.Arn)
 	prefix := *comp.Composition.Destinations[0].Detail.S3.RecordingPrefix
 	dir := filepath.Join(s3.Dir(), bucket, prefix)
-	waitFor(ctx, t, "two segments in storage", func() bool { return countSegments(dir) >= 2 })
+	waitFor(ctx, t, "two segments in storage", func() bool { return countFiles(dir, ".ts") >= 2 })
 
 	// Storage goes down: segments pile up in the spool.
 	s3.Stop()

@@ -52,7 +52,7 @@ func TestDestinationIsolation(t *testing.T) {
 		}
 	}
 	waitDestinations(ctx, t, api, arn, map[string]types.DestinationState{channelID: types.DestinationStateActive, recordingID: types.DestinationStateActive})
-	segments := func() int { return countSegments(filepath.Join(s3.Dir(), bucket, prefix)) }
+	segments := func() int { return countFiles(filepath.Join(s3.Dir(), bucket, prefix), ".ts") }
 
 	// The RTMP server goes away: the channel reconnects, the recording
 	// keeps storing segments, the composition stays ACTIVE.
@@ -148,11 +148,11 @@ func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// countSegments counts the .ts objects stored under dir.
-func countSegments(dir string) int {
+// countFiles counts the files under dir whose names end in ext.
+func countFiles(dir, ext string) int {
 	n := 0
 	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".ts") {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ext) {
 			n++
 		}
 		return nil

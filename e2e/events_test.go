@@ -110,7 +110,7 @@ func TestStartCompositionOnParticipantPublished(t *testing.T) {
 	}
 	comp := waitState(ctx, t, api, arn, types.CompositionStateActive)
 	dir := filepath.Join(data, "buckets", bucket, *comp.Destinations[0].Detail.S3.RecordingPrefix)
-	waitFor(ctx, t, "three segments", func() bool { return countSegments(dir) >= 3 })
+	waitFor(ctx, t, "three segments", func() bool { return countFiles(dir, ".ts") >= 3 })
 	if _, err := api.StopComposition(ctx, &ivsrealtime.StopCompositionInput{Arn: aws.String(arn)}); err != nil {
 		t.Fatal(err)
 	}

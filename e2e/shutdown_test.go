@@ -31,7 +31,7 @@ func TestShutdownFinalizes(t *testing.T) {
 	prefix := *comp.Composition.Destinations[0].Detail.S3.RecordingPrefix
 	dir := filepath.Join(data, "buckets", bucket, prefix)
 	// Running long enough for a few segments.
-	waitFor(ctx, t, "three segments", func() bool { return countSegments(dir) >= 3 })
+	waitFor(ctx, t, "three segments", func() bool { return countFiles(dir, ".ts") >= 3 })
 	if _, err := os.Stat(filepath.Join(dir, "events", "recording-ended.json")); err == nil {
 		t.Fatal("recording-ended.json before the shutdown")
 	}

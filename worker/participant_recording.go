@@ -219,9 +219,28 @@ type packager struct {
 	asked    time.Duration // PTS of the last keyframe request
 	params   []byte        // the parameter sets in force
 	warned   bool
+	pts      increasing
+}
+
+// increasing keeps a publisher's video timestamps strictly increasing:
+// ingest maps capture times onto the server clock, and the mapping can
+// step back a little when it settles (its first RTCP sender report), which
+// a muxer refuses.
+type increasing struct {
+	last time.Duration
+	have bool
+}
+
+func (c *increasing) next(pts time.Duration) time.Duration {
+	if c.have && pts <= c.last {
+		pts = c.last + time.Millisecond
+	}
+	c.last, c.have = pts, true
+	return pts
 }
 
 func (w *packager) packet(pk ingest.VideoPacket) {
+	pk.PTS = w.pts.next(pk.PTS)
 	if pk.Keyframe {
 		if !w.started || pk.PTS-w.segStart+keyCutSlack > w.target {
 			w.segStart, w.started = pk.PTS, true // the recording cuts a segment here
@@ -255,6 +274,7 @@ type transcoder struct {
 	sized  *media.VideoFrame // the picture at the recording's size
 	thumbs bool
 	errs   int
+	pts    increasing
 }
 
 // transcodeBitrate is the H.264 bitrate of a transcoded publisher: 0.1 bit
@@ -286,7 +306,7 @@ func newTranscoder(w, h int, target time.Duration) (*transcoder, error) {
 }
 
 func (t *transcoder) packet(pk ingest.VideoPacket) {
-	f, err := t.dec.Decode(pk.Data, pk.PTS, func(w, h int) *media.VideoFrame {
+	f, err := t.dec.Decode(pk.Data, t.pts.next(pk.PTS), func(w, h int) *media.VideoFrame {
 		if t.pic == nil || t.pic.Width != w || t.pic.Height != h {
 			t.pic = media.NewVideoFrame(w, h)
 		}
