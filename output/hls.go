@@ -71,7 +71,7 @@ type Recording struct {
 	cfg     RecordingConfig
 	keys    recordingKeys
 	info    recordingInfo
-	queue   chan av.Packet
+	queue   chan queued
 	frames  chan *media.VideoFrame // a copy of a canvas due for a thumbnail
 	spare   chan *media.VideoFrame // the copy, when nobody uses it
 	stop    chan struct{}
@@ -84,6 +84,11 @@ type Recording struct {
 	dropped   atomic.Uint64
 	lost      atomic.Bool  // a segment or thumbnail could not be recorded
 	nextThumb atomic.Int64 // PTS (ns) from which the next thumbnail is due
+
+	// The segment writer's own (run's goroutine):
+	carry     *av.Muxer // fMP4: the muxer, between a segment and the next
+	carryPath string    // the file it writes into
+	gapNext   bool      // the next segment follows a gap
 
 	mu       sync.Mutex // guards what the spool's callbacks touch
 	playlist mediaPlaylist
@@ -117,7 +122,7 @@ func NewRecording(cfg RecordingConfig) (*Recording, error) {
 	fps := float64(v.FrameRateNum) / float64(max(v.FrameRateDen, 1))
 	r := &Recording{
 		cfg:     cfg,
-		queue:   make(chan av.Packet, cfg.QueueLen),
+		queue:   make(chan queued, cfg.QueueLen),
 		frames:  make(chan *media.VideoFrame, 1),
 		spare:   make(chan *media.VideoFrame, 1),
 		stop:    make(chan struct{}),
@@ -160,13 +165,34 @@ func (r *Recording) State() contract.State { return r.state.get() }
 // before the first keyframe).
 func (r *Recording) Dropped() uint64 { return r.dropped.Load() }
 
+// queued is a packet for the segment writer, or a gap.
+type queued struct {
+	p   av.Packet
+	gap bool
+}
+
 // WritePacket queues a packet without blocking.
 func (r *Recording) WritePacket(p av.Packet) {
 	select {
-	case r.queue <- p:
+	case r.queue <- queued{p: p}:
 	default:
 		r.dropped.Add(1)
 		r.lose("the segment writer fell behind; packets were dropped")
+	}
+}
+
+// Gap tells the recording that its media stopped and goes on after a gap
+// (a participant's publish ended and a new one resumed the recording):
+// the open segment ends with its last frame, and the next begins after an
+// EXT-X-DISCONTINUITY. It waits for room in the queue (bounded by ctx).
+func (r *Recording) Gap(ctx context.Context) error {
+	select {
+	case r.queue <- queued{gap: true}:
+		return nil
+	case <-r.done:
+		return errors.New("output: the recording has stopped")
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -267,6 +293,16 @@ type openSegment struct {
 	mux   *av.Muxer // MPEG-TS: the segment's own; fMP4: the recording's, moved on from file to file
 	start time.Duration
 	last  time.Duration // end of the latest video packet
+	disc  bool          // it follows a gap
+}
+
+// segmentEnd is when seg's media ends: its latest lead packet's end (a
+// frame after its start when it holds one frame only).
+func segmentEnd(seg *openSegment) time.Duration {
+	if seg.last <= seg.start {
+		return seg.start + time.Second/30
+	}
+	return seg.last
 }
 
 func (r *Recording) run() {
@@ -277,8 +313,8 @@ func (r *Recording) run() {
 	thumbN := 0
 	for {
 		select {
-		case p := <-r.queue:
-			seg, seq = r.write(seg, seq, p)
+		case q := <-r.queue:
+			seg, seq = r.take(seg, seq, q)
 		case f := <-r.frames:
 			if thumbs == nil || thumbs.img.Rect.Dx() != f.Width || thumbs.img.Rect.Dy() != f.Height {
 				thumbs = newThumbnailer(f.Width, f.Height, 80)
@@ -290,8 +326,8 @@ func (r *Recording) run() {
 			r.setState(contract.StateStopping, nil)
 			for {
 				select {
-				case p := <-r.queue:
-					seg, seq = r.write(seg, seq, p)
+				case q := <-r.queue:
+					seg, seq = r.take(seg, seq, q)
 					continue
 				default:
 				}
@@ -303,14 +339,26 @@ func (r *Recording) run() {
 	}
 }
 
+// take handles one item of the queue: a packet, or a gap, which ends the
+// open segment.
+func (r *Recording) take(seg *openSegment, seq int, q queued) (*openSegment, int) {
+	if !q.gap {
+		return r.write(seg, seq, q.p)
+	}
+	if seg != nil {
+		r.carry, r.carryPath = r.close(seg, segmentEnd(seg), r.segmentPath(seq)), r.segmentPath(seq)
+	}
+	r.gapNext = true
+	return nil, seq
+}
+
 // write adds a packet to the current segment, cutting a new one before a
 // keyframe when the segment has reached its length.
 func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment, int) {
 	lead := p.Kind == r.cfg.Streams[0].Kind // video, or the sound of an audio-only recording
 	key := lead && (p.Keyframe || p.Kind == av.Audio)
-	var mux *av.Muxer // fMP4: the muxer the next segment goes on with
 	if seg != nil && key && cutBefore(seg.start, p.PTS, r.cfg.TargetSegment, r.cfg.KeyframeInterval) {
-		mux = r.close(seg, p.PTS, r.segmentPath(seq))
+		r.carry, r.carryPath = r.close(seg, p.PTS, r.segmentPath(seq)), r.segmentPath(seq)
 		seg = nil
 	}
 	if seg == nil {
@@ -319,6 +367,8 @@ func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment,
 			return nil, seq
 		}
 		path := r.segmentPath(seq)
+		mux := r.carry // fMP4: the muxer the segment goes on with
+		r.carry = nil
 		if mux == nil {
 			var err error
 			if mux, err = r.openMuxer(path, p); err != nil {
@@ -326,7 +376,11 @@ func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment,
 				return nil, seq + 1
 			}
 		}
-		seg = &openSegment{seq: seq, path: path, mux: mux, start: p.PTS}
+		seg = &openSegment{seq: seq, path: path, mux: mux, start: p.PTS, disc: r.gapNext}
+		if r.gapNext {
+			r.journaled(r.journal.gap(seq))
+			r.gapNext = false
+		}
 		seq++
 	}
 	if err := seg.mux.WritePacket(p); err != nil {
@@ -441,7 +495,7 @@ func (r *Recording) close(seg *openSegment, end time.Duration, next string) *av.
 		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
 		return nil
 	}
-	s := segment{seq: seg.seq, duration: end - seg.start}
+	s := segment{seq: seg.seq, duration: end - seg.start, disc: seg.disc}
 	r.journaled(r.journal.segment(s.seq, s.duration))
 	err = r.cfg.Spool.EnqueueFile(r.cfg.Bucket, r.keys.segment(seg.seq), seg.path, "", func() { r.uploaded(s) })
 	if err != nil {
@@ -491,20 +545,24 @@ func (r *Recording) finish(seg *openSegment) {
 		r.enqueue(key, r.info.event(status, msg, r.started, time.Now(), dur))
 		r.removeWorkDir()
 	}
+	if r.carry != nil {
+		// A gap left the muxer on the next segment's file: nothing went in.
+		r.carry.Interrupt()
+		_ = r.carry.Close()
+		_ = os.Remove(r.carryPath)
+		r.carry = nil
+	}
 	if seg == nil {
 		final()
 		return
 	}
-	end := seg.last
-	if end <= seg.start {
-		end = seg.start + time.Second/30
-	}
+	end := segmentEnd(seg)
 	if err := seg.mux.Close(); err != nil {
 		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
 		final()
 		return
 	}
-	s := segment{seq: seg.seq, duration: end - seg.start}
+	s := segment{seq: seg.seq, duration: end - seg.start, disc: seg.disc}
 	r.journaled(r.journal.segment(s.seq, s.duration))
 	err := r.cfg.Spool.EnqueueFile(r.cfg.Bucket, r.keys.segment(seg.seq), seg.path, "", func() {
 		r.uploaded(s)

@@ -1,8 +1,10 @@
 package output
 
 import (
+	"context"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +94,67 @@ func TestRecordingFMP4ToFolder(t *testing.T) {
 		t.Errorf("playlist plays %.3f s, %v recorded", p.Format.Duration, fed)
 	}
 	decodes(t, playlist)
+}
+
+// A gap (a participant's publish ended and a new one resumed its
+// recording): the segment before it ends with its last frame, the next
+// one is marked EXT-X-DISCONTINUITY, and the playlist plays both halves
+// without the time between them. The journal keeps the mark for
+// RecoverRecording.
+func TestRecordingFMP4Gap(t *testing.T) {
+	const fed, gap = 5 * time.Second, 20 * time.Second
+	e := encodeBaseline(t, fed)
+	root, sp := folderSpool(t)
+	prefix := "stage1/session1/participant1/2026-12-06T09-00-00Z"
+	work := filepath.Join(t.TempDir(), "rec")
+	r, err := NewRecording(RecordingConfig{Name: "participant1", Spool: sp, WorkDir: work, Bucket: "bucket", Prefix: prefix,
+		Streams: e.streams, Container: SegmentsFMP4, TargetSegment: 2 * time.Second, SessionID: "session1", ParticipantID: "participant1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range e.packets {
+		r.WritePacket(p)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.Gap(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range e.packets {
+		p.PTS, p.DTS = p.PTS+fed+gap, p.DTS+fed+gap
+		r.WritePacket(p)
+	}
+	// The journal marks the first segment after the gap.
+	var st journalState
+	for deadline := time.Now().Add(10 * time.Second); len(st.gaps) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no gap in the journal after 10 s")
+		}
+		st, _ = readJournal(work)
+	}
+	stopRecording(t, r)
+	playlist := filepath.Join(root, "bucket", prefix, "media/hls/high/playlist.m3u8")
+	pl := string(readFile(t, playlist))
+	t.Logf("playlist:\n%s", pl)
+	if strings.Count(pl, "#EXT-X-DISCONTINUITY\n") != 1 {
+		t.Fatalf("want one discontinuity:\n%s", pl)
+	}
+	before, after, _ := strings.Cut(pl, "#EXT-X-DISCONTINUITY\n")
+	uris, durs, _ := playlistEntries(t, []byte(before+after))
+	var total float64
+	for _, d := range durs {
+		total += d
+	}
+	if math.Abs(total-2*fed.Seconds()) > 0.2 {
+		t.Errorf("segments last %.3f s in all (%v), want %v", total, durs, 2*fed)
+	}
+	first := strings.Split(after, "\n")[1] // after the first EXTINF
+	for seq := range st.gaps {
+		if want := strconv.Itoa(seq) + ".mp4"; first != want {
+			t.Errorf("the journal marks %s, the playlist %s", want, first)
+		}
+	}
+	if p := testsrv.FFprobe(t, playlist); math.Abs(p.Format.Duration-2*fed.Seconds()) > 0.3 {
+		t.Errorf("plays %.3f s, want %v (segments %v)", p.Format.Duration, 2*fed, uris)
+	}
 }

@@ -93,6 +93,7 @@ type journalEntry struct {
 	Duration time.Duration `json:"d,omitempty"`
 	Up       *int          `json:"up,omitempty"`
 	Codecs   string        `json:"codecs,omitempty"`
+	Gap      *int          `json:"gap,omitempty"` // the segment follows a gap
 }
 
 // journal appends entries to segments.log, each synced before it returns.
@@ -130,6 +131,9 @@ func createJournal(dir string, m recordingManifest) (*journal, error) {
 func (j *journal) segment(seq int, d time.Duration) error {
 	return j.append(journalEntry{Seg: &seq, Duration: d})
 }
+
+// gap records that segment seq follows a gap.
+func (j *journal) gap(seq int) error { return j.append(journalEntry{Gap: &seq}) }
 
 // codecs records the rendition's CODECS.
 func (j *journal) codecs(c string) error { return j.append(journalEntry{Codecs: c}) }
@@ -171,12 +175,13 @@ func (j *journal) close() {
 type journalState struct {
 	segments []segment
 	uploaded map[int]bool
+	gaps     map[int]bool // segments that follow a gap
 	codecs   string
 }
 
 // readJournal reads dir's journal, ignoring a partial last line.
 func readJournal(dir string) (journalState, error) {
-	st := journalState{uploaded: map[int]bool{}}
+	st := journalState{uploaded: map[int]bool{}, gaps: map[int]bool{}}
 	b, err := os.ReadFile(filepath.Join(dir, journalFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return st, nil
@@ -200,7 +205,12 @@ func readJournal(dir string) (journalState, error) {
 			st.uploaded[*e.Up] = true
 		case e.Codecs != "":
 			st.codecs = e.Codecs
+		case e.Gap != nil:
+			st.gaps[*e.Gap] = true
 		}
+	}
+	for i := range st.segments {
+		st.segments[i].disc = st.gaps[st.segments[i].seq]
 	}
 	return st, nil
 }

@@ -11,6 +11,7 @@ import (
 type segment struct {
 	seq      int
 	duration time.Duration
+	disc     bool // it follows a gap: EXT-X-DISCONTINUITY
 }
 
 // mediaPlaylist is a rendition's playlist. While recording it is an EVENT
@@ -44,6 +45,9 @@ func (p *mediaPlaylist) render() []byte {
 		b.WriteString("#EXT-X-MAP:URI=\"" + initSegment + "\"\n")
 	}
 	for _, s := range p.segments {
+		if s.disc {
+			b.WriteString("#EXT-X-DISCONTINUITY\n")
+		}
 		fmt.Fprintf(&b, "#EXTINF:%.3f,\n%s\n", s.duration.Seconds(), p.container.segmentName(s.seq))
 	}
 	if p.ended {

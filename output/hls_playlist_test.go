@@ -9,7 +9,7 @@ import (
 
 func TestMediaPlaylist(t *testing.T) {
 	p := mediaPlaylist{target: 2 * time.Second}
-	p.segments = []segment{{0, 2 * time.Second}, {1, 2033 * time.Millisecond}}
+	p.segments = []segment{{seq: 0, duration: 2 * time.Second}, {seq: 1, duration: 2033 * time.Millisecond}}
 	got := string(p.render())
 	want := "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:EVENT\n" +
 		"#EXTINF:2.000,\n0.ts\n#EXTINF:2.033,\n1.ts\n"
@@ -25,7 +25,7 @@ func TestMediaPlaylist(t *testing.T) {
 		t.Errorf("duration %v", p.duration())
 	}
 	// Exactly the target is not rounded up.
-	q := mediaPlaylist{target: 6 * time.Second, segments: []segment{{0, 6 * time.Second}}}
+	q := mediaPlaylist{target: 6 * time.Second, segments: []segment{{seq: 0, duration: 6 * time.Second}}}
 	if !strings.Contains(string(q.render()), "#EXT-X-TARGETDURATION:6\n") {
 		t.Errorf("target 6 s:\n%s", q.render())
 	}
@@ -96,10 +96,10 @@ func TestRecordingEvents(t *testing.T) {
 
 func TestMediaPlaylistFMP4(t *testing.T) {
 	p := mediaPlaylist{container: SegmentsFMP4, target: 6 * time.Second, ended: true}
-	p.segments = []segment{{1, 6 * time.Second}, {2, 2500 * time.Millisecond}}
+	p.segments = []segment{{seq: 1, duration: 6 * time.Second}, {seq: 2, duration: 2500 * time.Millisecond, disc: true}}
 	got := string(p.render())
 	want := "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n" +
-		"#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:6.000,\n1.mp4\n#EXTINF:2.500,\n2.mp4\n#EXT-X-ENDLIST\n"
+		"#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:6.000,\n1.mp4\n#EXT-X-DISCONTINUITY\n#EXTINF:2.500,\n2.mp4\n#EXT-X-ENDLIST\n"
 	if got != want {
 		t.Fatalf("fMP4 playlist:\n%s\nwant:\n%s", got, want)
 	}

@@ -84,7 +84,7 @@ func RecoverRecording(dir string, sp *Spool, log *slog.Logger) (RecoveredRecordi
 			continue
 		}
 		res.Salvaged = true
-		j.segments = append(j.segments, segment{seq: seq, duration: d})
+		j.segments = append(j.segments, segment{seq: seq, duration: d, disc: j.gaps[seq]})
 		if err := appendJournal(dir, seq, d); err != nil {
 			return res, fmt.Errorf("output: recovering %s: %w", dir, err)
 		}
