@@ -19,23 +19,56 @@ import (
 // segments: H.264 packaged as received (no re-encode), VP8 decoded and
 // encoded once to H.264 at its size, the sound encoded once to AAC.
 type participantRecorder struct {
+	cfg       output.RecordingConfig
+	log       *slog.Logger
+	audioOnly bool
+	write     videoWriter // nil when audio only
+	rec       *output.Recording
+	resume    chan resumption
+	stop      chan struct{}
+	done      chan struct{}
+	once      sync.Once
+	err       error
+
+	// The publish being recorded and its AAC encoder: run's own once it
+	// started.
+	src  source
+	aenc *av.AudioEncoder
+}
+
+// source is one publish of the participant.
+type source struct {
 	p     *ingest.Participant
-	cfg   output.RecordingConfig
-	log   *slog.Logger
 	video *ingest.VideoPackets // nil when audio only
 	audio *ingest.AudioSubscription
+}
+
+func (s source) close() {
+	if s.video != nil {
+		s.video.Close()
+	}
+	if s.audio != nil {
+		s.audio.Close()
+	}
+}
+
+// resumption is a new publish for run to go on with, after a gap.
+type resumption struct {
+	src   source
 	aenc  *av.AudioEncoder
-	write videoWriter // nil when audio only
-	rec   *output.Recording
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
-	err   error
+	first []ingest.VideoPacket
+	done  chan error
 }
 
 // videoWriter turns a publisher's access units into the recording's video.
 type videoWriter interface {
 	packet(pk ingest.VideoPacket)
+	// accepts says whether a new publish that begins with keyframe can go
+	// on in the recording.
+	accepts(keyframe ingest.VideoPacket) error
+	// restart readies the writer for a new publish read from src, after
+	// a gap.
+	restart(src *ingest.VideoPackets)
 	flush()
 	close()
 }
@@ -61,11 +94,12 @@ const aacFrame = 1024 * time.Second / 48000
 // here). With video it waits, up to wait, for the first keyframe, which
 // decides between packaging (H.264) and transcoding (VP8).
 func recordParticipant(ctx context.Context, p *ingest.Participant, cfg output.RecordingConfig, audioOnly bool, wait time.Duration) (*participantRecorder, error) {
-	r := &participantRecorder{p: p, cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), done: make(chan struct{})}
+	r := &participantRecorder{cfg: cfg, log: cfg.Logger, audioOnly: audioOnly, resume: make(chan resumption),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
-	r.audio = p.SubscribeAudio()
+	r.src = source{p: p, audio: p.SubscribeAudio()}
 	aenc, err := av.NewAudioEncoder(av.AudioConfig{Codec: "aac"})
 	if err != nil {
 		r.close()
@@ -79,8 +113,8 @@ func recordParticipant(ctx context.Context, p *ingest.Participant, cfg output.Re
 		cfg.Streams = []av.StreamInfo{aenc.Stream()}
 		cfg.KeyframeInterval = aacFrame
 	} else {
-		r.video = p.SubscribeVideoPackets()
-		if first, err = r.firstKeyframe(ctx, wait); err != nil {
+		r.src.video = p.SubscribeVideoPackets()
+		if first, err = firstKeyframe(ctx, r.src, wait); err != nil {
 			r.close()
 			return nil, err
 		}
@@ -112,7 +146,7 @@ func recordParticipant(ctx context.Context, p *ingest.Participant, cfg output.Re
 	switch t := r.write.(type) {
 	case nil:
 		if !audioOnly {
-			r.write = &packager{rec: r.rec, src: r.video, target: cfg.TargetSegment, log: r.log}
+			r.write = &packager{rec: r.rec, src: r.src.video, target: cfg.TargetSegment, log: r.log}
 		}
 	case *transcoder:
 		t.rec = r.rec
@@ -126,9 +160,9 @@ func recordParticipant(ctx context.Context, p *ingest.Participant, cfg output.Re
 	return r, nil
 }
 
-// firstKeyframe waits for the publisher's first keyframe and returns the
+// firstKeyframe waits for the publish's first keyframe and returns the
 // packets from it on.
-func (r *participantRecorder) firstKeyframe(ctx context.Context, wait time.Duration) ([]ingest.VideoPacket, error) {
+func firstKeyframe(ctx context.Context, src source, wait time.Duration) ([]ingest.VideoPacket, error) {
 	var first []ingest.VideoPacket
 	timeout := time.NewTimer(wait)
 	defer timeout.Stop()
@@ -139,10 +173,10 @@ func (r *participantRecorder) firstKeyframe(ctx context.Context, wait time.Durat
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-timeout.C:
-			return nil, fmt.Errorf("worker: participant %s: no keyframe within %v", r.p.ID(), wait)
+			return nil, fmt.Errorf("worker: participant %s: no keyframe within %v", src.p.ID(), wait)
 		case <-tick.C:
 		}
-		r.video.Drain(func(pk ingest.VideoPacket) { first = append(first, pk) })
+		src.video.Drain(func(pk ingest.VideoPacket) { first = append(first, pk) })
 	}
 	return first, nil
 }
@@ -157,20 +191,23 @@ func (r *participantRecorder) run() {
 		select {
 		case <-r.stop:
 			return
+		case res := <-r.resume:
+			res.done <- r.switchTo(res)
+			continue
 		case <-tick.C:
 		}
-		if r.video != nil {
-			r.video.Drain(r.write.packet)
+		if r.src.video != nil {
+			r.src.video.Drain(r.write.packet)
 			if _, ok := r.write.(*packager); ok && r.cfg.ThumbnailInterval > 0 {
 				// Packaged video is not decoded here: thumbnails come from
 				// ingest's decoded pictures of the publisher.
-				if f := r.p.Video().Latest(); f != nil {
+				if f := r.src.p.Video().Latest(); f != nil {
 					r.rec.Frame(f.VideoFrame)
 					f.Release()
 				}
 			}
 		}
-		r.audio.Drain(func(a *media.AudioFrame) {
+		r.src.audio.Drain(func(a *media.AudioFrame) {
 			if err := r.aenc.Encode(a, emit); err != nil {
 				r.log.Warn("participant recording: audio", "err", err)
 			}
@@ -194,11 +231,73 @@ func (r *participantRecorder) Stop(ctx context.Context) error {
 	return r.err
 }
 
-func (r *participantRecorder) close() {
-	if r.video != nil {
-		r.video.Close()
+// Resume goes on recording with the participant's new publish p, after a
+// gap: its media must be what the recording holds (H.264 with the same
+// parameter sets when packaged; VP8 when transcoded, at any size).
+func (r *participantRecorder) Resume(ctx context.Context, p *ingest.Participant, wait time.Duration) error {
+	src := source{p: p, audio: p.SubscribeAudio()}
+	var first []ingest.VideoPacket
+	if !r.audioOnly {
+		src.video = p.SubscribeVideoPackets()
+		var err error
+		if first, err = firstKeyframe(ctx, src, wait); err != nil {
+			src.close()
+			return err
+		}
+		if err := r.write.accepts(first[0]); err != nil {
+			src.close()
+			return err
+		}
 	}
-	r.audio.Close()
+	aenc, err := av.NewAudioEncoder(av.AudioConfig{Codec: "aac"})
+	if err != nil {
+		src.close()
+		return err
+	}
+	res := resumption{src: src, aenc: aenc, first: first, done: make(chan error, 1)}
+	select {
+	case r.resume <- res:
+	case <-r.done:
+		src.close()
+		aenc.Close()
+		return errors.New("worker: the participant recording has stopped")
+	case <-ctx.Done():
+		src.close()
+		aenc.Close()
+		return ctx.Err()
+	}
+	return <-res.done // run answers at once
+}
+
+// switchTo is run's side of Resume: the old publish's last sound, a
+// gap, then the new publish from its keyframe. The sound gets a new
+// encoder, whose timestamps start at the new publish's.
+func (r *participantRecorder) switchTo(res resumption) error {
+	emit := func(pk av.Packet) { r.rec.WritePacket(pk) }
+	r.src.audio.Drain(func(a *media.AudioFrame) { _ = r.aenc.Encode(a, emit) })
+	_ = r.aenc.Flush(emit)
+	// The video needs no flush: x264 runs without delay (zerolatency).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.rec.Gap(ctx); err != nil {
+		res.src.close()
+		res.aenc.Close()
+		return err
+	}
+	r.src.close()
+	r.aenc.Close()
+	r.src, r.aenc = res.src, res.aenc
+	if r.write != nil {
+		r.write.restart(r.src.video)
+		for _, pk := range res.first {
+			r.write.packet(pk)
+		}
+	}
+	return nil
+}
+
+func (r *participantRecorder) close() {
+	r.src.close()
 	if r.write != nil {
 		r.write.close()
 	}
@@ -257,6 +356,15 @@ func (w *packager) packet(pk ingest.VideoPacket) {
 	}
 	w.rec.WritePacket(av.Packet{Kind: av.Video, Data: pk.Data, PTS: pk.PTS, DTS: pk.PTS, Keyframe: pk.Keyframe})
 }
+
+func (w *packager) accepts(key ingest.VideoPacket) error {
+	if key.Codec != "h264" || string(av.H264ParameterSets(key.Data)) != string(w.params) {
+		return fmt.Errorf("worker: the new publish (%s %dx%d) differs from the recorded H.264: the recording cannot go on", key.Codec, key.Width, key.Height)
+	}
+	return nil
+}
+
+func (w *packager) restart(src *ingest.VideoPackets) { w.src, w.started = src, false }
 
 func (w *packager) flush() {}
 func (w *packager) close() {}
@@ -334,6 +442,17 @@ func (t *transcoder) packet(pk ingest.VideoPacket) {
 		t.log.Warn("participant recording: H.264 encode", "err", err)
 	}
 }
+
+func (t *transcoder) accepts(key ingest.VideoPacket) error {
+	if key.Codec != "vp8" {
+		return fmt.Errorf("worker: the new publish is %s; the recording transcodes VP8: it cannot go on", key.Codec)
+	}
+	return nil
+}
+
+// restart makes the next picture a keyframe: the segment after the gap
+// begins with it.
+func (t *transcoder) restart(*ingest.VideoPackets) { t.enc.ForceKeyframe() }
 
 func (t *transcoder) flush() {
 	if err := t.enc.Flush(t.rec.WritePacket); err != nil {

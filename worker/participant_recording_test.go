@@ -130,3 +130,100 @@ func TestParticipantRecording(t *testing.T) {
 		})
 	}
 }
+
+// A participant that stops publishing and publishes again (the reconnect
+// window) goes on in the same recording: one EXT-X-DISCONTINUITY, the
+// playlist lasting what was published without the gap, decoding without
+// an error. A new publish in another codec cannot go on in it.
+func TestParticipantRecordingResume(t *testing.T) {
+	ts := startStage(t)
+	dir := t.TempDir()
+	w := ts.newWorker(t, dir, nil, nil)
+	c := media.RGBToYUV(30, 200, 30)
+	for _, codec := range []string{"h264", "vp8"} {
+		t.Run(codec, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			id := "resume-" + codec
+			cfg := publisher.Config{Codec: codec, Width: 320, Height: 180, Color: &c, ToneHz: 440}
+			pub := ts.publish(t, id, cfg)
+			waitPublishing(t, ts, id)
+			prefix := "stage/session/" + id + "/2026-12-06T09-00-00Z"
+			rec, err := w.RecordParticipant(ctx, contract.ParticipantRecordingSpec{StageARN: stageARN, SessionID: "st-session", ParticipantID: id,
+				Bucket: "b", Prefix: prefix, TargetSegment: 2 * time.Second}, &reporter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			published := time.Now()
+			time.Sleep(3 * time.Second)
+			_ = pub.Close(ctx)
+			first := time.Since(published)
+			waitGone(t, ts, id)
+			time.Sleep(2 * time.Second) // the gap
+
+			other := map[string]string{"h264": "vp8", "vp8": "h264"}[codec]
+			wrong := cfg
+			wrong.Codec = other
+			pub = ts.publish(t, id, wrong)
+			waitPublishing(t, ts, id)
+			if err := rec.Resume(ctx); err == nil || !strings.Contains(err.Error(), "cannot go on") {
+				t.Errorf("resuming a %s recording with %s: %v", codec, other, err)
+			}
+			_ = pub.Close(ctx)
+			waitGone(t, ts, id)
+
+			ts.publish(t, id, cfg)
+			waitPublishing(t, ts, id)
+			if err := rec.Resume(ctx); err != nil {
+				t.Fatal(err)
+			}
+			resumed := time.Now()
+			time.Sleep(3 * time.Second)
+			if err := rec.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			second := time.Since(resumed)
+			playlist := filepath.Join(dir, "buckets", "b", prefix, "media/hls/high/playlist.m3u8")
+			pl, err := os.ReadFile(playlist)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s", pl)
+			if n := strings.Count(string(pl), "#EXT-X-DISCONTINUITY\n"); n != 1 {
+				t.Errorf("%d discontinuities, want 1", n)
+			}
+			want := (first + second).Seconds()
+			if p := testsrv.FFprobe(t, playlist); p.Format.Duration < want-1.5 || p.Format.Duration > want+0.5 {
+				t.Errorf("plays %.2f s, published %.2f s (a %v gap between)", p.Format.Duration, want, 2*time.Second)
+			}
+			if out, err := exec.Command("ffmpeg", "-v", "error", "-xerror", "-i", playlist, "-enc_time_base", "-1", "-f", "null", "-").CombinedOutput(); err != nil || len(out) > 0 {
+				t.Errorf("decoding: %v: %s", err, out)
+			}
+		})
+	}
+}
+
+// waitPublishing waits until participant id is on the stage with video.
+func waitPublishing(t *testing.T, ts *testStage, id string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		for _, p := range ts.stage.Roster() {
+			if p.ID == id && !p.VideoStopped {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not publishing video after 10 s", id)
+		}
+	}
+}
+
+// waitGone waits until participant id has left the stage.
+func waitGone(t *testing.T, ts *testStage, id string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ts.stage.Participant(id) != nil; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still on the stage after 10 s", id)
+		}
+	}
+}

@@ -61,8 +61,8 @@ func (s *testStage) token(t *testing.T, id string) string {
 }
 
 // publish starts a Go publisher as participant id (cfg's WHIP, Token and
-// Logger are filled in); it is closed when the test ends.
-func (s *testStage) publish(t *testing.T, id string, cfg publisher.Config) {
+// Logger are filled in); it is closed when the test ends, if not before.
+func (s *testStage) publish(t *testing.T, id string, cfg publisher.Config) *publisher.Publisher {
 	t.Helper()
 	cfg.WHIP, cfg.Token, cfg.Logger = s.whip, s.token(t, id), quiet()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -72,6 +72,7 @@ func (s *testStage) publish(t *testing.T, id string, cfg publisher.Config) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pub.Close(context.Background()) })
+	return pub
 }
 
 // waitRoster waits until n participants publish decoded video.
