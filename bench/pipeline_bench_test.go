@@ -36,20 +36,31 @@ const clipLength = 4 * time.Second
 
 var (
 	clipsMu sync.Mutex
-	clips   = map[[3]int]*publisher.Clip{}
+	clips   = map[clipKey]*publisher.Clip{}
 )
 
-// clipFor returns the shared clip of w×h at 30 fps and bitrate, encoding
-// it the first time.
+// clipKey names a shared clip.
+type clipKey struct {
+	codec         string
+	w, h, bitrate int
+}
+
+// clipFor returns the shared H.264 clip of w×h at 30 fps and bitrate,
+// encoding it the first time.
 func clipFor(b *testing.B, w, h, bitrate int) *publisher.Clip {
+	return codecClip(b, "h264", w, h, bitrate)
+}
+
+// codecClip is clipFor in codec ("h264" or "vp8").
+func codecClip(b *testing.B, codec string, w, h, bitrate int) *publisher.Clip {
 	b.Helper()
 	clipsMu.Lock()
 	defer clipsMu.Unlock()
-	key := [3]int{w, h, bitrate}
+	key := clipKey{codec, w, h, bitrate}
 	if c := clips[key]; c != nil {
 		return c
 	}
-	c, err := publisher.NewClip(publisher.Config{Name: fmt.Sprintf("%dp", h), Width: w, Height: h, FPS: 30, Bitrate: bitrate,
+	c, err := publisher.NewClip(publisher.Config{Name: fmt.Sprintf("%dp", h), Codec: codec, Width: w, Height: h, FPS: 30, Bitrate: bitrate,
 		ToneHz: publisher.DefaultToneHz}, clipLength)
 	if err != nil {
 		b.Fatal(err)
@@ -127,7 +138,7 @@ func BenchmarkPipeline(b *testing.B) {
 				sum.n++
 			}
 			// The recording is there: at least a 2 s segment per window.
-			if segs := s.segments(); segs < sum.n*int(*pipelineWindow/(2*time.Second)) {
+			if segs := s.segments(".ts"); segs < sum.n*int(*pipelineWindow/(2*time.Second)) {
 				b.Errorf("%d HLS segments recorded in %d windows of %v", segs, sum.n, *pipelineWindow)
 			}
 			n := float64(sum.n)

@@ -386,12 +386,12 @@ func (s *server) perfRecord(name string, d time.Duration) func() {
 	}
 }
 
-// segments counts the HLS segments recorded into the server's folder
-// buckets, to check that the destination did its work.
-func (s *server) segments() int {
+// segments counts the files ending in ext (".ts", ".mp4") recorded into
+// the server's folder buckets, to check that the recordings did their work.
+func (s *server) segments(ext string) int {
 	n := 0
 	_ = filepath.WalkDir(filepath.Join(s.data, "buckets"), func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".ts") {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ext) {
 			n++
 		}
 		return nil
