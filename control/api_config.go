@@ -124,8 +124,35 @@ func (s *Server) listStorageConfigurations(ctx context.Context, req *listRequest
 	return &listStorageConfigurationsResponse{StorageConfigurations: scs, NextToken: next}, nil
 }
 
+// deleteStorageConfiguration deletes a storage configuration unless a
+// running composition uses it or a stage's autoParticipantRecordingConfiguration
+// names it (ConflictException).
 func (s *Server) deleteStorageConfiguration(ctx context.Context, req *arnRequest) (*empty, *wire.Error) {
-	return s.deleteConfiguration(ctx, store.KindStorageConfiguration, req.ARN)
+	s.recordingMu.Lock() // no stage comes to name it meanwhile
+	defer s.recordingMu.Unlock()
+	if _, e := s.getDoc(ctx, store.KindStorageConfiguration, req.ARN, nil); e != nil {
+		return nil, e
+	}
+	after := ""
+	for {
+		page, next, err := s.store.List(ctx, store.ListQuery{Kind: store.KindStage, After: after, Limit: 100})
+		if err != nil {
+			return nil, s.internal("listing stages", err)
+		}
+		for _, r := range page {
+			var st Stage
+			if err := json.Unmarshal(r.Doc, &st); err != nil {
+				return nil, s.internal("decoding "+r.ARN, err)
+			}
+			if st.AutoParticipantRecording.StorageConfigurationARN == req.ARN {
+				return nil, wire.Conflict(fmt.Sprintf("%s is the storage configuration of the autoParticipantRecordingConfiguration of stage %s", req.ARN, r.ARN))
+			}
+		}
+		if next == "" {
+			return s.deleteConfiguration(ctx, store.KindStorageConfiguration, req.ARN)
+		}
+		after = next
+	}
 }
 
 // deleteConfiguration deletes an encoder or storage configuration unless a

@@ -12,9 +12,18 @@ import (
 // The participants of a stage's sessions, as recorded from ingest's
 // events (sessions.go), and DisconnectParticipant.
 
+// listParticipants lists a session's participants, filtered by at most one
+// of filterByUserId, filterByPublished, filterByState and
+// filterByRecordingState (the model's rule; more is a ValidationException).
 func (s *Server) listParticipants(ctx context.Context, req *listParticipantsRequest) (*listParticipantsResponse, *wire.Error) {
-	if req.FilterByRecordingState != "" {
-		return nil, notSupported("filterByRecordingState", noParticipantRecording)
+	filters := 0
+	for _, set := range []bool{req.FilterByUserID != "", req.FilterByPublished != nil, req.FilterByState != "", req.FilterByRecordingState != ""} {
+		if set {
+			filters++
+		}
+	}
+	if filters > 1 {
+		return nil, wire.ValidationError("only one filter can be used at a time: filterByUserId, filterByPublished, filterByState or filterByRecordingState")
 	}
 	if _, e := s.getDoc(ctx, store.KindStage, req.StageARN, nil); e != nil {
 		return nil, e
@@ -25,7 +34,8 @@ func (s *Server) listParticipants(ctx context.Context, req *listParticipantsRequ
 		if err := json.Unmarshal(r.Doc, &p); err != nil {
 			return ParticipantSummary{}, false, s.internal("decoding a participant", err)
 		}
-		if (req.FilterByUserID != "" && p.UserID != req.FilterByUserID) || (req.FilterByPublished != nil && p.Published != *req.FilterByPublished) {
+		if (req.FilterByUserID != "" && p.UserID != req.FilterByUserID) || (req.FilterByPublished != nil && p.Published != *req.FilterByPublished) ||
+			(req.FilterByRecordingState != "" && p.RecordingState != req.FilterByRecordingState) {
 			return ParticipantSummary{}, false, nil
 		}
 		return p.summary(), true, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/control/wire"
@@ -13,6 +14,8 @@ import (
 // createStage stores a stage, opens it on ingest and issues the requested
 // participant tokens.
 func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*createStageResponse, *wire.Error) {
+	s.recordingMu.Lock() // the storage configuration stays until the stage is stored
+	defer s.recordingMu.Unlock()
 	ipr, e := s.participantRecording(ctx, req.AutoParticipantRecordingConfiguration)
 	if e != nil {
 		return nil, e
@@ -77,7 +80,12 @@ func (s *Server) listStages(ctx context.Context, req *listRequest) (*listStagesR
 	return &listStagesResponse{Stages: stages, NextToken: next}, nil
 }
 
+// updateStage changes a stage's name and autoParticipantRecordingConfiguration;
+// the latter cannot change while a participant recording of the stage runs
+// (ConflictException, as IVS).
 func (s *Server) updateStage(ctx context.Context, req *updateStageRequest) (*stageResponse, *wire.Error) {
+	s.recordingMu.Lock()
+	defer s.recordingMu.Unlock()
 	var ipr AutoParticipantRecordingConfiguration
 	if req.AutoParticipantRecordingConfiguration != nil {
 		var e *wire.Error
@@ -86,26 +94,39 @@ func (s *Server) updateStage(ctx context.Context, req *updateStageRequest) (*sta
 		}
 	}
 	var st Stage
-	err := s.store.Update(ctx, req.ARN, func(r *store.Resource) error {
-		if r.Kind != store.KindStage {
-			return store.ErrNotFound
-		}
-		if err := json.Unmarshal(r.Doc, &st); err != nil {
-			return err
-		}
-		if req.Name != nil {
-			st.Name, r.Name = *req.Name, *req.Name
-		}
-		if req.AutoParticipantRecordingConfiguration != nil {
-			st.AutoParticipantRecording = ipr
-		}
-		r.Doc, _ = json.Marshal(st)
-		return nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("Stage", req.ARN)
+	var err error
+	update := func(recording bool) {
+		err = s.store.Update(ctx, req.ARN, func(r *store.Resource) error {
+			if r.Kind != store.KindStage {
+				return store.ErrNotFound
+			}
+			if err := json.Unmarshal(r.Doc, &st); err != nil {
+				return err
+			}
+			if req.Name != nil {
+				st.Name, r.Name = *req.Name, *req.Name
+			}
+			if req.AutoParticipantRecordingConfiguration != nil {
+				if recording && !reflect.DeepEqual(st.AutoParticipantRecording.withDefaults(), ipr) {
+					return errRecording
+				}
+				st.AutoParticipantRecording = ipr
+			}
+			r.Doc, _ = json.Marshal(st)
+			return nil
+		})
 	}
-	if err != nil {
+	if req.AutoParticipantRecordingConfiguration != nil {
+		s.recs.withStage(req.ARN, update)
+	} else {
+		update(false)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, notFound("Stage", req.ARN)
+	case errors.Is(err, errRecording):
+		return nil, wire.Conflict("autoParticipantRecordingConfiguration cannot change while participants of the stage are recorded")
+	case err != nil:
 		return nil, s.internal("updating "+req.ARN, err)
 	}
 	st.Tags = s.tags(ctx, st.ARN)
@@ -114,8 +135,12 @@ func (s *Server) updateStage(ctx context.Context, req *updateStageRequest) (*sta
 	return &stageResponse{Stage: st}, nil
 }
 
+// errRecording refuses a change of autoParticipantRecordingConfiguration.
+var errRecording = errors.New("participants of the stage are recorded")
+
 // deleteStage stops the stage's compositions, disconnects its
-// participants, deletes it and takes its ingest configurations off it
+// participants, finalizes their recordings (reconnect windows or not),
+// deletes it and takes its ingest configurations off it
 // (after the stage is gone, so that none is attached to it meanwhile).
 func (s *Server) deleteStage(ctx context.Context, req *arnRequest) (*empty, *wire.Error) {
 	if _, e := s.getDoc(ctx, store.KindStage, req.ARN, nil); e != nil {
@@ -133,6 +158,7 @@ func (s *Server) deleteStage(ctx context.Context, req *arnRequest) (*empty, *wir
 		c.stop("stage deleted")
 	}
 	s.cfg.Ingest.CloseStage(req.ARN)
+	s.recs.finishStage(req.ARN)
 	s.closeSession(ctx, req.ARN)
 	if err := s.store.Delete(ctx, req.ARN); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, s.internal("deleting "+req.ARN, err)

@@ -19,6 +19,9 @@ import (
 const (
 	DetailCompositionStateChange = "IVS Composition State Change"
 	DetailStageUpdate            = "IVS Stage Update"
+	// DetailParticipantRecordingStateChange is an individual participant
+	// recording's (participant_recordings.go).
+	DetailParticipantRecordingStateChange = "IVS Participant Recording State Change"
 )
 
 // Composition event names (DetailCompositionStateChange).
@@ -38,6 +41,14 @@ const (
 	EventParticipantUnpublished  = "Participant Unpublished"
 	EventParticipantPublishError = "Participant Publish Error"
 	EventTokenExchanged          = "Token Exchanged"
+)
+
+// Participant recording event names (DetailParticipantRecordingStateChange).
+const (
+	EventRecordingStart        = "Recording Start"
+	EventRecordingEnd          = "Recording End"
+	EventRecordingStartFailure = "Recording Start Failure"
+	EventRecordingEndFailure   = "Recording End Failure"
 )
 
 // stageEventNames maps the participant events that IVS also sends to
@@ -60,7 +71,8 @@ type Event struct {
 	Time       string   `json:"time"` // RFC 3339, seconds
 	Region     string   `json:"region"`
 	Resources  []string `json:"resources"`
-	// Detail is an EventDetail or a StageUpdateDetail.
+	// Detail is an EventDetail, a StageUpdateDetail or a
+	// ParticipantRecordingDetail.
 	Detail any `json:"detail"`
 
 	// stage orders delivery: the events of one stage reach a webhook in
@@ -90,12 +102,25 @@ type StageUpdateDetail struct {
 	ErrorCode     string `json:"error_code,omitempty"`
 }
 
+// ParticipantRecordingDetail is the detail of a participant recording
+// event: resources holds the stage's ARN; the bucket and key prefix are
+// the recording's.
+type ParticipantRecordingDetail struct {
+	SessionID     string `json:"session_id"`
+	EventName     string `json:"event_name"`
+	ParticipantID string `json:"participant_id"`
+	BucketName    string `json:"recording_s3_bucket_name"`
+	KeyPrefix     string `json:"recording_s3_key_prefix"`
+}
+
 // eventName is an event's detail's event_name.
 func (e Event) eventName() string {
 	switch d := e.Detail.(type) {
 	case EventDetail:
 		return d.EventName
 	case StageUpdateDetail:
+		return d.EventName
+	case ParticipantRecordingDetail:
 		return d.EventName
 	}
 	return ""

@@ -344,7 +344,7 @@ var walkTable = map[string]map[string]probe{
 		"filterByState":          changes(value("DISCONNECTED")),
 		"nextToken":              pages("participants"),
 		"maxResults":             changes(pageOfOne),
-		"filterByRecordingState": refusedMember("ACTIVE"),
+		"filterByRecordingState": changes(value("ACTIVE")),
 	},
 	"GetParticipant": {
 		"stageArn":      changes(missingStage),

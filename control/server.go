@@ -122,8 +122,8 @@ type Server struct {
 	comps    map[string]*composition // by ARN, while running or retained
 	sessions map[string]*stageSession
 
-	recMu      sync.Mutex
-	recordings map[recordingKey]*participantRecording // running individual recordings
+	recs        *participantRecordings // running individual participant recordings
+	recordingMu sync.Mutex             // stages' references to storage configurations and the deletion of those, one at a time
 }
 
 // New starts the control plane: it reopens the stored stages on Ingest,
@@ -174,10 +174,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.RateLimit != nil {
 		s.throttle = newThrottle(*cfg.RateLimit, time.Now)
 	}
+	s.recs = newParticipantRecordings(cfg.ParticipantRecorders, s, log, &s.wg, cfg.Registerer)
 	s.ops = s.operations()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.recover(ctx); err != nil {
 		s.cancel()
+		s.recs.abort()
 		return nil, err
 	}
 	s.wg.Add(2)
@@ -257,7 +259,8 @@ func (s *Server) recover(ctx context.Context) error {
 	return nil
 }
 
-// Close stops every running composition (bounded by ctx) and the notifier.
+// Close stops every running composition and finalizes every participant
+// recording (bounded by ctx), then stops the notifier.
 func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()
 	comps := make([]*composition, 0, len(s.comps))
@@ -276,12 +279,14 @@ func (s *Server) Close(ctx context.Context) error {
 			err = fmt.Errorf("control: close: %w", ctx.Err())
 		}
 	}
+	s.recs.close()
 	s.cancel()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
+		s.recs.abort()
 		err = fmt.Errorf("control: close: %w", ctx.Err())
 	}
 	if nerr := s.notifier.Close(ctx); err == nil {

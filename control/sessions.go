@@ -82,9 +82,9 @@ func (s *Server) participantEvent(stageARN string, e ingest.Event) {
 	s.recordParticipant(ctx, stageARN, sessionID, e)
 	switch e.Name {
 	case ingest.EventPublishStarted:
-		s.startParticipantRecording(stageARN, sessionID, e.ParticipantID, e.Time)
-	case ingest.EventPublishStopped:
-		s.stopParticipantRecording(stageARN, e.ParticipantID)
+		s.startParticipantRecording(ctx, stageARN, sessionID, e.ParticipantID, e.Time)
+	case ingest.EventPublishStopped, ingest.EventLeft:
+		s.stopParticipantRecording(stageARN, sessionID, e.ParticipantID)
 	}
 	doc, _ := json.Marshal(eventOf(e))
 	if err := s.store.AppendEvent(ctx, stageARN, sessionID, e.ParticipantID, doc, e.Time); err != nil {
@@ -216,36 +216,31 @@ func participantKey(stageARN, sessionID, id string) string {
 }
 
 // recordParticipant keeps the participant's record (state, published,
-// attributes) current.
+// attributes) current, in one store update: the recording fields a
+// recording sets meanwhile are kept. A new record on a stage that does
+// not record participants shows recordingState DISABLED.
 func (s *Server) recordParticipant(ctx context.Context, stageARN, sessionID string, e ingest.Event) {
-	key := participantKey(stageARN, sessionID, e.ParticipantID)
-	var p Participant
-	r, err := s.store.Get(ctx, key)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		p = Participant{ParticipantID: e.ParticipantID, State: "DISCONNECTED", Protocol: "WHIP"}
-		r = store.Resource{ARN: key, Kind: store.KindParticipant, ID: e.ParticipantID, Parent: sessionKey(stageARN, sessionID)}
-	case err != nil:
-		s.log.Error("loading participant", "err", err)
-		return
-	default:
-		_ = json.Unmarshal(r.Doc, &p)
-	}
-	switch e.Name {
-	case ingest.EventJoined:
-		p.State = "CONNECTED"
-		if p.FirstJoinTime == "" {
-			p.FirstJoinTime = timestamp(e.Time)
-		}
-		p.setClient(e.UserAgent)
-	case ingest.EventLeft:
-		p.State = "DISCONNECTED"
-	case ingest.EventPublishStarted:
-		p.Published = true
-	}
+	var info *ingest.ParticipantInfo
 	if st := s.cfg.Ingest.Stage(stageARN); st != nil {
 		if live := st.Participant(e.ParticipantID); live != nil {
-			info := live.Info()
+			i := live.Info()
+			info = &i
+		}
+	}
+	change := func(p *Participant) {
+		switch e.Name {
+		case ingest.EventJoined:
+			p.State = "CONNECTED"
+			if p.FirstJoinTime == "" {
+				p.FirstJoinTime = timestamp(e.Time)
+			}
+			p.setClient(e.UserAgent)
+		case ingest.EventLeft:
+			p.State = "DISCONNECTED"
+		case ingest.EventPublishStarted:
+			p.Published = true
+		}
+		if info != nil {
 			p.UserID, p.Attributes = info.UserID, info.Attributes
 			if e.Name == ingest.EventJoined {
 				p.Protocol, p.IngestConfigurationARN = info.Protocol, info.IngestConfigurationARN
@@ -255,9 +250,29 @@ func (s *Server) recordParticipant(ctx context.Context, stageARN, sessionID stri
 			}
 		}
 	}
-	r.Doc, _ = json.Marshal(p)
-	r.State = p.State
-	if err := s.store.Put(ctx, r); err != nil {
+	key := participantKey(stageARN, sessionID, e.ParticipantID)
+	err := s.store.Update(ctx, key, func(r *store.Resource) error {
+		var p Participant
+		if err := json.Unmarshal(r.Doc, &p); err != nil {
+			return err
+		}
+		change(&p)
+		r.Doc, _ = json.Marshal(p)
+		r.State = p.State
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		// Only this stage's events, which the caller serializes, create it.
+		p := Participant{ParticipantID: e.ParticipantID, State: "DISCONNECTED", Protocol: "WHIP"}
+		if _, ok := s.recordingPlan(ctx, stageARN, sessionID, e.ParticipantID); !ok {
+			p.RecordingState = recordingDisabled
+		}
+		change(&p)
+		doc, _ := json.Marshal(p)
+		err = s.store.Put(ctx, store.Resource{ARN: key, Kind: store.KindParticipant, ID: e.ParticipantID,
+			Parent: sessionKey(stageARN, sessionID), State: p.State, Doc: doc})
+	}
+	if err != nil {
 		s.log.Error("recording participant", "err", err)
 	}
 }

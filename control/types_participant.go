@@ -15,10 +15,11 @@ type Participant struct {
 	Attributes    map[string]string `json:"attributes,omitempty"`
 	Published     bool              `json:"published"`
 	Protocol      string            `json:"protocol,omitempty"`
-	// Individual recording (participant_recordings.go).
+	// Individual recording (participant_recordings.go); the bucket and
+	// prefix are "" when the participant is not recorded, as IVS.
 	RecordingState        string `json:"recordingState,omitempty"`
-	RecordingS3BucketName string `json:"recordingS3BucketName,omitempty"`
-	RecordingS3Prefix     string `json:"recordingS3Prefix,omitempty"`
+	RecordingS3BucketName string `json:"recordingS3BucketName"`
+	RecordingS3Prefix     string `json:"recordingS3Prefix"`
 	// IngestConfigurationARN names an RTMP(S) participant's ingest
 	// configuration.
 	IngestConfigurationARN string `json:"ingestConfigurationArn,omitempty"`
@@ -32,17 +33,18 @@ type Participant struct {
 
 // ParticipantSummary is the API's ParticipantSummary.
 type ParticipantSummary struct {
-	ParticipantID string `json:"participantId"`
-	UserID        string `json:"userId,omitempty"`
-	State         string `json:"state"`
-	FirstJoinTime string `json:"firstJoinTime,omitempty"`
-	Published     bool   `json:"published"`
+	ParticipantID  string `json:"participantId"`
+	UserID         string `json:"userId,omitempty"`
+	State          string `json:"state"`
+	FirstJoinTime  string `json:"firstJoinTime,omitempty"`
+	Published      bool   `json:"published"`
+	RecordingState string `json:"recordingState,omitempty"`
 }
 
 // summary is p as ListParticipants shows it.
 func (p Participant) summary() ParticipantSummary {
 	return ParticipantSummary{ParticipantID: p.ParticipantID, UserID: p.UserID, State: p.State,
-		FirstJoinTime: p.FirstJoinTime, Published: p.Published}
+		FirstJoinTime: p.FirstJoinTime, Published: p.Published, RecordingState: p.RecordingState}
 }
 
 // ParticipantEvent is the API's Event.
@@ -94,12 +96,11 @@ type disconnectParticipantRequest struct {
 }
 
 type listParticipantsRequest struct {
-	StageARN          string `json:"stageArn"`
-	SessionID         string `json:"sessionId"`
-	FilterByUserID    string `json:"filterByUserId"`
-	FilterByPublished *bool  `json:"filterByPublished"`
-	FilterByState     string `json:"filterByState"`
-	// Refused while participants are not recorded individually.
+	StageARN               string `json:"stageArn"`
+	SessionID              string `json:"sessionId"`
+	FilterByUserID         string `json:"filterByUserId"`
+	FilterByPublished      *bool  `json:"filterByPublished"`
+	FilterByState          string `json:"filterByState"`
 	FilterByRecordingState string `json:"filterByRecordingState"`
 	listRequest
 }

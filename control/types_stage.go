@@ -51,8 +51,8 @@ type updateStageRequest struct {
 	AutoParticipantRecordingConfiguration *AutoParticipantRecordingConfiguration `json:"autoParticipantRecordingConfiguration"`
 }
 
-// noParticipantRecording is why autoParticipantRecordingConfiguration and
-// filterByRecordingState are refused.
+// noParticipantRecording is why autoParticipantRecordingConfiguration is
+// refused by a server without Config.ParticipantRecorders.
 const noParticipantRecording = "participants are not recorded individually"
 
 // stageResponse is GetStage's and UpdateStage's output.
