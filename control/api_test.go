@@ -41,17 +41,20 @@ type fakePipelines struct {
 	reporters  map[string]contract.Reporter
 	specs      map[string]contract.CompositionSpec
 	recordings []contract.ParticipantRecordingSpec
+	recorders  []*fakePipeline // the participant recordings, as recordings
 }
 
 // record is the fake ParticipantRecorderFactory: it notes the spec and
 // reports the recording ACTIVE.
 func (f *fakePipelines) record(ctx context.Context, spec contract.ParticipantRecordingSpec, r contract.Reporter) (contract.ParticipantRecording, error) {
+	p := &fakePipeline{r: r}
 	f.mu.Lock()
 	f.recordings = append(f.recordings, spec)
+	f.recorders = append(f.recorders, p)
 	f.mu.Unlock()
 	r.Destination(spec.ParticipantID, contract.StateActive, "")
 	r.Active()
-	return &fakePipeline{r: r}, nil
+	return p, nil
 }
 
 func (f *fakePipelines) start(ctx context.Context, spec contract.CompositionSpec, r contract.Reporter) (contract.Pipeline, error) {

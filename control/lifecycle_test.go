@@ -25,6 +25,8 @@ type fakePipeline struct {
 	r       contract.Reporter
 	stopped bool
 	resumed int
+	// resumeErr is what Resume returns.
+	resumeErr error
 }
 
 func (f *fakePipeline) reporter() contract.Reporter {
@@ -38,7 +40,7 @@ func (f *fakePipeline) Resume(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.resumed++
-	return nil
+	return f.resumeErr
 }
 
 func (f *fakePipeline) Stop(ctx context.Context) error {

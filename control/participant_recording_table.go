@@ -100,6 +100,7 @@ type participantRecording struct {
 	finishing  bool        // stopped, or to be stopped when the call into it returns
 	active     bool        // reported ACTIVE (Recording Start sent)
 	ended      bool        // STOPPED or FAILED
+	shown      string      // the state the participant record shows
 }
 
 func newParticipantRecordings(f contract.ParticipantRecorderFactory, sink recordingSink, log *slog.Logger, wg *sync.WaitGroup, reg prometheus.Registerer) *participantRecordings {
@@ -359,7 +360,8 @@ func (t *participantRecordings) end(r *participantRecording, state, event string
 // set shows a recording's state on its participant's record, unless a
 // newer recording of the participant has it.
 func (t *participantRecordings) set(r *participantRecording, state string) {
-	if t.m[r.key] == r && !r.ended {
+	if t.m[r.key] == r && !r.ended && r.shown != state {
+		r.shown = state
 		t.sink.recordingState(r.key, r.session, state, r.plan.spec.Bucket, r.prefix)
 	}
 }
