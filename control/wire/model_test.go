@@ -218,7 +218,7 @@ var patternExamples = map[string][2]string{
 	"ParticipantClientAttribute":       {"a-b_c.d,e:f;g h\tx\x0By", "a/b"},
 	"ParticipantId":                    {"AbCd-1234", "a_b"},
 	"ParticipantRecordingS3BucketName": {"my-bucket.1", "MyBucket"},
-	"ParticipantRecordingS3Prefix":     {"AbC-1", "a/b"},
+	"ParticipantRecordingS3Prefix":     {"AbC-1/st-1/p-1/2024-01-01T12-00-55Z", "a b"},
 	"ParticipantTokenId":               {"tok_1-A", "a.b"},
 	"PublicKeyArn":                     {"arn:aws:ivs:us-west-2:123456789012:public-key/AbCd1234", "arn:aws:ivs:us-west-2:123456789012:public-key/Ab_Cd"},
 	"PublicKeyMaterial": {"-----BEGIN PUBLIC KEY-----\r\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\r\nq2Zx+/=\r\n-----END PUBLIC KEY-----\r\n",
