@@ -158,9 +158,10 @@ func (s *Server) deleteStage(ctx context.Context, req *arnRequest) (*empty, *wir
 		c.stop("stage deleted")
 	}
 	s.cfg.Ingest.CloseStage(req.ARN)
-	s.recs.finishStage(req.ARN)
 	s.closeSession(ctx, req.ARN)
-	if err := s.store.Delete(ctx, req.ARN); err != nil && !errors.Is(err, store.ErrNotFound) {
+	err := s.store.Delete(ctx, req.ARN)
+	s.recs.finishStage(req.ARN) // after the delete: a publish event still on its way cannot start one
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, s.internal("deleting "+req.ARN, err)
 	}
 	if _, e := s.detachIngest(ctx, req.ARN, ""); e != nil {

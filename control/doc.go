@@ -99,13 +99,44 @@
 // Every change is saved and sent as an "IVS Composition State Change"
 // event.
 //
+// # Individual participant recordings
+//
+// On a stage whose autoParticipantRecordingConfiguration names a storage
+// configuration, every publish is recorded through
+// Config.ParticipantRecorders (a contract.ParticipantRecorderFactory) under
+// <stageId>/<sessionId>/<participantId>/<start time> in its bucket
+// (participant_recordings.go, participant_recording_table.go). The
+// participant record shows the recording's recordingState, bucket and
+// prefix: STARTING (registered before the publish's event is done with, so
+// a stop during the start is kept: the recording is stopped as soon as the
+// recorder returns), ACTIVE (the recorder reported it), STOPPING (the
+// reconnect window, or finalizing), then STOPPED, or FAILED (the recorder
+// did not start, or storage did not get it); DISABLED with "" bucket and
+// prefix on a stage that records nobody (or with mediaTypes NONE). A
+// publish ends with PUBLISH_STOPPED or LEFT: with
+// recordingReconnectWindowSeconds 0 the recording is finalized at once,
+// else when the window ends, unless the participant publishes again in it
+// (same session, same storage configuration): then the recording is
+// resumed (ParticipantRecording.Resume; same prefix, ACTIVE again), or, if
+// Resume fails (counted), finalized and a new one started. DeleteStage and
+// Close finalize at once, windows or not; every call into a recording is
+// bounded and owned by the server. UpdateStage cannot change
+// autoParticipantRecordingConfiguration while a participant of the stage
+// is recorded, nor DeleteStorageConfiguration delete a storage
+// configuration a stage's autoParticipantRecordingConfiguration names
+// (ConflictException). ListParticipants filters by recordingState.
+//
 // # Events
 //
 // Events are EventBridge-shaped JSON as IVS sends them (events.go):
-// "IVS Composition State Change" (resources: the composition) and "IVS
+// "IVS Composition State Change" (resources: the composition), "IVS
 // Stage Update" (resources: the stage; Participant Published, Participant
 // Unpublished, Participant Publish Error, Token Exchanged, with the
-// session, participant, user, event time and error code). The Notifier
+// session, participant, user, event time and error code) and "IVS
+// Participant Recording State Change" (resources: the stage; Recording
+// Start when ACTIVE, Recording End when STOPPED, after the reconnect
+// window, Recording Start Failure, Recording End Failure, with the
+// session, participant, bucket and key prefix). The Notifier
 // (notifier.go) posts them to Config.Webhooks: a stage's events in the
 // order they happened, each tried a bounded number of times, signed with
 // Config.WebhookSecret (signature.go: HMAC-SHA256 over the timestamp and
@@ -124,12 +155,14 @@
 //     and one s3 destination, one encoder configuration per s3 destination,
 //     a channel ARN Config.Channels does not know) is a ValidationException
 //     or ResourceNotFoundException; defaults are applied here and echoed in
-//     the response. Members the server does not support yet
-//     (autoParticipantRecordingConfiguration of CreateStage and UpdateStage,
-//     ListParticipants' filterByRecordingState: participants are not
-//     recorded individually) are a ValidationException naming the member
-//     (notSupported). A test walks the model: every input member of every
-//     served operation is honoured or refused so.
+//     the response; filters the model says are exclusive (ListParticipants',
+//     ListIngestConfigurations') are a ValidationException when combined.
+//     Members the server does not support yet (redundantIngest; and
+//     autoParticipantRecordingConfiguration naming a storage configuration
+//     on a server without Config.ParticipantRecorders) are a
+//     ValidationException naming the member (notSupported). A test walks
+//     the model: every input member of every served operation is honoured
+//     or refused so.
 //   - Response members Tessera knows are filled: a participant's protocol
 //     (WHIP, or RTMP/RTMPS with its ingestConfigurationArn) and its client
 //     (browserName, browserVersion, osName, osVersion, sdkVersion) read
@@ -153,7 +186,8 @@
 //     the participant is DISCONNECTED.
 //   - An encoder or storage configuration a STARTING or ACTIVE composition
 //     uses cannot be deleted (ConflictException); once StopComposition
-//     answered, it can.
+//     answered, it can. Nor can a storage configuration a stage's
+//     autoParticipantRecordingConfiguration names.
 //   - The edge: a request is authenticated before its body is buffered
 //     when it signs its payload hash, and otherwise read only as it arrives
 //     within a shared budget (see control/sigv4); per-access-key,

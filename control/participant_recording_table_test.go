@@ -97,7 +97,9 @@ func plan(window time.Duration, storage string) func() (recordingPlan, bool) {
 }
 
 // prefixAt is the prefix of a recording started at.
-func prefixAt(at time.Time) string { return "AbCdEfGhIjKl/st-1/p1/" + at.UTC().Format(recordingTimeLayout) }
+func prefixAt(at time.Time) string {
+	return "AbCdEfGhIjKl/st-1/p1/" + at.UTC().Format(recordingTimeLayout)
+}
 
 // sameSet compares in any order: events of two recordings are concurrent.
 func sameSet(t *testing.T, what string, got, want []string) {
