@@ -217,14 +217,11 @@ func (t *participantRecordings) begin(k recordingKey, session string, plan recor
 	r := &participantRecording{key: k, session: session, plan: plan, prefix: spec.Prefix, publishing: true}
 	t.m[k] = r
 	t.set(r, recordingStarting)
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		ctx, cancel := context.WithTimeout(t.ctx, recordingStartTimeout)
-		pipe, err := t.factory(ctx, spec, &recordingReporter{t: t, r: r})
-		cancel()
-		t.mu.Lock()
-		defer t.mu.Unlock()
+	var pipe contract.ParticipantRecording
+	t.call(recordingStartTimeout, func(ctx context.Context) (err error) {
+		pipe, err = t.factory(ctx, spec, &recordingReporter{t: t, r: r})
+		return err
+	}, func(err error) {
 		if err != nil {
 			t.log.Warn("participant recording did not start", "stage", k.stage, "participant", k.participant, "err", err)
 			t.end(r, recordingFailed, EventRecordingStartFailure)
@@ -232,6 +229,21 @@ func (t *participantRecordings) begin(k recordingKey, session string, plan recor
 		}
 		r.pipe = pipe
 		t.proceed(r)
+	})
+}
+
+// call runs fn on the table's WaitGroup, bounded by timeout, and then done
+// with its error under the lock.
+func (t *participantRecordings) call(timeout time.Duration, fn func(context.Context) error, done func(error)) {
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		ctx, cancel := context.WithTimeout(t.ctx, timeout)
+		err := fn(ctx)
+		cancel()
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		done(err)
 	}()
 }
 
@@ -252,31 +264,20 @@ func (t *participantRecordings) proceed(r *participantRecording) {
 // participant's new publish; the caller holds the lock.
 func (t *participantRecordings) resume(r *participantRecording) {
 	r.publishing = true
-	if r.timer != nil {
-		r.timer.Stop()
-		r.timer = nil
-	}
+	r.closeWindow()
 	if !r.active {
 		t.set(r, recordingStarting)
 	}
-	if r.pipe != nil && !r.resuming {
+	if r.pipe != nil && !r.resuming { // else Resume follows the call running
 		t.callResume(r)
-	} // else Resume follows the call running
-
+	}
 }
 
 // callResume calls Resume; a failure finalizes the recording and starts a
 // new one. The caller holds the lock.
 func (t *participantRecordings) callResume(r *participantRecording) {
 	r.gap, r.resuming = false, true
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		ctx, cancel := context.WithTimeout(t.ctx, recordingResumeTimeout)
-		err := r.pipe.Resume(ctx)
-		cancel()
-		t.mu.Lock()
-		defer t.mu.Unlock()
+	t.call(recordingResumeTimeout, r.pipe.Resume, func(err error) {
 		r.resuming = false
 		if err == nil || r.finishing {
 			t.proceed(r)
@@ -288,7 +289,7 @@ func (t *participantRecordings) callResume(r *participantRecording) {
 		if cur := t.m[r.key]; r.publishing && !t.closed && (cur == nil || cur == r) {
 			t.begin(r.key, r.session, r.plan, time.Now())
 		}
-	}()
+	})
 }
 
 // finish finalizes a recording: it is stopped now, or as soon as the call
@@ -298,10 +299,7 @@ func (t *participantRecordings) finish(r *participantRecording) {
 		return
 	}
 	r.finishing = true
-	if r.timer != nil {
-		r.timer.Stop()
-		r.timer = nil
-	}
+	r.closeWindow()
 	if !r.ended {
 		t.set(r, recordingStopping)
 	}
@@ -312,21 +310,14 @@ func (t *participantRecordings) finish(r *participantRecording) {
 
 // stop calls Stop; the caller holds the lock.
 func (t *participantRecordings) stop(r *participantRecording) {
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		ctx, cancel := context.WithTimeout(t.ctx, recordingStopTimeout)
-		err := r.pipe.Stop(ctx)
-		cancel()
-		t.mu.Lock()
-		defer t.mu.Unlock()
+	t.call(recordingStopTimeout, r.pipe.Stop, func(err error) {
 		if err != nil {
 			t.log.Warn("finalizing a participant recording", "stage", r.key.stage, "participant", r.key.participant, "err", err)
 			t.end(r, recordingFailed, EventRecordingEndFailure)
 			return
 		}
 		t.end(r, recordingStopped, EventRecordingEnd)
-	}()
+	})
 }
 
 // activate is the recording's ACTIVE: Recording Start, once.
@@ -363,6 +354,14 @@ func (t *participantRecordings) set(r *participantRecording, state string) {
 	if t.m[r.key] == r && !r.ended && r.shown != state {
 		r.shown = state
 		t.sink.recordingState(r.key, r.session, state, r.plan.spec.Bucket, r.prefix)
+	}
+}
+
+// closeWindow stops the reconnect window's timer, if it runs.
+func (r *participantRecording) closeWindow() {
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
 	}
 }
 

@@ -96,6 +96,38 @@ func plan(window time.Duration, storage string) func() (recordingPlan, bool) {
 	}
 }
 
+// reconnect publishes with a reconnect window of 10 s, stops, and
+// publishes again after gap in that session on that storage configuration;
+// it returns when each publish started.
+func reconnect(tab *participantRecordings, gap time.Duration, session, storage string) (first, second time.Time) {
+	first = time.Now()
+	tab.start(recKey, "st-1", first, plan(10*time.Second, "sto"))
+	synctest.Wait()
+	tab.stopped(recKey, "st-1")
+	time.Sleep(gap)
+	second = time.Now()
+	tab.start(recKey, session, second, plan(10*time.Second, storage))
+	synctest.Wait()
+	return first, second
+}
+
+// expect checks the states the participant record showed and the events
+// sent, in order, all of the recording started at.
+func (l *recordingLog) expect(t *testing.T, at time.Time, states, events []string) {
+	t.Helper()
+	got, gotEvents, _ := l.snapshot()
+	p := " " + prefixAt(at)
+	with := func(s []string) []string {
+		out := []string{}
+		for _, v := range s {
+			out = append(out, v+p)
+		}
+		return out
+	}
+	equal(t, "states", got, with(states))
+	equal(t, "events", gotEvents, with(events))
+}
+
 // prefixAt is the prefix of a recording started at.
 func prefixAt(at time.Time) string {
 	return "AbCdEfGhIjKl/st-1/p1/" + at.UTC().Format(recordingTimeLayout)
@@ -134,10 +166,7 @@ func TestParticipantRecordingStopWhileStarting(t *testing.T) {
 		if stopped, _ := pipes[0].state(); !stopped {
 			t.Error("the recording runs after its publish stopped")
 		}
-		p := prefixAt(at)
-		states, events, _ := log.snapshot()
-		equal(t, "states", states, []string{"STARTING " + p, "STOPPING " + p, "STOPPED " + p})
-		equal(t, "events", events, []string{"Recording Start " + p, "Recording End " + p})
+		log.expect(t, at, []string{"STARTING", "STOPPING", "STOPPED"}, []string{"Recording Start", "Recording End"})
 	})
 }
 
@@ -148,13 +177,7 @@ func TestParticipantRecordingReconnectWindow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeRecorder{}
 		tab, log, _ := recordingTable(t, f)
-		at := time.Now()
-		tab.start(recKey, "st-1", at, plan(10*time.Second, "sto"))
-		synctest.Wait()
-		tab.stopped(recKey, "st-1")
-		time.Sleep(9 * time.Second)
-		tab.start(recKey, "st-1", time.Now(), plan(10*time.Second, "sto"))
-		synctest.Wait()
+		at, _ := reconnect(tab, 9*time.Second, "st-1", "sto")
 		time.Sleep(time.Minute) // a publish keeps its recording whatever the window
 		tab.stopped(recKey, "st-1")
 		stop := time.Now()
@@ -169,11 +192,8 @@ func TestParticipantRecordingReconnectWindow(t *testing.T) {
 		if stopped, _ := f.started()[0].state(); !stopped {
 			t.Fatal("still running after the window")
 		}
-		p := prefixAt(at)
-		states, events, times := log.snapshot()
-		equal(t, "states", states, []string{"STARTING " + p, "ACTIVE " + p, "STOPPING " + p, "ACTIVE " + p, "STOPPING " + p, "STOPPED " + p})
-		equal(t, "events", events, []string{"Recording Start " + p, "Recording End " + p})
-		if len(times) == 2 && !times[1].Equal(stop.Add(10*time.Second)) {
+		log.expect(t, at, []string{"STARTING", "ACTIVE", "STOPPING", "ACTIVE", "STOPPING", "STOPPED"}, []string{"Recording Start", "Recording End"})
+		if _, _, times := log.snapshot(); len(times) == 2 && !times[1].Equal(stop.Add(10*time.Second)) {
 			t.Errorf("Recording End %v after the publish stopped, want the window (10s)", times[1].Sub(stop))
 		}
 	})
@@ -195,14 +215,7 @@ func TestParticipantRecordingNewAfterWindow(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := &fakeRecorder{}
 				tab, log, _ := recordingTable(t, f)
-				at := time.Now()
-				tab.start(recKey, "st-1", at, plan(10*time.Second, "sto"))
-				synctest.Wait()
-				tab.stopped(recKey, "st-1")
-				time.Sleep(c.wait)
-				again := time.Now()
-				tab.start(recKey, c.session, again, plan(10*time.Second, c.store))
-				synctest.Wait()
+				at, again := reconnect(tab, c.wait, c.session, c.store)
 				pipes := f.started()
 				if len(pipes) != 2 {
 					t.Fatalf("%d recordings started, want 2", len(pipes))
@@ -226,13 +239,7 @@ func TestParticipantRecordingResumeFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeRecorder{resumeErr: errors.New("no")}
 		tab, log, _ := recordingTable(t, f)
-		at := time.Now()
-		tab.start(recKey, "st-1", at, plan(10*time.Second, "sto"))
-		synctest.Wait()
-		tab.stopped(recKey, "st-1")
-		time.Sleep(2 * time.Second)
-		tab.start(recKey, "st-1", time.Now(), plan(10*time.Second, "sto"))
-		synctest.Wait()
+		at, _ := reconnect(tab, 2*time.Second, "st-1", "sto")
 		pipes := f.started()
 		if len(pipes) != 2 {
 			t.Fatalf("%d recordings started, want 2", len(pipes))
@@ -260,10 +267,7 @@ func TestParticipantRecordingStartFailure(t *testing.T) {
 		at := time.Now()
 		tab.start(recKey, "st-1", at, plan(0, "sto"))
 		synctest.Wait()
-		p := prefixAt(at)
-		states, events, _ := log.snapshot()
-		equal(t, "states", states, []string{"STARTING " + p, "FAILED " + p})
-		equal(t, "events", events, []string{"Recording Start Failure " + p})
+		log.expect(t, at, []string{"STARTING", "FAILED"}, []string{"Recording Start Failure"})
 		tab.withStage(recKey.stage, func(recording bool) {
 			if recording {
 				t.Error("a failed recording is still in the table")
@@ -286,10 +290,7 @@ func TestParticipantRecordingFailsWhileActive(t *testing.T) {
 		if stopped, _ := f.started()[0].state(); !stopped {
 			t.Error("a failed recording was not stopped")
 		}
-		p := prefixAt(at)
-		states, events, _ := log.snapshot()
-		equal(t, "states", states, []string{"STARTING " + p, "ACTIVE " + p, "FAILED " + p})
-		equal(t, "events", events, []string{"Recording Start " + p, "Recording End Failure " + p})
+		log.expect(t, at, []string{"STARTING", "ACTIVE", "FAILED"}, []string{"Recording Start", "Recording End Failure"})
 	})
 }
 
@@ -352,9 +353,6 @@ func TestParticipantRecordingReconnectWhileStarting(t *testing.T) {
 		if stopped, resumed := pipes[0].state(); stopped || resumed != 1 {
 			t.Errorf("stopped %v, resumed %d; want running, resumed once", stopped, resumed)
 		}
-		p := prefixAt(at)
-		states, events, _ := log.snapshot()
-		equal(t, "states", states, []string{"STARTING " + p, "STOPPING " + p, "STARTING " + p, "ACTIVE " + p})
-		equal(t, "events", events, []string{"Recording Start " + p})
+		log.expect(t, at, []string{"STARTING", "STOPPING", "STARTING", "ACTIVE"}, []string{"Recording Start"})
 	})
 }
