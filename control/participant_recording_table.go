@@ -26,7 +26,9 @@ import (
 // a new recording. Stage deletion and the server's Close finalize at once,
 // windows or not. Every call into a recording runs on a goroutine of the
 // table's WaitGroup, bounded in time; the table's lock is never held
-// across one, so a recording's reporter may call in at any time.
+// across one, so a recording's reporter may call in at any time. The sink
+// is told under the lock: a participant record shows its recording's
+// states, and the webhooks get its events, in the order they happened.
 
 // Bounds of the calls into a recording.
 const (
@@ -156,7 +158,7 @@ func (t *participantRecordings) stopped(k recordingKey, session string) {
 		return
 	}
 	r.publishing, r.gap = false, true
-	if r.plan.window <= 0 || r.ended {
+	if r.plan.window <= 0 {
 		t.finish(r)
 		return
 	}
