@@ -77,9 +77,10 @@
 // about once a second (heartbeat.go). New reopens every stored stage on ingest,
 // takes up the stage sessions left open (participants a crash left
 // CONNECTED become DISCONNECTED, with LEFT events at the last liveness
-// mark; a session whose end has passed is ended at that end, the others
-// keep the rest of their time) and marks compositions that were running
-// when the server stopped FAILED, ended at the last liveness mark.
+// mark, and their individual recordings left running FAILED; a session
+// whose end has passed is ended at that end, the others keep the rest of
+// their time) and marks compositions that were running when the server
+// stopped FAILED, ended at the last liveness mark.
 // Ended compositions are deleted after Timeouts.Retention.
 //
 // # How compositions are driven

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path"
 	"slices"
 	"time"
@@ -89,6 +90,41 @@ func (s *Server) recordingState(k recordingKey, session, state, bucket, prefix s
 func (s *Server) recordingEvent(k recordingKey, session, name, bucket, prefix string) {
 	d := ParticipantRecordingDetail{SessionID: session, EventName: name, ParticipantID: k.participant, BucketName: bucket, KeyPrefix: prefix}
 	s.notifier.Notify(s.newEvent(DetailParticipantRecordingStateChange, k.stage, time.Now(), k.stage, d))
+}
+
+// failLeftRecordings marks FAILED the recordings of a stage session that
+// a stopped server left unfinished (STARTING, ACTIVE or STOPPING): their
+// recorders are gone, and the worker's recovery finalizes what they
+// stored as ended with failure.
+func (s *Server) failLeftRecordings(ctx context.Context, stageARN, sessionID string) error {
+	after := ""
+	for {
+		page, next, err := s.store.List(ctx, store.ListQuery{Kind: store.KindParticipant, Parent: sessionKey(stageARN, sessionID), After: after, Limit: 100})
+		if err != nil {
+			return fmt.Errorf("control: failing the participant recordings of %s: %w", stageARN, err)
+		}
+		for _, r := range page {
+			var p Participant
+			if err := json.Unmarshal(r.Doc, &p); err != nil || !unfinished(p.RecordingState) {
+				continue
+			}
+			s.log.Warn("participant recording was running when the server stopped; marking it FAILED", "stage", stageARN, "participant", r.ID)
+			s.updateRecording(ctx, stageARN, sessionID, r.ID, func(p *Participant) {
+				if unfinished(p.RecordingState) {
+					p.RecordingState = recordingFailed
+				}
+			})
+		}
+		if next == "" {
+			return nil
+		}
+		after = next
+	}
+}
+
+// unfinished reports whether a recordingState is a running recording's.
+func unfinished(state string) bool {
+	return state == recordingStarting || state == recordingActive || state == recordingStopping
 }
 
 // disableRecording shows a participant that is not recorded as DISABLED,

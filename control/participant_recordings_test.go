@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 
 	"github.com/tessera-media/tessera/contract"
+	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/internal/testsrv"
 )
@@ -305,4 +306,26 @@ func TestParticipantRecordingFinalizedOnDeleteAndClose(t *testing.T) {
 			})
 		})
 	}
+}
+
+// After a crash, a participant recording that was running is FAILED (the
+// worker's recovery finalizes it as ended with failure).
+func TestParticipantRecordingFailedAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	env := startAPI(t, dir, nil)
+	stage, _ := recordingStage(t, env.client, 0)
+	now := time.Now().UTC()
+	env.srv.participantEvent(stage, ingest.Event{Name: ingest.EventJoined, ParticipantID: "p1", Time: now})
+	env.srv.participantEvent(stage, ingest.Event{Name: ingest.EventPublishStarted, ParticipantID: "p1", Time: now})
+	g, err := env.client.GetStage(context.Background(), &ivsrealtime.GetStageInput{Arn: aws.String(stage)})
+	if err != nil || g.Stage.ActiveSessionId == nil {
+		t.Fatalf("stage before the crash: %v %+v", err, g)
+	}
+	session := *g.Stage.ActiveSessionId
+	waitRecording(t, env.client, stage, session, "p1", types.ParticipantRecordingStateActive)
+
+	_ = env.st.Close() // the crash: nothing is written after it
+	env.srv.cancel()
+	c := startAPI(t, dir, nil).client
+	waitRecording(t, c, stage, session, "p1", types.ParticipantRecordingStateFailed)
 }

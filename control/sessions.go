@@ -279,7 +279,8 @@ func (s *Server) recordParticipant(ctx context.Context, stageARN, sessionID stri
 
 // resumeSession takes up the session a stage had when the server stopped.
 // After a crash its participants may still read CONNECTED: they become
-// DISCONNECTED with a LEFT event at the time the server was last alive.
+// DISCONNECTED with a LEFT event at the time the server was last alive;
+// their individual recordings left running become FAILED.
 // The session then ends Timeouts.SessionEnd after its last participant
 // left: at once (with that end time) when that time has passed, else it
 // stays the stage's active session for the rest of it.
@@ -330,6 +331,9 @@ func (s *Server) resumeSession(ctx context.Context, stage store.Resource, alive 
 	}
 	if left > 0 {
 		s.log.Warn("stage session was open with participants when the server stopped; they left", "stage", stage.ARN, "session", id, "participants_left", left)
+	}
+	if err := s.failLeftRecordings(ctx, stage.ARN, id); err != nil {
+		return err
 	}
 
 	// Since when nobody is connected.
