@@ -251,12 +251,14 @@ func participantIDs(ctx context.Context, t *testing.T, api *ivsrealtime.Client, 
 		ids := map[string]string{}
 		if st.Stage.ActiveSessionId != nil {
 			out, err := api.ListParticipants(ctx, &ivsrealtime.ListParticipantsInput{StageArn: aws.String(stageARN),
-				SessionId: st.Stage.ActiveSessionId, FilterByPublished: true, FilterByState: types.ParticipantStateConnected})
+				SessionId: st.Stage.ActiveSessionId, FilterByState: types.ParticipantStateConnected}) // one filter per call
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, p := range out.Participants {
-				ids[aws.ToString(p.UserId)] = *p.ParticipantId
+				if p.Published {
+					ids[aws.ToString(p.UserId)] = *p.ParticipantId
+				}
 			}
 		}
 		if len(ids) == n {
