@@ -189,7 +189,7 @@ func TestParticipantRecording(t *testing.T) {
 // events file with its status, a VOD playlist under media/hls/high that
 // ffprobe reads as H.264 320x180 and AAC, lasting what the events file
 // says, and that decodes without an error; the first sequential and the
-// latest thumbnail. If published is not 0, the recording lasts that long
+// latest thumbnail, as the events file lists them. If published is not 0, the recording lasts that long
 // (within the time to the publisher's first keyframe).
 func checkParticipantRecording(t *testing.T, dir, status string, published time.Duration) {
 	t.Helper()
@@ -206,6 +206,8 @@ func checkParticipantRecording(t *testing.T, dir, status string, published time.
 				DurationMS int64 `json:"duration_ms"`
 				Renditions []struct{ Path, Playlist string }
 			} `json:"hls"`
+			Thumbnails      *struct{ Path string } `json:"thumbnails"`
+			LatestThumbnail *struct{ Path string } `json:"latest_thumbnail"`
 		}
 	}
 	if err := json.Unmarshal(b, &ev); err != nil || ev.Status != status || ev.ParticipantID == "" || ev.Media.HLS.DurationMS < 2000 ||
@@ -237,7 +239,17 @@ func checkParticipantRecording(t *testing.T, dir, status string, published time.
 	if err := decodes(playlist); err != nil {
 		t.Errorf("%s: %v", dir, err)
 	}
-	for _, f := range []string{"media/thumbnails/high/1.jpg", "media/latest_thumbnail/high/thumb.jpg"} {
+	var thumbs []string
+	if ev.Media.Thumbnails != nil {
+		thumbs = append(thumbs, "media/thumbnails/high/1.jpg")
+	}
+	if ev.Media.LatestThumbnail != nil {
+		thumbs = append(thumbs, "media/latest_thumbnail/high/thumb.jpg")
+	}
+	if len(thumbs) == 0 {
+		t.Errorf("%s lists no thumbnails", name)
+	}
+	for _, f := range thumbs {
 		if err := decodes(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
