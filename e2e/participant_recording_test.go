@@ -150,7 +150,10 @@ func TestParticipantRecording(t *testing.T) {
 	}
 	published := time.Since(h264Start)
 	h264 := dir(prefixes["chromium-h264"])
-	waitFor(ctx, t, "chromium-h264 STOPPED", func() bool { state, _ := recording("chromium-h264"); return state == types.ParticipantRecordingStateStopped })
+	waitFor(ctx, t, "chromium-h264 STOPPED", func() bool {
+		state, _ := recording("chromium-h264")
+		return state == types.ParticipantRecordingStateStopped
+	})
 	checkParticipantRecording(t, h264, "RECORDING_ENDED", published)
 	if n := countFiles(filepath.Join(h264, "media", "thumbnails", "high"), ".jpg"); float64(n) < published.Seconds()-3 || float64(n) > published.Seconds()+1 {
 		t.Errorf("%d sequential thumbnails every 1 s over %v", n, published)
