@@ -271,52 +271,54 @@ func TestPatterns(t *testing.T) {
 	}
 }
 
-func TestResourceArnOverride(t *testing.T) {
+// TestPatternOverrides: every override still corrects the model's
+// pattern; a real value fails the literal pattern (full match, and for
+// ResourceArn find semantics too) and passes the enforced one; the
+// enforced one still refuses what it should; messages quote the model.
+func TestPatternOverrides(t *testing.T) {
 	m := model(t)
-	s := m.Shape("ResourceArn")
-	o := PatternOverrides["ResourceArn"]
-	if s.Pattern != o.From {
-		t.Fatalf("the model's ResourceArn pattern changed to %q: review PatternOverrides", s.Pattern)
+	for _, c := range []struct {
+		shape    string
+		real     string   // what the service returns or takes
+		accepted []string // more values the enforced pattern accepts
+		refused  []string
+	}{
+		{shape: "ResourceArn", real: "arn:aws:ivs:us-west-2:123456789012:stage/AbCd1234", refused: []string{"nope"}},
+		{shape: "ParticipantRecordingS3Prefix", real: "AbCdEf123456/st-XyZ12345/pAbCd1234/2024-01-01T12-00-55Z",
+			accepted: []string{""}, refused: []string{"a b"}},
+	} {
+		s := m.Shape(c.shape)
+		o, ok := PatternOverrides[c.shape]
+		if !ok || s.Pattern != o.From {
+			t.Fatalf("the model's %s pattern changed to %q: review PatternOverrides", c.shape, s.Pattern)
+		}
+		literal, err := TranslatePattern(o.From)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if regexp.MustCompile(`^(?:` + literal + `)$`).MatchString(c.real) {
+			t.Errorf("the literal %s pattern accepts %q; the override is no longer needed", c.shape, c.real)
+		}
+		for _, v := range append([]string{c.real}, c.accepted...) {
+			if !s.Regexp().MatchString(v) {
+				t.Errorf("%s rejects %q", c.shape, v)
+			}
+		}
+		for _, v := range c.refused {
+			if s.Regexp().MatchString(v) {
+				t.Errorf("%s accepts %q", c.shape, v)
+			}
+		}
 	}
-	literal, err := TranslatePattern(o.From)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const arn = "arn:aws:ivs:us-west-2:123456789012:stage/AbCd1234"
-	if regexp.MustCompile(`^(?:`+literal+`)$`).MatchString(arn) || regexp.MustCompile(literal).MatchString(arn) {
-		t.Fatal("the literal model pattern accepts a real ARN; the override is no longer needed")
-	}
-	if !s.Regexp().MatchString(arn) {
-		t.Error("ResourceArn rejects a stage ARN")
+	// ResourceArn's literal pattern fails a real ARN under find semantics too.
+	if regexp.MustCompile(PatternOverrides["ResourceArn"].From).MatchString("arn:aws:ivs:us-west-2:123456789012:stage/AbCd1234") {
+		t.Error("the literal ResourceArn pattern finds a real ARN")
 	}
 	_, e := m.DecodeInput(m.Operation("ListTagsForResource"), map[string]string{"resourceArn": "nope"}, nil, nil, nil)
 	want := "1 validation error detected: Value 'nope' at 'resourceArn' failed to satisfy constraint: " +
 		"Member must satisfy regular expression pattern: arn:aws:ivs:[a-z0-9-]+:[0-9]+:[a-z-]/[a-zA-Z0-9-]+"
 	if e == nil || e.Message != want {
 		t.Errorf("got %v\nwant %s", e, want)
-	}
-}
-
-// TestParticipantRecordingS3PrefixOverride: a prefix of the documented
-// layout fails the model's literal pattern and passes the enforced one.
-func TestParticipantRecordingS3PrefixOverride(t *testing.T) {
-	m := model(t)
-	s := m.Shape("ParticipantRecordingS3Prefix")
-	o := PatternOverrides["ParticipantRecordingS3Prefix"]
-	if s.Pattern != o.From {
-		t.Fatalf("the model's ParticipantRecordingS3Prefix pattern changed to %q: review PatternOverrides", s.Pattern)
-	}
-	const prefix = "AbCdEf123456/st-XyZ12345/pAbCd1234/2024-01-01T12-00-55Z"
-	if regexp.MustCompile(`^(?:` + o.From + `)$`).MatchString(prefix) {
-		t.Fatal("the literal model pattern accepts a documented prefix; the override is no longer needed")
-	}
-	for _, v := range []string{prefix, ""} {
-		if !s.Regexp().MatchString(v) {
-			t.Errorf("ParticipantRecordingS3Prefix rejects %q", v)
-		}
-	}
-	if s.Regexp().MatchString("a b") {
-		t.Error("ParticipantRecordingS3Prefix accepts a space")
 	}
 }
 
