@@ -92,8 +92,8 @@ type PlayResult struct {
 	// size nor codecs for a media playlist.
 	Levels []HLSLevel `json:"levels"`
 	// Codecs are the codecs of the buffers hls.js created
-	// (BUFFER_CODECS), video first, as parsed from the media:
-	// "avc1.64000d,mp4a.40.2".
+	// (BUFFER_CODECS), as parsed from the media and spelt by hls.js:
+	// "mp4a.40.2,avc1.64000D" for one muxed fMP4 buffer.
 	Codecs string `json:"codecs"`
 	// Errors are hls.js's ERROR events in order, fatal or not, and the
 	// page's own failures (Type "page", always fatal): hls.js missing or
@@ -123,8 +123,12 @@ type PlayResult struct {
 	// MediaError is the video element's MediaError ("code N: message"),
 	// if any.
 	MediaError string `json:"mediaError"`
-	// Done reports that the page finished (ended or fatal error);
+	// Stalled reports that neither currentTime nor loading moved for
+	// 10 s before the end: the player waits for data that
+	// does not come, or for an end of stream it does not see. Done
+	// reports that the page finished (ended, fatal error or stalled);
 	// TimedOut that Play stopped waiting before.
+	Stalled  bool `json:"stalled"`
 	Done     bool `json:"done"`
 	TimedOut bool `json:"-"`
 	// Elapsed is the wall time of Play, Chromium's start included.
@@ -175,9 +179,14 @@ func (r PlayResult) Fatal() (HLSError, bool) {
 func (r PlayResult) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s at %gx: ", r.Playlist, r.Rate)
+	_, fatal := r.Fatal()
 	switch {
 	case r.Ended:
 		b.WriteString("ended")
+	case fatal:
+		b.WriteString("failed")
+	case r.Stalled:
+		b.WriteString("stalled")
 	case r.TimedOut:
 		b.WriteString("timed out")
 	default:

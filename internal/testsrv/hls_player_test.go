@@ -19,7 +19,7 @@ import (
 // a 440 Hz tone (AAC, 48 kHz) in 2 s segments of segType ("fmp4", with
 // init file name-init.mp4 and segments name-N.mp4, or "mpegts", name-N.ts),
 // as Tessera's HLS output lays them out.
-func recordHLS(t *testing.T, dir, name, segType string, d int) {
+func recordHLS(t *testing.T, dir, name, segType string, d int, extra ...string) {
 	t.Helper()
 	if err := lookBinary(FFmpegBinary, "ffmpeg"); err != nil {
 		t.Fatal(err)
@@ -31,8 +31,11 @@ func recordHLS(t *testing.T, dir, name, segType string, d int) {
 		"-t", fmt.Sprint(d),
 		"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p", "-g", "60", "-threads", "1",
 		"-c:a", "aac",
-		"-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_type", segType,
 	}
+	args = append(args, extra...)
+	args = append(args,
+		"-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_type", segType,
+	)
 	if segType == "fmp4" {
 		args = append(args, "-hls_fmp4_init_filename", name+"-init.mp4", "-hls_segment_filename", filepath.Join(dir, name+"-%d.mp4"))
 	} else {
@@ -82,7 +85,7 @@ func TestHLSPlayerFMP4(t *testing.T) {
 	if r.FragmentsLoaded < 3 || r.FragmentsPlayed != 3 || r.Discontinuities != 0 {
 		t.Errorf("fragments %d loaded, %d played, %d discontinuities; want 3 segments played, none", r.FragmentsLoaded, r.FragmentsPlayed, r.Discontinuities)
 	}
-	if !strings.HasPrefix(r.Codecs, "avc1.64") || !strings.Contains(r.Codecs, "mp4a.40.2") {
+	if c := strings.ToLower(r.Codecs); !strings.Contains(c, "avc1.64") || !strings.Contains(c, "mp4a.40.2") {
 		t.Errorf("codecs %q, want H.264 High and AAC-LC (avc1.64…,mp4a.40.2)", r.Codecs)
 	}
 }
@@ -110,41 +113,89 @@ func TestHLSPlayerRealTime(t *testing.T) {
 // TestHLSPlayerDiscontinuity plays two recordings, each with its own
 // timestamps from 0 and its own init section, joined by
 // EXT-X-DISCONTINUITY and a new EXT-X-MAP: playback crosses it to the end.
+// TestHLSPlayerDiscontinuity plays 4 s, EXT-X-DISCONTINUITY, 4 s, with
+// H.264 without B-frames (as WebRTC's): playback crosses the discontinuity
+// to the end, whether the second part is another recording (its own init
+// section, timestamps from 0 again) or the same one (same init, timestamps
+// going on).
 func TestHLSPlayerDiscontinuity(t *testing.T) {
 	dir := t.TempDir()
-	recordHLS(t, dir, "a", "fmp4", 4)
-	recordHLS(t, dir, "b", "fmp4", 4)
-	a := mediaLines(t, filepath.Join(dir, "a.m3u8"))
-	b := mediaLines(t, filepath.Join(dir, "b.m3u8"))
-	pl := "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n" +
-		a + "#EXT-X-DISCONTINUITY\n" + b + "#EXT-X-ENDLIST\n"
-	if err := os.WriteFile(filepath.Join(dir, "joined.m3u8"), []byte(pl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pj := StartHLSPlayer(t, dir)
-	pj.Rate = 1
-	r := pj.Play(t, "joined.m3u8")
-	checkPlayed(t, r, 8)
-	if r.Discontinuities != 1 || r.FragmentsPlayed != 4 {
-		t.Errorf("%d fragments played, %d discontinuities; want 4 and 1", r.FragmentsPlayed, r.Discontinuities)
+	recordHLS(t, dir, "a", "fmp4", 4, "-bf", "0")
+	recordHLS(t, dir, "b", "fmp4", 4, "-bf", "0")
+	recordHLS(t, dir, "c", "fmp4", 8, "-bf", "0")
+	c := segmentLines(t, filepath.Join(dir, "c.m3u8"))
+	p := StartHLSPlayer(t, dir)
+	for _, tc := range []struct{ name, first, second string }{
+		{"two recordings", strings.Join(segmentLines(t, filepath.Join(dir, "a.m3u8")), ""), strings.Join(segmentLines(t, filepath.Join(dir, "b.m3u8")), "")},
+		{"one recording", c[0] + c[1] + c[2], c[3] + c[4]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			writeDiscontinuity(t, filepath.Join(dir, "joined.m3u8"), tc.first, tc.second)
+			r := p.Play(t, "joined.m3u8")
+			checkPlayed(t, r, 8)
+			if r.Discontinuities != 1 || r.FragmentsPlayed != 4 {
+				t.Errorf("%d fragments played, %d discontinuities; want 4 and 1", r.FragmentsPlayed, r.Discontinuities)
+			}
+		})
 	}
 }
 
-// mediaLines returns the EXT-X-MAP, EXTINF and segment lines of the
-// playlist file.
-func mediaLines(t *testing.T, file string) string {
+// TestHLSPlayerDiscontinuityBFrames pins a limit of hls.js 1.7.4: with
+// B-frames, the media after a discontinuity is buffered from about 0.1 s
+// after the end of the media before it (at 30 fps with two B-frames). The
+// player seeks over the hole, but with a hole in the buffer, hls.js never
+// signals the end of the stream (no BUFFER_EOS, no endOfStream), so
+// playback stalls at the last frames and never ends.
+func TestHLSPlayerDiscontinuityBFrames(t *testing.T) {
+	dir := t.TempDir()
+	recordHLS(t, dir, "c", "fmp4", 8)
+	c := segmentLines(t, filepath.Join(dir, "c.m3u8"))
+	writeDiscontinuity(t, filepath.Join(dir, "joined.m3u8"), c[0]+c[1]+c[2], c[3]+c[4])
+	r := StartHLSPlayer(t, dir).Play(t, "joined.m3u8")
+	t.Log(r)
+	if r.Discontinuities != 1 || r.FragmentsPlayed != 4 {
+		t.Errorf("%d fragments played, %d discontinuities; want 4 and 1", r.FragmentsPlayed, r.Discontinuities)
+	}
+	if e, ok := r.Fatal(); ok {
+		t.Errorf("fatal error %s", e)
+	}
+	if r.Ended || !r.Stalled || r.CurrentTime < 7.7 {
+		t.Errorf("want playback stalled in the last 0.3 s (hls.js %s): %s", r.HLSJS, r)
+	}
+}
+
+// writeDiscontinuity writes a VOD playlist of the media lines first,
+// EXT-X-DISCONTINUITY, and second.
+func writeDiscontinuity(t *testing.T, file, first, second string) {
+	t.Helper()
+	pl := "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n" +
+		first + "#EXT-X-DISCONTINUITY\n" + second + "#EXT-X-ENDLIST\n"
+	if err := os.WriteFile(file, []byte(pl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// segmentLines returns the EXT-X-MAP line, then each segment's EXTINF and
+// URI lines, of the playlist file.
+func segmentLines(t *testing.T, file string) []string {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out strings.Builder
+	var out []string
+	seg := ""
 	for l := range strings.Lines(string(b)) {
-		if strings.HasPrefix(l, "#EXT-X-MAP:") || strings.HasPrefix(l, "#EXTINF:") || !strings.HasPrefix(l, "#") {
-			out.WriteString(l)
+		switch {
+		case strings.HasPrefix(l, "#EXT-X-MAP:"):
+			out = append(out, l)
+		case strings.HasPrefix(l, "#EXTINF:"):
+			seg = l
+		case !strings.HasPrefix(l, "#") && strings.TrimSpace(l) != "":
+			out = append(out, seg+l)
 		}
 	}
-	return out.String()
+	return out
 }
 
 // TestHLSPlayerMissingSegment plays a playlist whose second segment is
