@@ -1,8 +1,9 @@
 // Package testsrv starts the real servers and runs the real tools that
 // Tessera's tests talk to: nginx with the RTMP module (RTMP, and RTMPS
 // through nginx's stream TLS proxy) that records what is pushed to it,
-// versitygw (an S3 server that checks SigV4 signatures), ffprobe, and
-// headless Chromium publishing WebRTC by WHIP from a page it serves. It is
+// versitygw (an S3 server that checks SigV4 signatures), ffprobe,
+// headless Chromium publishing WebRTC by WHIP from a page it serves, and
+// headless Chromium playing HLS recordings with hls.js. It is
 // for tests only (internal/archtest lets only _test.go files import it) and
 // imports no package of Tessera's.
 //
@@ -26,10 +27,13 @@
 //     libnginx-mod-rtmp, libnginx-mod-stream, ffmpeg and chromium.
 //     versitygw is not packaged: it is built from the Go module proxy,
 //     pinned at VersityGWVersion, once into the user's cache directory
-//     (os.UserCacheDir()/tessera-testbin) and reused from there.
+//     (os.UserCacheDir()/tessera-testbin) and reused from there. hls.js
+//     (dist/hls.min.js of HLSJSVersion) is cached there too, downloaded
+//     once from the npm registry (within 2 minutes) and checked against
+//     the registry's SHA-512 integrity.
 //   - With -short (make unit), StartRTMP, StartVersityGW, StartChromium
-//     (and so WHIPPage.Publish) and AWSCLI skip the test instead of
-//     starting anything: the short run needs no server, browser or AWS
+//     (and so WHIPPage.Publish), StartHLSPlayer and AWSCLI skip the test
+//     instead of starting anything: the short run needs no server, browser or AWS
 //     CLI. ffprobe and ffmpeg, which make deps-build installs with the
 //     FFmpeg libraries, run in both modes.
 //   - The functions that take a testing.TB, and the methods Restart,
@@ -91,4 +95,21 @@
 // (encoderImplementation "OpenH264"), VP8 with libvpx. It runs in PID and
 // mount namespaces of its own (unshare(1), when allowed, as root), so
 // that all its processes are gone, reaped, once Stop returns.
+//
+// # HLS playback in hls.js
+//
+// StartHLSPlayer serves a directory of recordings on 127.0.0.1 with hls.js
+// and a player page; HLSPlayer.Play plays one playlist of it in headless
+// Chromium, muted, at 8× by default, and returns what the page saw
+// (PlayResult): hls.js's errors, the levels, the codecs buffered, the
+// duration, size and frames of the video, how far it played and whether
+// it ended, the fragments loaded and played and the discontinuities
+// crossed. Debian's Chromium decodes H.264 (High included) and AAC
+// through MediaSource, so hls.js plays fMP4 and MPEG-TS segments. A play
+// ends when the video ends, on a fatal error, or after 10 s without
+// progress (Stalled); Play waits at most the duration at the rate plus
+// 30 s. hls.js 1.7.4 does not end a stream whose buffer has a hole: with
+// B-frames, the media after an EXT-X-DISCONTINUITY starts about 0.1 s
+// after the media before it ends, and playback stalls at the last frames
+// (TestHLSPlayerDiscontinuityBFrames).
 package testsrv
