@@ -79,8 +79,9 @@ func checkPlayed(t *testing.T, r PlayResult, duration float64) {
 
 func TestHLSPlayerFMP4(t *testing.T) {
 	dir := t.TempDir()
+	p := StartHLSPlayer(t, dir)
 	recordHLS(t, dir, "rec", "fmp4", 6)
-	r := StartHLSPlayer(t, dir).Play(t, "rec.m3u8")
+	r := p.Play(t, "rec.m3u8")
 	checkPlayed(t, r, 6)
 	if r.FragmentsLoaded < 3 || r.FragmentsPlayed != 3 || r.Discontinuities != 0 {
 		t.Errorf("fragments %d loaded, %d played, %d discontinuities; want 3 segments played, none", r.FragmentsLoaded, r.FragmentsPlayed, r.Discontinuities)
@@ -92,16 +93,17 @@ func TestHLSPlayerFMP4(t *testing.T) {
 
 func TestHLSPlayerMPEGTS(t *testing.T) {
 	dir := t.TempDir()
+	p := StartHLSPlayer(t, dir)
 	recordHLS(t, dir, "rec", "mpegts", 6)
-	checkPlayed(t, StartHLSPlayer(t, dir).Play(t, "rec.m3u8"), 6)
+	checkPlayed(t, p.Play(t, "rec.m3u8"), 6)
 }
 
 // TestHLSPlayerRealTime plays at 1×: the page does not depend on a fast
 // rate.
 func TestHLSPlayerRealTime(t *testing.T) {
 	dir := t.TempDir()
-	recordHLS(t, dir, "rec", "fmp4", 4)
 	p := StartHLSPlayer(t, dir)
+	recordHLS(t, dir, "rec", "fmp4", 4)
 	p.Rate = 1
 	r := p.Play(t, "rec.m3u8")
 	checkPlayed(t, r, 4)
@@ -120,11 +122,11 @@ func TestHLSPlayerRealTime(t *testing.T) {
 // going on).
 func TestHLSPlayerDiscontinuity(t *testing.T) {
 	dir := t.TempDir()
+	p := StartHLSPlayer(t, dir)
 	recordHLS(t, dir, "a", "fmp4", 4, "-bf", "0")
 	recordHLS(t, dir, "b", "fmp4", 4, "-bf", "0")
 	recordHLS(t, dir, "c", "fmp4", 8, "-bf", "0")
 	c := segmentLines(t, filepath.Join(dir, "c.m3u8"))
-	p := StartHLSPlayer(t, dir)
 	for _, tc := range []struct{ name, first, second string }{
 		{"two recordings", strings.Join(segmentLines(t, filepath.Join(dir, "a.m3u8")), ""), strings.Join(segmentLines(t, filepath.Join(dir, "b.m3u8")), "")},
 		{"one recording", c[0] + c[1] + c[2], c[3] + c[4]},
@@ -148,10 +150,11 @@ func TestHLSPlayerDiscontinuity(t *testing.T) {
 // playback stalls at the last frames and never ends.
 func TestHLSPlayerDiscontinuityBFrames(t *testing.T) {
 	dir := t.TempDir()
+	p := StartHLSPlayer(t, dir)
 	recordHLS(t, dir, "c", "fmp4", 8)
 	c := segmentLines(t, filepath.Join(dir, "c.m3u8"))
 	writeDiscontinuity(t, filepath.Join(dir, "joined.m3u8"), c[0]+c[1]+c[2], c[3]+c[4])
-	r := StartHLSPlayer(t, dir).Play(t, "joined.m3u8")
+	r := p.Play(t, "joined.m3u8")
 	t.Log(r)
 	if r.Discontinuities != 1 || r.FragmentsPlayed != 4 {
 		t.Errorf("%d fragments played, %d discontinuities; want 4 and 1", r.FragmentsPlayed, r.Discontinuities)
@@ -202,11 +205,12 @@ func segmentLines(t *testing.T, file string) []string {
 // missing: hls.js reports the 404.
 func TestHLSPlayerMissingSegment(t *testing.T) {
 	dir := t.TempDir()
+	p := StartHLSPlayer(t, dir)
 	recordHLS(t, dir, "rec", "fmp4", 6)
 	if err := os.Remove(filepath.Join(dir, "rec-1.mp4")); err != nil {
 		t.Fatal(err)
 	}
-	r := StartHLSPlayer(t, dir).Play(t, "rec.m3u8")
+	r := p.Play(t, "rec.m3u8")
 	t.Log(r)
 	found := false
 	for _, e := range r.Errors {
