@@ -124,8 +124,8 @@ type PlayResult struct {
 	// if any.
 	MediaError string `json:"mediaError"`
 	// Stalled reports that neither currentTime nor loading moved for
-	// 10 s before the end: the player waits for data that
-	// does not come, or for an end of stream it does not see. Done
+	// 10 s before the end: the player waits for data that does not
+	// come, or for an end of stream it does not see. Done
 	// reports that the page finished (ended, fatal error or stalled);
 	// TimedOut that Play stopped waiting before.
 	Stalled  bool `json:"stalled"`
@@ -135,8 +135,9 @@ type PlayResult struct {
 	Elapsed time.Duration `json:"-"`
 }
 
-// HLSLevel is one variant of a parsed playlist; a media playlist is one
-// level, sized and with codecs once hls.js has seen its first fragment.
+// HLSLevel is one variant of a parsed playlist, with the RESOLUTION,
+// BANDWIDTH and CODECS of its EXT-X-STREAM-INF (zero and empty for the
+// one level of a media playlist).
 type HLSLevel struct {
 	Width   int    `json:"width"`
 	Height  int    `json:"height"`
