@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,7 +138,7 @@ func TestParticipantRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(ctx, t, "go-h264 STOPPING", func() bool { state, _ := recording("go-h264"); return state == types.ParticipantRecordingStateStopping })
-	pub = goPublish()
+	goPublish()
 	waitFor(ctx, t, "go-h264 ACTIVE again", func() bool { state, _ := recording("go-h264"); return state == types.ParticipantRecordingStateActive })
 	if _, prefix := recording("go-h264"); prefix != prefixes["go-h264"] {
 		t.Errorf("go-h264 resumed into %q, was %q", prefix, prefixes["go-h264"])
@@ -179,7 +180,10 @@ func TestParticipantRecording(t *testing.T) {
 			_, err := os.Stat(filepath.Join(dir(prefix), "events", "recording-failed.json"))
 			return err == nil
 		})
-		checkParticipantRecording(t, dir(prefix), "RECORDING_ENDED_WITH_FAILURE", 0)
+		res := checkParticipantRecording(t, dir(prefix), "RECORDING_ENDED_WITH_FAILURE", 0)
+		if want := map[bool]int{true: 1}[prefix == prefixes["go-h264"]]; res.Discontinuities != want {
+			t.Errorf("%s: hls.js crossed %d discontinuities, want %d", prefix, res.Discontinuities, want)
+		}
 	}
 	if pl, err := os.ReadFile(filepath.Join(dir(prefixes["go-h264"]), "media", "hls", "high", "playlist.m3u8")); err != nil ||
 		strings.Count(string(pl), "#EXT-X-DISCONTINUITY") != 1 {
@@ -191,10 +195,10 @@ func TestParticipantRecording(t *testing.T) {
 // checkParticipantRecording checks an individual recording in dir: the
 // events file with its status, a VOD playlist under media/hls/high that
 // ffprobe reads as H.264 320x180 and AAC, lasting what the events file
-// says, and that decodes without an error; the first sequential and the
+// says, that decodes without an error and plays to its end in hls.js; the first sequential and the
 // latest thumbnail, as the events file lists them. If published is not 0, the recording lasts that long
 // (within the time to the publisher's first keyframe).
-func checkParticipantRecording(t *testing.T, dir, status string, published time.Duration) {
+func checkParticipantRecording(t *testing.T, dir, status string, published time.Duration) testsrv.PlayResult {
 	t.Helper()
 	name := map[string]string{"RECORDING_ENDED": "recording-ended.json", "RECORDING_ENDED_WITH_FAILURE": "recording-failed.json"}[status]
 	b, err := os.ReadFile(filepath.Join(dir, "events", name))
@@ -242,6 +246,12 @@ func checkParticipantRecording(t *testing.T, dir, status string, published time.
 	if err := decodes(playlist); err != nil {
 		t.Errorf("%s: %v", dir, err)
 	}
+	// It plays in hls.js (headless Chromium) to the end, at its size.
+	res := testsrv.StartHLSPlayer(t, dir).Play(t, "media/hls/multivariant.m3u8")
+	if e, fatal := res.Fatal(); fatal || !res.Ended || res.VideoWidth != 320 || res.VideoHeight != 180 ||
+		math.Abs(res.Duration-d.Seconds()) > 0.5 || !strings.Contains(res.Codecs, "avc1") || !strings.Contains(res.Codecs, "mp4a") {
+		t.Errorf("%s in hls.js: %s (fatal %v)", dir, res, e)
+	}
 	var thumbs []string
 	if ev.Media.Thumbnails != nil {
 		thumbs = append(thumbs, "media/thumbnails/high/1.jpg")
@@ -257,5 +267,6 @@ func checkParticipantRecording(t *testing.T, dir, status string, published time.
 			t.Errorf("%s: %v", f, err)
 		}
 	}
-	t.Logf("%s: %s, %d ms", dir, status, ev.Media.HLS.DurationMS)
+	t.Logf("%s: %s, %d ms; hls.js: %s", dir, status, ev.Media.HLS.DurationMS, res)
+	return res
 }

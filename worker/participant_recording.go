@@ -371,7 +371,7 @@ func (w *packager) close() {}
 
 // transcoder decodes a VP8 publisher and encodes it to H.264 at the size
 // of its first keyframe (pictures of another size are scaled to it), with
-// a keyframe every target segment duration.
+// a keyframe every target segment duration of its timestamps.
 type transcoder struct {
 	dec    *av.VideoDecoder
 	enc    *av.VideoEncoder
@@ -383,6 +383,9 @@ type transcoder struct {
 	thumbs bool
 	errs   int
 	pts    increasing
+	target time.Duration // the segments'
+	key    time.Duration // PTS of the last keyframe
+	keyed  bool
 }
 
 // transcodeBitrate is the H.264 bitrate of a transcoded publisher: 0.1 bit
@@ -398,8 +401,10 @@ func newTranscoder(w, h int, target time.Duration) (*transcoder, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Keyframes are forced by time (a publisher's frame rate varies), every
+	// target; the encoder's own interval only bounds them beyond that.
 	enc, err := av.NewVideoEncoder(av.VideoConfig{Codec: "h264", Width: w, Height: h, FrameRate: 30,
-		Bitrate: transcodeBitrate(w, h), KeyframeInterval: target, Threads: 1})
+		Bitrate: transcodeBitrate(w, h), KeyframeInterval: 4 * target, Threads: 1})
 	if err != nil {
 		dec.Close()
 		return nil, err
@@ -410,7 +415,7 @@ func newTranscoder(w, h int, target time.Duration) (*transcoder, error) {
 		enc.Close()
 		return nil, err
 	}
-	return &transcoder{dec: dec, enc: enc, scale: scale, sized: media.NewVideoFrame(w, h)}, nil
+	return &transcoder{dec: dec, enc: enc, scale: scale, sized: media.NewVideoFrame(w, h), target: target}, nil
 }
 
 func (t *transcoder) packet(pk ingest.VideoPacket) {
@@ -438,6 +443,12 @@ func (t *transcoder) packet(pk ingest.VideoPacket) {
 	if t.thumbs {
 		t.rec.Frame(f)
 	}
+	// Half the slack: the keyframe lands where the recording cuts even
+	// after the encoder rounds its timestamp to its time base (1/30 s).
+	if !t.keyed || f.PTS-t.key+keyCutSlack/2 > t.target {
+		t.enc.ForceKeyframe()
+		t.key, t.keyed = f.PTS, true
+	}
 	if err := t.enc.Encode(f, t.rec.WritePacket); err != nil {
 		t.log.Warn("participant recording: H.264 encode", "err", err)
 	}
@@ -452,7 +463,7 @@ func (t *transcoder) accepts(key ingest.VideoPacket) error {
 
 // restart makes the next picture a keyframe: the segment after the gap
 // begins with it.
-func (t *transcoder) restart(*ingest.VideoPackets) { t.enc.ForceKeyframe() }
+func (t *transcoder) restart(*ingest.VideoPackets) { t.keyed = false }
 
 func (t *transcoder) flush() {
 	if err := t.enc.Flush(t.rec.WritePacket); err != nil {
