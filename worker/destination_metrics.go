@@ -2,6 +2,7 @@ package worker
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -13,37 +14,70 @@ import (
 var destinationStates = []contract.State{contract.StateStarting, contract.StateActive, contract.StateReconnecting,
 	contract.StateStopping, contract.StateStopped, contract.StateFailed}
 
-// destState keeps a destination's state series (looked up once).
+var descDestState = prometheus.NewDesc("tessera_destination_state", "1 for the destination's current state, 0 for the others.",
+	[]string{"composition", "destination", "type", "state"}, nil)
+
+// destKey names a destination of a composition.
+type destKey struct{ composition, destination string }
+
+// destStates exports every destination's state at scrape time from one
+// value per destination, so a scrape sees exactly one state at 1.
+type destStates struct {
+	mu sync.Mutex
+	m  map[destKey]*destState
+}
+
+// destState is a destination's state and its reconnects.
 type destState struct {
-	mu         sync.Mutex // state changes may come from several goroutines
-	gauges     []prometheus.Gauge
+	kind       string       // "channel" or "s3"
+	state      atomic.Value // contract.State
 	reconnects prometheus.Counter
 }
 
-// newDestState returns the state series of a destination of type kind
-// ("channel" or "s3"), set to STARTING.
+// newDestState returns the state of a destination of type kind
+// ("channel" or "s3"), STARTING.
 func (m *metrics) newDestState(composition, destination, kind string) *destState {
-	d := &destState{reconnects: m.reconnects.WithLabelValues(composition, destination)}
-	for _, s := range destinationStates {
-		d.gauges = append(d.gauges, m.state.WithLabelValues(composition, destination, kind, string(s)))
-	}
-	d.set(contract.StateStarting)
+	d := &destState{kind: kind, reconnects: m.reconnects.WithLabelValues(composition, destination)}
+	d.state.Store(contract.StateStarting)
+	m.states.mu.Lock()
+	m.states.m[destKey{composition, destination}] = d
+	m.states.mu.Unlock()
 	return d
 }
 
 // set makes s the current state; entering RECONNECTING counts a reconnect.
 func (d *destState) set(s contract.State) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for i, v := range destinationStates {
-		g := 0.0
-		if v == s {
-			g = 1
-		}
-		d.gauges[i].Set(g)
-	}
+	d.state.Store(s)
 	if s == contract.StateReconnecting {
 		d.reconnects.Inc()
+	}
+}
+
+// forget drops a composition's destinations.
+func (c *destStates) forget(composition string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.m {
+		if k.composition == composition {
+			delete(c.m, k)
+		}
+	}
+}
+
+func (c *destStates) Describe(ch chan<- *prometheus.Desc) { ch <- descDestState }
+
+func (c *destStates) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, d := range c.m {
+		now := d.state.Load().(contract.State)
+		for _, s := range destinationStates {
+			v := 0.0
+			if s == now {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descDestState, prometheus.GaugeValue, v, k.composition, k.destination, d.kind, string(s))
+		}
 	}
 }
 

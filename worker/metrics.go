@@ -22,7 +22,7 @@ type metrics struct {
 	speed    *prometheus.GaugeVec     // frame interval / work per tick
 	late     *prometheus.CounterVec   // pictures never shown because they arrived late, by participant
 
-	state      *prometheus.GaugeVec   // destination state, one series per state
+	states     *destStates            // destination state, one series per state
 	reconnects *prometheus.CounterVec // destination connections lost
 
 	kernels *prometheus.GaugeVec // 1 for the compositor kernel set in use (label set)
@@ -52,9 +52,7 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 		late: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "composition",
 			Name: "late_frames_total", Help: "A participant's pictures never shown because they arrived after the tick that should have shown them."},
 			[]string{"composition", "participant"}),
-		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "destination",
-			Name: "state", Help: "1 for the destination's current state, 0 for the others."},
-			[]string{"composition", "destination", "type", "state"}),
+		states: &destStates{m: map[destKey]*destState{}},
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "destination",
 			Name: "reconnects_total", Help: "Times a destination lost its connection and started reconnecting."}, dest),
 		kernels: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "compositor",
@@ -67,7 +65,7 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 		return nil, fmt.Errorf("worker: metrics: %w", err)
 	}
 	if r != nil {
-		for _, c := range []prometheus.Collector{m.composed, m.skipped, m.compose, m.encode, m.output, m.speed, m.late, m.state, m.reconnects, m.kernels} {
+		for _, c := range []prometheus.Collector{m.composed, m.skipped, m.compose, m.encode, m.output, m.speed, m.late, m.states, m.reconnects, m.kernels} {
 			if err := r.Register(c); err != nil {
 				return nil, fmt.Errorf("worker: metrics: %w", err)
 			}
@@ -86,6 +84,6 @@ func (m *metrics) forget(id string) {
 	l := prometheus.Labels{"composition": id}
 	m.output.DeletePartialMatch(l)
 	m.late.DeletePartialMatch(l)
-	m.state.DeletePartialMatch(l)
+	m.states.forget(id)
 	m.reconnects.DeletePartialMatch(l)
 }
