@@ -26,6 +26,13 @@ import (
 //go:embed ivs-realtime-2020-07-14.service-2.json.gz
 var embeddedModel []byte
 
+// extensionModel holds Tessera's own operations (CreateViewerToken,
+// UpdateComposition) and their shapes, in the same botocore form; Load
+// merges them into the IVS model, refusing any name IVS's model has.
+//
+//go:embed tessera-extensions.json
+var extensionModel []byte
+
 // Shape types, as the model spells them.
 const (
 	TypeStructure = "structure"
@@ -84,6 +91,8 @@ type Operation struct {
 	Input        *Shape // nil when the operation takes no input
 	Output       *Shape // nil when the operation returns no output
 	Errors       []*Shape
+	// Extension marks Tessera's own operations, which IVS does not have.
+	Extension bool
 }
 
 // Shape is one shape of the model. Fields that do not apply to a shape's
@@ -172,8 +181,8 @@ func (m *Model) ErrorShapes() []*Shape {
 	return out
 }
 
-// Load parses the embedded model. Every call parses anew; MustModel returns
-// one shared parse.
+// Load parses the embedded model with Tessera's extensions merged in.
+// Every call parses anew; MustModel returns one shared parse.
 func Load() (*Model, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(embeddedModel))
 	if err != nil {
@@ -183,7 +192,7 @@ func Load() (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wire: embedded model: %w", err)
 	}
-	return Parse(raw)
+	return parse(raw, extensionModel)
 }
 
 var defaultModel = sync.OnceValues(Load)
@@ -199,11 +208,36 @@ func MustModel() *Model {
 }
 
 // Parse parses a botocore service-2.json document (uncompressed). Load is
-// Parse of the embedded model; Parse is exported for tests and tools.
-func Parse(doc []byte) (*Model, error) {
+// Parse of the embedded model with the extensions; Parse is exported for
+// tests and tools.
+func Parse(doc []byte) (*Model, error) { return parse(doc, nil) }
+
+// parse parses doc and merges the operations and shapes of the document
+// ext (if not nil) into it; ext's operations are marked Extension.
+func parse(doc, ext []byte) (*Model, error) {
 	var rm rawModel
 	if err := json.Unmarshal(doc, &rm); err != nil {
 		return nil, fmt.Errorf("wire: model: %w", err)
+	}
+	extensions := map[string]bool{}
+	if ext != nil {
+		var re rawModel
+		if err := json.Unmarshal(ext, &re); err != nil {
+			return nil, fmt.Errorf("wire: extension model: %w", err)
+		}
+		for name, sh := range re.Shapes {
+			if _, ok := rm.Shapes[name]; ok {
+				return nil, fmt.Errorf("wire: extension model: shape %s is the model's own", name)
+			}
+			rm.Shapes[name] = sh
+		}
+		for name, op := range re.Operations {
+			if _, ok := rm.Operations[name]; ok {
+				return nil, fmt.Errorf("wire: extension model: operation %s is the model's own", name)
+			}
+			rm.Operations[name] = op
+			extensions[name] = true
+		}
 	}
 	if rm.Metadata.Protocol != "rest-json" {
 		return nil, fmt.Errorf("wire: model protocol %q, want rest-json", rm.Metadata.Protocol)
@@ -235,6 +269,7 @@ func Parse(doc []byte) (*Model, error) {
 			Method:       ro.HTTP.Method,
 			RequestURI:   ro.HTTP.RequestURI,
 			ResponseCode: ro.HTTP.ResponseCode,
+			Extension:    extensions[name],
 		}
 		if op.ResponseCode == 0 {
 			op.ResponseCode = 200

@@ -25,14 +25,7 @@ func model(t testing.TB) *Model {
 // rawOps reads the operation names straight from the embedded JSON, apart
 // from the package's parser.
 func rawOps(t *testing.T) map[string]map[string]any {
-	zr, err := gzip.NewReader(bytes.NewReader(embeddedModel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := embeddedModelDoc(t)
 	var doc struct {
 		Operations map[string]map[string]any `json:"operations"`
 	}
@@ -42,14 +35,46 @@ func rawOps(t *testing.T) map[string]map[string]any {
 	return doc.Operations
 }
 
+// embeddedModelDoc is the IVS model's JSON.
+func embeddedModelDoc(t *testing.T) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(embeddedModel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestLoad(t *testing.T) {
 	m := model(t)
 	if m.Metadata.Protocol != "rest-json" || m.Metadata.APIVersion != "2020-07-14" || m.Metadata.SigningName != "ivs" {
 		t.Errorf("metadata %+v", m.Metadata)
 	}
 	raw := rawOps(t)
-	if len(m.Operations()) != len(raw) || len(raw) < 38 {
-		t.Fatalf("%d operations parsed, the model has %d", len(m.Operations()), len(raw))
+	ivs := 0
+	for _, op := range m.Operations() {
+		if op.Extension {
+			if raw[op.Name] != nil {
+				t.Errorf("extension %s is an IVS operation", op.Name)
+			}
+			continue
+		}
+		ivs++
+	}
+	if ivs != len(raw) || len(raw) < 38 {
+		t.Fatalf("%d IVS operations parsed, the model has %d", ivs, len(raw))
+	}
+	for _, name := range []string{"CreateViewerToken", "UpdateComposition"} {
+		if op := m.Operation(name); op == nil || !op.Extension || op.Method != "POST" || op.RequestURI != "/"+name {
+			t.Errorf("extension %s: %+v", name, op)
+		}
+	}
+	if _, err := parse(embeddedModelDoc(t), []byte(`{"operations":{"StopComposition":{"http":{"method":"POST","requestUri":"/X"}}},"shapes":{}}`)); err == nil {
+		t.Error("an extension may redefine an IVS operation")
 	}
 	if first, second := MustModel(), MustModel(); first != second {
 		t.Error("MustModel parses more than once")
