@@ -9,7 +9,7 @@
 // What it offers:
 //
 //   - Scaler (swscale) and Graph (filter graphs) on I420 pictures.
-//   - VideoEncoder (libx264: H.264 High, zerolatency, no B-frames, fixed
+//   - VideoEncoder (libx264: H.264 Main, zerolatency, no B-frames, fixed
 //     GOP, CBR-like VBV) and AudioEncoder (FFmpeg's AAC-LC, 48 kHz
 //     stereo), which turn frames into Packets on the composition clock.
 //     For WebRTC the same encoders make H.264 Constrained Baseline with

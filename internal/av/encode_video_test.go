@@ -48,9 +48,9 @@ func TestVideoEncoderDefaults(t *testing.T) {
 	if len(s.Extradata) == 0 {
 		t.Fatal("no extradata (SPS/PPS)")
 	}
-	// High profile (100 = 0x64), level chosen by x264.
-	if c := s.CodecString(); !strings.HasPrefix(c, "avc1.64") {
-		t.Errorf("codec string %q, want High profile avc1.64…", c)
+	// Main profile (77 = 0x4d), level chosen by x264.
+	if c := s.CodecString(); !strings.HasPrefix(c, "avc1.4d") {
+		t.Errorf("codec string %q, want Main profile avc1.4d…", c)
 	}
 	s.Extradata[0] ^= 0xff
 	if e.Stream().Extradata[0] == s.Extradata[0] {
