@@ -228,6 +228,11 @@ func (s *Server) PublicKeys() *PublicKeys { return &s.keys }
 // stream keys are checked against; the control plane keeps it current.
 func (s *Server) IngestKeys() *IngestKeys { return &s.ingest }
 
+// ICEMux is the UDP mux every session's media goes through: other WebRTC
+// endpoints of the process (the WHEP views) share its one port. It closes
+// with the server.
+func (s *Server) ICEMux() ice.UDPMux { return s.mux }
+
 // UDPAddr returns the address the media port is bound to.
 func (s *Server) UDPAddr() net.Addr { return s.udp.LocalAddr() }
 
