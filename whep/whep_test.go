@@ -214,7 +214,6 @@ func (v *testViewer) decodeVideo(t *testing.T, tr *webrtc.TrackRemote) {
 	}
 }
 
-
 func startServer(t *testing.T) (*Server, *httptest.Server, *prometheus.Registry) {
 	t.Helper()
 	tokens, err := NewTokens()
