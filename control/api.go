@@ -86,6 +86,8 @@ func (s *Server) operations() map[string]operation {
 		"ListIngestConfigurations":  op(s.listIngestConfigurations),
 		"UpdateIngestConfiguration": op(s.updateIngestConfiguration),
 		"DeleteIngestConfiguration": op(s.deleteIngestConfiguration),
+
+		"CreateViewerToken": op(s.createViewerToken),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/control/wire"
 	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/whep"
 )
 
 // Quotas bound what the API creates (defaults from IVS's service quotas).
@@ -64,6 +65,11 @@ type Config struct {
 	TokenKey *ingest.TokenKey
 	// WHIPURL is the stages' endpoints.whip (the public URL of /whip).
 	WHIPURL string
+	// ViewerTokens signs the viewer tokens of CreateViewerToken, and
+	// ViewURL is the public URL of the WHEP views (<public URL>/view);
+	// without them CreateViewerToken answers AccessDenied.
+	ViewerTokens *whep.Tokens
+	ViewURL      string
 	// RTMPURL and RTMPSURL are the stages' endpoints.rtmp and
 	// endpoints.rtmps: the public URLs RTMP(S) publishers append an ingest
 	// configuration's stream key to (e.g. "rtmp://127.0.0.1:1935/app/");

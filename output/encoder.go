@@ -80,6 +80,10 @@ func (e *Encoder) fanOut(p av.Packet) {
 	}
 }
 
+// ForceKeyframe makes the next video frame an IDR. Call it from the
+// goroutine that calls Video.
+func (e *Encoder) ForceKeyframe() { e.video.ForceKeyframe() }
+
 // Video encodes a canvas (its PTS on the composition clock).
 func (e *Encoder) Video(f *media.VideoFrame) error { return e.video.Encode(f, e.emit) }
 

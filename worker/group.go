@@ -3,6 +3,7 @@ package worker
 import (
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,9 +11,11 @@ import (
 	"github.com/tessera-media/tessera/compositor"
 	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/layout"
 	"github.com/tessera-media/tessera/media"
 	"github.com/tessera-media/tessera/output"
+	"github.com/tessera-media/tessera/whep"
 )
 
 // mixChunk is the audio mixed per step: 20 ms, about one Opus packet.
@@ -45,12 +48,17 @@ type group struct {
 	canvas  *media.VideoFrame
 	chunk   *media.AudioFrame
 	speed   float64 // the latest speed (guarded by p.mmu)
+
+	view      *whep.Hub        // the composition's live view, on its first group (view.go)
+	opus      *av.AudioEncoder // the mix for the viewers, while watched
+	keyWanted atomic.Bool      // a viewer asked for a keyframe
 }
 
 // run is the frame clock: every tick it composes and encodes a canvas
 // and the audio up to the tick, until the pipeline stops.
 func (g *group) run() {
 	defer close(g.done)
+	defer g.closeView()
 	p := g.p
 	size := layout.Size{W: g.spec.Width, H: g.spec.Height}
 	g.comp = compositor.New(size, compositor.Options{})
@@ -159,6 +167,7 @@ func (g *group) frame(at, pts time.Duration, c *clockMetrics) time.Time {
 	encStart := time.Now()
 	c.composeTime.Observe(encStart.Sub(start).Seconds())
 	g.canvas.PTS = pts
+	g.forceKeyframe()
 	if err := g.enc.Video(g.canvas); err != nil {
 		g.p.log.Error("video encode", "err", err)
 	}
@@ -283,4 +292,5 @@ func (g *group) mixAudio(from, t0 time.Duration) {
 	if err := g.enc.Audio(g.chunk); err != nil {
 		g.p.log.Error("audio encode", "err", err)
 	}
+	g.viewAudio(g.chunk)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/output"
+	"github.com/tessera-media/tessera/whep"
 )
 
 // Config configures a Worker.
@@ -59,6 +60,9 @@ type Config struct {
 	// every packet the destinations see, as they leave the encoder. Nil
 	// sinks are ignored. For benchmarks, previews and monitoring.
 	Tap func(composition string, streams []av.StreamInfo) output.PacketSink
+	// Views, when set, serves a live view (WHEP) of every composition: of
+	// its first encoder configuration.
+	Views *whep.Server
 }
 
 // Worker starts composition pipelines.
@@ -165,6 +169,9 @@ func (w *Worker) Start(ctx context.Context, spec contract.CompositionSpec, r con
 		}
 	}
 	p.groups = order
+	if len(order) > 0 {
+		order[0].openView()
+	}
 	w.mu.Lock()
 	w.running[p] = struct{}{}
 	w.mu.Unlock()

@@ -137,8 +137,14 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		rtmp.close()
 		return err
 	}
+	views, viewTokens, err := startViews(s, ing, loopback, log, reg)
+	if err != nil {
+		ln.Close()
+		rtmp.close()
+		return err
+	}
 	w, err := worker.New(worker.Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(s.Data, "spool"),
-		Delay: s.AVDelay, Preset: s.Preset, CAFile: s.CAFile, Logger: log, Registerer: reg})
+		Delay: s.AVDelay, Preset: s.Preset, CAFile: s.CAFile, Views: views, Logger: log, Registerer: reg})
 	if err != nil {
 		ln.Close()
 		rtmp.close()
@@ -152,6 +158,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	api, err := control.New(ctx, control.Config{
 		Region: s.Region, AccountID: s.AccountID, Credentials: map[string]string{s.AccessKeyID: s.SecretAccessKey},
 		Store: st, Ingest: ing, TokenKey: key, WHIPURL: publicURL + "/whip", Channels: s.Channels,
+		ViewerTokens: viewTokens, ViewURL: publicURL + "/view",
 		RTMPURL: rtmp.plainURL, RTMPSURL: rtmp.secureURL,
 		Pipelines: w.Start, ParticipantRecorders: w.RecordParticipant, Webhooks: s.Webhooks, WebhookSecret: []byte(s.WebhookSecret), Logger: log, Registerer: reg,
 		PreAuthBytes: s.APIPreAuthBytes, RateLimit: s.rateLimit(),
@@ -173,6 +180,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	mux := http.NewServeMux()
 	mux.Handle("/whip", ing.Handler())
 	mux.Handle("/whip/", ing.Handler())
+	mux.Handle("/view/", views.Handler())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -210,6 +218,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	if err := hs.Shutdown(sctx); err != nil {
 		errs = append(errs, err)
 	}
+	views.Close() // before ingest: they share its UDP port
 	if err := ing.Close(sctx); err != nil {
 		errs = append(errs, err)
 	}

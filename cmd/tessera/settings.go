@@ -41,6 +41,7 @@ type settings struct {
 	CAFile, LogLevel, Preset                      string
 	// WHIP session caps (ingest.Config).
 	WHIPMaxSessions, WHIPMaxHalfOpen int
+	MaxViewers                       int
 	WHIPConnectTimeout               time.Duration
 	// RTMP(S) ingest (cmd/tessera/rtmp.go).
 	RTMPListen, RTMPSListen       string
@@ -131,6 +132,7 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.IntVar(&s.MaxEncoderConfigs, "max-encoder-configurations", 20, "encoder configurations")
 	fs.IntVar(&s.MaxStorageConfigs, "max-storage-configurations", 5, "storage configurations")
 	fs.IntVar(&s.MaxPubs, "max-publishers", 12, "publishers per stage")
+	fs.IntVar(&s.MaxViewers, "max-viewers", 200, "live viewers (WHEP, /view/…) of all compositions together; more are answered 503")
 	fs.IntVar(&s.WHIPMaxSessions, "whip-max-sessions", 0, "WHIP publishing sessions held at once, over all stages; more are answered 503 with Retry-After: 10 (0: 256, lowered to (open-file limit − 256) / 2)")
 	fs.IntVar(&s.WHIPMaxHalfOpen, "whip-max-half-open", 0, "WHIP sessions answered but not yet connected (ICE and DTLS pending) at once; more are answered 503 with Retry-After: 1 (0: 32, at most --whip-max-sessions)")
 	fs.DurationVar(&s.WHIPConnectTimeout, "whip-connect-timeout", 15*time.Second, "a WHIP session that has not connected (ICE and DTLS) this long after its answer is ended")
@@ -227,6 +229,8 @@ func (s *settings) check() error {
 		return fmt.Errorf("--udp-port %d: must be 0–65535", s.UDPPort)
 	}
 	switch {
+	case s.MaxViewers < 1:
+		return fmt.Errorf("--max-viewers %d: at least 1", s.MaxViewers)
 	case s.WHIPMaxSessions < 0:
 		return fmt.Errorf("--whip-max-sessions %d: must be 0 (default) or more", s.WHIPMaxSessions)
 	case s.WHIPMaxHalfOpen < 0:
