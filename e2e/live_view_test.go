@@ -101,7 +101,9 @@ func TestLiveView(t *testing.T) {
 	viewers := testsrv.StartWHEPViewers(t)
 	view := viewers.Watch(t, vt.WhepUrl, vt.Token)
 	start := time.Now()
-	st, err := view.Wait(ctx, func(s testsrv.ViewState) bool { return s.FramesDecoded >= 60 || s.State == "refused" || s.State == "failed" })
+	st, err := view.Wait(ctx, func(s testsrv.ViewState) bool {
+		return s.FramesDecoded >= 60 || s.State == "refused" || s.State == "failed"
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
