@@ -1,12 +1,7 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -14,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 
@@ -22,40 +16,19 @@ import (
 	"github.com/tessera-media/tessera/media"
 )
 
-// callExtension calls one of Tessera's own operations (which the SDK does
-// not know) with a SigV4-signed request, and decodes the answer into out;
-// it returns the HTTP status.
+// callExtension calls one of Tessera's own operations with a signed
+// request (testsrv.CallExtension) and decodes the answer into out; it
+// returns the HTTP status.
 func (s *server) callExtension(ctx context.Context, t *testing.T, op string, in, out any) int {
 	t.Helper()
-	body, err := json.Marshal(in)
+	status, body, err := testsrv.CallExtension(ctx, s.URL, devAccessKeyID, devSecretAccessKey, op, in, out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequestWithContext(ctx, "POST", s.URL+"/"+op, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	if status != http.StatusOK {
+		t.Logf("%s: %d %s", op, status, body)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	sum := sha256.Sum256(body)
-	err = v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: devAccessKeyID, SecretAccessKey: devSecretAccessKey},
-		req, hex.EncodeToString(sum[:]), "ivs", "us-east-1", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusOK && out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s: %v: %s", op, err, b)
-		}
-	} else if resp.StatusCode != http.StatusOK {
-		t.Logf("%s: %d %s", op, resp.StatusCode, b)
-	}
-	return resp.StatusCode
+	return status
 }
 
 // viewerToken is CreateViewerToken's answer.
