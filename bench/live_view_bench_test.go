@@ -53,7 +53,9 @@ func BenchmarkLiveView(b *testing.B) {
 		}
 		time.Sleep(2 * time.Second) // connected, keyframe in
 		v0 := video.Load()
+		perf := s.perfRecord(b.Name()+"-viewers", *pipelineWindow)
 		w := s.measure(ctx, *pipelineWindow)
+		perf()
 		got := float64(video.Load()-v0) / w.wall.Seconds() / liveViewers
 		for _, pc := range pcs {
 			_ = pc.Close()
