@@ -67,7 +67,7 @@ func TestLiveView(t *testing.T) {
 	if vt.CompositionArn != arn || !strings.HasPrefix(vt.WhepUrl, srv.URL+"/view/") || vt.Token == "" {
 		t.Fatalf("viewer token %+v", vt)
 	}
-	if exp, err := time.Parse(time.RFC3339, vt.ExpirationTime); err != nil || exp.Sub(time.Now()).Round(time.Minute) != 5*time.Minute {
+	if exp, err := time.Parse(time.RFC3339, vt.ExpirationTime); err != nil || time.Until(exp).Round(time.Minute) != 5*time.Minute {
 		t.Errorf("expirationTime %q (%v)", vt.ExpirationTime, err)
 	}
 
