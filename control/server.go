@@ -62,7 +62,8 @@ type Config struct {
 	Ingest *ingest.Server
 	// TokenKey signs participant tokens (the key Ingest verifies with).
 	TokenKey *ingest.TokenKey
-	// WHIPURL is the stages' endpoints.whip (the public URL of /whip).
+	// WHIPURL is the stages' endpoints.whip (the public URL of /whip), unless
+	// a request's context names another (WithWHIPURL).
 	WHIPURL string
 	// RTMPURL and RTMPSURL are the stages' endpoints.rtmp and
 	// endpoints.rtmps: the public URLs RTMP(S) publishers append an ingest
