@@ -38,6 +38,9 @@ func (p publicURLs) of(r *http.Request) string {
 	if host == "" {
 		host = r.Host
 	}
+	if !validHost(host) {
+		return p.base
+	}
 	return proto + "://" + host
 }
 
@@ -47,7 +50,7 @@ func (p publicURLs) fromProxy(r *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	addr := peer.Addr().Unmap()
+	addr := peer.Addr().Unmap().WithZone("")
 	for _, t := range p.trusted {
 		if t.Contains(addr) {
 			return true
