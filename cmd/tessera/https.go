@@ -81,9 +81,9 @@ func newCertificateFiles(certFile, keyFile string, log *slog.Logger, reg prometh
 
 // get is tls.Config.GetCertificate.
 func (cf *certificateFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	certStat, keyStat := cf.stat()
 	cf.mu.Lock()
 	defer cf.mu.Unlock()
+	certStat, keyStat := cf.stat()
 	if changed(cf.certStat, certStat) || changed(cf.keyStat, keyStat) {
 		if err := cf.load(certStat, keyStat); err != nil {
 			cf.reloads.WithLabelValues("error").Inc()

@@ -117,16 +117,6 @@ func TestCertificateReload(t *testing.T) {
 	t.Cleanup(func() { hs.Close() })
 
 	roots := x509.NewCertPool()
-	trust := func(file string) []byte {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !roots.AppendCertsFromPEM(b) {
-			t.Fatal("no certificate in", file)
-		}
-		return b
-	}
 	presented := func() string {
 		t.Helper()
 		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"})
@@ -155,7 +145,7 @@ func TestCertificateReload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cb := trust(newCert)
+		cb := trustFile(t, roots, newCert)
 		kb, err := os.ReadFile(newKey)
 		if err != nil {
 			t.Fatal(err)
@@ -179,7 +169,7 @@ tessera_tls_certificate_reloads_total{result="ok"} ` + ok + "\n"
 		}
 	}
 
-	trust(certFile)
+	trustFile(t, roots, certFile)
 	first := presented()
 	if presented() != first {
 		t.Fatal("unchanged files: another certificate presented")
@@ -226,15 +216,23 @@ func certPool(t *testing.T, files ...string) *x509.CertPool {
 	t.Helper()
 	pool := x509.NewCertPool()
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !pool.AppendCertsFromPEM(b) {
-			t.Fatal("no certificate in", f)
-		}
+		trustFile(t, pool, f)
 	}
 	return pool
+}
+
+// trustFile adds the certificates of a PEM file to pool and returns the
+// file's contents.
+func trustFile(t *testing.T, pool *x509.CertPool, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pool.AppendCertsFromPEM(b) {
+		t.Fatal("no certificate in", file)
+	}
+	return b
 }
 
 // httpClient is an HTTP client trusting roots, connecting from localIP
