@@ -32,7 +32,7 @@ func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*cre
 			return nil, e // before the stage exists: a refused request creates nothing
 		}
 	}
-	st := Stage{ARN: s.arn("stage", newID()), Name: req.Name, Tags: nonNil(req.Tags), Endpoints: s.endpoints(), AutoParticipantRecording: ipr}
+	st := Stage{ARN: s.arn("stage", newID()), Name: req.Name, Tags: nonNil(req.Tags), Endpoints: s.endpoints(ctx), AutoParticipantRecording: ipr}
 	if e := s.putDoc(ctx, store.KindStage, st.ARN, "", st.Name, "", st, st.Tags); e != nil {
 		return nil, e
 	}
@@ -41,7 +41,7 @@ func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*cre
 	}
 	tokens := []ParticipantToken{}
 	for _, tc := range req.ParticipantTokenConfigurations {
-		tok, e := s.issueToken(st.ARN, tc)
+		tok, e := s.issueToken(ctx, st.ARN, tc)
 		if e != nil {
 			return nil, e
 		}
@@ -50,8 +50,8 @@ func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*cre
 	return &createStageResponse{Stage: st, ParticipantTokens: tokens}, nil
 }
 
-func (s *Server) endpoints() StageEndpoints {
-	return StageEndpoints{WHIP: s.cfg.WHIPURL, RTMP: s.cfg.RTMPURL, RTMPS: s.cfg.RTMPSURL}
+func (s *Server) endpoints(ctx context.Context) StageEndpoints {
+	return StageEndpoints{WHIP: s.whipURL(ctx), RTMP: s.cfg.RTMPURL, RTMPS: s.cfg.RTMPSURL}
 }
 
 func (s *Server) getStage(ctx context.Context, req *arnRequest) (*stageResponse, *wire.Error) {
@@ -60,7 +60,7 @@ func (s *Server) getStage(ctx context.Context, req *arnRequest) (*stageResponse,
 		return nil, e
 	}
 	st.Tags = s.tags(ctx, st.ARN)
-	st.Endpoints = s.endpoints()
+	st.Endpoints = s.endpoints(ctx)
 	st.AutoParticipantRecording = st.AutoParticipantRecording.withDefaults()
 	return &stageResponse{Stage: st}, nil
 }
@@ -130,7 +130,7 @@ func (s *Server) updateStage(ctx context.Context, req *updateStageRequest) (*sta
 		return nil, s.internal("updating "+req.ARN, err)
 	}
 	st.Tags = s.tags(ctx, st.ARN)
-	st.Endpoints = s.endpoints()
+	st.Endpoints = s.endpoints(ctx)
 	st.AutoParticipantRecording = st.AutoParticipantRecording.withDefaults()
 	return &stageResponse{Stage: st}, nil
 }

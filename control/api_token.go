@@ -10,7 +10,7 @@ import (
 )
 
 // issueToken signs a participant token for a stage.
-func (s *Server) issueToken(stageARN string, tc ParticipantTokenConfiguration) (ParticipantToken, *wire.Error) {
+func (s *Server) issueToken(ctx context.Context, stageARN string, tc ParticipantTokenConfiguration) (ParticipantToken, *wire.Error) {
 	duration := 720
 	if tc.Duration != nil {
 		duration = *tc.Duration
@@ -26,7 +26,7 @@ func (s *Server) issueToken(stageARN string, tc ParticipantTokenConfiguration) (
 	exp := now.Add(time.Duration(duration) * time.Minute)
 	id := newID()
 	c := ingest.Claims{
-		ParticipantID: id, StageARN: stageARN, Topic: arnID(stageARN), WHIPURL: s.cfg.WHIPURL,
+		ParticipantID: id, StageARN: stageARN, Topic: arnID(stageARN), WHIPURL: s.whipURL(ctx),
 		UserID: tc.UserID, Attributes: tc.Attributes, Version: ingest.TokenVersion,
 		IssuedAt: now.Unix(), ExpiresAt: exp.Unix(),
 	}
@@ -69,7 +69,7 @@ func (s *Server) createParticipantToken(ctx context.Context, req *createParticip
 	if _, e := s.getDoc(ctx, store.KindStage, req.StageARN, nil); e != nil {
 		return nil, e
 	}
-	tok, e := s.issueToken(req.StageARN, req.ParticipantTokenConfiguration)
+	tok, e := s.issueToken(ctx, req.StageARN, req.ParticipantTokenConfiguration)
 	if e != nil {
 		return nil, e
 	}

@@ -63,7 +63,8 @@ type Config struct {
 	Ingest *ingest.Server
 	// TokenKey signs participant tokens (the key Ingest verifies with).
 	TokenKey *ingest.TokenKey
-	// WHIPURL is the stages' endpoints.whip (the public URL of /whip).
+	// WHIPURL is the stages' endpoints.whip (the public URL of /whip), unless
+	// a request's context names another (WithWHIPURL).
 	WHIPURL string
 	// ViewerTokens signs the viewer tokens of CreateViewerToken, and
 	// ViewURL is the public URL of the WHEP views (<public URL>/view);

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -23,6 +24,16 @@ func newHTTPServer(s *settings, h http.Handler) *http.Server {
 		IdleTimeout:       s.HTTPIdleTimeout,
 		MaxHeaderBytes:    s.HTTPMaxHeaderBytes,
 	}
+}
+
+// serveHTTP serves hs on ln, over TLS when hs has a TLS configuration
+// (with HTTP/2; the limits above apply to the handshake and to each
+// stream).
+func serveHTTP(hs *http.Server, ln net.Listener) error {
+	if hs.TLSConfig != nil {
+		return hs.ServeTLS(ln, "", "")
+	}
+	return hs.Serve(ln)
 }
 
 // readDeadlineUntilBody keeps the server's read deadline (ReadTimeout) on a

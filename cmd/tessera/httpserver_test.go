@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -11,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tessera-media/tessera/internal/selfsigned"
 )
 
 // The edge settings come from flags, TESSERA_* and the config file, with
@@ -60,46 +66,8 @@ func TestEdgeSettings(t *testing.T) {
 // its body, but not a handler that takes longer than it after the body has
 // arrived (whose context stays alive).
 func TestReadDeadlineUntilBody(t *testing.T) {
-	const readTimeout = 300 * time.Millisecond
-	s := &settings{HTTPReadHeaderTimeout: readTimeout, HTTPReadTimeout: readTimeout, HTTPWriteTimeout: time.Minute,
-		HTTPIdleTimeout: time.Minute, HTTPMaxHeaderBytes: 4096}
-	handled := make(chan error, 4)
-	hs := newHTTPServer(s, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			handled <- err
-			http.Error(w, "incomplete body", http.StatusBadRequest)
-			return
-		}
-		// Work for three read timeouts after the body arrived.
-		select {
-		case <-r.Context().Done():
-			handled <- fmt.Errorf("context ended while handling: %w", r.Context().Err())
-			return
-		case <-time.After(3 * readTimeout):
-		}
-		handled <- nil
-		fmt.Fprintf(w, "%d", len(body))
-	}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go hs.Serve(ln)
-	t.Cleanup(func() { hs.Close() })
-	url := "http://" + ln.Addr().String()
-
-	for _, body := range []string{"", "hello"} {
-		resp, err := http.Post(url, "text/plain", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err := <-handled; err != nil || string(got) != fmt.Sprint(len(body)) {
-			t.Errorf("body %q: handler %v, response %q", body, err, got)
-		}
-	}
+	url, ln, handled := startDeadlineServer(t, nil)
+	postBodies(t, http.DefaultClient, url, handled)
 
 	// A body that stalls: the server gives up and closes the connection.
 	conn, err := net.Dial("tcp", ln.Addr().String())
@@ -118,5 +86,96 @@ func TestReadDeadlineUntilBody(t *testing.T) {
 	}
 	if _, err := io.Copy(io.Discard, rd); err != nil {
 		t.Errorf("the connection was not closed by the server: %v", err)
+	}
+}
+
+// Over HTTPS with HTTP/2, the same: the read timeout ends a stream whose
+// body stalls (the connection and its other streams go on), not a handler
+// that takes longer than it after the body has arrived.
+func TestReadDeadlineUntilBodyHTTP2(t *testing.T) {
+	certFile, keyFile, err := selfsigned.Write(t.TempDir(), "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := httpsConfig(&settings{TLSCert: certFile, TLSKey: keyFile}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, _, handled := startDeadlineServer(t, cfg)
+	client := httpClient(t, certPool(t, certFile), "", nil)
+	postBodies(t, client, url, handled)
+
+	stalled, stall := io.Pipe()
+	defer stall.Close()
+	go func() { _, _ = stall.Write([]byte("abc")) }()
+	req, err := http.NewRequest("POST", url, stalled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = 100
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := <-handled; err == nil || resp.Proto != "HTTP/2.0" || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a stalled body over %s: handler %v, status %d; want it cut off", resp.Proto, err, resp.StatusCode)
+	}
+	postBodies(t, client, url, handled) // the same connection serves on
+}
+
+// startDeadlineServer serves, with short read timeouts (over TLS with
+// tlsConfig), a handler that reads the body, then works for three read
+// timeouts and answers the body's length; each request's outcome is sent
+// to handled.
+func startDeadlineServer(t *testing.T, tlsConfig *tls.Config) (url string, ln net.Listener, handled chan error) {
+	const readTimeout = 300 * time.Millisecond
+	s := &settings{HTTPReadHeaderTimeout: readTimeout, HTTPReadTimeout: readTimeout, HTTPWriteTimeout: time.Minute,
+		HTTPIdleTimeout: time.Minute, HTTPMaxHeaderBytes: 4096}
+	handled = make(chan error, 4)
+	hs := newHTTPServer(s, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			handled <- err
+			http.Error(w, "incomplete body", http.StatusBadRequest)
+			return
+		}
+		// Work for three read timeouts after the body arrived.
+		select {
+		case <-r.Context().Done():
+			handled <- fmt.Errorf("context ended while handling: %w", r.Context().Err())
+			return
+		case <-time.After(3 * readTimeout):
+		}
+		handled <- nil
+		fmt.Fprintf(w, "%d", len(body))
+	}))
+	hs.TLSConfig = tlsConfig
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go serveHTTP(hs, ln)
+	t.Cleanup(func() { hs.Close() })
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+	}
+	return scheme + ln.Addr().String(), ln, handled
+}
+
+// postBodies posts an empty and a short body: each is handled to its end.
+func postBodies(t *testing.T, client *http.Client, url string, handled chan error) {
+	t.Helper()
+	for _, body := range []string{"", "hello"} {
+		resp, err := client.Post(url, "text/plain", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err := <-handled; err != nil || string(got) != fmt.Sprint(len(body)) {
+			t.Errorf("body %q over %s: handler %v, response %q", body, resp.Proto, err, got)
+		}
 	}
 }

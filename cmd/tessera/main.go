@@ -5,6 +5,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -87,6 +88,10 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC, collectors.MetricsScheduler)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	tlsConfig, err := httpsConfig(s, log, reg)
+	if err != nil {
+		return err
+	}
 	key, err := ingest.LoadOrCreateTokenKey(filepath.Join(s.Data, "token-key.pem"))
 	if err != nil {
 		return err
@@ -95,10 +100,11 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	if err != nil {
 		return err
 	}
-	publicURL := s.PublicURL
-	if publicURL == "" {
-		publicURL = "http://" + ln.Addr().String()
+	urls := publicURLs{fixed: s.PublicURL, base: "http://" + ln.Addr().String(), trusted: s.trustedProxies}
+	if tlsConfig != nil {
+		urls.base = "https://" + ln.Addr().String()
 	}
+	publicURL := cmp.Or(s.PublicURL, urls.base)
 	host, _, _ := net.SplitHostPort(s.Listen)
 	loopback := isLoopback(host)
 	udpHost := host
@@ -190,12 +196,13 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.Handle("/", api)
+	mux.Handle("/", urls.api(api))
 	hs := newHTTPServer(s, mux)
+	hs.TLSConfig = tlsConfig
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- serveHTTP(hs, ln) }()
 	readyFlag.Store(true)
-	log.Info("tessera serving", "listen", ln.Addr().String(), "whip", publicURL+"/whip", "udp", ing.UDPAddr().String(),
+	log.Info("tessera serving", "listen", ln.Addr().String(), "whip", publicURL+"/whip", "https", tlsConfig != nil, "udp", ing.UDPAddr().String(),
 		"rtmp", rtmp.plainURL, "rtmps", rtmp.secureURL,
 		"data", s.Data, "s3", s.S3Endpoint != "", "channels", len(s.Channels))
 	if ready != nil {

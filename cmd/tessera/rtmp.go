@@ -70,16 +70,22 @@ func rtmpsCertificate(s *settings) (tls.Certificate, string, error) {
 		}
 		return c, s.RTMPSCert, nil
 	}
-	host, _, _ := net.SplitHostPort(s.RTMPSListen)
-	hosts := []string{"localhost"}
-	if host != "" && host != "localhost" && !net.ParseIP(host).IsUnspecified() {
-		hosts = append([]string{host}, hosts...)
-	}
-	c, file, err := selfsigned.Load(filepath.Join(s.Data, "rtmps"), hosts...)
+	c, file, err := selfsigned.Load(filepath.Join(s.Data, "rtmps"), selfSignedHosts(s.RTMPSListen)...)
 	if err != nil {
 		return c, "", fmt.Errorf("RTMPS certificate: %w", err)
 	}
 	return c, file, nil
+}
+
+// selfSignedHosts are the names a self-signed certificate for a listen
+// address covers: its host (unless it listens everywhere) and localhost.
+func selfSignedHosts(listen string) []string {
+	host, _, _ := net.SplitHostPort(listen)
+	hosts := []string{"localhost"}
+	if host != "" && host != "localhost" && !net.ParseIP(host).IsUnspecified() {
+		hosts = append([]string{host}, hosts...)
+	}
+	return hosts
 }
 
 // publicRTMP is a stage endpoint: the configured public URL, or

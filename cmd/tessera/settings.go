@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -55,9 +56,14 @@ type settings struct {
 	HTTPReadHeaderTimeout, HTTPReadTimeout time.Duration
 	HTTPWriteTimeout, HTTPIdleTimeout      time.Duration
 	HTTPMaxHeaderBytes                     int
-	APIPreAuthBytes                        int64
-	APITPS                                 float64
-	APIBurst                               int
+	// HTTPS (https.go) and reverse proxies (publicurl.go).
+	TLSCert, TLSKey string
+	TLSSelfSigned   bool
+	TrustedProxies  listFlag
+	trustedProxies  []netip.Prefix // TrustedProxies, parsed by check
+	APIPreAuthBytes int64
+	APITPS          float64
+	APIBurst        int
 
 	// ReconnectWindow: a participant publishing again within it keeps its
 	// place in the arrival order; 0 turns that off.
@@ -100,6 +106,10 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	s := &settings{Channels: output.Channels{}}
 	fs := flag.NewFlagSet("tessera serve", flag.ContinueOnError)
 	fs.StringVar(&s.Listen, "listen", "127.0.0.1:8080", "HTTP address of the API, WHIP (/whip), /metrics, /healthz and /readyz")
+	fs.StringVar(&s.TLSCert, "tls-cert", "", "certificate chain (PEM file, with --tls-key): --listen serves HTTPS; re-read when it or the key changes on disk (a renewal needs no restart)")
+	fs.StringVar(&s.TLSKey, "tls-key", "", "private key (PEM file) of --tls-cert")
+	fs.BoolVar(&s.TLSSelfSigned, "tls-self-signed", false, "--listen serves HTTPS with a self-signed certificate kept in <data>/tls (clients must trust its cert.pem; its SHA-256 fingerprint is logged)")
+	fs.Var(&s.TrustedProxies, "trusted-proxy", "address or CIDR of a reverse proxy whose X-Forwarded-Proto and X-Forwarded-Host (or Forwarded: proto=…;host=…) give the scheme and host of the URLs its requests are answered with, when --public-url is unset (repeatable)")
 	fs.DurationVar(&s.HTTPReadHeaderTimeout, "http-read-header-timeout", 10*time.Second, "longest a client may take to send a request's headers")
 	fs.DurationVar(&s.HTTPReadTimeout, "http-read-timeout", 20*time.Second, "longest a client may take to send a whole request, body included; a stalled upload's connection is closed then (the handler's own time does not count)")
 	fs.DurationVar(&s.HTTPWriteTimeout, "http-write-timeout", time.Minute, "longest from the end of a request's headers to the end of its response (bounds a WHIP offer's negotiation and a client that does not read)")
@@ -110,7 +120,7 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.IntVar(&s.APIBurst, "api-burst", 0, "API calls per access key and operation allowed at once after a quiet spell; 0: ten seconds of the rate")
 	fs.StringVar(&s.Data, "data", "./data", "data directory: SQLite database, token key, upload spool, and the buckets when no S3 endpoint is set")
 	fs.StringVar(&s.Config, "config", "", "optional JSON file of settings, keyed by flag name (e.g. {\"listen\": \":8080\", \"channel\": [\"ARN=rtmp://…\"]})")
-	fs.StringVar(&s.PublicURL, "public-url", "", "base URL clients reach this server at (stages' endpoints.whip is <public-url>/whip); default http://<listen>")
+	fs.StringVar(&s.PublicURL, "public-url", "", "base URL clients reach this server at (stages' endpoints.whip is <public-url>/whip); default http://<listen>, or https://<listen> with --tls-cert or --tls-self-signed")
 	fs.StringVar(&s.Region, "region", "us-east-1", "region in ARNs")
 	fs.StringVar(&s.AccountID, "account-id", "123456789012", "account id in ARNs")
 	fs.StringVar(&s.AccessKeyID, "access-key-id", "", "API access key id (better: TESSERA_ACCESS_KEY_ID); default the development key, loopback only")
@@ -256,6 +266,24 @@ func (s *settings) check() error {
 	if (s.RTMPSCert == "") != (s.RTMPSKey == "") {
 		return errors.New("set both --rtmps-cert and --rtmps-key, or neither (a self-signed certificate)")
 	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return errors.New("set both --tls-cert and --tls-key, or neither (plain HTTP, or --tls-self-signed)")
+	}
+	if s.TLSSelfSigned && s.TLSCert != "" {
+		return errors.New("--tls-self-signed and --tls-cert: set one or the other")
+	}
+	s.trustedProxies = nil
+	for _, p := range s.TrustedProxies {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return fmt.Errorf("--trusted-proxy %q: neither an IP address nor a CIDR", p)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		s.trustedProxies = append(s.trustedProxies, prefix.Masked())
+	}
 	if s.RTMPHandshakeTimeout <= 0 || s.RTMPMaxPending <= 0 {
 		return fmt.Errorf("--rtmp-handshake-timeout %v and --rtmp-max-pending %d: must be positive", s.RTMPHandshakeTimeout, s.RTMPMaxPending)
 	}
@@ -268,7 +296,7 @@ func (s *settings) check() error {
 	if err := av.CheckPreset(s.Preset); err != nil {
 		return fmt.Errorf("--encoder-preset: %w", err)
 	}
-	s.PublicURL = strings.TrimRight(s.PublicURL, "/") // empty: http://<bound address>
+	s.PublicURL = strings.TrimRight(s.PublicURL, "/") // empty: http(s)://<bound address>
 	return nil
 }
 
@@ -299,3 +327,6 @@ func (s *settings) rateLimit() *control.RateLimit {
 	}
 	return &control.RateLimit{TPS: s.APITPS, Burst: s.APIBurst}
 }
+
+// https reports whether --listen serves HTTPS.
+func (s *settings) https() bool { return s.TLSCert != "" || s.TLSSelfSigned }

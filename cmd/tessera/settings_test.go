@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,11 @@ func TestSettingsRefusals(t *testing.T) {
 		{[]string{"--udp-port", "70000"}, nil, "udp-port"},
 		{[]string{"--stage-session-end", "0s"}, nil, "--stage-session-end"},
 		{[]string{"--encoder-preset", "warp"}, nil, "--encoder-preset: preset \"warp\": must be one of ultrafast"},
+		{[]string{"--tls-cert", "cert.pem"}, nil, "set both --tls-cert and --tls-key"},
+		{nil, map[string]string{"TESSERA_TLS_KEY": "key.pem"}, "set both --tls-cert and --tls-key"},
+		{[]string{"--tls-cert", "cert.pem", "--tls-key", "key.pem", "--tls-self-signed"}, nil, "--tls-self-signed and --tls-cert"},
+		{[]string{"--trusted-proxy", "10.0.0.0/8,proxy.example"}, nil, `--trusted-proxy "proxy.example"`},
+		{nil, map[string]string{"TESSERA_TRUSTED_PROXY": "10.0.0.1/33"}, `--trusted-proxy "10.0.0.1/33"`},
 	} {
 		_, _, err := parseSettings(tc.args, envOf(tc.env))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -57,6 +63,30 @@ func TestSettingsRefusals(t *testing.T) {
 	if _, _, err := parseSettings([]string{"--listen", "0.0.0.0:8080"},
 		envOf(map[string]string{"TESSERA_ACCESS_KEY_ID": "AKIAREAL", "TESSERA_SECRET_ACCESS_KEY": "secret"})); err != nil {
 		t.Error(err)
+	}
+}
+
+// HTTPS and the trusted proxies come from flags, TESSERA_* and the config
+// file; a trusted proxy is an address or a CIDR.
+func TestSettingsHTTPS(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "tessera.json")
+	if err := os.WriteFile(cfg, []byte(`{"tls-key": "/etc/tessera/key.pem", "trusted-proxy": ["192.0.2.10", "2001:db8::/32"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := parseSettings([]string{"--config", cfg}, envOf(map[string]string{"TESSERA_TLS_CERT": "/etc/tessera/cert.pem"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.TLSCert != "/etc/tessera/cert.pem" || s.TLSKey != "/etc/tessera/key.pem" || !s.https() ||
+		fmt.Sprint(s.trustedProxies) != "[192.0.2.10/32 2001:db8::/32]" {
+		t.Errorf("settings %+v", s)
+	}
+	if s, _, err = parseSettings(nil, envOf(map[string]string{"TESSERA_TLS_SELF_SIGNED": "true", "TESSERA_TRUSTED_PROXY": "10.1.2.3/8, ::1"})); err != nil ||
+		!s.https() || fmt.Sprint(s.trustedProxies) != "[10.0.0.0/8 ::1/128]" {
+		t.Errorf("TESSERA_TLS_SELF_SIGNED, TESSERA_TRUSTED_PROXY: %v, %+v", err, s)
+	}
+	if s, _, err = parseSettings(nil, envOf(nil)); err != nil || s.https() || s.trustedProxies != nil {
+		t.Errorf("defaults: %v, %+v", err, s)
 	}
 }
 
