@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/tessera-media/tessera/contract"
@@ -55,5 +56,5 @@ func (s *Server) createViewerToken(ctx context.Context, req *createViewerTokenRe
 		return nil, s.internal("signing a viewer token", err)
 	}
 	return &createViewerTokenResponse{ViewerToken: ViewerToken{Token: token, CompositionARN: c.ARN,
-		WHEPURL: s.cfg.ViewURL + "/" + path.Base(c.ARN), ExpirationTime: exp.Format(time.RFC3339)}}, nil
+		WHEPURL: strings.TrimSuffix(s.whipURL(ctx), "/whip") + "/view/" + path.Base(c.ARN), ExpirationTime: exp.Format(time.RFC3339)}}, nil
 }

@@ -66,11 +66,10 @@ type Config struct {
 	// WHIPURL is the stages' endpoints.whip (the public URL of /whip), unless
 	// a request's context names another (WithWHIPURL).
 	WHIPURL string
-	// ViewerTokens signs the viewer tokens of CreateViewerToken, and
-	// ViewURL is the public URL of the WHEP views (<public URL>/view);
-	// without them CreateViewerToken answers AccessDenied.
+	// ViewerTokens signs the viewer tokens of CreateViewerToken (the WHEP
+	// views are at /view beside WHIP's /whip); without it
+	// CreateViewerToken answers AccessDenied.
 	ViewerTokens *whep.Tokens
-	ViewURL      string
 	// RTMPURL and RTMPSURL are the stages' endpoints.rtmp and
 	// endpoints.rtmps: the public URLs RTMP(S) publishers append an ingest
 	// configuration's stream key to (e.g. "rtmp://127.0.0.1:1935/app/");
