@@ -5,13 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tessera-media/tessera/contract"
-	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/internal/testsrv"
 	"github.com/tessera-media/tessera/layout"
 	"github.com/tessera-media/tessera/media"
-	"github.com/tessera-media/tessera/output"
 )
 
 // A running composition of two publishers (red, blue) switches grid → PiP
@@ -50,21 +47,7 @@ func TestSetLayoutSwitchesLive(t *testing.T) {
 		return len(slots) == 2
 	}
 
-	tap := &packetTap{}
-	w := ts.newWorker(t, t.TempDir(), nil, func(_ string, streams []av.StreamInfo) output.PacketSink {
-		tap.extradata = streams[0].Extradata
-		return tap
-	})
-	spec := contract.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/Comp00000005", ID: "Comp00000005",
-		StageARN: stageARN, Layout: grid,
-		Destinations: []contract.DestinationSpec{{ID: "Dest00000005", Bucket: "rec", RecordingPrefix: "WorkerStage1/Comp00000005/Dest00000005/composite",
-			Encoder:       contract.EncoderSpec{Width: size.W, Height: size.H, Framerate: 30, Bitrate: 500_000},
-			TargetSegment: 2 * time.Second, ThumbnailInterval: time.Minute, ThumbnailStorage: []string{"SEQUENTIAL"}}}}
-	var r reporter
-	pipe, err := w.Start(context.Background(), spec, &r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pipe, tap, r := ts.startTapped(t, "5", size, 500_000, grid)
 	// lastPTS waits until n more canvases are encoded and returns the
 	// newest one's timestamp.
 	lastPTS := func(n int) time.Duration {
@@ -122,7 +105,7 @@ func TestSetLayoutSwitchesLive(t *testing.T) {
 	var (
 		canvases, cur   int
 		prev            time.Duration = -1
-		first           = true
+		first                         = true
 		switchedAt      []time.Duration
 		blank, backward int
 	)
