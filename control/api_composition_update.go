@@ -37,7 +37,7 @@ func (s *Server) updateComposition(ctx context.Context, req *updateCompositionRe
 	if c != nil {
 		var err error
 		running, err = c.setLayout(lay, func() error {
-			return s.editComposition(ctx, req.ARN, func(c *Composition) { c.Layout = lay })
+			return s.editComposition(ctx, req.ARN, func(doc *Composition) { doc.Layout = lay })
 		})
 		if err != nil {
 			return nil, s.internal("changing the layout", err)
