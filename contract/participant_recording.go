@@ -23,12 +23,12 @@ type ParticipantRecordingSpec struct {
 }
 
 // ParticipantRecording is a running individual recording. Stop finalizes
-// it in storage. Resume continues it, after a gap, with the participant's
+// it in storage (it is called once). Resume continues it, after a gap, with the participant's
 // new publish (same stage and participant id): the merge of
 // recordingReconnectWindowSeconds. Between a publish ending and Resume or
 // Stop the recording holds its segments open and records nothing.
 type ParticipantRecording interface {
-	Pipeline
+	Stop(ctx context.Context) error
 	Resume(ctx context.Context) error
 }
 

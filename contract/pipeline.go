@@ -1,6 +1,10 @@
 package contract
 
-import "context"
+import (
+	"context"
+
+	"github.com/tessera-media/tessera/layout"
+)
 
 // PipelineFactory starts the media side of a composition. It returns once
 // the pipeline runs (or failed to start); from then on the pipeline reports
@@ -10,6 +14,12 @@ type PipelineFactory func(ctx context.Context, spec CompositionSpec, r Reporter)
 
 // Pipeline is the media side of a running composition.
 type Pipeline interface {
+	// SetLayout replaces the composition's layout (CompositionSpec.Layout,
+	// validated, the API's defaults applied) while it runs: the next canvas
+	// shows the new arrangement, with no pause and no gap in the output's
+	// timestamps. It never blocks, and may be called from any goroutine,
+	// also after Stop began (it then does nothing).
+	SetLayout(layout.Config) error
 	// Stop ends the composition cleanly within ctx: every destination is
 	// stopped and every recording finalized in storage. It is called once.
 	Stop(ctx context.Context) error

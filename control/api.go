@@ -64,10 +64,11 @@ func (s *Server) operations() map[string]operation {
 		"ListStorageConfigurations":  op(s.listStorageConfigurations),
 		"DeleteStorageConfiguration": op(s.deleteStorageConfiguration),
 
-		"StartComposition": op(s.startComposition),
-		"GetComposition":   op(s.getComposition),
-		"ListCompositions": op(s.listCompositions),
-		"StopComposition":  op(s.stopComposition),
+		"StartComposition":  op(s.startComposition),
+		"GetComposition":    op(s.getComposition),
+		"ListCompositions":  op(s.listCompositions),
+		"StopComposition":   op(s.stopComposition),
+		"UpdateComposition": op(s.updateComposition), // a Tessera extension
 
 		"GetStageSession":   op(s.getStageSession),
 		"ListStageSessions": op(s.listStageSessions),

@@ -23,14 +23,10 @@ func (s *Server) startComposition(ctx context.Context, req *startCompositionRequ
 	if _, e := s.getDoc(ctx, store.KindStage, req.StageARN, nil); e != nil {
 		return nil, e
 	}
-	lay := layout.Config{}
-	if req.Layout != nil {
-		lay = *req.Layout
+	lay, e := resolveLayout(req.Layout)
+	if e != nil {
+		return nil, e
 	}
-	if err := lay.Validate(); err != nil {
-		return nil, wire.ValidationError(err.Error())
-	}
-	lay = lay.WithDefaults()
 
 	// Resolve the destinations before anything is created.
 	compID := newID()
@@ -110,6 +106,20 @@ func (s *Server) startComposition(ctx context.Context, req *startCompositionRequ
 	}
 	s.run(spec)
 	return &compositionResponse{Composition: comp}, nil
+}
+
+// resolveLayout checks a requested layout (nil: none given) and fills in
+// the API's defaults: the layout a composition runs, stores and echoes, as
+// StartComposition and UpdateComposition take it.
+func resolveLayout(l *layout.Config) (layout.Config, *wire.Error) {
+	var c layout.Config
+	if l != nil {
+		c = *l
+	}
+	if err := c.Validate(); err != nil {
+		return layout.Config{}, wire.ValidationError(err.Error())
+	}
+	return c.WithDefaults(), nil
 }
 
 // idempotencyError maps the store's idempotency outcomes to API errors.

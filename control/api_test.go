@@ -42,6 +42,7 @@ type fakePipelines struct {
 	specs      map[string]contract.CompositionSpec
 	recordings []contract.ParticipantRecordingSpec
 	recorders  []*fakePipeline // the participant recordings, as recordings
+	pipelines  map[string]*fakePipeline
 }
 
 // record is the fake ParticipantRecorderFactory: it notes the spec and
@@ -60,15 +61,23 @@ func (f *fakePipelines) record(ctx context.Context, spec contract.ParticipantRec
 func (f *fakePipelines) start(ctx context.Context, spec contract.CompositionSpec, r contract.Reporter) (contract.Pipeline, error) {
 	f.mu.Lock()
 	if f.reporters == nil {
-		f.reporters, f.specs = map[string]contract.Reporter{}, map[string]contract.CompositionSpec{}
+		f.reporters, f.specs, f.pipelines = map[string]contract.Reporter{}, map[string]contract.CompositionSpec{}, map[string]*fakePipeline{}
 	}
-	f.reporters[spec.ARN], f.specs[spec.ARN] = r, spec
+	p := &fakePipeline{r: r}
+	f.reporters[spec.ARN], f.specs[spec.ARN], f.pipelines[spec.ARN] = r, spec, p
 	f.mu.Unlock()
 	for _, d := range spec.Destinations {
 		r.Destination(d.ID, contract.StateActive, "")
 	}
 	r.Active()
-	return &fakePipeline{r: r}, nil
+	return p, nil
+}
+
+// pipeline returns the pipeline of the composition arn.
+func (f *fakePipelines) pipeline(arn string) *fakePipeline {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pipelines[arn]
 }
 
 func (f *fakePipelines) spec(arn string) contract.CompositionSpec {

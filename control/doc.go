@@ -100,6 +100,13 @@
 // Every change is saved and sent as an "IVS Composition State Change"
 // event.
 //
+// UpdateComposition, a Tessera extension, changes the layout of a STARTING
+// or ACTIVE composition (else ConflictException): resolved as
+// StartComposition's (resolveLayout), saved in the composition's document,
+// then given to its pipeline (contract.Pipeline's SetLayout; a pipeline
+// still starting gets it once started), in the order the changes were
+// saved.
+//
 // # Individual participant recordings
 //
 // On a stage whose autoParticipantRecordingConfiguration names a storage

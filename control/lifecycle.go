@@ -8,6 +8,7 @@ import (
 
 	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/layout"
 )
 
 // Timeouts are the lifecycle durations (REFERENCE: 60 s, 60 s, 24 h, 5 min).
@@ -85,6 +86,12 @@ type composition struct {
 	mu      sync.Mutex
 	status  CompositionStatus
 	failure string // set by contract.Reporter.Failed
+
+	// layoutMu orders layout changes (setLayout) and guards the fields
+	// below.
+	layoutMu sync.Mutex
+	pipe     contract.Pipeline // nil until the pipeline started
+	layout   *layout.Config    // the latest layout set, nil if none
 
 	stopReq chan string   // a stop request's reason
 	poke    chan struct{} // a reporter changed something
@@ -269,6 +276,7 @@ func (c *composition) run(ctx context.Context, start contract.PipelineFactory) {
 		c.events(EventSessionFailure, "", err.Error())
 		return
 	}
+	c.started(p)
 
 	var changes <-chan struct{}
 	if c.stage != nil {

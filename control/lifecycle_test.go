@@ -17,6 +17,7 @@ import (
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/internal/testsrv"
+	"github.com/tessera-media/tessera/layout"
 )
 
 // fakePipeline stands in for the worker: it reports what the test tells it.
@@ -27,6 +28,7 @@ type fakePipeline struct {
 	resumed int
 	// resumeErr is what Resume returns.
 	resumeErr error
+	layouts   []layout.Config // given by SetLayout
 }
 
 func (f *fakePipeline) reporter() contract.Reporter {
@@ -41,6 +43,14 @@ func (f *fakePipeline) Resume(context.Context) error {
 	defer f.mu.Unlock()
 	f.resumed++
 	return f.resumeErr
+}
+
+// SetLayout notes the layout.
+func (f *fakePipeline) SetLayout(l layout.Config) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.layouts = append(f.layouts, l)
+	return nil
 }
 
 func (f *fakePipeline) Stop(ctx context.Context) error {

@@ -130,6 +130,8 @@ func (f *walkFixture) base(op string) map[string]any {
 		return map[string]any{"arn": f.comp1}
 	case "StopComposition":
 		return map[string]any{"arn": f.spareComp}
+	case "UpdateComposition":
+		return map[string]any{"arn": f.comp1, "layout": map[string]any{}}
 	case "TagResource":
 		return map[string]any{"resourceArn": f.stageA, "tags": map[string]any{"walk": "1"}}
 	case "UntagResource":
@@ -427,6 +429,10 @@ var walkTable = map[string]map[string]probe{
 		"maxResults":                      changes(pageOfOne),
 	},
 	"StopComposition": {"arn": changes(missing("composition"))},
+	"UpdateComposition": {
+		"arn":    changes(missing("composition")),
+		"layout": echoes(map[string]any{"pip": map[string]any{"pipPosition": "TOP_LEFT", "gridGap": 0, "pipOffset": 0}}, "composition", "layout"),
+	},
 
 	"TagResource": {
 		"resourceArn": changes(missingStage),

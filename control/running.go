@@ -44,11 +44,7 @@ func (s *Server) run(spec contract.CompositionSpec) {
 func (s *Server) saveStatus(arn string, st CompositionStatus) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := s.store.Update(ctx, arn, func(r *store.Resource) error {
-		var c Composition
-		if err := json.Unmarshal(r.Doc, &c); err != nil {
-			return err
-		}
+	err := s.editComposition(ctx, arn, func(c *Composition) {
 		c.State, c.StartTime, c.EndTime = st.State, timestamp(st.StartTime), timestamp(st.EndTime)
 		for i := range c.Destinations {
 			d := &c.Destinations[i]
@@ -56,11 +52,23 @@ func (s *Server) saveStatus(arn string, st CompositionStatus) {
 				d.State, d.StartTime, d.EndTime = ds.State, timestamp(ds.StartTime), timestamp(ds.EndTime)
 			}
 		}
-		r.State = string(st.State)
-		r.Doc, _ = json.Marshal(c)
-		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("saving composition state", "arn", arn, "err", err)
 	}
+}
+
+// editComposition changes a composition's stored document with edit (the
+// resource's state follows the document's).
+func (s *Server) editComposition(ctx context.Context, arn string, edit func(*Composition)) error {
+	return s.store.Update(ctx, arn, func(r *store.Resource) error {
+		var c Composition
+		if err := json.Unmarshal(r.Doc, &c); err != nil {
+			return err
+		}
+		edit(&c)
+		r.State = string(c.State)
+		r.Doc, _ = json.Marshal(c)
+		return nil
+	})
 }

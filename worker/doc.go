@@ -2,7 +2,9 @@
 // [contract.PipelineFactory], the media side the control plane starts for
 // each composition. For each composition it follows the stage's roster in
 // ingest, lays the participants out (layout.Arrange, re-planned live when
-// the roster, attributes or video sizes change), composes a canvas per tick
+// the roster, attributes or video sizes change, or the layout itself:
+// [contract.Pipeline]'s SetLayout, shown from the next tick on, the clock
+// undisturbed), composes a canvas per tick
 // of a frame clock at the encoder configuration's rate from each
 // participant's newest picture captured at or before the tick minus a
 // fixed delay, mixes their audio on the same clock, encodes once per

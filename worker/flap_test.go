@@ -66,6 +66,30 @@ func (t *packetTap) canvases(tb testing.TB, fn func(*media.VideoFrame)) {
 	}
 }
 
+// startTapped starts composition Comp0000000<n> of the test stage with
+// layout cfg, recording a size canvas at 30 fps into a folder, and returns
+// it with the tap that keeps its video packets and its reporter.
+func (s *testStage) startTapped(t *testing.T, n string, size layout.Size, bitrate int, cfg layout.Config) (contract.Pipeline, *packetTap, *reporter) {
+	t.Helper()
+	tap := &packetTap{}
+	w := s.newWorker(t, t.TempDir(), nil, func(_ string, streams []av.StreamInfo) output.PacketSink {
+		tap.extradata = streams[0].Extradata
+		return tap
+	})
+	comp, dest := "Comp0000000"+n, "Dest0000000"+n
+	spec := contract.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/" + comp, ID: comp,
+		StageARN: stageARN, Layout: cfg,
+		Destinations: []contract.DestinationSpec{{ID: dest, Bucket: "rec", RecordingPrefix: "WorkerStage1/" + comp + "/" + dest + "/composite",
+			Encoder:       contract.EncoderSpec{Width: size.W, Height: size.H, Framerate: 30, Bitrate: bitrate},
+			TargetSegment: 2 * time.Second, ThumbnailInterval: time.Minute, ThumbnailStorage: []string{"SEQUENTIAL"}}}}
+	r := &reporter{}
+	pipe, err := w.Start(context.Background(), spec, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pipe, tap, r
+}
+
 // colourNear reports whether the pixel at (x, y) is within 24 of c in
 // each of Y, U and V.
 func colourNear(f *media.VideoFrame, x, y int, c media.YUV) bool {
@@ -112,21 +136,7 @@ func TestFlappingPublisher(t *testing.T) {
 		}
 	}
 
-	tap := &packetTap{}
-	w := ts.newWorker(t, t.TempDir(), nil, func(_ string, streams []av.StreamInfo) output.PacketSink {
-		tap.extradata = streams[0].Extradata
-		return tap
-	})
-	spec := contract.CompositionSpec{ARN: "arn:aws:ivs:us-east-1:123456789012:composition/Comp00000004", ID: "Comp00000004",
-		StageARN: stageARN, Layout: layout.Config{}.WithDefaults(),
-		Destinations: []contract.DestinationSpec{{ID: "Dest00000004", Bucket: "rec", RecordingPrefix: "WorkerStage1/Comp00000004/Dest00000004/composite",
-			Encoder:       contract.EncoderSpec{Width: size.W, Height: size.H, Framerate: 30, Bitrate: 1_000_000},
-			TargetSegment: 2 * time.Second, ThumbnailInterval: time.Minute, ThumbnailStorage: []string{"SEQUENTIAL"}}}}
-	var r reporter
-	pipe, err := w.Start(context.Background(), spec, &r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pipe, tap, r := ts.startTapped(t, "4", size, 1_000_000, layout.Config{}.WithDefaults())
 	hasVideo := func(p *ingest.Participant) func() bool {
 		return func() bool { return p != nil && stage.Participant("b") == p && !p.Info().VideoStopped }
 	}

@@ -35,9 +35,12 @@ type group struct {
 	enc   *output.Encoder
 	dests []*destination
 	done  chan struct{}
+	// relay wakes the frame clock when the pipeline's layout changed.
+	relay chan struct{}
 
 	comp    *compositor.Compositor
 	mixer   *compositor.Mixer
+	lay     *layout.Config // the layout arranged (of p.layout)
 	roster  []ingest.ParticipantInfo
 	parts   []*ingest.Participant
 	audio   map[string]*ingest.AudioSubscription // by participant id, of the participant in parts
@@ -117,6 +120,10 @@ func (g *group) run() {
 				g.relayout()
 				n--
 				continue
+			case <-g.relay:
+				g.relayout()
+				n--
+				continue
 			case <-clock.C:
 			}
 		} else {
@@ -125,6 +132,8 @@ func (g *group) run() {
 			case <-p.stop:
 				return
 			case <-changes:
+				g.relayout()
+			case <-g.relay:
 				g.relayout()
 			default:
 			}
@@ -180,10 +189,11 @@ func (g *group) frame(at, pts time.Duration, c *clockMetrics) time.Time {
 	return start
 }
 
-// relayout re-arranges the participants after a roster change.
+// relayout re-arranges the participants after a roster or layout change.
 func (g *group) relayout() {
 	st := g.p.stage
 	roster := st.Roster()
+	lay := g.p.layout.Load()
 	// A participant whose session was replaced (it published again) is a
 	// new Participant with the same id and roster entry: its feed and
 	// audio are taken anew.
@@ -197,10 +207,10 @@ func (g *group) relayout() {
 			}
 		}
 	}
-	if !replaced && slices.EqualFunc(roster, g.roster, sameLayoutInput) {
+	if !replaced && lay == g.lay && slices.EqualFunc(roster, g.roster, sameLayoutInput) {
 		return
 	}
-	g.roster = roster
+	g.roster, g.lay = roster, lay
 	// A participant that stays keeps its place in its feed.
 	cursors := map[*ingest.Participant]ingest.Cursor{}
 	for i, q := range g.parts {
@@ -233,7 +243,7 @@ func (g *group) relayout() {
 			g.mixer.Remove(id)
 		}
 	}
-	slots := layout.Arrange(layout.Size{W: g.spec.Width, H: g.spec.Height}, g.p.spec.Layout, ps)
+	slots := layout.Arrange(layout.Size{W: g.spec.Width, H: g.spec.Height}, *lay, ps)
 	g.comp.SetLayout(slots, ps)
 	for _, s := range slots {
 		if s.Index >= 0 && s.Index < len(g.parts) && g.parts[s.Index] != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,7 @@ import (
 	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/layout"
 	"github.com/tessera-media/tessera/output"
 	"github.com/tessera-media/tessera/whep"
 )
@@ -139,6 +141,7 @@ func (w *Worker) Start(ctx context.Context, spec contract.CompositionSpec, r con
 	log := w.log.With("composition", spec.ID)
 	p := &pipeline{w: w, spec: spec, stage: stage, r: r, log: log, stop: make(chan struct{}), done: make(chan struct{}),
 		speed: w.metrics.speed.WithLabelValues(spec.ID)}
+	p.layout.Store(&spec.Layout)
 	// One encoder (and canvas) per encoder configuration.
 	groups := map[string]*group{}
 	var order []*group
@@ -152,7 +155,7 @@ func (w *Worker) Start(ctx context.Context, spec contract.CompositionSpec, r con
 				p.abort(order)
 				return nil, fmt.Errorf("worker: encoder %dx%d: %w", d.Encoder.Width, d.Encoder.Height, err)
 			}
-			g = &group{p: p, enc: enc, spec: d.Encoder, done: make(chan struct{})}
+			g = &group{p: p, enc: enc, spec: d.Encoder, done: make(chan struct{}), relay: make(chan struct{}, 1)}
 			enc.Attach(byteCounter{video: w.metrics.output.WithLabelValues(spec.ID, "video"),
 				audio: w.metrics.output.WithLabelValues(spec.ID, "audio")})
 			if w.cfg.Tap != nil {
@@ -191,6 +194,8 @@ type pipeline struct {
 	groups []*group
 	stop   chan struct{}
 	done   chan struct{}
+	// layout is the layout the groups arrange (SetLayout replaces it).
+	layout atomic.Pointer[layout.Config]
 
 	mmu       sync.Mutex       // the fields below
 	forgotten bool             // the series are deleted: create no more

@@ -1,7 +1,8 @@
 // Command tessera is the compositing worker: `tessera serve` serves the
 // ivs-realtime API, the WHIP endpoint, /metrics, /healthz and /readyz from
 // one process and runs the compositions. Run `tessera serve -h` for the
-// settings.
+// settings. `tessera api-model` prints the API's model with Tessera's
+// extensions, for the AWS CLI (aws configure add-model).
 package main
 
 import (
@@ -42,10 +43,17 @@ func main() {
 		}
 		return
 	}
+	if len(args) > 0 && args[0] == "api-model" {
+		if err := apiModel(args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "tessera api-model:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
 	} else if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(os.Stderr, "usage: tessera serve [flags]   run the server (tessera serve -h lists the flags)\n       tessera demo [flags]    a server with four synthetic participants recording a grid (tessera demo -h)")
+		fmt.Fprintln(os.Stderr, "usage: tessera serve [flags]   run the server (tessera serve -h lists the flags)\n       tessera demo [flags]    a server with four synthetic participants recording a grid (tessera demo -h)\n       tessera api-model       print the API's model with Tessera's extensions, for aws configure add-model")
 		os.Exit(0)
 	}
 	s, _, err := parseSettings(args, os.Getenv)

@@ -14,6 +14,9 @@
 //     blob; min, max, enum, pattern). Load fails on anything it cannot
 //     honour, including a pattern it cannot translate to RE2, so a model
 //     that loads is enforced completely.
+//   - Document returns the model Load parses (IVS's with Tessera's
+//     extension operations merged in) as one botocore service-2.json, for
+//     clients such as the AWS CLI (`aws configure add-model`).
 //   - (*Model).Route maps a method and escaped path to an operation and its
 //     unescaped path labels.
 //   - (*Model).DecodeInput (and DecodeRequest, which reads an

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -184,15 +185,34 @@ func (m *Model) ErrorShapes() []*Shape {
 // Load parses the embedded model with Tessera's extensions merged in.
 // Every call parses anew; MustModel returns one shared parse.
 func Load() (*Model, error) {
+	doc, extensions, err := merged()
+	if err != nil {
+		return nil, err
+	}
+	return parse(doc, extensions)
+}
+
+// Document returns the embedded model with Tessera's extensions merged in
+// as one botocore service-2.json document (IVS's metadata, protocol and
+// signing name): what `aws configure add-model` takes to make the AWS CLI
+// call the extensions too.
+func Document() ([]byte, error) {
+	doc, _, err := merged()
+	return doc, err
+}
+
+// merged returns the embedded model with the extensions merged in, and
+// the extensions' operation names.
+func merged() ([]byte, map[string]bool, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(embeddedModel))
 	if err != nil {
-		return nil, fmt.Errorf("wire: embedded model: %w", err)
+		return nil, nil, fmt.Errorf("wire: embedded model: %w", err)
 	}
 	raw, err := io.ReadAll(zr)
 	if err != nil {
-		return nil, fmt.Errorf("wire: embedded model: %w", err)
+		return nil, nil, fmt.Errorf("wire: embedded model: %w", err)
 	}
-	return parse(raw, extensionModel)
+	return merge(raw, extensionModel)
 }
 
 var defaultModel = sync.OnceValues(Load)
@@ -212,32 +232,58 @@ func MustModel() *Model {
 // tests and tools.
 func Parse(doc []byte) (*Model, error) { return parse(doc, nil) }
 
-// parse parses doc and merges the operations and shapes of the document
-// ext (if not nil) into it; ext's operations are marked Extension.
-func parse(doc, ext []byte) (*Model, error) {
+// merge adds the operations and shapes of the botocore document ext to
+// doc, whose other members (metadata, version, documentation) it keeps,
+// refusing any name doc has. It returns the merged document and the names
+// of ext's operations.
+func merge(doc, ext []byte) ([]byte, map[string]bool, error) {
+	var d, e map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, nil, fmt.Errorf("wire: model: %w", err)
+	}
+	if err := json.Unmarshal(ext, &e); err != nil {
+		return nil, nil, fmt.Errorf("wire: extension model: %w", err)
+	}
+	names := map[string]bool{}
+	for _, member := range []string{"shapes", "operations"} {
+		var into, from map[string]json.RawMessage
+		if err := json.Unmarshal(d[member], &into); err != nil {
+			return nil, nil, fmt.Errorf("wire: model %s: %w", member, err)
+		}
+		if e[member] == nil {
+			continue
+		}
+		if err := json.Unmarshal(e[member], &from); err != nil {
+			return nil, nil, fmt.Errorf("wire: extension model %s: %w", member, err)
+		}
+		for name, v := range from {
+			if _, ok := into[name]; ok {
+				return nil, nil, fmt.Errorf("wire: extension model: %s %s is the model's own", strings.TrimSuffix(member, "s"), name)
+			}
+			into[name] = v
+			if member == "operations" {
+				names[name] = true
+			}
+		}
+		d[member] = encode(into)
+	}
+	return encode(d), names, nil
+}
+
+// encode is JSON of m as written in a botocore document: <p> stays <p>.
+func encode(m map[string]json.RawMessage) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(m) // raw JSON values that parsed: cannot fail
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// parse parses doc, marking the operations named in extensions Extension.
+func parse(doc []byte, extensions map[string]bool) (*Model, error) {
 	var rm rawModel
 	if err := json.Unmarshal(doc, &rm); err != nil {
 		return nil, fmt.Errorf("wire: model: %w", err)
-	}
-	extensions := map[string]bool{}
-	if ext != nil {
-		var re rawModel
-		if err := json.Unmarshal(ext, &re); err != nil {
-			return nil, fmt.Errorf("wire: extension model: %w", err)
-		}
-		for name, sh := range re.Shapes {
-			if _, ok := rm.Shapes[name]; ok {
-				return nil, fmt.Errorf("wire: extension model: shape %s is the model's own", name)
-			}
-			rm.Shapes[name] = sh
-		}
-		for name, op := range re.Operations {
-			if _, ok := rm.Operations[name]; ok {
-				return nil, fmt.Errorf("wire: extension model: operation %s is the model's own", name)
-			}
-			rm.Operations[name] = op
-			extensions[name] = true
-		}
 	}
 	if rm.Metadata.Protocol != "rest-json" {
 		return nil, fmt.Errorf("wire: model protocol %q, want rest-json", rm.Metadata.Protocol)

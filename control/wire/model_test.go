@@ -73,8 +73,11 @@ func TestLoad(t *testing.T) {
 			t.Errorf("extension %s: %+v", name, op)
 		}
 	}
-	if _, err := parse(embeddedModelDoc(t), []byte(`{"operations":{"StopComposition":{"http":{"method":"POST","requestUri":"/X"}}},"shapes":{}}`)); err == nil {
+	if _, _, err := merge(embeddedModelDoc(t), []byte(`{"operations":{"StopComposition":{"http":{"method":"POST","requestUri":"/X"}}},"shapes":{}}`)); err == nil {
 		t.Error("an extension may redefine an IVS operation")
+	}
+	if _, _, err := merge(embeddedModelDoc(t), []byte(`{"operations":{},"shapes":{"Composition":{"type":"string"}}}`)); err == nil {
+		t.Error("an extension may redefine an IVS shape")
 	}
 	if first, second := MustModel(), MustModel(); first != second {
 		t.Error("MustModel parses more than once")
@@ -450,5 +453,61 @@ func TestErrorConstructors(t *testing.T) {
 	}
 	if http.StatusText(m.Shape("ServiceQuotaExceededException").HTTPStatus) != "Payment Required" {
 		t.Error("quota status")
+	}
+}
+
+// Document is IVS's model (same metadata, every operation and shape as
+// written) with the extensions added: it parses into the model Load gives.
+func TestDocument(t *testing.T) {
+	doc, err := Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, ivs struct {
+		Metadata   json.RawMessage            `json:"metadata"`
+		Version    string                     `json:"version"`
+		Operations map[string]json.RawMessage `json:"operations"`
+		Shapes     map[string]json.RawMessage `json:"shapes"`
+	}
+	if err := json.Unmarshal(doc, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(embeddedModelDoc(t), &ivs); err != nil {
+		t.Fatal(err)
+	}
+	compact := func(v json.RawMessage) string {
+		var b bytes.Buffer
+		_ = json.Compact(&b, v)
+		return b.String()
+	}
+	if compact(got.Metadata) != compact(ivs.Metadata) || got.Version != ivs.Version {
+		t.Errorf("metadata %s version %s, want IVS's %s %s", got.Metadata, got.Version, ivs.Metadata, ivs.Version)
+	}
+	for name, v := range ivs.Shapes {
+		if a, b := compact(v), compact(got.Shapes[name]); a != b {
+			t.Errorf("shape %s changed:\n%s\n%s", name, a, b)
+		}
+	}
+	if len(got.Operations) != len(ivs.Operations)+2 || got.Operations["UpdateComposition"] == nil || got.Operations["CreateViewerToken"] == nil {
+		t.Errorf("%d operations, IVS has %d", len(got.Operations), len(ivs.Operations))
+	}
+	if bytes.Contains(doc, []byte(`\u003c`)) {
+		t.Error("HTML escaped")
+	}
+	m, err := Parse(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := model(t)
+	if len(m.Operations()) != len(loaded.Operations()) || len(m.Shapes()) != len(loaded.Shapes()) {
+		t.Errorf("Document parses into %d operations and %d shapes, Load gives %d and %d",
+			len(m.Operations()), len(m.Shapes()), len(loaded.Operations()), len(loaded.Shapes()))
+	}
+	var names []string
+	for _, mem := range m.Operation("UpdateComposition").Input.Members {
+		names = append(names, mem.Name)
+	}
+	if strings.Join(names, ",") != "arn,layout" {
+		t.Errorf("UpdateComposition input members %v", names)
 	}
 }
