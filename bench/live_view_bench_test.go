@@ -41,7 +41,9 @@ func BenchmarkLiveView(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		base := s.measure(ctx, *pipelineWindow)
-		var tok struct{ ViewerToken struct{ Token, WhepUrl string } }
+		var tok struct {
+			ViewerToken struct{ Token, WhepUrl string }
+		}
 		if st, body, err := testsrv.CallExtension(ctx, s.url, devAccessKeyID, devSecretAccessKey, "CreateViewerToken",
 			map[string]any{"compositionArn": arn}, &tok); err != nil || st != http.StatusOK {
 			b.Fatalf("CreateViewerToken: %d %s %v", st, body, err)
