@@ -26,6 +26,7 @@ import (
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/control/wire"
 	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/whep"
 )
 
 const (
@@ -120,7 +121,11 @@ func startAPI(t *testing.T, dir string, mutate func(*Config)) *apiEnv {
 	mux := http.NewServeMux()
 	hs := httptest.NewServer(mux)
 	env := &apiEnv{url: hs.URL, ing: ing, st: st, pipes: &fakePipelines{}, whipURL: hs.URL + "/whip", dir: dir}
-	cfg := Config{Credentials: map[string]string{testKeyID: testSecret}, Store: st, Ingest: ing, TokenKey: key,
+	viewers, err := whep.NewTokens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Credentials: map[string]string{testKeyID: testSecret}, Store: st, Ingest: ing, TokenKey: key, ViewerTokens: viewers,
 		WHIPURL: env.whipURL, Channels: map[string]string{testChan: "rtmp://127.0.0.1:1/live/key"},
 		Pipelines: env.pipes.start, ParticipantRecorders: env.pipes.record, Logger: quietLogger(), Registerer: prometheus.NewRegistry(),
 		Timeouts: Timeouts{NoPublisher: time.Hour, Idle: time.Hour, Retention: time.Hour}}

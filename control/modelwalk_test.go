@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/elliptic"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -132,6 +133,8 @@ func (f *walkFixture) base(op string) map[string]any {
 		return map[string]any{"arn": f.spareComp}
 	case "UpdateComposition":
 		return map[string]any{"arn": f.comp1, "layout": map[string]any{}}
+	case "CreateViewerToken":
+		return map[string]any{"compositionArn": f.comp1}
 	case "TagResource":
 		return map[string]any{"resourceArn": f.stageA, "tags": map[string]any{"walk": "1"}}
 	case "UntagResource":
@@ -432,6 +435,17 @@ var walkTable = map[string]map[string]probe{
 	"UpdateComposition": {
 		"arn":    changes(missing("composition")),
 		"layout": echoes(map[string]any{"pip": map[string]any{"pipPosition": "TOP_LEFT", "gridGap": 0, "pipOffset": 0}}, "composition", "layout"),
+	},
+
+	"CreateViewerToken": {
+		"compositionArn": changes(missing("composition")),
+		"duration": custom(func(f *walkFixture) {
+			a := f.call("CreateViewerToken", with(f.base("CreateViewerToken"), "duration", 5))
+			exp, err := time.Parse(time.RFC3339, fmt.Sprint(at(a.body, "viewerToken", "expirationTime")))
+			if a.status != 200 || err != nil || time.Until(exp).Round(time.Minute) != 5*time.Minute {
+				f.t.Errorf("duration 5: %d %s", a.status, a.raw)
+			}
+		}),
 	},
 
 	"TagResource": {

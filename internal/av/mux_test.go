@@ -69,7 +69,7 @@ func TestMuxFiles(t *testing.T) {
 				switch s.CodecType {
 				case "video":
 					video++
-					if s.CodecName != "h264" || s.Profile != "High" || s.Width != 640 || s.Height != 360 || s.AvgFrameRate != "30/1" || s.HasBFrames != 0 || s.PixFmt != "yuv420p" {
+					if s.CodecName != "h264" || s.Profile != "Main" || s.Width != 640 || s.Height != 360 || s.AvgFrameRate != "30/1" || s.HasBFrames != 0 || s.PixFmt != "yuv420p" {
 						t.Errorf("video stream: %+v", s)
 					}
 				case "audio":
@@ -567,7 +567,7 @@ func publish(t *testing.T, url string, opts MuxOptions, d time.Duration) error {
 }
 
 // A stream published over RTMP and RTMPS to nginx-rtmp is recorded whole:
-// H.264 High and AAC, keyframes every 2 s.
+// H.264 Main and AAC, keyframes every 2 s.
 func TestMuxRTMPPublish(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -588,7 +588,7 @@ func TestMuxRTMPPublish(t *testing.T) {
 				t.Fatalf("streams %+v", p.Streams)
 			}
 			for _, s := range p.Streams {
-				if s.CodecType == "video" && (s.CodecName != "h264" || s.Profile != "High" || s.Width != 640 || s.HasBFrames != 0) ||
+				if s.CodecType == "video" && (s.CodecName != "h264" || s.Profile != "Main" || s.Width != 640 || s.HasBFrames != 0) ||
 					s.CodecType == "audio" && (s.CodecName != "aac" || s.SampleRate != "48000" || s.Channels != 2) {
 					t.Errorf("stream %+v", s)
 				}
