@@ -319,7 +319,7 @@ function showJoin(arn) {
 	const source = el("select", { name: "source" }, el("option", { value: "camera" }, "Camera and microphone"), el("option", { value: "screen" }, "Screen (and its sound, if shared)"));
 	const start = el("button", { type: "submit", id: "joinStart" }, "Publish");
 	const stop = el("button", { type: "button", class: "danger", id: "joinStop", disabled: true, onclick: () => stopPublishing() }, "Stop");
-	const state = el("span", { id: "joinState" }, badge("new"));
+	const state = el("span", { id: "joinState" }, badge("idle"));
 	const detail = el("div", { class: "muted", id: "joinDetail" });
 	const preview = el("video", { class: "video", id: "preview", muted: true, autoplay: true, playsinline: true });
 	preview.muted = true;
@@ -327,7 +327,7 @@ function showJoin(arn) {
 		const p = publisher;
 		start.disabled = !!p;
 		stop.disabled = !p;
-		const s = p ? p.state : "new";
+		const s = p ? p.state : "idle";
 		state.replaceChildren(badge(s));
 		detail.textContent = p ? p.detail : "";
 		if (p && p.stream && preview.srcObject !== p.stream) preview.srcObject = p.stream;
@@ -581,7 +581,7 @@ function showConfigurations() {
 			load();
 		});
 	};
-	const num = (name, value, step) => field(name, el("input", { name, type: "number", value, step: step || "1", min: "1" }));
+	const num = (label, name, value, step) => field(label, el("input", { name, type: "number", value, step: step || "1", min: "1" }));
 	view().append(
 		el("h1", {}, "Configurations"),
 		el("p", { class: "lead" }, "Encoder configurations set a composition's size, frame rate and bitrate; storage configurations name the bucket recordings go to."),
@@ -592,8 +592,7 @@ function showConfigurations() {
 					if (v.name) input.name = v.name;
 					return input;
 				}) },
-					el("div", { class: "fields" }, field("Name", el("input", { name: "name", placeholder: "e.g. hd" })), num("width", "1280"), num("height", "720"), num("framerate", "30", "any"), num("bitrate", "2500")),
-					el("p", { class: "muted" }, "Bitrate in kbit/s."),
+					el("div", { class: "fields" }, field("Name", el("input", { name: "name", placeholder: "e.g. hd" })), num("Width", "width", "1280"), num("Height", "height", "720"), num("Frame rate", "framerate", "30", "any"), num("Bitrate (kbit/s)", "bitrate", "2500")),
 					el("button", { type: "submit" }, "Create encoder configuration")),
 				el("p"), el("table", {}, el("thead", {}, el("tr", {}, ["Name", "Id", "Video", ""].map((h) => el("th", {}, h)))), encBody)),
 			el("div", { class: "panel" }, el("h2", {}, "Storage configurations"),
