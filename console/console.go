@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"slices"
@@ -149,8 +150,11 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, "too many sign-in attempts: try again later")
 		return
 	}
+	// JSON only: a cross-site form cannot send it, and a cross-site
+	// fetch of it needs a CORS preflight, which the console never allows.
 	var in Credentials
-	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&in); err != nil || r.Header.Get("Content-Type") != "application/json" {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&in); err != nil || mt != "application/json" {
 		writeError(w, http.StatusBadRequest, "send {\"accessKeyId\", \"secretAccessKey\"} as application/json")
 		return
 	}
