@@ -129,14 +129,20 @@ func (b *browser) do(method, path string, body any) (int, http.Header, []byte) {
 	if b.csrf != "" {
 		req.Header.Set(csrfHeader, b.csrf)
 	}
-	resp, err := b.c.Do(req)
+	return roundTrip(b.t, b.c, req)
+}
+
+// roundTrip sends req with c and returns the status, headers and body.
+func roundTrip(t *testing.T, c *http.Client, req *http.Request) (int, http.Header, []byte) {
+	t.Helper()
+	resp, err := c.Do(req)
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Header, out
 }
@@ -176,14 +182,5 @@ func (e *env) signed(t *testing.T, operation string, body string) (int, http.Hea
 		req, hex.EncodeToString(sum[:]), "ivs", "us-east-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, out
+	return roundTrip(t, http.DefaultClient, req)
 }
