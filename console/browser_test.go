@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,10 +66,13 @@ func (e *env) drive(t *testing.T, resume <-chan struct{}) <-chan driverReport {
 	return reports
 }
 
-// A user signs in with the development credentials the page shows,
-// creates a stage, publishes the fake camera to it by WHIP with a user id
-// and an attribute, and sees the participant on the stage's page.
-func TestBrowserSignInCreateStageJoin(t *testing.T) {
+// A user, in headless Chromium, signs in with the development credentials
+// the page shows, creates a stage, publishes the fake camera to it by WHIP
+// with a user id and an attribute, sees the participant on the stage's
+// page, stops, creates an encoder and a storage configuration, and starts
+// and stops a picture-in-picture composition recording with them. The
+// signed API confirms each step.
+func TestBrowser(t *testing.T) {
 	e := startEnv(t, Config{Development: &Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}})
 	resume := make(chan struct{})
 	reports := e.drive(t, resume)
@@ -141,11 +145,70 @@ func TestBrowserSignInCreateStageJoin(t *testing.T) {
 		e.screenshots(t, arn) // with alice publishing
 	}
 	close(resume)
-	next("done")
+	next("unpublished")
 	testsrv.WaitFor(t, 15*time.Second, "alice to leave", func() bool {
 		_, _, body := e.signed(t, "ListParticipants", `{"stageArn":"`+arn+`","sessionId":"`+got.Stage.ActiveSessionID+`"}`)
 		return strings.Contains(string(body), `"state":"DISCONNECTED"`)
 	})
+
+	next("configured")
+	_, _, body = e.signed(t, "ListEncoderConfigurations", `{}`)
+	var encoders struct{ EncoderConfigurations []struct{ Arn, Name string } }
+	if err := json.Unmarshal(body, &encoders); err != nil || len(encoders.EncoderConfigurations) != 1 || encoders.EncoderConfigurations[0].Name != "small" {
+		t.Fatalf("ListEncoderConfigurations: %s", body)
+	}
+	encoderARN := encoders.EncoderConfigurations[0].Arn
+	_, _, body = e.signed(t, "GetEncoderConfiguration", `{"arn":"`+encoderARN+`"}`)
+	if !strings.Contains(string(body), `"video":{"width":640,"height":360,"framerate":15,"bitrate":800000}`) {
+		t.Errorf("GetEncoderConfiguration: %s, want what the page's form said", body)
+	}
+	_, _, body = e.signed(t, "ListStorageConfigurations", `{}`)
+	var storages struct {
+		StorageConfigurations []struct {
+			Arn, Name string
+			S3        struct{ BucketName string }
+		}
+	}
+	if err := json.Unmarshal(body, &storages); err != nil || len(storages.StorageConfigurations) != 1 ||
+		storages.StorageConfigurations[0].S3.BucketName != "console-recordings" {
+		t.Fatalf("ListStorageConfigurations: %s", body)
+	}
+	storageARN := storages.StorageConfigurations[0].Arn
+
+	t.Logf("composition row: %q", next("composition").Row)
+	_, _, body = e.signed(t, "ListCompositions", `{}`)
+	var comps struct{ Compositions []struct{ Arn string } }
+	if err := json.Unmarshal(body, &comps); err != nil || len(comps.Compositions) != 1 {
+		t.Fatalf("ListCompositions: %s", body)
+	}
+	_, _, body = e.signed(t, "GetComposition", `{"arn":"`+comps.Compositions[0].Arn+`"}`)
+	var comp struct {
+		Composition struct {
+			StageArn string
+			Layout   struct {
+				Pip map[string]any
+			}
+			Destinations []struct {
+				Configuration struct {
+					S3 struct {
+						StorageConfigurationArn  string
+						EncoderConfigurationArns []string
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &comp); err != nil {
+		t.Fatal(err)
+	}
+	c := comp.Composition
+	pip := c.Layout.Pip
+	if c.StageArn != arn || pip["pipPosition"] != "TOP_LEFT" || pip["featuredParticipantAttribute"] != "featured" || pip["gridGap"] != 4.0 ||
+		pip["omitStoppedVideo"] != true || len(c.Destinations) != 1 || c.Destinations[0].Configuration.S3.StorageConfigurationArn != storageARN ||
+		!slices.Equal(c.Destinations[0].Configuration.S3.EncoderConfigurationArns, []string{encoderARN}) {
+		t.Errorf("GetComposition: %s, want the stage, layout and destination the page's form said", body)
+	}
+	next("done")
 }
 
 // artifacts reports whether the test runs with -artifacts: then the

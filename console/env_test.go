@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,10 +19,11 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/control"
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/output"
+	"github.com/tessera-media/tessera/worker"
 )
 
 const (
@@ -31,8 +31,13 @@ const (
 	testSecret = "console-test-secret"
 )
 
-// env is a tessera server in process: ingest (WHIP), control (the signed
-// API at /) and the console, mounted as tessera serve mounts them.
+// testChannel is the channel the test server knows (pushing to a closed
+// port).
+const testChannel = "arn:aws:ivs:us-east-1:123456789012:channel/console"
+
+// env is a tessera server in process: ingest (WHIP), the worker
+// (compositions into folder storage), control (the signed API at /) and
+// the console, mounted as tessera serve mounts them.
 type env struct {
 	url string
 	api *control.Server
@@ -41,11 +46,6 @@ type env struct {
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-// noPipelines refuses compositions: these tests start none.
-func noPipelines(context.Context, contract.CompositionSpec, contract.Reporter) (contract.Pipeline, error) {
-	return nil, errors.New("no compositions in these tests")
-}
 
 func startEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
@@ -63,10 +63,20 @@ func startEnv(t *testing.T, cfg Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	storage, err := output.NewFolderStorage(filepath.Join(dir, "buckets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := worker.New(worker.Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Preset: "ultrafast",
+		Logger: quietLogger(), Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	hs := httptest.NewServer(mux)
 	api, err := control.New(ctx, control.Config{Credentials: map[string]string{testKeyID: testSecret}, Store: st, Ingest: ing, TokenKey: key,
-		WHIPURL: hs.URL + "/whip", Pipelines: noPipelines, Logger: quietLogger(), Registerer: prometheus.NewRegistry()})
+		WHIPURL: hs.URL + "/whip", Channels: map[string]string{testChannel: "rtmp://127.0.0.1:1/live/key"},
+		Pipelines: w.Start, Logger: quietLogger(), Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +93,7 @@ func startEnv(t *testing.T, cfg Config) *env {
 		if err := api.Close(ctx); err != nil {
 			t.Error(err)
 		}
+		w.Close()
 		_ = ing.Close(ctx)
 		hs.Close()
 		_ = st.Close()

@@ -1,7 +1,9 @@
 // Drives the console page like a user: signs in with the development
 // credentials the page shows, creates a stage, publishes the fake camera
 // to it from the Join page, finds the participant on the stage's page,
-// waits for the test, stops publishing. Each step is reported to
+// waits for the test, stops publishing, creates an encoder and a storage
+// configuration, starts a picture-in-picture composition recording to
+// them and stops it. Each step is reported to
 // POST /test/report as {step, ...}.
 "use strict";
 
@@ -56,6 +58,38 @@ function type(sel, value) {
 		await wait("the stop button", () => $("#joinStop") && !$("#joinStop").disabled);
 		$("#joinStop").click();
 		await wait("the publication to stop", () => $("#joinState .badge.idle"));
+		await report("unpublished");
+
+		location.hash = "#/configurations";
+		await wait("the configuration forms", () => $("#createEncoder"));
+		type("#createEncoder [name=name]", "small");
+		type("#createEncoder [name=width]", "640");
+		type("#createEncoder [name=height]", "360");
+		type("#createEncoder [name=framerate]", "15");
+		type("#createEncoder [name=bitrate]", "800");
+		$("#createEncoder button[type=submit]").click();
+		await wait("the encoder configuration", () => [...document.querySelectorAll("#encoders tr")].find((r) => r.textContent.includes("small") && r.textContent.includes("640×360")));
+		type("#createStorage [name=name]", "recordings");
+		type("#createStorage [name=bucketName]", "console-recordings");
+		$("#createStorage button[type=submit]").click();
+		await wait("the storage configuration", () => [...document.querySelectorAll("#storages tr")].find((r) => r.textContent.includes("console-recordings")));
+		await report("configured");
+
+		location.hash = "#/compositions";
+		await wait("the composition form", () => $("#s3Storage option[value^='arn:']") && $("#s3Encoders option") && $("#compStage option[value='" + arn + "']"));
+		$("#compStage").value = arn;
+		$("#layoutKind").value = "pip";
+		$("#layoutKind").dispatchEvent(new Event("change", { bubbles: true }));
+		type("[name=featuredParticipantAttribute]", "featured");
+		type("[name=gridGap]", "4");
+		$("[name=pipPosition]").value = "TOP_LEFT";
+		$("[name=omitStoppedVideo]").checked = true;
+		$("#s3Encoders").options[0].selected = true;
+		$("#startComposition").click();
+		const comp = await wait("the composition ACTIVE", () => [...document.querySelectorAll("#compositions tr")].find((r) => r.cells[2] && r.cells[2].textContent === "ACTIVE"), 30000);
+		await report("composition", { row: comp.innerText });
+		comp.querySelector("button.danger").click();
+		await wait("the composition STOPPED", () => [...document.querySelectorAll("#compositions tr")].find((r) => r.cells[2] && r.cells[2].textContent === "STOPPED"), 30000);
 		await report("done");
 	} catch (e) {
 		await report("error", { detail: String(e && e.message ? e.message : e), page: document.body.innerText.slice(0, 3000) });
