@@ -459,6 +459,8 @@ function layoutValue(kind, form) {
 	return { [kind]: out };
 }
 
+const running = (c) => c.state === "ACTIVE" || c.state === "STARTING";
+
 function showCompositions() {
 	const body = el("tbody", { id: "compositions" });
 	const stage = el("select", { name: "stageArn", id: "compStage" });
@@ -511,15 +513,16 @@ function showCompositions() {
 			el("td", {}, badge(c.state)),
 			el("td", {}, (c.destinations || []).map((d) => el("div", {}, el("span", { class: "mono" }, d.id + " "), badge(d.state)))),
 			el("td", {}, when(c.startTime)),
-			el("td", { class: "actions" },
-				// Watch live (WHEP) and Change layout (UpdateComposition) come here.
+			el("td", { class: "actions" }, running(c) && [
+				// The places of Watch live (WHEP playback of the composition)
+				// and Change layout (UpdateComposition), not available yet.
 				el("button", { class: "secondary small", disabled: true, title: "Watching a composition live (WHEP) is not available yet" }, "Watch live"),
 				el("button", { class: "secondary small", disabled: true, title: "Changing a running composition's layout (UpdateComposition) is not available yet" }, "Change layout"),
-				(c.state === "ACTIVE" || c.state === "STARTING") && el("button", { class: "danger small", onclick: () => guarded(async () => {
+				el("button", { class: "danger small", onclick: () => guarded(async () => {
 					await api("StopComposition", { arn: c.arn });
 					toast("Stopping composition " + shortArn(c.arn));
 					load();
-				}) }, "Stop"))));
+				}) }, "Stop")])));
 		body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 6, class: "empty" }, "No compositions yet."))]));
 	});
 
@@ -534,7 +537,7 @@ function showCompositions() {
 			el("p"),
 			el("fieldset", {}, el("legend", {}, "Layout options (empty: the API's defaults)"), layoutForm),
 			el("fieldset", {}, el("legend", {}, el("label", { class: "check" }, s3On, "Record to storage (HLS)")),
-				el("div", { class: "fields" }, field("Storage configuration", storage), field("Encoder configurations (none: default)", encoders))),
+				el("div", { class: "fields" }, field("Storage configuration", storage), field("Encoder configurations (none chosen: 1280×720 at 30 fps)", encoders))),
 			el("fieldset", {}, el("legend", {}, el("label", { class: "check" }, chOn, "Push to a channel (RTMP)")),
 				session.channels && session.channels.length
 					? el("div", { class: "fields" }, field("Channel", channel), field("Encoder configuration", chEncoder))
