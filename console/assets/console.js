@@ -461,6 +461,21 @@ function layoutValue(kind, form) {
 
 const running = (c) => c.state === "ACTIVE" || c.state === "STARTING";
 
+// compositionDetails shows a composition's layout and where each
+// destination goes (GetComposition).
+function compositionDetails(c) {
+	const [kind, opts] = Object.entries(c.layout || {})[0] || ["grid", {}];
+	const rows = [["Layout", kind + " " + JSON.stringify(opts)]];
+	for (const d of c.destinations || []) {
+		const conf = d.configuration || {};
+		let where = "";
+		if (conf.s3) where = "storage " + shortArn(conf.s3.storageConfigurationArn) + (d.detail && d.detail.s3 ? ", prefix " + d.detail.s3.recordingPrefix : "");
+		if (conf.channel) where = "channel " + conf.channel.channelArn;
+		rows.push(["Destination " + d.id, d.state + " — " + where]);
+	}
+	return el("dl", { class: "kv" }, rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { class: "mono" }, v)]));
+}
+
 function showCompositions() {
 	const body = el("tbody", { id: "compositions" });
 	const stage = el("select", { name: "stageArn", id: "compStage" });
@@ -504,11 +519,18 @@ function showCompositions() {
 		load();
 	});
 
+	const open = new Set(); // compositions whose details are shown
 	const load = () => guarded(async () => {
 		const out = await api("ListCompositions", { maxResults: 100 });
 		const names = Object.fromEntries([...stage.options].map((o) => [o.value, o.textContent.split(" — ")[0]]));
-		const rows = (out.compositions || []).map((c) => el("tr", {},
-			el("td", { class: "mono" }, shortArn(c.arn)),
+		const details = Object.fromEntries(await Promise.all((out.compositions || []).filter((c) => open.has(c.arn))
+			.map(async (c) => [c.arn, (await api("GetComposition", { arn: c.arn })).composition])));
+		const rows = (out.compositions || []).flatMap((c) => [el("tr", {},
+			el("td", { class: "mono" }, el("a", { href: "#/compositions", title: "Show or hide the layout and destinations", onclick: (ev) => {
+				ev.preventDefault();
+				open.has(c.arn) ? open.delete(c.arn) : open.add(c.arn);
+				load();
+			} }, (open.has(c.arn) ? "▾ " : "▸ ") + shortArn(c.arn))),
 			el("td", {}, names[c.stageArn] || shortArn(c.stageArn)),
 			el("td", {}, badge(c.state)),
 			el("td", {}, (c.destinations || []).map((d) => el("div", {}, el("span", { class: "mono" }, d.id + " "), badge(d.state)))),
@@ -522,7 +544,8 @@ function showCompositions() {
 					await api("StopComposition", { arn: c.arn });
 					toast("Stopping composition " + shortArn(c.arn));
 					load();
-				}) }, "Stop")])));
+				}) }, "Stop")])),
+		details[c.arn] && el("tr", { class: "details" }, el("td", { colspan: 6 }, compositionDetails(details[c.arn])))]);
 		body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 6, class: "empty" }, "No compositions yet."))]));
 	});
 
@@ -612,6 +635,11 @@ function showConfigurations() {
 }
 
 // ---------------------------------------------------------------- start
+
+// The header says while this browser publishes, whatever the page.
+setInterval(() => {
+	document.getElementById("live").hidden = !publisher;
+}, 500);
 
 window.addEventListener("hashchange", () => route());
 document.addEventListener("DOMContentLoaded", async () => {
