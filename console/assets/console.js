@@ -488,14 +488,15 @@ function showCompositions() {
 
 	const s3On = el("input", { type: "checkbox", id: "s3On", checked: true });
 	const storage = el("select", { id: "s3Storage" });
-	const encoders = el("select", { id: "s3Encoders", multiple: true, size: 3 });
+	const encoder = el("select", { id: "s3Encoder" });
 	const chOn = el("input", { type: "checkbox", id: "chOn" });
 	const channel = el("select", { id: "channel" }, (session.channels || []).map((c) => el("option", { value: c }, c)));
 	const chEncoder = el("select", { id: "chEncoder" });
 	const loadConfigs = () => guarded(async () => {
 		const [enc, sto] = await Promise.all([api("ListEncoderConfigurations", { maxResults: 100 }), api("ListStorageConfigurations", { maxResults: 100 })]);
 		const encOpts = () => [el("option", { value: "" }, "(default 1280×720 30 fps)")].concat((enc.encoderConfigurations || []).map((e) => el("option", { value: e.arn }, (e.name || shortArn(e.arn)))));
-		encoders.replaceChildren(...encOpts().slice(1));
+		encoder.replaceChildren(...encOpts().slice(1));
+		if (!encoder.options.length) encoder.append(el("option", { value: "" }, "No encoder configuration: create one under Configurations"));
 		chEncoder.replaceChildren(...encOpts());
 		storage.replaceChildren(...(sto.storageConfigurations || []).map((s) => el("option", { value: s.arn }, (s.name || shortArn(s.arn)) + " — " + ((s.s3 && s.s3.bucketName) || ""))));
 		if (!storage.options.length) storage.append(el("option", { value: "" }, "No storage configuration: create one under Configurations"));
@@ -505,8 +506,8 @@ function showCompositions() {
 		const destinations = [];
 		if (s3On.checked) {
 			if (!storage.value) throw new Error("choose a storage configuration (create one under Configurations)");
-			const arns = [...encoders.selectedOptions].map((o) => o.value).filter(Boolean);
-			destinations.push({ s3: { storageConfigurationArn: storage.value, encoderConfigurationArns: arns } });
+			if (!encoder.value) throw new Error("choose an encoder configuration (create one under Configurations)");
+			destinations.push({ s3: { storageConfigurationArn: storage.value, encoderConfigurationArns: [encoder.value] } });
 		}
 		if (chOn.checked) {
 			if (!channel.value) throw new Error("the server has no channels configured (tessera serve --channel ARN=rtmp[s]://…)");
@@ -560,7 +561,7 @@ function showCompositions() {
 			el("p"),
 			el("fieldset", {}, el("legend", {}, "Layout options (empty: the API's defaults)"), layoutForm),
 			el("fieldset", {}, el("legend", {}, el("label", { class: "check" }, s3On, "Record to storage (HLS)")),
-				el("div", { class: "fields" }, field("Storage configuration", storage), field("Encoder configurations (none chosen: 1280×720 at 30 fps)", encoders))),
+				el("div", { class: "fields" }, field("Storage configuration", storage), field("Encoder configuration", encoder))),
 			el("fieldset", {}, el("legend", {}, el("label", { class: "check" }, chOn, "Push to a channel (RTMP)")),
 				session.channels && session.channels.length
 					? el("div", { class: "fields" }, field("Channel", channel), field("Encoder configuration", chEncoder))

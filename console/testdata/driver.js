@@ -76,7 +76,7 @@ function type(sel, value) {
 		await report("configured");
 
 		location.hash = "#/compositions";
-		await wait("the composition form", () => $("#s3Storage option[value^='arn:']") && $("#s3Encoders option") && $("#compStage option[value='" + arn + "']"));
+		await wait("the composition form", () => $("#s3Storage option[value^='arn:']") && $("#s3Encoder option[value^='arn:']") && $("#compStage option[value='" + arn + "']"));
 		$("#compStage").value = arn;
 		$("#layoutKind").value = "pip";
 		$("#layoutKind").dispatchEvent(new Event("change", { bubbles: true }));
@@ -84,7 +84,7 @@ function type(sel, value) {
 		type("[name=gridGap]", "4");
 		$("[name=pipPosition]").value = "TOP_LEFT";
 		$("[name=omitStoppedVideo]").checked = true;
-		$("#s3Encoders").options[0].selected = true;
+		$("#s3Encoder").value = $("#s3Encoder option[value^='arn:']").value;
 		$("#startComposition").click();
 		const comp = await wait("the composition ACTIVE", () => [...document.querySelectorAll("#compositions tr")].find((r) => r.cells[2] && r.cells[2].textContent === "ACTIVE"), 30000);
 		await report("composition", { row: comp.innerText });
