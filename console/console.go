@@ -38,6 +38,10 @@ type Config struct {
 	Development *Credentials
 	// Channels are the channel ARNs compositions may push to.
 	Channels []string
+	// SecureCookies marks the session cookie Secure on every response, not
+	// only on those over TLS: set it when clients reach the server by
+	// https:// through a proxy that terminates TLS.
+	SecureCookies bool
 	// SessionTTL is how long a session lasts from sign-in; default 12 h.
 	SessionTTL time.Duration
 	// MaxSessions bounds the open sessions; default 1000.
@@ -164,11 +168,14 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, s := c.sessions.open(in.AccessKeyID)
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, Secure: c.secure(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: int(c.cfg.SessionTTL.Seconds())})
 	c.log.Info("console signed in", "access_key", in.AccessKeyID, "remote", addr)
 	writeJSON(w, http.StatusOK, c.info(s))
 }
+
+// secure reports whether the session cookie is Secure for r.
+func (c *Console) secure(r *http.Request) bool { return r.TLS != nil || c.cfg.SecureCookies }
 
 // info is what the page learns of its session.
 func (c *Console) info(s *session) map[string]any {
@@ -186,7 +193,7 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request, _ *session) {
 	if ck, err := r.Cookie(cookieName); err == nil {
 		c.sessions.close(ck.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", HttpOnly: true, Secure: c.secure(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	writeJSON(w, http.StatusOK, map[string]any{})
 }

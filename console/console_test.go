@@ -167,10 +167,15 @@ func TestSignOut(t *testing.T) {
 }
 
 // The session cookie: HttpOnly, SameSite=Strict, a 256-bit id, Secure when
-// the request came over TLS.
+// the request came over TLS or with SecureCookies.
 func TestCookieFlags(t *testing.T) {
 	e := startEnv(t, Config{})
-	for _, tls := range []bool{false, true} {
+	behindProxy := New(Config{API: e.api, SecureCookies: true, Logger: quietLogger()})
+	for _, tc := range []struct {
+		con             *Console
+		tls, wantSecure bool
+	}{{e.con, false, false}, {e.con, true, true}, {behindProxy, false, true}} {
+		tls := tc.tls
 		target := "http://127.0.0.1/console/signin"
 		if tls {
 			target = "https://127.0.0.1/console/signin" // httptest sets the request's TLS state
@@ -178,13 +183,13 @@ func TestCookieFlags(t *testing.T) {
 		req := httptest.NewRequest("POST", target, strings.NewReader(`{"accessKeyId":"`+testKeyID+`","secretAccessKey":"`+testSecret+`"}`))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
-		e.con.ServeHTTP(rec, req)
+		tc.con.ServeHTTP(rec, req)
 		cookies := rec.Result().Cookies()
 		if rec.Code != http.StatusOK || len(cookies) != 1 {
 			t.Fatalf("tls %v: %d, cookies %v", tls, rec.Code, cookies)
 		}
 		c := cookies[0]
-		if c.Name != cookieName || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.Secure != tls || len(c.Value) != 43 {
+		if c.Name != cookieName || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.Secure != tc.wantSecure || len(c.Value) != 43 {
 			t.Errorf("tls %v: cookie %s", tls, rec.Header().Get("Set-Cookie"))
 		}
 	}

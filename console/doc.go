@@ -11,7 +11,8 @@
 //   - POST /console/signin takes {"accessKeyId", "secretAccessKey"} as JSON,
 //     checks them against the API's credentials (control.CheckCredentials)
 //     and opens a session: a random 256-bit id in an HttpOnly,
-//     SameSite=Strict cookie (Secure when served over TLS), held in memory
+//     SameSite=Strict cookie (Secure over TLS, or always with
+//     Config.SecureCookies), held in memory
 //     for Config.SessionTTL, at most Config.MaxSessions at once (the one
 //     that expires first gives way). Attempts are limited per client
 //     address (429 with Retry-After). GET /console/signin says whether the

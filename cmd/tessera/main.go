@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -208,7 +209,8 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("/", urls.api(api))
-	cc := console.Config{API: api, Ingest: ing, Channels: slices.Collect(maps.Keys(s.Channels)), Logger: log}
+	cc := console.Config{API: api, Ingest: ing, Channels: slices.Collect(maps.Keys(s.Channels)), Logger: log,
+		SecureCookies: strings.HasPrefix(publicURL, "https://")}
 	if s.AccessKeyID == DevAccessKeyID && s.SecretAccessKey == DevSecretAccessKey {
 		cc.Development = &console.Credentials{AccessKeyID: DevAccessKeyID, SecretAccessKey: DevSecretAccessKey}
 	}
