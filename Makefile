@@ -132,6 +132,7 @@ fuzz: deps-build
 ## run: start tessera serve on the embedded defaults (127.0.0.1:8080, ./data, development credentials)
 run: build
 	@echo "Tessera on http://127.0.0.1:8080 (API, WHIP at /whip, /metrics), RTMP on 127.0.0.1:1935, RTMPS on 127.0.0.1:1936; data in ./data."
+	@echo "Console: open http://127.0.0.1:8080/ and sign in with the development credentials below."
 	@echo "Drive it with the AWS CLI, e.g.:"
 	@echo "  export AWS_ACCESS_KEY_ID=AKIATESSERADEV000001 AWS_SECRET_ACCESS_KEY=tessera-development-secret AWS_DEFAULT_REGION=us-east-1"
 	@echo "  aws ivs-realtime create-stage --name demo --endpoint-url http://127.0.0.1:8080"

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/tessera-media/tessera/control/sigv4"
@@ -99,32 +101,18 @@ func (s *Server) operations() map[string]operation {
 // connection closed. Every response carries a new request id
 // (requestIDHeader), which the request's log lines name (request_id).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	id := newUUID()
-	w.Header().Set(requestIDHeader, id)
-	log := s.log.With("request_id", id)
-	opName := "unknown"
-	status := http.StatusOK
-	defer func() {
-		d := time.Since(start)
-		s.metrics.observe(opName, status, d)
-		log.Debug("API request", "operation", opName, "status", status, "duration", d)
-	}()
-	fail := func(e *wire.Error) {
-		status = e.Status
-		log.Info("API request refused", "operation", opName, "status", e.Status, "type", e.Type, "message", e.Message)
-		wire.WriteError(w, e)
-	}
+	c := s.newCall(w)
+	defer c.done()
 	auth, err := s.verifier.VerifyRequest(r)
 	if err != nil {
 		var ae *sigv4.Error
 		if errors.As(err, &ae) {
-			status = ae.Status
+			c.status = ae.Status
 			if ae.Type == sigv4.TypeServiceUnavailable {
 				s.metrics.busy.Inc()
 			}
 			s.refusals.do(ae.Type, func(unlogged int) {
-				log.Info("API request not authenticated", "status", ae.Status, "type", ae.Type, "message", ae.Message,
+				c.log.Info("API request not authenticated", "status", ae.Status, "type", ae.Type, "message", ae.Message,
 					"unlogged", unlogged)
 			})
 			// Whatever is left of the body is not read: net/http would
@@ -133,45 +121,86 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			sigv4.WriteError(w, ae)
 			return
 		}
-		fail(wire.InternalServer("reading the request failed"))
+		c.fail(wire.InternalServer("reading the request failed"))
 		return
 	}
-	modelOp, params, ok := s.model.Route(r.Method, r.URL.EscapedPath())
+	c.run(r.Context(), auth.AccessKey, r.Method, r.URL.EscapedPath(), r.URL.Query(), r.Header, auth.Body)
+}
+
+// call is one authenticated or not yet authenticated API request being
+// answered: its response, log lines and metrics.
+type call struct {
+	s      *Server
+	w      http.ResponseWriter
+	log    *slog.Logger
+	start  time.Time
+	op     string // "unknown" until routed
+	status int
+}
+
+// newCall starts answering a request on w with a new request id.
+func (s *Server) newCall(w http.ResponseWriter) *call {
+	id := newUUID()
+	w.Header().Set(requestIDHeader, id)
+	return &call{s: s, w: w, log: s.log.With("request_id", id), start: time.Now(), op: "unknown", status: http.StatusOK}
+}
+
+// done records the call's metrics and debug log line.
+func (c *call) done() {
+	d := time.Since(c.start)
+	c.s.metrics.observe(c.op, c.status, d)
+	c.log.Debug("API request", "operation", c.op, "status", c.status, "duration", d)
+}
+
+// fail logs and writes e.
+func (c *call) fail(e *wire.Error) {
+	c.status = e.Status
+	c.log.Info("API request refused", "operation", c.op, "status", e.Status, "type", e.Type, "message", e.Message)
+	wire.WriteError(c.w, e)
+}
+
+// run answers a request authenticated as accessKey: it routes method and
+// path to the operation, applies accessKey's rate limit, decodes and
+// validates the input with the model, runs the operation and writes its
+// response or error.
+func (c *call) run(ctx context.Context, accessKey, method, escapedPath string, query url.Values, header http.Header, body []byte) {
+	s := c.s
+	modelOp, params, ok := s.model.Route(method, escapedPath)
 	if !ok {
-		fail(wire.UnknownOperation(r.Method, r.URL.EscapedPath()))
+		c.fail(wire.UnknownOperation(method, escapedPath))
 		return
 	}
-	opName = modelOp.Name
+	c.op = modelOp.Name
 	run := s.ops[modelOp.Name]
 	if run == nil {
-		fail(wire.AccessDenied(modelOp.Name + " is not supported by this server"))
+		c.fail(wire.AccessDenied(modelOp.Name + " is not supported by this server"))
 		return
 	}
-	if !s.throttle.allow(auth.AccessKey, opName) {
+	if !s.throttle.allow(accessKey, c.op) {
 		e := wire.Throttling()
-		status = e.Status
-		s.metrics.throttled.WithLabelValues(opName).Inc()
-		s.refusals.do("throttled "+auth.AccessKey+" "+opName, func(unlogged int) {
-			log.Warn("API calls throttled", "access_key", auth.AccessKey, "operation", opName,
-				"tps", s.throttle.limit.rate(opName), "burst", s.throttle.limit.burst(opName), "unlogged", unlogged)
+		c.status = e.Status
+		s.metrics.throttled.WithLabelValues(c.op).Inc()
+		s.refusals.do("throttled "+accessKey+" "+c.op, func(unlogged int) {
+			c.log.Warn("API calls throttled", "access_key", accessKey, "operation", c.op,
+				"tps", s.throttle.limit.rate(c.op), "burst", s.throttle.limit.burst(c.op), "unlogged", unlogged)
 		})
-		wire.WriteError(w, e)
+		wire.WriteError(c.w, e)
 		return
 	}
-	in, werr := s.model.DecodeInput(modelOp, params, r.URL.Query(), r.Header, auth.Body)
+	in, werr := s.model.DecodeInput(modelOp, params, query, header, body)
 	if werr == nil {
 		werr = reservedTagKeys(in)
 	}
 	if werr != nil {
-		fail(werr)
+		c.fail(werr)
 		return
 	}
-	out, werr := run(r.Context(), in)
+	out, werr := run(ctx, in)
 	if werr != nil {
-		fail(werr)
+		c.fail(werr)
 		return
 	}
-	wire.WriteJSON(w, modelOp.ResponseCode, out)
+	wire.WriteJSON(c.w, modelOp.ResponseCode, out)
 }
 
 // internal logs err and returns an InternalServerException.

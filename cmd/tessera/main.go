@@ -12,12 +12,15 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -26,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tessera-media/tessera/console"
 	"github.com/tessera-media/tessera/control"
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/ingest"
@@ -205,12 +209,20 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("/", urls.api(api))
+	cc := console.Config{API: api, Ingest: ing, Channels: slices.Collect(maps.Keys(s.Channels)), Logger: log,
+		SecureCookies: strings.HasPrefix(publicURL, "https://")}
+	if s.AccessKeyID == DevAccessKeyID && s.SecretAccessKey == DevSecretAccessKey {
+		cc.Development = &console.Credentials{AccessKeyID: DevAccessKeyID, SecretAccessKey: DevSecretAccessKey}
+	}
+	con := urls.api(console.New(cc)) // the console's API calls hand out the same endpoints.whip
+	mux.Handle("GET /{$}", con)
+	mux.Handle("/console/", con)
 	hs := newHTTPServer(s, mux)
 	hs.TLSConfig = tlsConfig
 	errc := make(chan error, 1)
 	go func() { errc <- serveHTTP(hs, ln) }()
 	readyFlag.Store(true)
-	log.Info("tessera serving", "listen", ln.Addr().String(), "whip", publicURL+"/whip", "https", tlsConfig != nil, "udp", ing.UDPAddr().String(),
+	log.Info("tessera serving", "listen", ln.Addr().String(), "console", publicURL+"/", "whip", publicURL+"/whip", "https", tlsConfig != nil, "udp", ing.UDPAddr().String(),
 		"rtmp", rtmp.plainURL, "rtmps", rtmp.secureURL,
 		"data", s.Data, "s3", s.S3Endpoint != "", "channels", len(s.Channels))
 	if ready != nil {

@@ -1,0 +1,258 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tessera-media/tessera/internal/testsrv"
+)
+
+// driverReport is one step the driver script reports.
+type driverReport struct {
+	Step, Arn, Row, Detail, Page string
+}
+
+// drive serves the console page with testdata/driver.js added to it (at
+// /test/console, with the console's own headers, so its Content Security
+// Policy applies), and the routes the driver talks to: POST /test/report
+// and GET /test/continue, which returns once resume is closed.
+func (e *env) drive(t *testing.T, resume <-chan struct{}) <-chan driverReport {
+	t.Helper()
+	driver, err := os.ReadFile("testdata/driver.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := make(chan driverReport, 16)
+	e.mux.HandleFunc("GET /test/console", func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		e.con.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		_, _ = w.Write(bytes.Replace(rec.Body.Bytes(), []byte("</head>"), []byte(`<script src="/test/driver.js" defer></script></head>`), 1))
+	})
+	e.mux.HandleFunc("GET /test/driver.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		_, _ = w.Write(driver)
+	})
+	e.mux.HandleFunc("POST /test/report", func(w http.ResponseWriter, r *http.Request) {
+		var rep driverReport
+		if err := json.NewDecoder(r.Body).Decode(&rep); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		reports <- rep
+	})
+	e.mux.HandleFunc("GET /test/continue", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-resume:
+		case <-r.Context().Done():
+		}
+	})
+	return reports
+}
+
+// A user, in headless Chromium, signs in with the development credentials
+// the page shows, creates a stage, publishes the fake camera to it by WHIP
+// with a user id and an attribute, sees the participant on the stage's
+// page, stops, creates an encoder and a storage configuration, and starts
+// and stops a picture-in-picture composition recording with them. The
+// signed API confirms each step.
+func TestBrowser(t *testing.T) {
+	e := startEnv(t, Config{Development: &Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}})
+	resume := make(chan struct{})
+	reports := e.drive(t, resume)
+	testsrv.StartChromium(t, e.url+"/test/console")
+	var arn string
+	defer func() {
+		if t.Failed() {
+			e.screenshots(t, arn)
+		}
+	}()
+	next := func(want string) driverReport {
+		t.Helper()
+		select {
+		case r := <-reports:
+			if r.Step != want {
+				t.Fatalf("driver: %s %s, want %s\npage:\n%s", r.Step, r.Detail, want, r.Page)
+			}
+			return r
+		case <-time.After(60 * time.Second):
+			t.Fatalf("driver: no %s report within a minute", want)
+		}
+		return driverReport{}
+	}
+	next("signed-in")
+	arn = next("listed").Arn
+	_, _, body := e.signed(t, "ListStages", `{}`)
+	if !strings.Contains(string(body), arn) || !strings.Contains(string(body), `"name":"browser-stage"`) {
+		t.Fatalf("ListStages: %s, want the stage the page created (%s)", body, arn)
+	}
+	next("connected")
+	row := next("participant").Row
+	t.Logf("participant row: %q", row)
+	var got struct {
+		Stage struct{ ActiveSessionID string }
+	}
+	_, _, body = e.signed(t, "GetStage", `{"arn":"`+arn+`"}`)
+	if err := json.Unmarshal(body, &got); err != nil || got.Stage.ActiveSessionID == "" {
+		t.Fatalf("GetStage: %s", body)
+	}
+	_, _, body = e.signed(t, "ListParticipants", `{"stageArn":"`+arn+`","sessionId":"`+got.Stage.ActiveSessionID+`"}`)
+	var list struct {
+		Participants []struct {
+			ParticipantID, UserID, State string
+			Published                    bool
+		}
+	}
+	if err := json.Unmarshal(body, &list); err != nil || len(list.Participants) != 1 {
+		t.Fatalf("ListParticipants: %s", body)
+	}
+	p := list.Participants[0]
+	if p.UserID != "alice" || p.State != "CONNECTED" || !p.Published {
+		t.Errorf("participant %+v, want alice CONNECTED and published", p)
+	}
+	_, _, body = e.signed(t, "GetParticipant", `{"stageArn":"`+arn+`","sessionId":"`+got.Stage.ActiveSessionID+`","participantId":"`+p.ParticipantID+`"}`)
+	if !strings.Contains(string(body), `"attributes":{"featured":"true"}`) {
+		t.Errorf("GetParticipant: %s, want the attribute typed in the page", body)
+	}
+	// The console's stats name the publisher's codec and picture size.
+	b := e.browser(t).mustSignIn()
+	testsrv.WaitFor(t, 15*time.Second, "alice's video in /console/stats", func() bool {
+		_, _, body := b.do("GET", "/console/stats?stageArn="+url.QueryEscape(arn), nil)
+		var st struct{ Publishers []publisherStats }
+		if err := json.Unmarshal(body, &st); err != nil || len(st.Publishers) != 1 {
+			t.Fatalf("stats: %s", body)
+		}
+		s := st.Publishers[0]
+		return s.ParticipantID == p.ParticipantID && s.Protocol == "WHIP" && s.VideoCodec != "" && s.Width > 0 && s.FramesDecoded > 0
+	})
+	if artifacts() {
+		e.screenshots(t, arn) // with alice publishing
+	}
+	close(resume)
+	next("unpublished")
+	testsrv.WaitFor(t, 15*time.Second, "alice to leave", func() bool {
+		_, _, body := e.signed(t, "ListParticipants", `{"stageArn":"`+arn+`","sessionId":"`+got.Stage.ActiveSessionID+`"}`)
+		return strings.Contains(string(body), `"state":"DISCONNECTED"`)
+	})
+
+	next("configured")
+	_, _, body = e.signed(t, "ListEncoderConfigurations", `{}`)
+	var encoders struct{ EncoderConfigurations []struct{ Arn, Name string } }
+	if err := json.Unmarshal(body, &encoders); err != nil || len(encoders.EncoderConfigurations) != 1 || encoders.EncoderConfigurations[0].Name != "small" {
+		t.Fatalf("ListEncoderConfigurations: %s", body)
+	}
+	encoderARN := encoders.EncoderConfigurations[0].Arn
+	_, _, body = e.signed(t, "GetEncoderConfiguration", `{"arn":"`+encoderARN+`"}`)
+	if !strings.Contains(string(body), `"video":{"width":640,"height":360,"framerate":15,"bitrate":800000}`) {
+		t.Errorf("GetEncoderConfiguration: %s, want what the page's form said", body)
+	}
+	_, _, body = e.signed(t, "ListStorageConfigurations", `{}`)
+	var storages struct {
+		StorageConfigurations []struct {
+			Arn, Name string
+			S3        struct{ BucketName string }
+		}
+	}
+	if err := json.Unmarshal(body, &storages); err != nil || len(storages.StorageConfigurations) != 1 ||
+		storages.StorageConfigurations[0].S3.BucketName != "console-recordings" {
+		t.Fatalf("ListStorageConfigurations: %s", body)
+	}
+	storageARN := storages.StorageConfigurations[0].Arn
+
+	t.Logf("composition row: %q", next("composition").Row)
+	_, _, body = e.signed(t, "ListCompositions", `{}`)
+	var comps struct{ Compositions []struct{ Arn string } }
+	if err := json.Unmarshal(body, &comps); err != nil || len(comps.Compositions) != 1 {
+		t.Fatalf("ListCompositions: %s", body)
+	}
+	_, _, body = e.signed(t, "GetComposition", `{"arn":"`+comps.Compositions[0].Arn+`"}`)
+	var comp struct {
+		Composition struct {
+			StageArn string
+			Layout   struct {
+				Pip map[string]any
+			}
+			Destinations []struct {
+				Configuration struct {
+					S3 struct {
+						StorageConfigurationArn  string
+						EncoderConfigurationArns []string
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &comp); err != nil {
+		t.Fatal(err)
+	}
+	c := comp.Composition
+	pip := c.Layout.Pip
+	if c.StageArn != arn || pip["pipPosition"] != "TOP_LEFT" || pip["featuredParticipantAttribute"] != "featured" || pip["gridGap"] != 4.0 ||
+		pip["omitStoppedVideo"] != true || len(c.Destinations) != 1 || c.Destinations[0].Configuration.S3.StorageConfigurationArn != storageARN ||
+		!slices.Equal(c.Destinations[0].Configuration.S3.EncoderConfigurationArns, []string{encoderARN}) {
+		t.Errorf("GetComposition: %s, want the stage, layout and destination the page's form said", body)
+	}
+	next("done")
+}
+
+// artifacts reports whether the test runs with -artifacts: then the
+// browser test keeps screenshots of every page (while alice publishes),
+// as it does when it fails.
+func artifacts() bool {
+	f := flag.Lookup("test.artifacts")
+	return f != nil && f.Value.String() == "true"
+}
+
+// screenshots saves a 1280×800 screenshot of each page of the console,
+// signed in, into the test's artifact directory.
+func (e *env) screenshots(t *testing.T, stageARN string) {
+	id, _ := e.con.sessions.open(testKeyID)
+	login := "/test/login/" + id
+	e.mux.HandleFunc("GET "+login, func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		http.Redirect(w, r, "/"+r.URL.Query().Get("to"), http.StatusFound)
+	})
+	dir := t.ArtifactDir()
+	pages := map[string]string{"signin": "", "stages": "#/stages", "join": "#/join", "compositions": "#/compositions", "configurations": "#/configurations"}
+	if stageARN != "" {
+		pages["stage"] = "#/stage/" + stageARN
+	}
+	for name, hash := range pages {
+		url := e.url + login + "?to=" + strings.ReplaceAll(hash, "#", "%23")
+		if name == "signin" {
+			url = e.url + "/"
+		}
+		out := filepath.Join(dir, name+".png")
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		profile := t.TempDir()
+		cmd := exec.CommandContext(ctx, testsrv.ChromiumBinary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+			"--no-first-run", "--hide-scrollbars", "--user-data-dir="+profile, "--window-size=1280,800", "--virtual-time-budget=3000",
+			"--screenshot="+out, url)
+		cmd.Env = append(os.Environ(), "HOME="+profile, "DBUS_SESSION_BUS_ADDRESS=disabled:")
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+		err := cmd.Run()
+		cancel()
+		if err != nil {
+			t.Logf("screenshot of %s: %v\n%s", name, err, stderr.String())
+			continue
+		}
+		t.Logf("screenshot of the %s page: %s", name, out)
+	}
+}
