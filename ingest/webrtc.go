@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/tessera-media/tessera/internal/pionconf"
 	"github.com/tessera-media/tessera/internal/pionlog"
 )
 
@@ -66,26 +66,10 @@ func newAPI(cfg Config, mux ice.UDPMux, log *slog.Logger) (*webrtc.API, error) {
 	); err != nil {
 		return nil, fmt.Errorf("ingest: interceptors: %w", err)
 	}
-	var se webrtc.SettingEngine
-	se.LoggerFactory = pionlog.New(log)
-	se.SetICEUDPMux(mux)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(cfg.Loopback)
-	// No mDNS: the answer's candidates are addresses, and a publisher's
-	// ".local" candidates are not needed (its checks reach the server and
-	// become peer-reflexive candidates). With mDNS every ICE agent would
-	// hold three multicast sockets and five goroutines.
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	if len(cfg.PublicIPs) > 0 {
-		// 1:1 NAT: host candidates carry the public addresses instead.
-		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: cfg.PublicIPs,
-			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace}); err != nil {
-			return nil, fmt.Errorf("ingest: public IPs %v: %w", cfg.PublicIPs, err)
-		}
+	se, err := pionconf.SettingEngine(pionconf.Settings{Mux: mux, Loopback: cfg.Loopback, PublicIPs: cfg.PublicIPs,
+		ICEDisconnected: cfg.ICEDisconnectedTimeout, ICEFailed: cfg.ICEFailedTimeout, Connect: cfg.ConnectTimeout, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	se.SetICETimeouts(cfg.ICEDisconnectedTimeout, cfg.ICEFailedTimeout, time.Second)
-	se.SetDTLSConnectContextMaker(func() (context.Context, func()) {
-		return context.WithTimeout(context.Background(), cfg.ConnectTimeout)
-	})
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }

@@ -1,7 +1,6 @@
 package whep
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -21,6 +20,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tessera-media/tessera/internal/pionconf"
 	"github.com/tessera-media/tessera/internal/pionlog"
 )
 
@@ -109,22 +109,11 @@ func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
 	if err := webrtc.RegisterDefaultInterceptorsWithOptions(m, ir, webrtc.WithInterceptorLoggerFactory(pionlog.New(log))); err != nil {
 		return nil, fmt.Errorf("whep: interceptors: %w", err)
 	}
-	var se webrtc.SettingEngine
-	se.LoggerFactory = pionlog.New(log)
-	se.SetICEUDPMux(cfg.Mux)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(cfg.Loopback)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	if len(cfg.PublicIPs) > 0 {
-		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: cfg.PublicIPs,
-			AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace}); err != nil {
-			return nil, fmt.Errorf("whep: public IPs %v: %w", cfg.PublicIPs, err)
-		}
+	se, err := pionconf.SettingEngine(pionconf.Settings{Mux: cfg.Mux, Loopback: cfg.Loopback, PublicIPs: cfg.PublicIPs,
+		ICEDisconnected: 5 * time.Second, ICEFailed: 10 * time.Second, Connect: cfg.ConnectTimeout, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("whep: %w", err)
 	}
-	se.SetICETimeouts(5*time.Second, 10*time.Second, time.Second)
-	se.SetDTLSConnectContextMaker(func() (context.Context, func()) {
-		return context.WithTimeout(context.Background(), cfg.ConnectTimeout)
-	})
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
