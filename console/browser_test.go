@@ -28,59 +28,75 @@ type driverReport struct {
 // drive serves the console page with testdata/driver.js added to it (at
 // /test/console, with the console's own headers, so its Content Security
 // Policy applies), and the routes the driver talks to: POST /test/report
-// and GET /test/continue, which returns once resume is closed.
-func (e *env) drive(t *testing.T, resume <-chan struct{}) <-chan driverReport {
+// and GET /test/continue, which returns when the test calls resume.
+func (e *env) drive(t *testing.T) (reports <-chan driverReport, resume func()) {
 	t.Helper()
-	driver, err := os.ReadFile("testdata/driver.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	reports := make(chan driverReport, 16)
-	e.mux.HandleFunc("GET /test/console", func(w http.ResponseWriter, r *http.Request) {
-		rec := httptest.NewRecorder()
-		e.con.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.Header().Del("Content-Length")
-		_, _ = w.Write(bytes.Replace(rec.Body.Bytes(), []byte("</head>"), []byte(`<script src="/test/driver.js" defer></script></head>`), 1))
-	})
-	e.mux.HandleFunc("GET /test/driver.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript")
-		_, _ = w.Write(driver)
-	})
+	e.withScript("/test/console", "testdata/driver.js")
+	ch := make(chan driverReport, 16)
 	e.mux.HandleFunc("POST /test/report", func(w http.ResponseWriter, r *http.Request) {
 		var rep driverReport
 		if err := json.NewDecoder(r.Body).Decode(&rep); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		reports <- rep
+		ch <- rep
 	})
+	gate := make(chan struct{})
 	e.mux.HandleFunc("GET /test/continue", func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case <-resume:
+		case <-gate:
 		case <-r.Context().Done():
 		}
 	})
-	return reports
+	return ch, func() {
+		t.Helper()
+		select {
+		case gate <- struct{}{}:
+		case <-time.After(60 * time.Second):
+			t.Fatal("driver: it did not wait for the test within a minute")
+		}
+	}
+}
+
+// withScript serves the console page at path with the script file added
+// to it, under the console's own headers (so its Content Security Policy
+// applies).
+func (e *env) withScript(path, file string) {
+	script, err := os.ReadFile(file)
+	e.mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		e.con.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		_, _ = w.Write(bytes.Replace(rec.Body.Bytes(), []byte("</head>"), []byte(`<script src="`+path+`.js" defer></script></head>`), 1))
+	})
+	e.mux.HandleFunc("GET "+path+".js", func(w http.ResponseWriter, r *http.Request) {
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/javascript")
+		_, _ = w.Write(script)
+	})
 }
 
 // A user, in headless Chromium, signs in with the development credentials
 // the page shows, creates a stage, publishes the fake camera to it by WHIP
 // with a user id and an attribute, sees the participant on the stage's
-// page, stops, creates an encoder and a storage configuration, and starts
-// and stops a picture-in-picture composition recording with them. The
-// signed API confirms each step.
+// page, creates an encoder and a storage configuration, starts a
+// picture-in-picture composition recording with them, watches it live
+// (WHEP), changes its layout to a grid, stops it and stops publishing.
+// The signed API confirms each step.
 func TestBrowser(t *testing.T) {
 	e := startEnv(t, Config{Development: &Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}})
-	resume := make(chan struct{})
-	reports := e.drive(t, resume)
+	reports, resume := e.drive(t)
 	testsrv.StartChromium(t, e.url+"/test/console")
-	var arn string
+	var arn, compositionARN string
 	defer func() {
 		if t.Failed() {
-			e.screenshots(t, arn)
+			e.screenshots(t, arn, compositionARN)
 		}
 	}()
 	next := func(want string) driverReport {
@@ -141,15 +157,7 @@ func TestBrowser(t *testing.T) {
 		s := st.Publishers[0]
 		return s.ParticipantID == p.ParticipantID && s.Protocol == "WHIP" && s.VideoCodec != "" && s.Width > 0 && s.FramesDecoded > 0
 	})
-	if artifacts() {
-		e.screenshots(t, arn) // with alice publishing
-	}
-	close(resume)
-	next("unpublished")
-	testsrv.WaitFor(t, 15*time.Second, "alice to leave", func() bool {
-		_, _, body := e.signed(t, "ListParticipants", `{"stageArn":"`+arn+`","sessionId":"`+got.Stage.ActiveSessionID+`"}`)
-		return strings.Contains(string(body), `"state":"DISCONNECTED"`)
-	})
+	resume()
 
 	next("configured")
 	_, _, body = e.signed(t, "ListEncoderConfigurations", `{}`)
@@ -181,7 +189,8 @@ func TestBrowser(t *testing.T) {
 	if err := json.Unmarshal(body, &comps); err != nil || len(comps.Compositions) != 1 {
 		t.Fatalf("ListCompositions: %s", body)
 	}
-	_, _, body = e.signed(t, "GetComposition", `{"arn":"`+comps.Compositions[0].Arn+`"}`)
+	compositionARN = comps.Compositions[0].Arn
+	_, _, body = e.signed(t, "GetComposition", `{"arn":"`+compositionARN+`"}`)
 	var comp struct {
 		Composition struct {
 			StageArn string
@@ -208,42 +217,69 @@ func TestBrowser(t *testing.T) {
 		!slices.Equal(c.Destinations[0].Configuration.S3.EncoderConfigurationArns, []string{encoderARN}) {
 		t.Errorf("GetComposition: %s, want the stage, layout and destination the page's form said", body)
 	}
+	if artifacts() {
+		e.screenshots(t, arn, compositionARN) // with alice publishing and the composition running
+	}
+	resume()
+
+	t.Logf("watched live: %s", next("watched").Detail)
+	next("relaid")
+	_, _, body = e.signed(t, "GetComposition", `{"arn":"`+compositionARN+`"}`)
+	var relaid struct{ Composition struct{ Layout map[string]map[string]any } }
+	if err := json.Unmarshal(body, &relaid); err != nil {
+		t.Fatal(err)
+	}
+	grid, ok := relaid.Composition.Layout["grid"]
+	if !ok || len(relaid.Composition.Layout) != 1 || grid["featuredParticipantAttribute"] != "featured" || grid["gridGap"] != 8.0 || grid["omitStoppedVideo"] != true {
+		t.Errorf("GetComposition after Change layout: %s, want a grid with the page's fields", body)
+	}
+	next("stopped")
 	next("done")
+	testsrv.WaitFor(t, 15*time.Second, "alice to leave", func() bool {
+		_, _, body := e.signed(t, "ListParticipants", `{"stageArn":"`+arn+`","sessionId":"`+got.Stage.ActiveSessionID+`"}`)
+		return strings.Contains(string(body), `"state":"DISCONNECTED"`)
+	})
 }
 
 // artifacts reports whether the test runs with -artifacts: then the
-// browser test keeps screenshots of every page (while alice publishes),
-// as it does when it fails.
+// browser test keeps screenshots of every page (while alice publishes and
+// the composition runs), as it does when it fails.
 func artifacts() bool {
 	f := flag.Lookup("test.artifacts")
 	return f != nil && f.Value.String() == "true"
 }
 
 // screenshots saves a 1280×800 screenshot of each page of the console,
-// signed in, into the test's artifact directory.
-func (e *env) screenshots(t *testing.T, stageARN string) {
+// signed in, into the test's artifact directory; with a running
+// composition, also of its Watch live and Change layout dialogs.
+func (e *env) screenshots(t *testing.T, stageARN, compositionARN string) {
 	id, _ := e.con.sessions.open(testKeyID)
 	login := "/test/login/" + id
 	e.mux.HandleFunc("GET "+login, func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-		http.Redirect(w, r, "/"+r.URL.Query().Get("to"), http.StatusFound)
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
 	})
+	e.withScript("/test/"+id+"/click", "testdata/click.js")
 	dir := t.ArtifactDir()
-	pages := map[string]string{"signin": "", "stages": "#/stages", "join": "#/join", "compositions": "#/compositions", "configurations": "#/configurations"}
+	pages := map[string]string{"signin": "", "stages": "/#/stages", "join": "/#/join", "compositions": "/#/compositions", "configurations": "/#/configurations"}
 	if stageARN != "" {
-		pages["stage"] = "#/stage/" + stageARN
+		pages["stage"] = "/#/stage/" + stageARN
 	}
-	for name, hash := range pages {
-		url := e.url + login + "?to=" + strings.ReplaceAll(hash, "#", "%23")
+	if compositionARN != "" {
+		pages["watch"] = "/test/" + id + "/click?button=watch#/compositions"
+		pages["layout"] = "/test/" + id + "/click?button=relayout#/compositions"
+	}
+	for name, to := range pages {
+		target := e.url + login + "?to=" + url.QueryEscape(to)
 		if name == "signin" {
-			url = e.url + "/"
+			target = e.url + "/"
 		}
 		out := filepath.Join(dir, name+".png")
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		profile := t.TempDir()
 		cmd := exec.CommandContext(ctx, testsrv.ChromiumBinary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 			"--no-first-run", "--hide-scrollbars", "--user-data-dir="+profile, "--window-size=1280,800", "--virtual-time-budget=3000",
-			"--screenshot="+out, url)
+			"--screenshot="+out, target)
 		cmd.Env = append(os.Environ(), "HOME="+profile, "DBUS_SESSION_BUS_ADDRESS=disabled:")
 		var stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = io.Discard, &stderr

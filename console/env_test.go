@@ -23,6 +23,7 @@ import (
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/output"
+	"github.com/tessera-media/tessera/whep"
 	"github.com/tessera-media/tessera/worker"
 )
 
@@ -35,9 +36,9 @@ const (
 // port).
 const testChannel = "arn:aws:ivs:us-east-1:123456789012:channel/console"
 
-// env is a tessera server in process: ingest (WHIP), the worker
-// (compositions into folder storage), control (the signed API at /) and
-// the console, mounted as tessera serve mounts them.
+// env is a tessera server in process: ingest (WHIP), the live views
+// (WHEP), the worker (compositions into folder storage), control (the
+// signed API at /) and the console, mounted as tessera serve mounts them.
 type env struct {
 	url string
 	api *control.Server
@@ -67,15 +68,23 @@ func startEnv(t *testing.T, cfg Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tokens, err := whep.NewTokens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	views, err := whep.New(whep.Config{Tokens: tokens, Mux: ing.ICEMux(), Loopback: true, Logger: quietLogger(), Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	w, err := worker.New(worker.Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Preset: "ultrafast",
-		Logger: quietLogger(), Registerer: prometheus.NewRegistry()})
+		Views: views, Logger: quietLogger(), Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	hs := httptest.NewServer(mux)
 	api, err := control.New(ctx, control.Config{Credentials: map[string]string{testKeyID: testSecret}, Store: st, Ingest: ing, TokenKey: key,
-		WHIPURL: hs.URL + "/whip", Channels: map[string]string{testChannel: "rtmp://127.0.0.1:1/live/key"},
+		WHIPURL: hs.URL + "/whip", ViewerTokens: tokens, Channels: map[string]string{testChannel: "rtmp://127.0.0.1:1/live/key"},
 		Pipelines: w.Start, Logger: quietLogger(), Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +93,7 @@ func startEnv(t *testing.T, cfg Config) *env {
 	con := New(cfg)
 	mux.Handle("/whip", ing.Handler())
 	mux.Handle("/whip/", ing.Handler())
+	mux.Handle("/view/", views.Handler())
 	mux.Handle("/", api)
 	mux.Handle("GET /{$}", con)
 	mux.Handle("/console/", con)
@@ -94,6 +104,7 @@ func startEnv(t *testing.T, cfg Config) *env {
 			t.Error(err)
 		}
 		w.Close()
+		views.Close() // before ingest: they share its UDP port
 		_ = ing.Close(ctx)
 		hs.Close()
 		_ = st.Close()

@@ -382,25 +382,9 @@ async function startPublishing(stageArn, userId, attributes, source, onChange) {
 			onChange();
 		});
 		p.stream.getVideoTracks().forEach((t) => t.addEventListener("ended", () => stopPublishing()));
-		await pc.setLocalDescription(await pc.createOffer());
-		await new Promise((resolve) => {
-			if (pc.iceGatheringState === "complete") return resolve();
-			const done = setTimeout(resolve, 2000);
-			pc.addEventListener("icegatheringstatechange", () => {
-				if (pc.iceGatheringState === "complete") {
-					clearTimeout(done);
-					resolve();
-				}
-			});
-		});
 		p.detail = "sending the offer to " + whip;
 		onChange();
-		const resp = await fetch(whip, { method: "POST", headers: { "Content-Type": "application/sdp", Authorization: "Bearer " + p.token }, body: pc.localDescription.sdp });
-		const answer = await resp.text();
-		if (resp.status !== 201) throw new Error("WHIP answered " + resp.status + ": " + answer.trim());
-		const loc = resp.headers.get("Location");
-		if (loc) p.location = new URL(loc, whip).href;
-		await pc.setRemoteDescription({ type: "answer", sdp: answer });
+		p.location = await negotiate(pc, whip, p.token, "WHIP");
 		p.detail = "participant " + participantToken.participantId + " — connecting";
 		onChange();
 	} catch (e) {
@@ -413,15 +397,42 @@ async function stopPublishing() {
 	const p = publisher;
 	if (!p) return;
 	publisher = null;
-	if (p.location) {
-		try {
-			await fetch(p.location, { method: "DELETE", headers: { Authorization: "Bearer " + p.token } });
-		} catch (e) {
-			/* the server ends the session when the connection goes */
-		}
-	}
+	await hangUp(p.location, p.token);
 	if (p.pc) p.pc.close();
 	if (p.stream) p.stream.getTracks().forEach((t) => t.stop());
+}
+
+// negotiate sends pc's offer, with all its ICE candidates, to a WHIP or
+// WHEP endpoint with the bearer token, applies the answer and returns the
+// session's URL (its Location).
+async function negotiate(pc, url, token, protocol) {
+	await pc.setLocalDescription(await pc.createOffer());
+	await new Promise((resolve) => {
+		if (pc.iceGatheringState === "complete") return resolve();
+		const done = setTimeout(resolve, 2000);
+		pc.addEventListener("icegatheringstatechange", () => {
+			if (pc.iceGatheringState === "complete") {
+				clearTimeout(done);
+				resolve();
+			}
+		});
+	});
+	const resp = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp", Authorization: "Bearer " + token }, body: pc.localDescription.sdp });
+	const answer = await resp.text();
+	if (resp.status !== 201) throw new Error(protocol + " answered " + resp.status + ": " + answer.trim());
+	const loc = resp.headers.get("Location");
+	await pc.setRemoteDescription({ type: "answer", sdp: answer });
+	return loc ? new URL(loc, url).href : "";
+}
+
+// hangUp ends a WHIP or WHEP session (DELETE its URL with the token).
+async function hangUp(location, token) {
+	if (!location) return;
+	try {
+		await fetch(location, { method: "DELETE", headers: { Authorization: "Bearer " + token } });
+	} catch (e) {
+		/* the server ends the session when the connection goes */
+	}
 }
 
 // ---------------------------------------------------------------- compositions
@@ -440,10 +451,11 @@ const LAYOUT_FIELDS = {
 		["pipParticipantAttribute", "text"], ["pipBehavior", "enum"], ["pipOffset", "number"], ["pipPosition", "enum"], ["pipWidth", "number"], ["pipHeight", "number"]],
 };
 
-function layoutInput(name, kind) {
-	if (kind === "bool") return el("label", { class: "check" }, el("input", { type: "checkbox", name }), name);
-	if (kind === "enum") return field(name, el("select", { name }, ENUMS[name].map((v) => el("option", { value: v }, v || "(default)"))));
-	return field(name, el("input", { name, type: kind === "number" ? "number" : "text", min: kind === "number" ? "0" : undefined, placeholder: "default" }));
+// layoutInput is one layout field, holding value (undefined: empty).
+function layoutInput(name, kind, value) {
+	if (kind === "bool") return el("label", { class: "check" }, el("input", { type: "checkbox", name, checked: value === true }), name);
+	if (kind === "enum") return field(name, el("select", { name }, ENUMS[name].map((v) => el("option", { value: v, selected: v === value }, v || "(default)"))));
+	return field(name, el("input", { name, type: kind === "number" ? "number" : "text", min: kind === "number" ? "0" : undefined, placeholder: "default", value: value === undefined ? undefined : String(value) }));
 }
 
 // layoutValue reads the layout form: only the fields given.
@@ -457,6 +469,125 @@ function layoutValue(kind, form) {
 		} else if (x !== "" && x !== undefined) out[name] = type === "number" ? Number(x) : x;
 	}
 	return { [kind]: out };
+}
+
+// layoutEditor is the layout part of StartComposition's and
+// UpdateComposition's forms: the kind (a select with the id kindId) and
+// its fields, set from layout ({grid: {…}} or {pip: {…}}). Changing the
+// kind keeps the fields both kinds have. value() is the LayoutConfiguration.
+function layoutEditor(kindId, layout) {
+	const [initial, opts] = Object.entries(layout || {})[0] || ["grid", {}];
+	const kind = el("select", { name: "layoutKind", id: kindId }, el("option", { value: "grid" }, "Grid"), el("option", { value: "pip" }, "Picture in picture"));
+	kind.value = initial;
+	const box = el("div", { class: "fields" });
+	const form = el("form", { onsubmit: (ev) => ev.preventDefault() }, box);
+	let shown = kind.value;
+	const draw = (values) => {
+		shown = kind.value;
+		box.replaceChildren(...LAYOUT_FIELDS[shown].map(([n, k]) => layoutInput(n, k, values[n])));
+	};
+	kind.addEventListener("change", () => draw(layoutValue(shown, form)[shown]));
+	draw(opts || {});
+	return { kind, form, value: () => layoutValue(kind.value, form) };
+}
+
+// modal shows a dialog over the page until close() (the × button or
+// Escape), which runs onClose first.
+function modal(title, onClose, ...children) {
+	const close = () => {
+		document.removeEventListener("keydown", esc);
+		back.remove();
+		onClose();
+	};
+	const esc = (ev) => ev.key === "Escape" && close();
+	const back = el("div", { class: "modal" }, el("div", { class: "panel dialog", role: "dialog", "aria-label": title },
+		el("div", { class: "head" }, el("h2", {}, title), el("button", { type: "button", class: "secondary small close", title: "Close", onclick: close }, "×")),
+		...children));
+	document.addEventListener("keydown", esc);
+	document.body.append(back);
+	cleanups.push(() => back.isConnected && close());
+	return close;
+}
+
+// watchLive plays a running composition in a dialog by WHEP, with a
+// viewer token from CreateViewerToken; closing the dialog ends the session.
+function watchLive(c) {
+	const video = el("video", { class: "video", id: "liveVideo", muted: true, autoplay: true, playsinline: true });
+	video.muted = true;
+	const state = el("span", { id: "liveState" }, badge("new"));
+	const detail = el("div", { class: "muted", id: "liveDetail" });
+	const sound = el("button", { type: "button", class: "secondary", id: "liveSound", onclick: () => {
+		video.muted = !video.muted;
+		sound.textContent = video.muted ? "Unmute" : "Mute";
+	} }, "Unmute");
+	const toggle = el("button", { type: "button", class: "danger", id: "liveStop" }, "Stop");
+	let v = null; // {pc, location, token} while watching
+	const show = (s, text) => {
+		state.replaceChildren(badge(s));
+		detail.textContent = text || "";
+		toggle.textContent = v ? "Stop" : "Watch again";
+		toggle.className = v ? "danger" : "";
+	};
+	const stop = async () => {
+		const w = v;
+		v = null;
+		if (!w) return;
+		w.pc.close();
+		video.srcObject = null;
+		show("closed", "stopped");
+		await hangUp(w.location, w.token);
+	};
+	const start = () => guarded(async () => {
+		const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
+		const w = { pc, location: "", token: "" };
+		v = w;
+		show("connecting", "minting a viewer token");
+		try {
+			const { viewerToken } = await api("CreateViewerToken", { compositionArn: c.arn, duration: 60 });
+			w.token = viewerToken.token;
+			pc.addTransceiver("video", { direction: "recvonly" });
+			pc.addTransceiver("audio", { direction: "recvonly" });
+			const stream = new MediaStream();
+			pc.addEventListener("track", (ev) => {
+				stream.addTrack(ev.track);
+				video.srcObject = stream;
+			});
+			pc.addEventListener("connectionstatechange", () => v === w && show(pc.connectionState, "connection " + pc.connectionState));
+			show("connecting", "sending the offer to " + viewerToken.whepUrl);
+			w.location = await negotiate(pc, viewerToken.whepUrl, w.token, "WHEP");
+			if (v === w) show(pc.connectionState, "connection " + pc.connectionState);
+		} catch (e) {
+			if (v === w) await stop();
+			show("failed", e.message);
+			throw e;
+		}
+	});
+	toggle.addEventListener("click", () => (v ? stop() : start()));
+	modal("Watch " + shortArn(c.arn) + " live", stop,
+		video,
+		el("div", { class: "row player" }, state, el("span", { class: "grow" }, detail), sound, toggle),
+		el("p", { class: "muted" }, "The composition as its destinations get it, by WHEP (H.264 and Opus), a second or so behind."));
+	start();
+}
+
+// changeLayout edits a running composition's layout (UpdateComposition),
+// starting from its current one (GetComposition).
+function changeLayout(c, done) {
+	guarded(async () => {
+		const { composition } = await api("GetComposition", { arn: c.arn });
+		const ed = layoutEditor("newLayoutKind", composition.layout);
+		const apply = el("button", { type: "button", id: "updateLayout", onclick: () => guarded(async () => {
+			await api("UpdateComposition", { arn: c.arn, layout: ed.value() });
+			toast("Layout of " + shortArn(c.arn) + " changed");
+			close();
+			done();
+		}) }, "Change layout");
+		const close = modal("Change the layout of " + shortArn(c.arn), () => {},
+			el("div", { class: "fields" }, field("Layout", ed.kind)),
+			el("p"),
+			el("fieldset", {}, el("legend", {}, "Layout options (empty: the API's defaults)"), ed.form),
+			el("div", { class: "row" }, apply, el("button", { type: "button", class: "secondary", onclick: () => close() }, "Cancel")));
+	});
 }
 
 const running = (c) => c.state === "ACTIVE" || c.state === "STARTING";
@@ -479,12 +610,7 @@ function compositionDetails(c) {
 function showCompositions() {
 	const body = el("tbody", { id: "compositions" });
 	const stage = el("select", { name: "stageArn", id: "compStage" });
-	const kind = el("select", { name: "layoutKind", id: "layoutKind" }, el("option", { value: "grid" }, "Grid"), el("option", { value: "pip" }, "Picture in picture"));
-	const layoutBox = el("div", { class: "fields" });
-	const layoutForm = el("form", { onsubmit: (ev) => ev.preventDefault() }, layoutBox);
-	const drawLayout = () => layoutBox.replaceChildren(...LAYOUT_FIELDS[kind.value].map(([n, k]) => layoutInput(n, k)));
-	kind.addEventListener("change", drawLayout);
-	drawLayout();
+	const layout = layoutEditor("layoutKind");
 
 	const s3On = el("input", { type: "checkbox", id: "s3On", checked: true });
 	const storage = el("select", { id: "s3Storage" });
@@ -515,7 +641,7 @@ function showCompositions() {
 			if (chEncoder.value) d.channel.encoderConfigurationArn = chEncoder.value;
 			destinations.push(d);
 		}
-		const out = await api("StartComposition", { stageArn: stage.value, layout: layoutValue(kind.value, layoutForm), destinations });
+		const out = await api("StartComposition", { stageArn: stage.value, layout: layout.value(), destinations });
 		toast("Composition " + shortArn(out.composition.arn) + " starting");
 		load();
 	});
@@ -537,10 +663,8 @@ function showCompositions() {
 			el("td", {}, (c.destinations || []).map((d) => el("div", {}, el("span", { class: "mono" }, d.id + " "), badge(d.state)))),
 			el("td", {}, when(c.startTime)),
 			el("td", { class: "actions" }, running(c) && [
-				// The places of Watch live (WHEP playback of the composition)
-				// and Change layout (UpdateComposition), not available yet.
-				el("button", { class: "secondary small", disabled: true, title: "Watching a composition live (WHEP) is not available yet" }, "Watch live"),
-				el("button", { class: "secondary small", disabled: true, title: "Changing a running composition's layout (UpdateComposition) is not available yet" }, "Change layout"),
+				el("button", { class: "secondary small watch", onclick: () => watchLive(c) }, "Watch live"),
+				el("button", { class: "secondary small relayout", onclick: () => changeLayout(c, load) }, "Change layout"),
 				el("button", { class: "danger small", onclick: () => guarded(async () => {
 					await api("StopComposition", { arn: c.arn });
 					toast("Stopping composition " + shortArn(c.arn));
@@ -557,9 +681,9 @@ function showCompositions() {
 			el("thead", {}, el("tr", {}, ["Composition", "Stage", "State", "Destinations", "Started", ""].map((h) => el("th", {}, h)))), body)),
 		el("div", { class: "panel" },
 			el("h2", {}, "Start a composition"),
-			el("div", { class: "fields" }, field("Stage", stage), field("Layout", kind)),
+			el("div", { class: "fields" }, field("Stage", stage), field("Layout", layout.kind)),
 			el("p"),
-			el("fieldset", {}, el("legend", {}, "Layout options (empty: the API's defaults)"), layoutForm),
+			el("fieldset", {}, el("legend", {}, "Layout options (empty: the API's defaults)"), layout.form),
 			el("fieldset", {}, el("legend", {}, el("label", { class: "check" }, s3On, "Record to storage (HLS)")),
 				el("div", { class: "fields" }, field("Storage configuration", storage), field("Encoder configuration", encoder))),
 			el("fieldset", {}, el("legend", {}, el("label", { class: "check" }, chOn, "Push to a channel (RTMP)")),

@@ -1,10 +1,11 @@
 // Drives the console page like a user: signs in with the development
 // credentials the page shows, creates a stage, publishes the fake camera
 // to it from the Join page, finds the participant on the stage's page,
-// waits for the test, stops publishing, creates an encoder and a storage
-// configuration, starts a picture-in-picture composition recording to
-// them and stops it. Each step is reported to
-// POST /test/report as {step, ...}.
+// creates an encoder and a storage configuration, starts a
+// picture-in-picture composition recording to them, watches it live,
+// changes its layout to a grid, stops it and stops publishing. Each step
+// is reported to POST /test/report as {step, ...}; GET /test/continue
+// waits for the test's checks.
 "use strict";
 
 async function report(step, fields) {
@@ -22,6 +23,7 @@ async function wait(what, cond, ms) {
 }
 
 const $ = (sel) => document.querySelector(sel);
+const compositionRow = (state) => [...document.querySelectorAll("#compositions tr")].find((r) => r.cells[2] && r.cells[2].textContent === state);
 function type(sel, value) {
 	const e = $(sel);
 	e.value = value;
@@ -54,12 +56,6 @@ function type(sel, value) {
 		await report("participant", { row: p.innerText });
 		await fetch("/test/continue");
 
-		location.hash = "#/join";
-		await wait("the stop button", () => $("#joinStop") && !$("#joinStop").disabled);
-		$("#joinStop").click();
-		await wait("the publication to stop", () => $("#joinState .badge.idle"));
-		await report("unpublished");
-
 		location.hash = "#/configurations";
 		await wait("the configuration forms", () => $("#createEncoder"));
 		type("#createEncoder [name=name]", "small");
@@ -86,10 +82,41 @@ function type(sel, value) {
 		$("[name=omitStoppedVideo]").checked = true;
 		$("#s3Encoder").value = $("#s3Encoder option[value^='arn:']").value;
 		$("#startComposition").click();
-		const comp = await wait("the composition ACTIVE", () => [...document.querySelectorAll("#compositions tr")].find((r) => r.cells[2] && r.cells[2].textContent === "ACTIVE"), 30000);
+		const comp = await wait("the composition ACTIVE", () => compositionRow("ACTIVE"), 30000);
 		await report("composition", { row: comp.innerText });
-		comp.querySelector("button.danger").click();
-		await wait("the composition STOPPED", () => [...document.querySelectorAll("#compositions tr")].find((r) => r.cells[2] && r.cells[2].textContent === "STOPPED"), 30000);
+		await fetch("/test/continue");
+
+		compositionRow("ACTIVE").querySelector("button.watch").click();
+		const video = await wait("the live video", () => $("#liveVideo") && $("#liveVideo").videoWidth > 0 && $("#liveVideo"), 30000);
+		const t0 = video.currentTime;
+		await wait("the live video to play", () => video.currentTime > t0 + 1 && $("#liveState .badge.connected"), 15000);
+		if (!video.muted || $("#liveSound").textContent !== "Unmute") throw new Error("the live video does not start muted");
+		$("#liveSound").click();
+		if (video.muted || $("#liveSound").textContent !== "Mute") throw new Error("Unmute leaves the video muted");
+		await report("watched", { detail: video.videoWidth + "x" + video.videoHeight + " " + t0.toFixed(2) + "→" + video.currentTime.toFixed(2) + " s" });
+		$("#liveStop").click();
+		await wait("the viewer to stop", () => $("#liveState .badge.closed") && $("#liveStop").textContent === "Watch again" && !video.srcObject);
+		$(".dialog button.close").click();
+		await wait("the player to close", () => !$("#liveVideo"));
+
+		compositionRow("ACTIVE").querySelector("button.relayout").click();
+		await wait("the layout form, filled in", () => $("#newLayoutKind") && $("#newLayoutKind").value === "pip" && $(".dialog [name=pipPosition]").value === "TOP_LEFT");
+		$("#newLayoutKind").value = "grid";
+		$("#newLayoutKind").dispatchEvent(new Event("change", { bubbles: true }));
+		if ($(".dialog [name=featuredParticipantAttribute]").value !== "featured") throw new Error("changing the layout kind loses the fields both have");
+		type(".dialog [name=gridGap]", "8");
+		$("#updateLayout").click();
+		await wait("the layout to change", () => !$("#newLayoutKind") && $("#toast").textContent.includes("Layout"));
+		await report("relaid");
+
+		compositionRow("ACTIVE").querySelector("button.danger").click();
+		await wait("the composition STOPPED", () => compositionRow("STOPPED"), 30000);
+		await report("stopped");
+
+		location.hash = "#/join";
+		await wait("the stop button", () => $("#joinStop") && !$("#joinStop").disabled);
+		$("#joinStop").click();
+		await wait("the publication to stop", () => $("#joinState .badge.idle"));
 		await report("done");
 	} catch (e) {
 		await report("error", { detail: String(e && e.message ? e.message : e), page: document.body.innerText.slice(0, 3000) });
