@@ -225,7 +225,9 @@ func TestBrowser(t *testing.T) {
 	t.Logf("watched live: %s", next("watched").Detail)
 	next("relaid")
 	_, _, body = e.signed(t, "GetComposition", `{"arn":"`+compositionARN+`"}`)
-	var relaid struct{ Composition struct{ Layout map[string]map[string]any } }
+	var relaid struct {
+		Composition struct{ Layout map[string]map[string]any }
+	}
 	if err := json.Unmarshal(body, &relaid); err != nil {
 		t.Fatal(err)
 	}

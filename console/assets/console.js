@@ -670,7 +670,7 @@ function showCompositions() {
 					toast("Stopping composition " + shortArn(c.arn));
 					load();
 				}) }, "Stop")])),
-		details[c.arn] && el("tr", { class: "details" }, el("td", { colspan: 6 }, compositionDetails(details[c.arn])))]);
+		...(details[c.arn] ? [el("tr", { class: "details" }, el("td", { colspan: 6 }, compositionDetails(details[c.arn])))] : [])]);
 		body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 6, class: "empty" }, "No compositions yet."))]));
 	});
 
