@@ -1,7 +1,9 @@
 // Package console is the web console of tessera serve: one page (plain
 // HTML, CSS and JavaScript embedded in the binary) to sign in with an API
 // access key, manage stages, publish this browser's camera or screen to a
-// stage by WHIP, and start and stop compositions.
+// stage by WHIP, start and stop compositions, watch a running one live by
+// WHEP (with a viewer token from CreateViewerToken) and change its layout
+// (UpdateComposition).
 //
 // The contract:
 //

@@ -1,7 +1,7 @@
 // Tessera's web console: one page, routed by the URL's hash. Every API
 // call goes through the console's session (POST /console/api/<Operation>
 // with the CSRF token); nothing is fetched from elsewhere but the stage's
-// WHIP endpoint.
+// WHIP endpoint and a composition's WHEP endpoint.
 "use strict";
 
 const POLL_MS = 2000;
@@ -555,9 +555,11 @@ function watchLive(c) {
 			pc.addEventListener("connectionstatechange", () => v === w && show(pc.connectionState, "connection " + pc.connectionState));
 			show("connecting", "sending the offer to " + viewerToken.whepUrl);
 			w.location = await negotiate(pc, viewerToken.whepUrl, w.token, "WHEP");
-			if (v === w) show(pc.connectionState, "connection " + pc.connectionState);
+			if (v !== w) return hangUp(w.location, w.token); // stopped meanwhile
+			show(pc.connectionState, "connection " + pc.connectionState);
 		} catch (e) {
-			if (v === w) await stop();
+			if (v !== w) return; // stopped meanwhile
+			await stop();
 			show("failed", e.message);
 			throw e;
 		}
