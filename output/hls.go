@@ -293,6 +293,7 @@ type openSegment struct {
 	mux   *av.Muxer // MPEG-TS: the segment's own; fMP4: the recording's, moved on from file to file
 	start time.Duration
 	last  time.Duration // end of the latest video packet
+	all   time.Duration // end of the latest packet of any stream
 	disc  bool          // it follows a gap
 }
 
@@ -346,7 +347,10 @@ func (r *Recording) take(seg *openSegment, seq int, q queued) (*openSegment, int
 		return r.write(seg, seq, q.p)
 	}
 	if seg != nil {
-		r.carry, r.carryPath = r.close(seg, segmentEnd(seg), r.segmentPath(seq)), r.segmentPath(seq)
+		// Before a gap the segment holds all its media: the sound may run
+		// on past the last picture (the publish's video stopped first).
+		end := max(segmentEnd(seg), seg.all)
+		r.carry, r.carryPath = r.close(seg, end, r.segmentPath(seq)), r.segmentPath(seq)
 	}
 	r.gapNext = true
 	return nil, seq
@@ -389,6 +393,7 @@ func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment,
 	if lead {
 		seg.last = max(seg.last, p.PTS+p.Duration)
 	}
+	seg.all = max(seg.all, p.PTS+p.Duration)
 	return seg, seq
 }
 
