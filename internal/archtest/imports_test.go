@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"output":              {"contract", "media", "internal/av", "internal/durable"},
 	"whep":                {"media", "internal/av", "internal/durable", "internal/pionlog", "internal/pionconf"},
 	"control":             {"contract", "layout", "ingest", "whep", "control/sigv4", "control/wire", "control/store"},
-	"console":             {"control", "ingest", "control/store", "worker", "output"},
+	"console":             {"control", "ingest", "control/store", "worker", "output", "whep"},
 	"worker":              {"contract", "layout", "media", "compositor", "ingest", "output", "whep", "internal/av"},
 	"cmd/tessera":         {"worker", "control", "console", "control/store", "ingest", "output", "whep", "internal/av", "internal/selfsigned"},
 	"cmd/layout-dump":     {"layout", "compositor", "media"},
