@@ -89,19 +89,7 @@ func TestFlappingPublisher(t *testing.T) {
 		}
 	}
 
-	enc, err := api.CreateEncoderConfiguration(ctx, &ivsrealtime.CreateEncoderConfigurationInput{Name: aws.String("flapping"),
-		Video: &types.Video{Width: aws.Int32(int32(canvas.W)), Height: aws.Int32(int32(canvas.H)),
-			Framerate: aws.Float32(float32(frameRate)), Bitrate: aws.Int32(1_000_000)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp, err := api.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: stage.Stage.Arn,
-		Destinations: []types.DestinationConfiguration{{Channel: &types.ChannelDestinationConfiguration{
-			ChannelArn: aws.String(flapChannel), EncoderConfigurationArn: enc.EncoderConfiguration.Arn}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitState(ctx, t, api, *comp.Composition.Arn, types.CompositionStateActive)
+	arn := startChannelComposition(ctx, t, api, stage.Stage.Arn, "flapping", flapChannel)
 	r := readRTMP(t, rtmp.URL("live", "flap"), canvas.W, canvas.H)
 	palette := []colour{red, blue}
 
@@ -165,7 +153,7 @@ func TestFlappingPublisher(t *testing.T) {
 	if watch(4 * frameRate) {
 		t.Error("the flapping participant's picture still shows 4 s of stream after it was killed")
 	}
-	waitState(ctx, t, api, *comp.Composition.Arn, types.CompositionStateActive)
+	waitState(ctx, t, api, arn, types.CompositionStateActive)
 	t.Logf("%d pictures sampled; the longest run of one picture in the flapping tile: %d stream frames", samples, longest)
 	if misplaced != 0 {
 		t.Errorf("%d of %d pictures show red or blue out of their tiles", misplaced, samples)
@@ -173,7 +161,30 @@ func TestFlappingPublisher(t *testing.T) {
 	if longest >= 3*frameRate {
 		t.Errorf("the flapping participant's tile showed one picture for %d stream frames (≥ 3 s)", longest)
 	}
-	if _, err := api.StopComposition(ctx, &ivsrealtime.StopCompositionInput{Arn: comp.Composition.Arn}); err != nil {
+	if _, err := api.StopComposition(ctx, &ivsrealtime.StopCompositionInput{Arn: aws.String(arn)}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startChannelComposition starts a grid composition of stage at the
+// tests' canvas size and frame rate to channel (an ARN configured with
+// --channel), under an encoder configuration called name, and waits until
+// it is ACTIVE; it returns the composition's ARN.
+func startChannelComposition(ctx context.Context, t *testing.T, api *ivsrealtime.Client, stageARN *string, name, channel string) string {
+	t.Helper()
+	enc, err := api.CreateEncoderConfiguration(ctx, &ivsrealtime.CreateEncoderConfigurationInput{Name: aws.String(name),
+		Video: &types.Video{Width: aws.Int32(int32(canvas.W)), Height: aws.Int32(int32(canvas.H)),
+			Framerate: aws.Float32(float32(frameRate)), Bitrate: aws.Int32(1_000_000)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp, err := api.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: stageARN,
+		Destinations: []types.DestinationConfiguration{{Channel: &types.ChannelDestinationConfiguration{
+			ChannelArn: aws.String(channel), EncoderConfigurationArn: enc.EncoderConfiguration.Arn}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := *comp.Composition.Arn
+	waitState(ctx, t, api, arn, types.CompositionStateActive)
+	return arn
 }

@@ -88,20 +88,7 @@ func TestUpdateCompositionLayout(t *testing.T) {
 		ps = append(ps, layout.Participant{ID: ids[user], UserID: user, Arrival: uint64(i), Video: layout.Size{W: 320, H: 180}})
 	}
 
-	enc, err := api.CreateEncoderConfiguration(ctx, &ivsrealtime.CreateEncoderConfigurationInput{Name: aws.String("relayout"),
-		Video: &types.Video{Width: aws.Int32(int32(canvas.W)), Height: aws.Int32(int32(canvas.H)),
-			Framerate: aws.Float32(float32(frameRate)), Bitrate: aws.Int32(1_000_000)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp, err := api.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: stage.Stage.Arn,
-		Destinations: []types.DestinationConfiguration{{Channel: &types.ChannelDestinationConfiguration{
-			ChannelArn: aws.String(relayoutChannel), EncoderConfigurationArn: enc.EncoderConfiguration.Arn}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := *comp.Composition.Arn
-	waitState(ctx, t, api, arn, types.CompositionStateActive)
+	arn := startChannelComposition(ctx, t, api, stage.Stage.Arn, "relayout", relayoutChannel)
 	r := readRTMP(t, rtmp.URL("live", "relayout"), canvas.W, canvas.H)
 	palette := []colour{red, blue}
 
