@@ -107,6 +107,9 @@ type Stats struct {
 	Outbound []OutboundStats `json:"outbound"`
 	// Pair is the selected ICE candidate pair, "local -> remote".
 	Pair string `json:"pair,omitempty"`
+	// SourceFrames is how many frames the video track's source (the
+	// media-source statistics) has handed to the encoder.
+	SourceFrames int `json:"sourceFrames,omitempty"`
 	// FrameColor is the centre pixel of the video track's current frame,
 	// "#rrggbb" (empty when it could not be read).
 	FrameColor string `json:"frameColor,omitempty"`
