@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/tessera-media/tessera/contract"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/internal/testsrv"
 	"github.com/tessera-media/tessera/layout"
 	"github.com/tessera-media/tessera/media"
 	"github.com/tessera-media/tessera/output"
@@ -38,14 +41,17 @@ func (t *ptsTap) packets() []time.Duration {
 // A composition starts without a hole: its first encoded video packets
 // (the first segment of its recordings, the first seconds of its
 // channels) step by exactly one frame interval from 0, because the slow
-// first compose and encode happen before its frame clock starts.
+// first compose and encode happen before its frame clock starts; and the
+// recording's first segment, as ffprobe reads it from storage, has no gap
+// longer than one frame.
 func TestCompositionStartsOnTime(t *testing.T) {
 	ts := startStage(t)
 	red := media.RGBToYUV(200, 30, 30)
 	ts.publish(t, "p1", publisher.Config{Color: &red, ToneHz: publisher.DefaultToneHz})
 	ts.waitRoster(t, 1)
 	tap := &ptsTap{}
-	w := ts.newWorker(t, t.TempDir(), nil, func(string, []av.StreamInfo) output.PacketSink { return tap })
+	dir := t.TempDir()
+	w := ts.newWorker(t, dir, nil, func(string, []av.StreamInfo) output.PacketSink { return tap })
 	// A 720p canvas; under the race detector the compositor cannot keep a
 	// 720p canvas in real time at all (every other tick is skipped), so
 	// there the canvas is 320×180, which it keeps up with.
@@ -72,6 +78,25 @@ func TestCompositionStartsOnTime(t *testing.T) {
 	defer scancel()
 	if err := p.Stop(sctx); err != nil {
 		t.Fatal(err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "buckets", "rec", spec.Destinations[0].RecordingPrefix, "media", "hls", "*", "0.ts"))
+	if len(segs) != 1 {
+		t.Fatalf("first segments in storage: %v; want one", segs)
+	}
+	first := segs[0]
+	pkts := testsrv.VideoPackets(t, first)
+	if len(pkts) < 30 || !pkts[0].Key {
+		t.Fatalf("%s: %d video packets, first a keyframe: %v; want ≥ 30 from a keyframe", first, len(pkts), len(pkts) > 0 && pkts[0].Key)
+	}
+	times := make([]float64, len(pkts))
+	for i, p := range pkts {
+		times[i] = p.Time
+	}
+	slices.Sort(times) // presentation order
+	for i := 1; i < len(times); i++ {
+		if gap := times[i] - times[i-1]; gap > 1.5/30 {
+			t.Errorf("%s: a gap of %.3f s after %.3f s; want none longer than one frame", first, gap, times[i-1]-times[0])
+		}
 	}
 	pts := tap.packets()[:30]
 	interval := time.Second / 30

@@ -118,10 +118,18 @@ func ProbeFile(path string) (Probe, error) {
 	return p, nil
 }
 
-// Keyframes returns the presentation times, in seconds, of the key frames
-// of path's first video stream, in file order. It fails the test if
-// ffprobe fails or takes longer than ProbeTimeout.
-func Keyframes(t testing.TB, path string) []float64 {
+// VideoPacket is one packet of a probed file's first video stream.
+type VideoPacket struct {
+	// Time is its presentation time in seconds (its decoding time when
+	// the file gives none).
+	Time float64
+	Key  bool
+}
+
+// VideoPackets returns the packets of path's first video stream, in file
+// order. It fails the test if ffprobe fails or takes longer than
+// ProbeTimeout.
+func VideoPackets(t testing.TB, path string) []VideoPacket {
 	t.Helper()
 	out, err := runFFprobe(path, "-select_streams", "v:0", "-show_entries", "packet=pts_time,dts_time,flags")
 	if err != nil {
@@ -137,16 +145,27 @@ func Keyframes(t testing.TB, path string) []float64 {
 	if err := json.Unmarshal(out, &raw); err != nil {
 		t.Fatalf("testsrv: ffprobe %s: parsing its JSON: %v", path, err)
 	}
-	var kf []float64
+	pkts := make([]VideoPacket, 0, len(raw.Packets))
 	for _, p := range raw.Packets {
-		if !strings.Contains(p.Flags, "K") {
-			continue
-		}
 		ts := p.PTSTime
 		if ts == "" || ts == "N/A" {
 			ts = p.DTSTime
 		}
-		kf = append(kf, parseFloat(ts))
+		pkts = append(pkts, VideoPacket{Time: parseFloat(ts), Key: strings.Contains(p.Flags, "K")})
+	}
+	return pkts
+}
+
+// Keyframes returns the presentation times, in seconds, of the key frames
+// of path's first video stream, in file order. It fails the test if
+// ffprobe fails or takes longer than ProbeTimeout.
+func Keyframes(t testing.TB, path string) []float64 {
+	t.Helper()
+	var kf []float64
+	for _, p := range VideoPackets(t, path) {
+		if p.Key {
+			kf = append(kf, p.Time)
+		}
 	}
 	return kf
 }
