@@ -28,9 +28,8 @@
 //     versitygw is not packaged: it is built from the Go module proxy,
 //     pinned at VersityGWVersion, once into the user's cache directory
 //     (os.UserCacheDir()/tessera-testbin) and reused from there. hls.js
-//     (dist/hls.min.js of HLSJSVersion) is cached there too, downloaded
-//     once from the npm registry (within 2 minutes) and checked against
-//     the registry's SHA-512 integrity.
+//     is the copy the binary vendors (internal/hlsjs): nothing is
+//     downloaded for it.
 //   - With -short (make unit), StartRTMP, StartVersityGW, StartChromium
 //     (and so WHIPPage.Publish), StartHLSPlayer and AWSCLI skip the test
 //     instead of starting anything: the short run needs no server, browser or AWS

@@ -1,15 +1,8 @@
 package testsrv
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"context"
-	"crypto/sha512"
 	_ "embed"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -24,25 +17,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tessera-media/tessera/internal/hlsjs"
 )
 
 //go:embed hls_player.html
 var hlsPlayerHTML []byte
 
-// HLSJSVersion is the hls.js release the HLS player page runs.
-const HLSJSVersion = "1.7.4"
-
 const (
-	// hlsJSURL is HLSJSVersion's package on the npm registry, and
-	// hlsJSIntegrity its integrity as the registry publishes it (the
-	// SHA-512 of the tarball, in Subresource Integrity form).
-	hlsJSURL       = "https://registry.npmjs.org/hls.js/-/hls.js-" + HLSJSVersion + ".tgz"
-	hlsJSIntegrity = "sha512-3GlxGdPvT2YHvQYOt+yOzT/DEior/qJVNIylHA77kgeoBTdQQqi70GwefNEUmHQeNGyjC8U62+bruqW/Tpm+tg=="
-	// hlsJSFile is the script taken from the tarball.
-	hlsJSFile = "package/dist/hls.min.js"
-	// downloadTimeout bounds downloading hls.js.
-	downloadTimeout = 2 * time.Minute
-
 	// DefaultPlaybackRate is the rate HLSPlayer.Play plays at when
 	// HLSPlayer.Rate is 0.
 	DefaultPlaybackRate = 8
@@ -216,17 +198,13 @@ func (r PlayResult) String() string {
 	return b.String()
 }
 
-// StartHLSPlayer starts the player server for the files under root,
-// downloading hls.js first if it is not cached yet (see the package
-// documentation). It is closed by t.Cleanup. With -short it skips the
+// StartHLSPlayer starts the player server for the files under root, with
+// the hls.js the binary vendors (internal/hlsjs). It is closed by t.Cleanup. With -short it skips the
 // test, as StartChromium would.
 func StartHLSPlayer(t testing.TB, root string) *HLSPlayer {
 	t.Helper()
 	skipShort(t, "Chromium and hls.js")
-	js, err := hlsJS(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := hlsjs.Script
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		t.Fatalf("testsrv: %v", err)
@@ -374,112 +352,5 @@ func (p *HLSPlayer) wait(id string, c *Chromium, start time.Time, rate float64) 
 			return res, got, nil
 		}
 		timer.Stop()
-	}
-}
-
-var hlsJSCache struct {
-	once sync.Once
-	js   []byte
-	err  error
-}
-
-// hlsJS returns hls.min.js of HLSJSVersion, downloading it on first use in
-// this process unless an earlier process left it in the cache directory.
-// Concurrent test processes may both download it; each writes its own
-// file and renames it into place.
-func hlsJS(t testing.TB) ([]byte, error) {
-	hlsJSCache.once.Do(func() {
-		hlsJSCache.js, hlsJSCache.err = cachedHLSJS(t)
-	})
-	return hlsJSCache.js, hlsJSCache.err
-}
-
-func cachedHLSJS(t testing.TB) ([]byte, error) {
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "tessera-testbin")
-	final := filepath.Join(dir, "hls.js-"+HLSJSVersion+".min.js")
-	if js, err := os.ReadFile(final); err == nil && len(js) > 0 {
-		return js, nil
-	}
-	start := time.Now()
-	tgz, err := download(hlsJSURL, downloadTimeout)
-	if err != nil {
-		return nil, fmt.Errorf("testsrv: downloading hls.js %s: %w", HLSJSVersion, err)
-	}
-	if sum := sha512.Sum512(tgz); "sha512-"+base64.StdEncoding.EncodeToString(sum[:]) != hlsJSIntegrity {
-		return nil, fmt.Errorf("testsrv: %s: integrity sha512-%s, want %s", hlsJSURL, base64.StdEncoding.EncodeToString(sum[:]), hlsJSIntegrity)
-	}
-	js, err := tarFile(tgz, hlsJSFile)
-	if err != nil {
-		return nil, fmt.Errorf("testsrv: %s: %w", hlsJSURL, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("testsrv: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "hls.js-*.tmp")
-	if err != nil {
-		return nil, fmt.Errorf("testsrv: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, nothing
-	_, err = tmp.Write(js)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), final)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("testsrv: %w", err)
-	}
-	t.Logf("testsrv: downloaded hls.js %s into %s in %v", HLSJSVersion, final, time.Since(start).Round(time.Millisecond))
-	return js, nil
-}
-
-// download returns the body of a GET of u, which must answer 200 OK
-// within timeout.
-func download(u string, timeout time.Duration) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w (bounded by %v)", err, timeout)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w (bounded by %v)", u, err, timeout)
-	}
-	return b, nil
-}
-
-// tarFile returns the content of the regular file name in the gzipped tar
-// archive tgz.
-func tarFile(tgz []byte, name string) ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(tgz))
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("no %s in the archive", name)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if h.Name == name && h.Typeflag == tar.TypeReg {
-			return io.ReadAll(tr)
-		}
 	}
 }
