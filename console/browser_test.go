@@ -87,7 +87,8 @@ func (e *env) withScript(path, file string) {
 // with a user id and an attribute, sees the participant on the stage's
 // page, creates an encoder and a storage configuration, starts a
 // picture-in-picture composition recording with them, watches it live
-// (WHEP), changes its layout to a grid, stops it and stops publishing.
+// (WHEP), changes its layout to a grid, stops it, plays its recording
+// (hls.js, through the console) and stops publishing.
 // The signed API confirms each step.
 func TestBrowser(t *testing.T) {
 	e := startEnv(t, Config{Development: &Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}})
@@ -236,6 +237,11 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("GetComposition after Change layout: %s, want a grid with the page's fields", body)
 	}
 	next("stopped")
+	played := next("played")
+	t.Logf("played the recording: %s (row %q)", played.Detail, played.Row)
+	if !strings.Contains(played.Detail, "640x360") {
+		t.Errorf("the recording played at %s, want the encoder configuration's 640x360", played.Detail)
+	}
 	next("done")
 	testsrv.WaitFor(t, 15*time.Second, "alice to leave", func() bool {
 		_, _, body := e.signed(t, "ListParticipants", `{"stageArn":"`+arn+`","sessionId":"`+got.Stage.ActiveSessionID+`"}`)
@@ -263,7 +269,8 @@ func (e *env) screenshots(t *testing.T, stageARN, compositionARN string) {
 	})
 	e.withScript("/test/"+id+"/click", "testdata/click.js")
 	dir := t.ArtifactDir()
-	pages := map[string]string{"signin": "", "stages": "/#/stages", "join": "/#/join", "compositions": "/#/compositions", "configurations": "/#/configurations"}
+	pages := map[string]string{"signin": "", "stages": "/#/stages", "join": "/#/join", "compositions": "/#/compositions",
+		"configurations": "/#/configurations", "recordings": "/#/recordings", "recording": "/test/" + id + "/click?button=play#/recordings"}
 	if stageARN != "" {
 		pages["stage"] = "/#/stage/" + stageARN
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/tessera-media/tessera/control"
 	"github.com/tessera-media/tessera/ingest"
+	"github.com/tessera-media/tessera/internal/hlsjs"
+	"github.com/tessera-media/tessera/output"
 )
 
 //go:embed assets
@@ -36,6 +38,9 @@ type Config struct {
 	// Development, when set, are the development credentials the server
 	// runs with: the sign-in page shows them.
 	Development *Credentials
+	// Recordings reads the storage back for the recordings page; nil
+	// answers that the server cannot.
+	Recordings output.Lister
 	// Channels are the channel ARNs compositions may push to.
 	Channels []string
 	// SecureCookies marks the session cookie Secure on every response, not
@@ -60,6 +65,7 @@ type Console struct {
 	sessions *sessions
 	limiter  *limiter
 	mux      *http.ServeMux
+	scan     int // objects one recordings listing reads, recordingScan
 }
 
 const (
@@ -88,7 +94,7 @@ func New(cfg Config) *Console {
 		sessions: &sessions{m: map[string]*session{}, ttl: cfg.SessionTTL, max: cfg.MaxSessions, now: time.Now},
 		limiter: &limiter{attempts: cfg.SignInAttempts, window: time.Minute, maxClients: 10000, now: time.Now,
 			clients: map[string]*attempts{}},
-		mux: http.NewServeMux(),
+		mux: http.NewServeMux(), scan: recordingScan,
 	}
 	static, _ := fs.Sub(assets, "assets")
 	c.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -102,6 +108,17 @@ func New(cfg Config) *Console {
 	c.mux.Handle("POST /console/signout", c.authorized(c.signOut))
 	c.mux.Handle("POST /console/api/{operation}", c.authorized(c.invoke))
 	c.mux.Handle("GET /console/stats", c.authorized(c.stats))
+	c.mux.Handle("GET /console/recordings", c.authorized(c.recordings))
+	c.mux.Handle("GET /console/recordings/media/{storage}/{key...}", c.authorized(c.media))
+	c.mux.HandleFunc("GET /console/assets/hls.min.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		_, _ = w.Write(hlsjs.Script)
+	})
+	c.mux.HandleFunc("GET /console/assets/hls.js-LICENSE.txt", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write(hlsjs.License)
+	})
 	c.mux.Handle("/console/", c.authorized(func(w http.ResponseWriter, r *http.Request, _ *session) {
 		writeError(w, http.StatusNotFound, "no such console endpoint")
 	}))

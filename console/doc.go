@@ -3,7 +3,7 @@
 // access key, manage stages, publish this browser's camera or screen to a
 // stage by WHIP, start and stop compositions, watch a running one live by
 // WHEP (with a viewer token from CreateViewerToken) and change its layout
-// (UpdateComposition).
+// (UpdateComposition), and play recordings.
 //
 // The contract:
 //
@@ -25,8 +25,20 @@
 //     channel ARNs), POST /console/signout, POST /console/api/{Operation}
 //     (the ivs-realtime operation run in-process as the signed-in access
 //     key by control.Invoke: the same validation, response and error JSON
-//     as the signed API) and GET /console/stats?stageArn= (ingest's
-//     counters for the stage's publishers).
+//     as the signed API), GET /console/stats?stageArn= (ingest's
+//     counters for the stage's publishers) and GET
+//     /console/recordings?storage=<arn>[&after=<key>]: the recordings in
+//     the storage configuration's bucket (GetStorageConfiguration as the
+//     session's key), found by their events/recording-*.json objects
+//     through Config.Recordings, newest first among at most 10 000
+//     objects read per request, "next" naming where the following request
+//     starts.
+//   - GET /console/recordings/media/{storage configuration id}/{key} serves
+//     one object of a recording (playlists, segments, thumbnails, events)
+//     from the bucket of a storage configuration the session listed (404
+//     otherwise, and for other kinds of object): the page plays recordings
+//     through it with hls.js, which GET /console/assets/hls.min.js serves
+//     from the binary (internal/hlsjs; its licence beside it).
 //
 // Sessions live in memory: a restart signs everybody out.
 package console

@@ -40,10 +40,11 @@ const testChannel = "arn:aws:ivs:us-east-1:123456789012:channel/console"
 // (WHEP), the worker (compositions into folder storage), control (the
 // signed API at /) and the console, mounted as tessera serve mounts them.
 type env struct {
-	url string
-	api *control.Server
-	con *Console
-	mux *http.ServeMux // more routes for a test
+	url     string
+	storage *output.FolderStorage // the recordings' buckets
+	api     *control.Server
+	con     *Console
+	mux     *http.ServeMux // more routes for a test
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -89,7 +90,7 @@ func startEnv(t *testing.T, cfg Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.API, cfg.Ingest, cfg.Logger = api, ing, quietLogger()
+	cfg.API, cfg.Ingest, cfg.Recordings, cfg.Logger = api, ing, storage, quietLogger()
 	con := New(cfg)
 	mux.Handle("/whip", ing.Handler())
 	mux.Handle("/whip/", ing.Handler())
@@ -109,7 +110,7 @@ func startEnv(t *testing.T, cfg Config) *env {
 		hs.Close()
 		_ = st.Close()
 	})
-	return &env{url: hs.URL, api: api, con: con, mux: mux}
+	return &env{url: hs.URL, api: api, con: con, mux: mux, storage: storage}
 }
 
 // browser is an HTTP client with a cookie jar, signed in or not.

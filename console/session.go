@@ -13,6 +13,30 @@ type session struct {
 	accessKey string
 	csrf      string
 	expires   time.Time
+
+	mu sync.Mutex
+	// buckets are the buckets of the storage configurations (by id) whose
+	// recordings this session listed: the ones it may play from.
+	buckets map[string]string
+}
+
+// allowBucket lets the session read the bucket of storage configuration id.
+func (s *session) allowBucket(id, bucket string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.buckets == nil {
+		s.buckets = map[string]string{}
+	}
+	s.buckets[id] = bucket
+}
+
+// bucket returns the bucket of storage configuration id, if the session
+// listed its recordings.
+func (s *session) bucket(id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[id]
+	return b, ok
 }
 
 // validCSRF reports whether token is the session's CSRF token, compared in

@@ -211,6 +211,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	mux.Handle("/", urls.api(api))
 	cc := console.Config{API: api, Ingest: ing, Channels: slices.Collect(maps.Keys(s.Channels)), Logger: log,
 		SecureCookies: strings.HasPrefix(publicURL, "https://")}
+	cc.Recordings, _ = storage.(output.Lister)
 	if s.AccessKeyID == DevAccessKeyID && s.SecretAccessKey == DevSecretAccessKey {
 		cc.Development = &console.Credentials{AccessKeyID: DevAccessKeyID, SecretAccessKey: DevSecretAccessKey}
 	}

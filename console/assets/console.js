@@ -127,6 +127,8 @@ function route() {
 			return showJoin(arg);
 		case "compositions":
 			return showCompositions();
+		case "recordings":
+			return showRecordings(arg);
 		case "configurations":
 			return showConfigurations();
 		default:
@@ -759,6 +761,131 @@ function showConfigurations() {
 					el("button", { type: "submit" }, "Create storage configuration")),
 				el("p"), el("table", {}, el("thead", {}, el("tr", {}, ["Name", "Id", "Bucket", ""].map((h) => el("th", {}, h)))), stoBody))));
 	load();
+}
+
+// ---------------------------------------------------------------- recordings
+
+// mediaURL is where the console serves a recording's object from.
+const mediaURL = (storageArn, key) => "/console/recordings/media/" + encodeURIComponent(shortArn(storageArn)) + "/" + key.split("/").map(encodeURIComponent).join("/");
+
+// duration formats the milliseconds between two times as 1:02:03 or 2:03.
+function duration(from, to) {
+	const s = Math.max(0, Math.round((new Date(to) - new Date(from)) / 1000));
+	const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = String(s % 60).padStart(2, "0");
+	return h ? h + ":" + String(m).padStart(2, "0") + ":" + sec : m + ":" + sec;
+}
+
+// showRecordings lists the recordings in a storage configuration's bucket
+// (composite and individual participant recordings), newest first.
+function showRecordings(storageArn) {
+	const select = el("select", { id: "recStorage" });
+	const body = el("tbody", { id: "recordings" });
+	const more = el("button", { type: "button", class: "secondary", id: "recMore", hidden: true }, "Older objects…");
+	const info = el("p", { class: "muted", id: "recInfo" });
+	let after = "";
+	const load = (append) => guarded(async () => {
+		const arn = select.value;
+		if (!arn) return;
+		if (!append) after = "";
+		const q = "storage=" + encodeURIComponent(arn) + (after ? "&after=" + encodeURIComponent(after) : "");
+		const res = await request("GET", "/console/recordings?" + q);
+		after = res.next || "";
+		more.hidden = !after;
+		info.textContent = "Bucket " + res.bucket + (after ? " — more objects follow" : "");
+		const rows = (res.recordings || []).map((r) => {
+			const who = r.kind === "composite"
+				? el("span", {}, "Composition ", el("span", { class: "mono" }, r.compositionId))
+				: el("span", {}, "Participant ", el("span", { class: "mono" }, r.participantId));
+			const thumb = r.thumbnail ? el("img", { class: "thumb", src: mediaURL(arn, r.thumbnail), alt: "", loading: "lazy" }) : el("div", { class: "thumb none" });
+			const play = el("button", { class: "play small", disabled: !r.playlist, title: r.playlist ? "" : "no segment yet", onclick: () => playRecording(arn, r) }, "Play");
+			return el("tr", { "data-prefix": r.prefix }, el("td", {}, thumb),
+				el("td", {}, el("div", {}, who), el("div", { class: "muted mono" }, "stage " + r.stageId)),
+				el("td", {}, when(r.startedAt)),
+				el("td", {}, r.endedAt ? duration(r.startedAt, r.endedAt) : "—"),
+				el("td", {}, badge(r.state)),
+				el("td", { class: "actions" }, play));
+		});
+		if (!append) body.replaceChildren();
+		body.append(...rows);
+		if (!body.children.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "empty" }, "Nothing recorded in this bucket yet.")));
+	});
+	select.addEventListener("change", () => (location.hash = "#/recordings/" + encodeURIComponent(select.value)));
+	more.addEventListener("click", () => load(true));
+	view().append(
+		el("h1", {}, "Recordings"),
+		el("p", { class: "lead" }, "Composite and individual participant recordings in a storage configuration's bucket, newest first. Play them here (HLS)."),
+		el("div", { class: "panel" },
+			el("div", { class: "row" }, field("Storage configuration", select), el("span", { class: "grow" }),
+				el("button", { type: "button", class: "secondary", onclick: () => load(false) }, "Refresh")),
+			info,
+			el("table", {}, el("thead", {}, el("tr", {}, ["", "Recording", "Started", "Length", "State", ""].map((h) => el("th", {}, h)))), body),
+			el("div", { class: "row" }, more)));
+	guarded(async () => {
+		const sto = await api("ListStorageConfigurations", { maxResults: 100 });
+		const list = sto.storageConfigurations || [];
+		if (!list.length) {
+			body.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "empty" }, "No storage configuration yet: create one under Configurations.")));
+			return;
+		}
+		select.replaceChildren(...list.map((s) => el("option", { value: s.arn, selected: s.arn === storageArn }, (s.name || shortArn(s.arn)) + " — " + ((s.s3 && s.s3.bucketName) || ""))));
+		load(false);
+	});
+}
+
+// loadHls loads the hls.js the server embeds, once.
+function loadHls() {
+	loadHls.p = loadHls.p || new Promise((resolve, reject) => {
+		const s = el("script", { src: "/console/assets/hls.min.js" });
+		s.onload = () => resolve(window.Hls);
+		s.onerror = () => {
+			loadHls.p = null;
+			reject(new Error("loading hls.js failed"));
+		};
+		document.head.append(s);
+	});
+	return loadHls.p;
+}
+
+// playRecording plays a recording's HLS in a dialog with the hls.js the
+// server embeds (or natively where the browser plays HLS itself).
+async function playRecording(storageArn, r) {
+	const video = el("video", { class: "video", id: "recVideo", controls: true, playsinline: true });
+	const detail = el("div", { class: "muted", id: "recDetail" }, "loading " + r.playlist);
+	const src = mediaURL(storageArn, r.playlist);
+	let hls = null;
+	let closed = false;
+	const close = () => {
+		closed = true;
+		if (hls) hls.destroy();
+		video.removeAttribute("src");
+	};
+	modal("Recording " + (r.compositionId || r.participantId), close,
+		video,
+		el("div", { class: "row player" }, badge(r.state), el("span", { class: "grow" }, detail),
+			el("a", { href: "/console/assets/hls.js-LICENSE.txt", target: "_blank", class: "muted" }, "hls.js licence")),
+		el("p", { class: "muted mono" }, r.prefix));
+	video.addEventListener("loadedmetadata", () => {
+		detail.textContent = video.videoWidth + "×" + video.videoHeight + (isFinite(video.duration) ? ", " + duration(0, video.duration * 1000) : "");
+	});
+	const Hls = await loadHls().catch((e) => {
+		detail.textContent = e.message;
+		return null;
+	});
+	if (closed) return;
+	if (Hls && Hls.isSupported()) {
+		hls = new Hls({ enableWorker: false });
+		hls.on(Hls.Events.ERROR, (_, d) => {
+			if (d.fatal) detail.textContent = "cannot play: " + d.type + " " + d.details;
+		});
+		hls.loadSource(src);
+		hls.attachMedia(video);
+	} else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+		video.src = src;
+	} else {
+		detail.textContent = "this browser cannot play HLS";
+		return;
+	}
+	video.play().catch(() => {});
 }
 
 // ---------------------------------------------------------------- start

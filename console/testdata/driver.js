@@ -113,6 +113,18 @@ function type(sel, value) {
 		await wait("the composition STOPPED", () => compositionRow("STOPPED"), 30000);
 		await report("stopped");
 
+		location.hash = "#/recordings";
+		const rec = await wait("the recording ENDED", () => {
+			const r = [...document.querySelectorAll("#recordings tr[data-prefix]")].find((r) => r.textContent.includes("ENDED"));
+			if (!r) $("#recordings") && document.querySelector(".panel button.secondary").click(); // Refresh
+			return r;
+		}, 30000);
+		rec.querySelector("button.play").click();
+		const played = await wait("the recording to play", () => $("#recVideo") && $("#recVideo").videoWidth > 0 && $("#recVideo").currentTime > 1 && $("#recVideo"), 30000);
+		await report("played", { row: rec.innerText, detail: played.videoWidth + "x" + played.videoHeight + " at " + played.currentTime.toFixed(2) + " of " + played.duration.toFixed(2) + " s; " + $("#recDetail").textContent });
+		document.querySelector(".dialog .close").click();
+		await wait("the player to close", () => !$("#recVideo"));
+
 		location.hash = "#/join";
 		await wait("the stop button", () => $("#joinStop") && !$("#joinStop").disabled);
 		$("#joinStop").click();
