@@ -2,15 +2,12 @@ package console
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -278,24 +275,25 @@ func (e *env) screenshots(t *testing.T, stageARN, compositionARN string) {
 		pages["watch"] = "/test/" + id + "/click?button=watch#/compositions"
 		pages["layout"] = "/test/" + id + "/click?button=relayout#/compositions"
 	}
+	// Each page is captured once its content (or its playing video) shows.
+	ready := map[string]string{
+		"signin":    `document.querySelector("form")`,
+		"watch":     `document.querySelector("#liveVideo") && document.querySelector("#liveVideo").currentTime > 1`,
+		"layout":    `document.querySelector("#newLayoutKind")`,
+		"recording": `document.querySelector("#recVideo") && document.querySelector("#recVideo").currentTime > 1`,
+	}
 	for name, to := range pages {
 		target := e.url + login + "?to=" + url.QueryEscape(to)
 		if name == "signin" {
 			target = e.url + "/"
 		}
+		cond := ready[name]
+		if cond == "" {
+			cond = `document.querySelector("main h1")`
+		}
 		out := filepath.Join(dir, name+".png")
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		profile := t.TempDir()
-		cmd := exec.CommandContext(ctx, testsrv.ChromiumBinary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-			"--no-first-run", "--hide-scrollbars", "--user-data-dir="+profile, "--window-size=1280,800", "--virtual-time-budget=3000",
-			"--screenshot="+out, target)
-		cmd.Env = append(os.Environ(), "HOME="+profile, "DBUS_SESSION_BUS_ADDRESS=disabled:")
-		var stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-		err := cmd.Run()
-		cancel()
-		if err != nil {
-			t.Logf("screenshot of %s: %v\n%s", name, err, stderr.String())
+		if err := testsrv.Screenshot(t, target, 1280, 800, cond, time.Second, out); err != nil {
+			t.Logf("screenshot of %s: %v", name, err)
 			continue
 		}
 		t.Logf("screenshot of the %s page: %s", name, out)

@@ -140,12 +140,13 @@ func canUnshare() bool {
 }
 
 // startChromium starts the browser with args, under unshare if asked, in
-// a process group of its own.
-func startChromium(dir string, args []string, unshared bool) (*process, error) {
+// a process group of its own; extra become its file descriptors 3, 4, ….
+func startChromium(dir string, args []string, unshared bool, extra ...*os.File) (*process, error) {
 	cmd := exec.Command(ChromiumBinary, args...)
 	if unshared {
 		cmd = exec.Command(unshareBinary, append(append(unshareArgs, ChromiumBinary), args...)...)
 	}
+	cmd.ExtraFiles = extra
 	cmd.Dir = dir
 	// No D-Bus (which it would try to launch) and no display.
 	cmd.Env = append(os.Environ(), "HOME="+dir, "DBUS_SESSION_BUS_ADDRESS=disabled:", "DISPLAY=", "WAYLAND_DISPLAY=")

@@ -111,4 +111,12 @@
 // B-frames, the media after an EXT-X-DISCONTINUITY starts about 0.1 s
 // after the media before it ends, and playback stalls at the last frames
 // (TestHLSPlayerDiscontinuityBFrames).
+//
+// # Screenshots
+//
+// Screenshot captures a page in a headless Chromium of its own once a
+// JavaScript condition holds in it. It drives the browser over the
+// DevTools protocol on a pipe (--remote-debugging-pipe), so no port is
+// opened, and the page runs in real time: a playing video shows, which
+// Chromium's own --screenshot (on virtual time) leaves black.
 package testsrv
