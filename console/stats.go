@@ -14,6 +14,10 @@ type publisherStats struct {
 	FramesDecoded uint64 `json:"framesDecoded"`
 	PacketsLost   uint64 `json:"packetsLost"`
 	Freezes       uint64 `json:"freezes"`
+	// AVOffsetMS is the capture time of the newest audio frame minus that
+	// of the newest picture (ingest's av_offset_seconds), absent until
+	// both arrived and while the video is stopped.
+	AVOffsetMS *int64 `json:"avOffsetMs,omitempty"`
 }
 
 // stats lists the counters of the stage's publishers connected now.
@@ -27,9 +31,14 @@ func (c *Console) stats(w http.ResponseWriter, r *http.Request, _ *session) {
 					continue
 				}
 				n := p.Stats()
-				out = append(out, publisherStats{ParticipantID: info.ID, Protocol: info.Protocol,
+				ps := publisherStats{ParticipantID: info.ID, Protocol: info.Protocol,
 					VideoCodec: info.VideoCodec, AudioCodec: info.AudioCodec, Width: info.Width, Height: info.Height,
-					VideoStopped: info.VideoStopped, FramesDecoded: n.FramesDecoded, PacketsLost: n.PacketsLost, Freezes: n.Freezes})
+					VideoStopped: info.VideoStopped, FramesDecoded: n.FramesDecoded, PacketsLost: n.PacketsLost, Freezes: n.Freezes}
+				if d, ok := p.AVOffset(); ok && !info.VideoStopped {
+					ms := d.Milliseconds()
+					ps.AVOffsetMS = &ms
+				}
+				out = append(out, ps)
 			}
 		}
 	}

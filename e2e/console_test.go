@@ -118,7 +118,7 @@ func TestConsole(t *testing.T) {
 	}
 	red := media.RGBToYUV(220, 20, 20)
 	bob, err := publisher.Start(ctx, publisher.Config{WHIP: srv.URL + "/whip", Token: *tok.ParticipantToken.Token, Name: "bob", Color: &red,
-		Width: 320, Height: 180, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Width: 320, Height: 180, ToneHz: publisher.DefaultToneHz, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,12 +130,12 @@ func TestConsole(t *testing.T) {
 	})
 	c.step(nil, "join", quote(stageARN), quote("alice"), quote("featured=true"))
 	var rows []string
-	// The stage page shows both with their codec and size (the console's
-	// stats of ingest).
-	waitFor(ctx, t, "alice and bob on the stage page, with their codecs and sizes", func() bool {
+	// The stage page shows both with their codec, size and A/V offset
+	// (the console's stats of ingest).
+	waitFor(ctx, t, "alice and bob on the stage page, with their codecs, sizes and A/V offsets", func() bool {
 		c.step(&rows, "participants", quote(stageARN))
 		return len(rows) == 2 && strings.Contains(strings.Join(rows, "\n"), "alice") &&
-			strings.Contains(rows[0], "×") && strings.Contains(rows[1], "×")
+			strings.Contains(rows[0], "×") && strings.Contains(rows[1], "×") && strings.Contains(rows[0], " ms") && strings.Contains(rows[1], " ms")
 	})
 	t.Logf("participants: %q", rows)
 	st, err := srv.API.GetStage(ctx, &ivsrealtime.GetStageInput{Arn: aws.String(stageARN)})

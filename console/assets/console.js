@@ -247,7 +247,7 @@ function showStage(arn) {
 			el("a", { href: "#/join/" + encodeURIComponent(arn) }, el("button", { type: "button" }, "Join this stage"))),
 		el("div", { class: "panel" }, info),
 		el("div", { class: "panel" }, el("h2", {}, "Participants"), el("table", {},
-			el("thead", {}, el("tr", {}, ["Participant", "User id", "State", "Published", "Protocol", "Video", "Frame rate", ""].map((h) => el("th", {}, h)))), body)));
+			el("thead", {}, el("tr", {}, ["Participant", "User id", "State", "Published", "Protocol", "Video", "Frame rate", "Lost", "A/V offset", ""].map((h) => el("th", {}, h)))), body)));
 	guarded(async () => {
 		const { stage } = await api("GetStage", { arn });
 		title.textContent = stage.name || "(no name)";
@@ -282,14 +282,17 @@ function showStage(arn) {
 				el("td", {}, badge(p.state)),
 				el("td", {}, badge(p.published ? "yes" : "no")),
 				el("td", {}, (s && s.protocol) || "—"),
-				el("td", {}, video),
+				el("td", { class: "nowrap" }, video),
 				el("td", {}, fps),
+				el("td", { title: "RTP packets given up after the jitter wait; freezes of the picture" }, s ? s.packetsLost + (s.freezes ? " (" + s.freezes + " freezes)" : "") : "—"),
+				el("td", { title: "capture time of the newest sound minus that of the newest picture (positive: the sound runs ahead)" },
+					s && s.avOffsetMs !== undefined ? (s.avOffsetMs > 0 ? "+" : "") + s.avOffsetMs + " ms" : "—"),
 				el("td", { class: "actions" }, p.state === "CONNECTED" && el("button", { class: "danger small", onclick: () => guarded(async () => {
 					await api("DisconnectParticipant", { stageArn: arn, participantId: p.participantId, reason: "disconnected from the console" });
 					toast("Participant disconnected");
 				}) }, "Disconnect")));
 		});
-		body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 8, class: "empty" }, "Nobody in this session."))]));
+		body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 10, class: "empty" }, "Nobody in this session."))]));
 	}));
 }
 
