@@ -12,12 +12,12 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # and git and ca-certificates for the Go module proxy. TEST_PACKAGES are what
 # only the full suite and the benchmarks add: libyuv (a benchmark peer, built
 # with -tags libyuv), the servers and tools the tests start (nginx with the
-# RTMP and stream (TLS) modules, headless Chromium) and the AWS CLI (Debian's,
-# unless an aws command is installed already).
+# RTMP and stream (TLS) modules, headless Chromium, PostgreSQL 15) and the
+# AWS CLI (Debian's, unless an aws command is installed already).
 BUILD_PACKAGES := gcc libc6-dev make pkg-config ca-certificates git \
 	libavcodec-dev libavformat-dev libavfilter-dev libavutil-dev \
 	libswscale-dev libswresample-dev libavdevice-dev ffmpeg
-TEST_PACKAGES = libyuv-dev nginx libnginx-mod-rtmp libnginx-mod-stream chromium \
+TEST_PACKAGES = libyuv-dev nginx libnginx-mod-rtmp libnginx-mod-stream chromium postgresql-15 \
 	$(if $(shell command -v aws),,awscli)
 
 # Build tags of the full suite, the benchmarks and the static checks: libyuv

@@ -137,7 +137,16 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		ln.Close()
 		return err
 	}
-	st, err := store.Open(ctx, filepath.Join(s.Data, "tessera.db"))
+	where := s.Store
+	if where == "" {
+		where = filepath.Join(s.Data, "tessera.db")
+	}
+	st, err := store.Open(ctx, where)
+	if err == nil {
+		if err = st.HoldExclusive(ctx); err != nil {
+			st.Close()
+		}
+	}
 	if err != nil {
 		ln.Close()
 		rtmp.close()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tessera-media/tessera/control"
+	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/output"
 )
@@ -28,6 +29,7 @@ const (
 // variables and an optional JSON config file, in that order of precedence.
 type settings struct {
 	Listen, Data, Config, PublicURL               string
+	Store                                         string
 	Region, AccountID                             string
 	AccessKeyID, SecretAccessKey                  string
 	Channels                                      output.Channels
@@ -119,6 +121,7 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.Float64Var(&s.APITPS, "api-tps", 0, "API calls per second per access key and operation; 0: IVS's quotas (5, CreateParticipantToken 50, tag operations 10); negative: no limit; past it: 429 ThrottlingException")
 	fs.IntVar(&s.APIBurst, "api-burst", 0, "API calls per access key and operation allowed at once after a quiet spell; 0: ten seconds of the rate")
 	fs.StringVar(&s.Data, "data", "./data", "data directory: SQLite database, token key, upload spool, and the buckets when no S3 endpoint is set")
+	fs.StringVar(&s.Store, "store", "", "where the API's resources are kept: empty, SQLite in <data>/tessera.db; or a PostgreSQL URL postgres://user:password@host:5432/db?sslmode=… (better: TESSERA_STORE, which keeps the password off the command line), used by one tessera serve at a time")
 	fs.StringVar(&s.Config, "config", "", "optional JSON file of settings, keyed by flag name (e.g. {\"listen\": \":8080\", \"channel\": [\"ARN=rtmp://…\"]})")
 	fs.StringVar(&s.PublicURL, "public-url", "", "base URL clients reach this server at (stages' endpoints.whip is <public-url>/whip); default http://<listen>, or https://<listen> with --tls-cert or --tls-self-signed")
 	fs.StringVar(&s.Region, "region", "us-east-1", "region in ARNs")
@@ -237,6 +240,9 @@ func (s *settings) check() error {
 	}
 	if s.UDPPort < 0 || s.UDPPort > 65535 {
 		return fmt.Errorf("--udp-port %d: must be 0–65535", s.UDPPort)
+	}
+	if s.Store != "" && !store.IsPostgresURL(s.Store) {
+		return errors.New("--store: want a postgres:// or postgresql:// URL (or nothing: SQLite in the data directory)")
 	}
 	switch {
 	case s.MaxViewers < 1:

@@ -46,6 +46,8 @@ func TestSettingsRefusals(t *testing.T) {
 		{nil, map[string]string{"TESSERA_ACCESS_KEY_ID": "AKIAONLYKEY"}, "both"},
 		{nil, map[string]string{"TESSERA_IDLE_TIMEOUT": "soon"}, "TESSERA_IDLE_TIMEOUT"},
 		{[]string{"--udp-port", "70000"}, nil, "udp-port"},
+		{[]string{"--store", "mysql://db/tessera"}, nil, "--store: want a postgres://"},
+		{nil, map[string]string{"TESSERA_STORE": "data/other.db"}, "--store: want a postgres://"},
 		{[]string{"--stage-session-end", "0s"}, nil, "--stage-session-end"},
 		{[]string{"--encoder-preset", "warp"}, nil, "--encoder-preset: preset \"warp\": must be one of ultrafast"},
 		{[]string{"--tls-cert", "cert.pem"}, nil, "set both --tls-cert and --tls-key"},

@@ -8,8 +8,8 @@ import (
 // dialect holds everything that differs between the SQL databases the store
 // could run on. Every query in this package is written with '?' placeholders
 // and passes through rebind before it reaches the driver, and the migrations
-// name the auto-numbered column type as {{identity}}; a PostgreSQL port adds a
-// dialect value (see postgresDialect) and a way to open it, nothing else.
+// name the auto-numbered column type as {{identity}}; SQLite and PostgreSQL
+// differ only in these values.
 type dialect struct {
 	name string
 	// rebind rewrites a query written with '?' placeholders into the
@@ -26,9 +26,7 @@ var sqliteDialect = dialect{
 	identity: "INTEGER PRIMARY KEY",
 }
 
-// postgresDialect is what a PostgreSQL backend would use. It is not wired to
-// any driver (the module does not depend on one); it is here, and tested, so
-// that the port is a matter of opening the database.
+// postgresDialect is PostgreSQL's, through pgx's database/sql driver.
 var postgresDialect = dialect{
 	name:     "postgres",
 	rebind:   dollarPlaceholders,

@@ -1,6 +1,6 @@
 // Package store keeps the control API's resources across restarts: an
-// embedded SQLite database in the data directory, reached through
-// database/sql.
+// embedded SQLite database in the data directory, or a PostgreSQL database
+// (Open with a postgres:// URL), reached through database/sql.
 //
 // # Contract
 //
@@ -47,6 +47,13 @@
 // Store's write methods (that would wait for itself) and should be quick.
 // Commits are synchronous (PRAGMA synchronous=FULL): a write that returned is
 // on disk. Foreign keys are enforced.
+//
+// On PostgreSQL the same holds with other means: every write transaction
+// first takes one transaction-level advisory lock, so writers are serialized
+// across connections and processes; reads use the same pool; a commit is
+// durable as the server's settings make it. HoldExclusive takes a
+// session-level advisory lock for as long as the Store is open, so that one
+// server at a time serves from a database (ErrInUse for the next).
 //
 // # Schema and portability
 //

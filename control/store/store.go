@@ -49,14 +49,20 @@ type Store struct {
 	w    *sql.DB // exactly one connection: every write goes through it
 	r    *sql.DB // read-only connections
 	now  func() time.Time
+	held *sql.Conn // the connection holding HoldExclusive's lock, or nil
 }
 
-// Open opens the SQLite database at path, creating it (and its directory)
-// if needed, and brings its schema up to date. A file that is not a SQLite
-// database fails with an error matching ErrCorrupt.
+// Open opens the store at path and brings its schema up to date: a
+// PostgreSQL database when path is a postgres:// or postgresql:// URL
+// (IsPostgresURL), else the SQLite database file at path, created (with its
+// directory) if needed. A file that is not a SQLite database fails with an
+// error matching ErrCorrupt.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, fmt.Errorf("store: open: %w: empty path", ErrInvalid)
+	}
+	if IsPostgresURL(path) {
+		return openPostgres(ctx, path)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -105,7 +111,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // Close closes the database. The Store must not be used afterwards.
 func (s *Store) Close() error {
-	err := errors.Join(s.r.Close(), s.w.Close())
+	var err error
+	if s.held != nil {
+		err = s.held.Close() // ends the session: the lock is released
+	}
+	err = errors.Join(err, s.w.Close())
+	if s.r != s.w {
+		err = errors.Join(s.r.Close(), err)
+	}
 	if err != nil {
 		return fmt.Errorf("store: close %s: %w", s.path, err)
 	}
@@ -130,8 +143,9 @@ func escapeURIPath(p string) string {
 // q rebinds a query for the dialect.
 func (s *Store) q(query string) string { return s.d.rebind(query) }
 
-// write runs fn in a write transaction (BEGIN IMMEDIATE on SQLite),
-// committing if it returns nil. fn's error is returned as it is.
+// write runs fn in a write transaction (BEGIN IMMEDIATE on SQLite; on
+// PostgreSQL one holding the writeLock advisory lock), committing if it
+// returns nil. fn's error is returned as it is.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -142,6 +156,11 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) (err error
 			_ = tx.Rollback()
 		}
 	}()
+	if s.d.name == postgresDialect.name {
+		if _, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(writeLock)); err != nil {
+			return err
+		}
+	}
 	if err = fn(tx); err != nil {
 		return err
 	}

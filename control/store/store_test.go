@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,13 +15,68 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 const stageARN = "arn:aws:ivs:us-east-1:123456789012:stage/AbCdEf"
 
+// postgres is the PostgreSQL server the tests share (TestMain), nil with
+// -short.
+var postgres *testsrv.Postgres
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if !testing.Short() {
+		p, err := testsrv.NewPostgres()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "store tests:", err)
+			os.Exit(1)
+		}
+		postgres = p
+	}
+	code := m.Run()
+	if postgres != nil {
+		if err := postgres.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "store tests:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// backends runs test against SQLite and PostgreSQL, as subtests "sqlite"
+// and "postgres" (skipped with -short); openTemp and where open the
+// subtest's backend.
+func backends(t *testing.T, test func(t *testing.T)) {
+	t.Run("sqlite", test)
+	t.Run("postgres", func(t *testing.T) {
+		if postgres == nil {
+			t.Skip("-short: no PostgreSQL")
+		}
+		test(t)
+	})
+}
+
+// onPostgres reports whether t is a backends subtest on PostgreSQL.
+func onPostgres(t testing.TB) bool { return strings.HasSuffix(t.Name(), "/postgres") }
+
+// where returns a new, empty store location for t's backend: a SQLite
+// file path, or the URL of a new PostgreSQL database.
+func where(t testing.TB) string {
+	t.Helper()
+	if onPostgres(t) {
+		u, err := postgres.CreateDatabase()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	return filepath.Join(t.TempDir(), "data", "tessera.db")
+}
+
 func openTemp(t testing.TB) (*Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "data", "tessera.db")
+	path := where(t)
 	s, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +100,9 @@ func stage(id string) Resource {
 	}
 }
 
-func TestCRUD(t *testing.T) {
+func TestCRUD(t *testing.T) { backends(t, testCRUD) }
+
+func testCRUD(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	created := time.Date(2025, 3, 1, 12, 0, 0, 123456789, time.FixedZone("X", 3600))
@@ -164,7 +222,9 @@ func listAll(t *testing.T, s *Store, q ListQuery) []string {
 	}
 }
 
-func TestListPagination(t *testing.T) {
+func TestListPagination(t *testing.T) { backends(t, testListPagination) }
+
+func testListPagination(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -265,7 +325,9 @@ func TestListPagination(t *testing.T) {
 	}
 }
 
-func TestCount(t *testing.T) {
+func TestCount(t *testing.T) { backends(t, testCount) }
+
+func testCount(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	for i, st := range []string{"ACTIVE", "STARTING", "STOPPED", "ACTIVE", "FAILED"} {
@@ -298,7 +360,9 @@ func TestCount(t *testing.T) {
 	}
 }
 
-func TestTags(t *testing.T) {
+func TestTags(t *testing.T) { backends(t, testTags) }
+
+func testTags(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	r := stage("t")
@@ -350,7 +414,7 @@ func TestTags(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM tags WHERE arn = ?`, r.ARN).Scan(&n); err != nil || n != 0 {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM tags WHERE arn = ?`), r.ARN).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d tags left after delete (%v)", n, err)
 	}
 	mustPut(t, s, r)
@@ -360,7 +424,9 @@ func TestTags(t *testing.T) {
 	}
 }
 
-func TestPutIdempotent(t *testing.T) {
+func TestPutIdempotent(t *testing.T) { backends(t, testPutIdempotent) }
+
+func testPutIdempotent(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	comp := func(id string) Resource {
@@ -435,7 +501,9 @@ func TestPutIdempotent(t *testing.T) {
 	}
 }
 
-func TestUpdate(t *testing.T) {
+func TestUpdate(t *testing.T) { backends(t, testUpdate) }
+
+func testUpdate(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	old := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -522,7 +590,9 @@ func TestUpdate(t *testing.T) {
 	}
 }
 
-func TestEvents(t *testing.T) {
+func TestEvents(t *testing.T) { backends(t, testEvents) }
+
+func testEvents(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	st := stage("ev")
@@ -601,9 +671,11 @@ func TestEvents(t *testing.T) {
 
 // TestPersistence is the restart requirement: everything written before
 // Close is there after Open, and reopening does not re-run migrations.
-func TestPersistence(t *testing.T) {
+func TestPersistence(t *testing.T) { backends(t, testPersistence) }
+
+func testPersistence(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "tessera.db")
+	path := where(t)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -668,6 +740,12 @@ func TestPersistence(t *testing.T) {
 		rows.Close()
 		if len(versions) != len(migrations) || versions[len(versions)-1] != len(migrations) {
 			t.Errorf("reopen %d: schema versions %v, want 1..%d", reopen, versions, len(migrations))
+		}
+		if onPostgres(t) {
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			continue // the rest are SQLite's settings
 		}
 		var mode string
 		var fk int
@@ -782,7 +860,9 @@ func TestOpenOddPath(t *testing.T) {
 // TestTwoStores: two Stores on one file (as two processes would be) both
 // write, waiting on SQLite's lock rather than failing with "database is
 // locked".
-func TestTwoStores(t *testing.T) {
+func TestTwoStores(t *testing.T) { backends(t, testTwoStores) }
+
+func testTwoStores(t *testing.T) {
 	ctx := context.Background()
 	a, path := openTemp(t)
 	b, err := Open(ctx, path)
@@ -861,5 +941,48 @@ func BenchmarkGet(b *testing.B) {
 		if _, err := s.Get(ctx, fmt.Sprint("arn:stage/", i%1000)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// One server at a time holds a PostgreSQL store; closing it lets the next
+// one in. On SQLite, HoldExclusive does nothing.
+func TestHoldExclusive(t *testing.T) { backends(t, testHoldExclusive) }
+
+func testHoldExclusive(t *testing.T) {
+	ctx := context.Background()
+	a, path := openTemp(t)
+	if err := a.HoldExclusive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	err = b.HoldExclusive(ctx)
+	if !onPostgres(t) {
+		if err != nil {
+			t.Errorf("SQLite: %v", err)
+		}
+		return
+	}
+	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "one tessera serve per store") || strings.Contains(err.Error(), "password") {
+		t.Fatalf("a second server: %v, want ErrInUse", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.HoldExclusive(ctx); err != nil {
+		t.Errorf("after the first closed: %v", err)
+	}
+}
+
+// A store named by a URL with a password is named without it.
+func TestRedact(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := Open(ctx, "postgres://tessera:s3cret@127.0.0.1:1/db?sslmode=disable")
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "postgres://tessera:xxxxx@127.0.0.1:1/db") {
+		t.Errorf("opening an unreachable server: %v; want an error naming it without the password", err)
 	}
 }

@@ -60,7 +60,10 @@ func startProcess(cmd *exec.Cmd) (*process, error) {
 	cmd.Stderr = p.out
 	// Its own process group, so that a signal to the test's group (^C)
 	// does not reach it before the cleanup does.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
