@@ -205,7 +205,9 @@ func (c *Console) media(w http.ResponseWriter, r *http.Request, s *session) {
 	defer body.Close()
 	h := w.Header()
 	h.Set("Content-Type", output.ContentTypeFor(key))
-	h.Set("Content-Length", strconv.FormatInt(obj.Size, 10))
+	if obj.Size > 0 { // S3 may leave the length out
+		h.Set("Content-Length", strconv.FormatInt(obj.Size, 10))
+	}
 	if path.Ext(key) == ".m3u8" || path.Ext(key) == ".json" {
 		h.Set("Cache-Control", "no-store") // rewritten while recording
 	} else {
