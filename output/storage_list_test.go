@@ -10,9 +10,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
-// listers are the Storages that are Listers, each with a bucket "rec".
+// listers are the Storages that are Listers, each with a bucket "rec":
+// a folder, gofakes3 and (but with -short) versitygw.
 func listers(t *testing.T) map[string]interface {
 	Storage
 	Lister
@@ -24,10 +28,22 @@ func listers(t *testing.T) map[string]interface {
 	if err := os.MkdirAll(filepath.Join(folder.Root, "rec"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return map[string]interface {
+	m := map[string]interface {
 		Storage
 		Lister
-	}{"folder": folder, "s3": newGofakeServer(t, "rec").storage(t)}
+	}{"folder": folder, "gofakes3": newGofakeServer(t, "rec").storage(t)}
+	if !testing.Short() {
+		// versitygw checks SigV4 as S3 does.
+		gw := testsrv.StartVersityGW(t, "")
+		gw.CreateBucket("rec")
+		st, err := NewS3Storage(S3Config{Endpoint: gw.Endpoint(), Region: gw.Region, PathStyle: true, AccessKeyID: gw.AccessKey,
+			SecretAccessKey: gw.SecretKey, RequestTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m["versitygw"] = st
+	}
+	return m
 }
 
 // Both storages list in key order by prefix, page with after, and read
