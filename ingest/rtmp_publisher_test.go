@@ -85,8 +85,10 @@ func TestRTMPSyntheticPublisher(t *testing.T) {
 			}
 
 			checkTone(t, audio)
-			if s := pub.Stats(); s.Frames < 60 || s.Keyframes == 0 || s.AudioPackets == 0 {
-				t.Errorf("stats %+v", s)
+			// The publisher counted at least the pictures seen decoded (a
+			// count of its own, not a rate: a loaded machine slows both).
+			if s := pub.Stats(); s.Frames < uint64(len(stamps)) || s.Keyframes == 0 || s.AudioPackets == 0 {
+				t.Errorf("stats %+v; want at least the %d frames decoded, a keyframe and audio", s, len(stamps))
 			}
 			select {
 			case <-pub.Done():
