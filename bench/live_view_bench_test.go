@@ -1,10 +1,18 @@
 package bench
 
 import (
+	"bufio"
 	"context"
+	"flag"
+	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,15 +27,33 @@ import (
 // liveViewers is how many viewers BenchmarkLiveView adds.
 const liveViewers = 20
 
+var liveViewPairs = flag.Int("liveview.pairs", 6, "pairs of windows (without, with the viewers) BenchmarkLiveView compares")
+
 // BenchmarkLiveView measures what watching a composition live (WHEP)
-// costs on `tessera serve`: a 720p30 grid of six 360p publishers, measured
-// over -pipeline.window without viewers, then with 20 viewers (pion
-// clients in this process, receiving, not decoding). Reported:
-// cpu-s/s-per-viewer and rss-MB-per-viewer (the server's, the difference
-// over the viewers), and the video packets a viewer received per second.
+// costs on `tessera serve`: a 720p30 grid of six 360p publishers, and
+// -liveview.pairs pairs of windows of -pipeline.window, one without
+// viewers and one with 20 (pion clients in this process, receiving, not
+// decoding), in alternating order (AB BA AB…) so that a drift of the
+// machine's load cancels out. Each pair gives a difference of the
+// server's CPU time per second: its mean is reported as
+// cpu-s/s-20-viewers (and per viewer, cpu-s/s-per-viewer), with the half
+// width of its 95 % confidence interval (Student's t) as
+// cpu-s/s-20-viewers-ci95. Memory: heap-MB-per-viewer (the Go heap in
+// use at the windows' ends, mean difference) and rss-MB-per-viewer (the
+// first pair's, the resident size without viewers having never seen
+// them). video-pkts/s-per-viewer is what a viewer received.
+//
+// With perf on PATH, one more window of each kind is recorded with
+// `perf record -g`, and the server's CPU is attributed by call stack:
+// whep-cpu-s/s is the CPU of the WHEP path with the viewers (the hub's
+// fan-out — packetizing, pion's interceptors, SRTP, the UDP writes —,
+// the viewers' RTCP and the Opus encoding of the mix, which runs only
+// while someone watches), and pion-other-cpu-s/s the growth, with the
+// viewers, of the rest of pion (ICE, DTLS, the UDP mux, interceptor
+// timers), which the publishers share.
 func BenchmarkLiveView(b *testing.B) {
 	bin := buildTessera(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	sc := pipelineScenarios[0]
 	clip := clipFor(b, sc.pubW, sc.pubH, sc.pubBitrate)
@@ -37,51 +63,339 @@ func BenchmarkLiveView(b *testing.B) {
 	s.waitDecoding(ctx, sc.pubs, sc.fps)
 	arn, _ := s.startComposition(ctx, stage, s.destination(ctx, sc.outW, sc.outH, sc.fps, sc.outBitrate))
 	time.Sleep(*pipelineWarmup)
-	var per, rss, pps float64
-	n := 0
+	lv := &liveView{s: s, arn: arn}
+	var cpu, heap, pps []float64
+	var rss float64
 	for b.Loop() {
-		base := s.measure(ctx, *pipelineWindow)
-		var tok struct {
-			ViewerToken struct{ Token, WhepUrl string }
+		for i := range *liveViewPairs {
+			var base, with window
+			var got float64
+			if i%2 == 0 {
+				base = lv.without(ctx)
+				with, got = lv.with(ctx, sc.fps)
+			} else {
+				with, got = lv.with(ctx, sc.fps)
+				base = lv.without(ctx)
+			}
+			if i == 0 {
+				rss = float64(with.rssMax-base.rssMax) / mib / liveViewers
+			}
+			d := with.cores() - base.cores()
+			dh := (lv.heap[1] - lv.heap[0]) / mib
+			b.Logf("pair %d: server %.3f cores without viewers, %.3f with %d: %+.3f; Go heap in use %+.1f MB; %.0f video packets/s per viewer",
+				i+1, base.cores(), with.cores(), liveViewers, d, dh, got)
+			cpu, heap, pps = append(cpu, d), append(heap, dh/liveViewers), append(pps, got)
 		}
-		if st, body, err := testsrv.CallExtension(ctx, s.url, devAccessKeyID, devSecretAccessKey, "CreateViewerToken",
-			map[string]any{"compositionArn": arn}, &tok); err != nil || st != http.StatusOK {
-			b.Fatalf("CreateViewerToken: %d %s %v", st, body, err)
-		}
-		var video atomic.Int64
-		var pcs []*webrtc.PeerConnection
-		for range liveViewers {
-			pcs = append(pcs, benchViewer(ctx, b, tok.ViewerToken.WhepUrl, tok.ViewerToken.Token, &video))
-		}
-		time.Sleep(2 * time.Second) // connected, keyframe in
-		v0 := video.Load()
-		perf := s.perfRecord(b.Name()+"-viewers", *pipelineWindow)
-		w := s.measure(ctx, *pipelineWindow)
-		perf()
-		got := float64(video.Load()-v0) / w.wall.Seconds() / liveViewers
-		for _, pc := range pcs {
-			_ = pc.Close()
-		}
-		b.Logf("%d viewers: server %.3f → %.3f cores, RSS %.0f → %.0f MB; %.0f video packets/s per viewer",
-			liveViewers, base.cores(), w.cores(), float64(base.rssMax)/mib, float64(w.rssMax)/mib, got)
-		if got < sc.fps {
-			b.Errorf("a viewer got %.0f video packets/s, fewer than the %v frames/s composed", got, sc.fps)
-		}
-		per += (w.cores() - base.cores()) / liveViewers
-		rss += float64(w.rssMax-base.rssMax) / mib / liveViewers
-		pps += got
-		n++
-		time.Sleep(2 * time.Second) // the viewers gone
+		lv.attribute(ctx, b)
 	}
+	mean, ci := meanCI95(cpu)
+	b.Logf("%d viewers add %.3f cores (95 %% interval ±%.3f; pairs from %.3f to %.3f)", liveViewers, mean, ci, minOf(cpu), maxOf(cpu))
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(per/float64(n), "cpu-s/s-per-viewer")
-	b.ReportMetric(rss/float64(n), "rss-MB-per-viewer")
-	b.ReportMetric(pps/float64(n), "video-pkts/s-per-viewer")
+	b.ReportMetric(mean, fmt.Sprintf("cpu-s/s-%d-viewers", liveViewers))
+	b.ReportMetric(ci, fmt.Sprintf("cpu-s/s-%d-viewers-ci95", liveViewers))
+	b.ReportMetric(mean/liveViewers, "cpu-s/s-per-viewer")
+	h, _ := meanCI95(heap)
+	b.ReportMetric(h, "heap-MB-per-viewer")
+	b.ReportMetric(rss, "rss-MB-per-viewer")
+	p, _ := meanCI95(pps)
+	b.ReportMetric(p, "video-pkts/s-per-viewer")
+	if lv.whepCores >= 0 {
+		b.ReportMetric(lv.whepCores, "whep-cpu-s/s")
+		b.ReportMetric(lv.pionCores, "pion-other-cpu-s/s")
+	}
 }
 
-// benchViewer watches url with token, counting the video RTP packets it
-// receives in video; it is closed by the caller.
-func benchViewer(ctx context.Context, b *testing.B, url, token string, video *atomic.Int64) *webrtc.PeerConnection {
+// liveView is BenchmarkLiveView's composition and its windows.
+type liveView struct {
+	s    *server
+	arn  string
+	heap [2]float64 // the Go heap in use at the end of the last window without, with viewers
+
+	whepCores, pionCores float64 // attributed by perf, cores; -1 without perf
+}
+
+// without measures a window without viewers.
+func (lv *liveView) without(ctx context.Context) window {
+	lv.s.b.Helper()
+	if n := lv.s.metrics(ctx)["tessera_whep_viewers"]; n != 0 {
+		lv.s.b.Fatalf("%v viewers left before a window without", n)
+	}
+	w := lv.s.measure(ctx, *pipelineWindow)
+	lv.heap[0] = lv.s.metrics(ctx)["go_memstats_heap_inuse_bytes"]
+	return w
+}
+
+// with connects the viewers, measures a window, and disconnects them
+// (DELETE, then waiting until the server has none); it returns the
+// window and the video packets a viewer received per second.
+func (lv *liveView) with(ctx context.Context, fps float64) (window, float64) {
+	return lv.watched(ctx, fps, nil)
+}
+
+// watched is with, running during(window length) alongside the window
+// if given.
+func (lv *liveView) watched(ctx context.Context, fps float64, during func(time.Duration) func()) (window, float64) {
+	b := lv.s.b
+	b.Helper()
+	var tok struct {
+		ViewerToken struct{ Token, WhepUrl string }
+	}
+	if st, body, err := testsrv.CallExtension(ctx, lv.s.url, devAccessKeyID, devSecretAccessKey, "CreateViewerToken",
+		map[string]any{"compositionArn": lv.arn}, &tok); err != nil || st != http.StatusOK {
+		b.Fatalf("CreateViewerToken: %d %s %v", st, body, err)
+	}
+	var video atomic.Int64
+	var vs []*benchViewer
+	for range liveViewers {
+		vs = append(vs, watchLive(ctx, b, tok.ViewerToken.WhepUrl, tok.ViewerToken.Token, &video))
+	}
+	time.Sleep(2 * time.Second) // connected, keyframe in
+	if n := lv.s.metrics(ctx)["tessera_whep_viewers"]; n != liveViewers {
+		b.Fatalf("%v viewers on the server, want %d", n, liveViewers)
+	}
+	v0 := video.Load()
+	done := func() {}
+	if during != nil {
+		done = during(*pipelineWindow)
+	}
+	w := lv.s.measure(ctx, *pipelineWindow)
+	done()
+	lv.heap[1] = lv.s.metrics(ctx)["go_memstats_heap_inuse_bytes"]
+	got := float64(video.Load()-v0) / w.wall.Seconds() / liveViewers
+	for _, v := range vs {
+		v.close(ctx, b)
+	}
+	if got < fps {
+		b.Errorf("a viewer got %.0f video packets/s, fewer than the %v frames/s composed", got, fps)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for lv.s.metrics(ctx)["tessera_whep_viewers"] != 0 {
+		if time.Now().After(deadline) {
+			b.Fatal("viewers still on the server 10 s after leaving")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // the sessions' goroutines gone
+	return w, got
+}
+
+// attribute records one window without and one with viewers with perf
+// and sets lv.whepCores and lv.pionCores (-1 without perf).
+func (lv *liveView) attribute(ctx context.Context, b *testing.B) {
+	lv.whepCores, lv.pionCores = -1, -1
+	if _, err := exec.LookPath("perf"); err != nil {
+		b.Logf("no perf: the server's CPU is not attributed (%v)", err)
+		return
+	}
+	dir := *pipelinePerf
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	var base, with stackShares
+	var err error
+	rec := func(name string, into *stackShares) func(time.Duration) func() {
+		return func(d time.Duration) func() {
+			out := filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+"-"+name+".perf.data")
+			wait := perfRecordTo(ctx, lv.s.pid, out, d)
+			return func() {
+				if e := wait(); e != nil {
+					err = e
+					return
+				}
+				*into, err = perfShares(ctx, out)
+			}
+		}
+	}
+	done := rec("without", &base)(*pipelineWindow)
+	wb := lv.without(ctx)
+	done()
+	if err != nil {
+		b.Logf("perf: %v", err)
+		return
+	}
+	ww, _ := lv.watched(ctx, 0, rec("with", &with))
+	if err != nil {
+		b.Logf("perf: %v", err)
+		return
+	}
+	c0, c1 := wb.cores(), ww.cores()
+	b.Logf("perf, without viewers (%d samples, %.3f cores): whep %.4f cores, other pion %.4f", base.total, c0, base.share(whepPath)*c0, base.share(pionOther)*c0)
+	b.Logf("perf, %d viewers (%d samples, %.3f cores): whep %.4f cores (fan-out %.4f, of it SRTP encryption %.4f and UDP writes %.4f, "+
+		"of those the viewers' loopback receiving %.4f; RTCP and NACK %.4f; Opus %.4f), other pion %.4f",
+		liveViewers, with.total, c1, with.share(whepPath)*c1, with.share(fanOut)*c1, with.share(srtpWrite)*c1, with.share(udpWrite)*c1,
+		with.share(loopbackRx)*c1, with.share(viewerRTCP)*c1, with.share(opusMix)*c1, with.share(pionOther)*c1)
+	lv.whepCores = with.share(whepPath) * c1
+	lv.pionCores = with.share(pionOther)*c1 - base.share(pionOther)*c0
+}
+
+// The parts of the server's work perf tells apart, by the frames of a
+// sample's call stack.
+var (
+	fanOut     = withFrame("whep.(*Hub).send")
+	srtpWrite  = both(fanOut, withFrame("srtp.(*Context).encryptRTP"))
+	udpWrite   = both(fanOut, withFrame("net.(*UDPConn).WriteTo"))
+	loopbackRx = both(fanOut, withFrame("net_rx_action")) // the viewers' receiving, charged to the sender on loopback
+	viewerRTCP = withFrame("whep.(*viewer).readRTCP")
+	opusMix    = withFrame("worker.(*group).viewAudio")
+	whepPath   = withFrame("/tessera/whep.", "worker.(*group).viewAudio")
+	pionOther  = func(st []string) bool { return withFrame("github.com/pion/")(st) && !whepPath(st) }
+)
+
+// withFrame matches the call stacks with a frame containing one of names.
+func withFrame(names ...string) func(stack []string) bool {
+	return func(stack []string) bool {
+		for _, f := range stack {
+			for _, n := range names {
+				if strings.Contains(f, n) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+}
+
+func both(a, b func([]string) bool) func([]string) bool {
+	return func(st []string) bool { return a(st) && b(st) }
+}
+
+// stackShares is a perf profile's call stacks.
+type stackShares struct {
+	total  int
+	stacks [][]string // the frames of each sample
+}
+
+// share is the fraction of samples whose stack part matches.
+func (p stackShares) share(part func([]string) bool) float64 {
+	if p.total == 0 {
+		return 0
+	}
+	n := 0
+	for _, st := range p.stacks {
+		if part(st) {
+			n++
+		}
+	}
+	return float64(n) / float64(p.total)
+}
+
+// perfRecordTo starts `perf record -g` of pid for d into out; the
+// returned function waits for it.
+func perfRecordTo(ctx context.Context, pid int, out string, d time.Duration) func() error {
+	cmd := exec.CommandContext(ctx, "perf", "record", "-g", "-q", "-o", out, "-p", strconv.Itoa(pid), "--", "sleep", strconv.FormatFloat(d.Seconds(), 'f', 3, 64))
+	if err := cmd.Start(); err != nil {
+		return func() error { return err }
+	}
+	return cmd.Wait
+}
+
+// perfShares reads a perf profile's samples' call stacks.
+func perfShares(ctx context.Context, file string) (stackShares, error) {
+	cmd := exec.CommandContext(ctx, "perf", "script", "-i", file, "-F", "ip,sym")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return stackShares{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return stackShares{}, err
+	}
+	var p stackShares
+	var st []string
+	sc := bufio.NewScanner(out)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text()) // address, then symbol
+		if line == "" {
+			if len(st) > 0 {
+				p.stacks = append(p.stacks, st)
+				p.total++
+			}
+			st = nil
+			continue
+		}
+		st = append(st, line)
+	}
+	if len(st) > 0 {
+		p.stacks = append(p.stacks, st)
+		p.total++
+	}
+	if err := cmd.Wait(); err != nil {
+		return p, fmt.Errorf("perf script: %w", err)
+	}
+	return p, sc.Err()
+}
+
+// meanCI95 returns the mean of xs and the half width of its 95 %
+// confidence interval (Student's t; 0 for fewer than two).
+func meanCI95(xs []float64) (mean, half float64) {
+	n := float64(len(xs))
+	if n == 0 {
+		return 0, 0
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= n
+	if n < 2 {
+		return mean, 0
+	}
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, studentT975(len(xs)-1) * math.Sqrt(ss/(n-1)/n)
+}
+
+// studentT975 is the 97.5th percentile of Student's t with df degrees of
+// freedom.
+func studentT975(df int) float64 {
+	t := []float64{12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086}
+	if df <= len(t) {
+		return t[df-1]
+	}
+	return 1.96 + 2.4/float64(df) // within 0.01 of the table beyond 20
+}
+
+func minOf(xs []float64) float64 {
+	m := math.Inf(1)
+	for _, x := range xs {
+		m = min(m, x)
+	}
+	return m
+}
+
+func maxOf(xs []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
+
+// benchViewer is a WHEP viewer of BenchmarkLiveView.
+type benchViewer struct {
+	pc             *webrtc.PeerConnection
+	session, token string
+}
+
+// close ends the session (DELETE) and the peer connection.
+func (v *benchViewer) close(ctx context.Context, b *testing.B) {
+	req, _ := http.NewRequestWithContext(ctx, "DELETE", v.session, nil)
+	req.Header.Set("Authorization", "Bearer "+v.token)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		b.Error(err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Errorf("WHEP DELETE: %d", resp.StatusCode)
+		}
+	}
+	_ = v.pc.Close()
+}
+
+// watchLive watches url with token, counting the video RTP packets it
+// receives in video.
+func watchLive(ctx context.Context, b *testing.B, whep, token string, video *atomic.Int64) *benchViewer {
 	b.Helper()
 	// Loopback only, as the server takes media from loopback only.
 	var se webrtc.SettingEngine
@@ -122,7 +436,7 @@ func benchViewer(ctx context.Context, b *testing.B, url, token string, video *at
 		b.Fatal(err)
 	}
 	<-gathered
-	req, _ := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(pc.LocalDescription().SDP))
+	req, _ := http.NewRequestWithContext(ctx, "POST", whep, strings.NewReader(pc.LocalDescription().SDP))
 	req.Header.Set("Content-Type", "application/sdp")
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
@@ -137,5 +451,13 @@ func benchViewer(ctx context.Context, b *testing.B, url, token string, video *at
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
 		b.Fatal(err)
 	}
-	return pc
+	loc, err := url.Parse(whep)
+	if err != nil {
+		b.Fatal(err)
+	}
+	session, err := loc.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &benchViewer{pc: pc, session: session.String(), token: token}
 }
