@@ -33,24 +33,30 @@ var liveViewPairs = flag.Int("liveview.pairs", 6, "pairs of windows (without, wi
 // costs on `tessera serve`: a 720p30 grid of six 360p publishers, and
 // -liveview.pairs pairs of windows of -pipeline.window, one without
 // viewers and one with 20 (pion clients in this process, receiving, not
-// decoding), in alternating order (AB BA AB…) so that a drift of the
-// machine's load cancels out. Each pair gives a difference of the
-// server's CPU time per second: its mean is reported as
-// cpu-s/s-20-viewers (and per viewer, cpu-s/s-per-viewer), with the half
-// width of its 95 % confidence interval (Student's t) as
-// cpu-s/s-20-viewers-ci95. Memory: heap-MB-per-viewer (the Go heap in
-// use at the windows' ends, mean difference) and rss-MB-per-viewer (the
-// first pair's, the resident size without viewers having never seen
-// them). video-pkts/s-per-viewer is what a viewer received.
+// decoding; connected before the window, gone after it), in alternating
+// order (AB BA AB…) so that a drift of the machine's load cancels out. A
+// pair counts only if the composition kept real time in both windows (on
+// a loaded machine more are made, up to three times as many). Each pair
+// gives a difference of the server's CPU time per second: its mean is
+// reported as cpu-s/s-20-viewers (and per viewer, cpu-s/s-per-viewer),
+// the half width of its 95 % confidence interval (Student's t) as
+// cpu-s/s-20-viewers-ci95, the pairs counted as pairs. Memory:
+// heap-MB-per-viewer (the Go heap live after the last collection, at the
+// windows' ends, mean difference) and rss-MB-per-viewer (the first
+// pair's, its window without viewers coming first).
+// video-pkts/s-per-viewer is what a viewer received.
 //
 // With perf on PATH, one more window of each kind is recorded with
-// `perf record -g`, and the server's CPU is attributed by call stack:
-// whep-cpu-s/s is the CPU of the WHEP path with the viewers (the hub's
-// fan-out — packetizing, pion's interceptors, SRTP, the UDP writes —,
-// the viewers' RTCP and the Opus encoding of the mix, which runs only
-// while someone watches), and pion-other-cpu-s/s the growth, with the
-// viewers, of the rest of pion (ICE, DTLS, the UDP mux, interceptor
-// timers), which the publishers share.
+// `perf record -g` (into -pipeline.perf if set), and the server's CPU is
+// attributed by call stack: whep-cpu-s/s is the CPU of the WHEP path
+// with the viewers (the hub's fan-out — packetizing, pion's interceptors,
+// SRTP, the UDP writes —, the viewers' RTCP and NACKs and the Opus
+// encoding of the mix, which runs only while someone watches), and
+// pion-other-cpu-s/s the growth, with the viewers, of the rest of pion
+// (ICE, DTLS, the UDP mux's reading, interceptor timers), which the
+// publishers share. On loopback the kernel delivers each datagram to the
+// receiving socket in the sender's system call, so the UDP writes
+// include the viewers' receiving (logged apart).
 func BenchmarkLiveView(b *testing.B) {
 	bin := buildTessera(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
@@ -63,18 +69,18 @@ func BenchmarkLiveView(b *testing.B) {
 	s.waitDecoding(ctx, sc.pubs, sc.fps)
 	arn, _ := s.startComposition(ctx, stage, s.destination(ctx, sc.outW, sc.outH, sc.fps, sc.outBitrate))
 	time.Sleep(*pipelineWarmup)
-	lv := &liveView{s: s, arn: arn}
+	lv := &liveView{s: s, arn: arn, fps: sc.fps}
 	var cpu, heap, pps []float64
 	var rss float64
 	for b.Loop() {
-		for i := range *liveViewPairs {
+		for i := 0; len(cpu) < *liveViewPairs && i < 3**liveViewPairs; i++ {
 			var base, with window
 			var got float64
 			if i%2 == 0 {
 				base = lv.without(ctx)
-				with, got = lv.with(ctx, sc.fps)
+				with, got = lv.with(ctx)
 			} else {
-				with, got = lv.with(ctx, sc.fps)
+				with, got = lv.with(ctx)
 				base = lv.without(ctx)
 			}
 			if i == 0 {
@@ -82,15 +88,27 @@ func BenchmarkLiveView(b *testing.B) {
 			}
 			d := with.cores() - base.cores()
 			dh := (lv.heap[1] - lv.heap[0]) / mib
-			b.Logf("pair %d: server %.3f cores without viewers, %.3f with %d: %+.3f; Go heap in use %+.1f MB; %.0f video packets/s per viewer",
+			b.Logf("pair %d: server %.3f cores without viewers, %.3f with %d: %+.3f; Go heap live %+.1f MB; %.0f video packets/s per viewer",
 				i+1, base.cores(), with.cores(), liveViewers, d, dh, got)
+			if !realTime(base, sc.fps) || !realTime(with, sc.fps) {
+				b.Logf("pair %d left out: the composition was not kept in real time (%.0f, %.0f frames composed, %.0f, %.0f ticks skipped)",
+					i+1, base.composed, with.composed, base.skipped, with.skipped)
+				continue
+			}
+			if got < sc.fps {
+				b.Errorf("a viewer got %.0f video packets/s, fewer than the %v frames/s composed", got, sc.fps)
+			}
 			cpu, heap, pps = append(cpu, d), append(heap, dh/liveViewers), append(pps, got)
+		}
+		if len(cpu) < *liveViewPairs {
+			b.Logf("only %d pairs of windows in real time", len(cpu))
 		}
 		lv.attribute(ctx, b)
 	}
 	mean, ci := meanCI95(cpu)
 	b.Logf("%d viewers add %.3f cores (95 %% interval ±%.3f; pairs from %.3f to %.3f)", liveViewers, mean, ci, minOf(cpu), maxOf(cpu))
 	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(len(cpu)), "pairs")
 	b.ReportMetric(mean, fmt.Sprintf("cpu-s/s-%d-viewers", liveViewers))
 	b.ReportMetric(ci, fmt.Sprintf("cpu-s/s-%d-viewers-ci95", liveViewers))
 	b.ReportMetric(mean/liveViewers, "cpu-s/s-per-viewer")
@@ -109,7 +127,8 @@ func BenchmarkLiveView(b *testing.B) {
 type liveView struct {
 	s    *server
 	arn  string
-	heap [2]float64 // the Go heap in use at the end of the last window without, with viewers
+	fps  float64
+	heap [2]float64 // the Go heap live (marked by the last collection) at the end of the last window without, with viewers
 
 	whepCores, pionCores float64 // attributed by perf, cores; -1 without perf
 }
@@ -121,20 +140,26 @@ func (lv *liveView) without(ctx context.Context) window {
 		lv.s.b.Fatalf("%v viewers left before a window without", n)
 	}
 	w := lv.s.measure(ctx, *pipelineWindow)
-	lv.heap[0] = lv.s.metrics(ctx)["go_memstats_heap_inuse_bytes"]
+	lv.heap[0] = lv.s.metrics(ctx)["go_gc_heap_live_bytes"]
 	return w
 }
 
 // with connects the viewers, measures a window, and disconnects them
 // (DELETE, then waiting until the server has none); it returns the
 // window and the video packets a viewer received per second.
-func (lv *liveView) with(ctx context.Context, fps float64) (window, float64) {
-	return lv.watched(ctx, fps, nil)
+func (lv *liveView) with(ctx context.Context) (window, float64) {
+	return lv.watched(ctx, nil)
+}
+
+// realTime tells whether the composition kept real time over w: no tick
+// skipped, 99 % of the frames composed.
+func realTime(w window, fps float64) bool {
+	return w.skipped == 0 && w.composed >= 0.99*fps*w.wall.Seconds()
 }
 
 // watched is with, running during(window length) alongside the window
 // if given.
-func (lv *liveView) watched(ctx context.Context, fps float64, during func(time.Duration) func()) (window, float64) {
+func (lv *liveView) watched(ctx context.Context, during func(time.Duration) func()) (window, float64) {
 	b := lv.s.b
 	b.Helper()
 	var tok struct {
@@ -160,13 +185,10 @@ func (lv *liveView) watched(ctx context.Context, fps float64, during func(time.D
 	}
 	w := lv.s.measure(ctx, *pipelineWindow)
 	done()
-	lv.heap[1] = lv.s.metrics(ctx)["go_memstats_heap_inuse_bytes"]
+	lv.heap[1] = lv.s.metrics(ctx)["go_gc_heap_live_bytes"]
 	got := float64(video.Load()-v0) / w.wall.Seconds() / liveViewers
 	for _, v := range vs {
 		v.close(ctx, b)
-	}
-	if got < fps {
-		b.Errorf("a viewer got %.0f video packets/s, fewer than the %v frames/s composed", got, fps)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for lv.s.metrics(ctx)["tessera_whep_viewers"] != 0 {
@@ -191,59 +213,69 @@ func (lv *liveView) attribute(ctx context.Context, b *testing.B) {
 	if dir == "" {
 		dir = b.TempDir()
 	}
-	var base, with stackShares
+	var prof [2]profile
 	var err error
-	rec := func(name string, into *stackShares) func(time.Duration) func() {
+	record := func(i int, name string) func(time.Duration) func() {
 		return func(d time.Duration) func() {
 			out := filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+"-"+name+".perf.data")
-			wait := perfRecordTo(ctx, lv.s.pid, out, d)
+			cmd := exec.CommandContext(ctx, "perf", "record", "-g", "-q", "-o", out, "-p", strconv.Itoa(lv.s.pid),
+				"--", "sleep", strconv.FormatFloat(d.Seconds(), 'f', 3, 64))
+			if err = cmd.Start(); err != nil {
+				return func() {}
+			}
 			return func() {
-				if e := wait(); e != nil {
-					err = e
-					return
+				if err = cmd.Wait(); err == nil {
+					prof[i], err = readProfile(ctx, out)
 				}
-				*into, err = perfShares(ctx, out)
 			}
 		}
 	}
-	done := rec("without", &base)(*pipelineWindow)
+	done := record(0, "without")(*pipelineWindow)
 	wb := lv.without(ctx)
 	done()
+	var ww window
+	if err == nil {
+		ww, _ = lv.watched(ctx, record(1, "with"))
+	}
 	if err != nil {
 		b.Logf("perf: %v", err)
 		return
 	}
-	ww, _ := lv.watched(ctx, 0, rec("with", &with))
-	if err != nil {
-		b.Logf("perf: %v", err)
-		return
+	for _, w := range []window{wb, ww} {
+		if !realTime(w, lv.fps) {
+			b.Logf("perf: the composition was not kept in real time (%.0f frames composed, %.0f ticks skipped)", w.composed, w.skipped)
+		}
 	}
-	c0, c1 := wb.cores(), ww.cores()
-	b.Logf("perf, without viewers (%d samples, %.3f cores): whep %.4f cores, other pion %.4f", base.total, c0, base.share(whepPath)*c0, base.share(pionOther)*c0)
+	base := func(p stackPart) float64 { return prof[0].share(p) * wb.cores() }
+	with := func(p stackPart) float64 { return prof[1].share(p) * ww.cores() }
+	b.Logf("perf, without viewers (%d samples, %.3f cores): whep %.4f cores, other pion %.4f", prof[0].total, wb.cores(), base(whepPath), base(pionOther))
 	b.Logf("perf, %d viewers (%d samples, %.3f cores): whep %.4f cores (fan-out %.4f, of it SRTP encryption %.4f and UDP writes %.4f, "+
-		"of those the viewers' loopback receiving %.4f; RTCP and NACK %.4f; Opus %.4f), other pion %.4f",
-		liveViewers, with.total, c1, with.share(whepPath)*c1, with.share(fanOut)*c1, with.share(srtpWrite)*c1, with.share(udpWrite)*c1,
-		with.share(loopbackRx)*c1, with.share(viewerRTCP)*c1, with.share(opusMix)*c1, with.share(pionOther)*c1)
-	lv.whepCores = with.share(whepPath) * c1
-	lv.pionCores = with.share(pionOther)*c1 - base.share(pionOther)*c0
+		"of those the viewers' loopback receiving %.4f; RTCP and NACKs %.4f; Opus %.4f), other pion %.4f",
+		liveViewers, prof[1].total, ww.cores(), with(whepPath), with(fanOut), with(srtpWrite), with(udpWrite), with(loopbackRx),
+		with(viewerRTCP), with(opusMix), with(pionOther))
+	lv.whepCores = with(whepPath)
+	lv.pionCores = with(pionOther) - base(pionOther)
 }
 
-// The parts of the server's work perf tells apart, by the frames of a
-// sample's call stack.
-var (
-	fanOut     = withFrame("whep.(*Hub).send")
-	srtpWrite  = both(fanOut, withFrame("srtp.(*Context).encryptRTP"))
-	udpWrite   = both(fanOut, withFrame("net.(*UDPConn).WriteTo"))
-	loopbackRx = both(fanOut, withFrame("net_rx_action")) // the viewers' receiving, charged to the sender on loopback
-	viewerRTCP = withFrame("whep.(*viewer).readRTCP")
-	opusMix    = withFrame("worker.(*group).viewAudio")
-	whepPath   = withFrame("/tessera/whep.", "worker.(*group).viewAudio")
-	pionOther  = func(st []string) bool { return withFrame("github.com/pion/")(st) && !whepPath(st) }
+// stackPart is a part of the server's work perf tells apart, by the
+// frames of a sample's call stack (symbols, innermost first).
+type stackPart int
+
+const (
+	fanOut     stackPart = iota // the hub's sending
+	srtpWrite                   // of it, SRTP encryption
+	udpWrite                    // of it, the UDP writes
+	loopbackRx                  // of those, the viewers' receiving, which loopback charges to the sender
+	viewerRTCP                  // the viewers' RTCP: keyframe requests, NACKs and resending
+	opusMix                     // the mix encoded to Opus while watched
+	whepPath                    // all of the above
+	pionOther                   // the rest of pion
+	stackParts
 )
 
-// withFrame matches the call stacks with a frame containing one of names.
-func withFrame(names ...string) func(stack []string) bool {
-	return func(stack []string) bool {
+// in tells whether stack is in part p.
+func (p stackPart) in(stack []string) bool {
+	has := func(names ...string) bool {
 		for _, f := range stack {
 			for _, n := range names {
 				if strings.Contains(f, n) {
@@ -253,72 +285,78 @@ func withFrame(names ...string) func(stack []string) bool {
 		}
 		return false
 	}
+	send := has("whep.(*Hub).send")
+	switch p {
+	case fanOut:
+		return send
+	case srtpWrite:
+		return send && has("srtp/v3.(*Context).encryptRTP")
+	case udpWrite:
+		return send && has("net.(*UDPConn).WriteTo")
+	case loopbackRx:
+		return send && has("net_rx_action")
+	case viewerRTCP:
+		return has("whep.(*viewer).readRTCP")
+	case opusMix:
+		return has("worker.(*group).viewAudio")
+	case whepPath:
+		return has("/tessera/whep.", "worker.(*group).viewAudio")
+	case pionOther:
+		return has("github.com/pion/") && !whepPath.in(stack)
+	}
+	return false
 }
 
-func both(a, b func([]string) bool) func([]string) bool {
-	return func(st []string) bool { return a(st) && b(st) }
+// profile counts a perf profile's samples by part.
+type profile struct {
+	total int
+	parts [stackParts]int
 }
 
-// stackShares is a perf profile's call stacks.
-type stackShares struct {
-	total  int
-	stacks [][]string // the frames of each sample
-}
-
-// share is the fraction of samples whose stack part matches.
-func (p stackShares) share(part func([]string) bool) float64 {
+// share is the fraction of samples in part p.
+func (p profile) share(part stackPart) float64 {
 	if p.total == 0 {
 		return 0
 	}
-	n := 0
-	for _, st := range p.stacks {
-		if part(st) {
-			n++
-		}
-	}
-	return float64(n) / float64(p.total)
+	return float64(p.parts[part]) / float64(p.total)
 }
 
-// perfRecordTo starts `perf record -g` of pid for d into out; the
-// returned function waits for it.
-func perfRecordTo(ctx context.Context, pid int, out string, d time.Duration) func() error {
-	cmd := exec.CommandContext(ctx, "perf", "record", "-g", "-q", "-o", out, "-p", strconv.Itoa(pid), "--", "sleep", strconv.FormatFloat(d.Seconds(), 'f', 3, 64))
-	if err := cmd.Start(); err != nil {
-		return func() error { return err }
-	}
-	return cmd.Wait
-}
-
-// perfShares reads a perf profile's samples' call stacks.
-func perfShares(ctx context.Context, file string) (stackShares, error) {
+// readProfile reads a `perf record -g` file's call stacks (perf script:
+// a sample's frames one a line, address then symbol, samples apart by
+// blank lines).
+func readProfile(ctx context.Context, file string) (profile, error) {
+	var p profile
 	cmd := exec.CommandContext(ctx, "perf", "script", "-i", file, "-F", "ip,sym")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return stackShares{}, err
+		return p, err
 	}
 	if err := cmd.Start(); err != nil {
-		return stackShares{}, err
+		return p, err
 	}
-	var p stackShares
-	var st []string
+	var stack []string
+	count := func() {
+		if len(stack) == 0 {
+			return
+		}
+		p.total++
+		for part := range stackParts {
+			if part.in(stack) {
+				p.parts[part]++
+			}
+		}
+		stack = stack[:0]
+	}
 	sc := bufio.NewScanner(out)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text()) // address, then symbol
-		if line == "" {
-			if len(st) > 0 {
-				p.stacks = append(p.stacks, st)
-				p.total++
-			}
-			st = nil
-			continue
+		if line := strings.TrimSpace(sc.Text()); line != "" {
+			stack = append(stack, line)
+		} else {
+			count()
 		}
-		st = append(st, line)
 	}
-	if len(st) > 0 {
-		p.stacks = append(p.stacks, st)
-		p.total++
-	}
+	count()
 	if err := cmd.Wait(); err != nil {
 		return p, fmt.Errorf("perf script: %w", err)
 	}
