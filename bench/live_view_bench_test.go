@@ -31,7 +31,8 @@ var liveViewPairs = flag.Int("liveview.pairs", 6, "pairs of windows (without, wi
 
 // BenchmarkLiveView measures what watching a composition live (WHEP)
 // costs on `tessera serve`: a 720p30 grid of six 360p publishers, and
-// -liveview.pairs pairs of windows of -pipeline.window, one without
+// -liveview.pairs pairs of windows of -pipeline.window (rounded to whole
+// replays of the publishers' clip: 12 s by default), one without
 // viewers and one with 20 (pion clients in this process, receiving, not
 // decoding; connected before the window, gone after it), in alternating
 // order (AB BA AB…) so that a drift of the machine's load cancels out. A
@@ -69,7 +70,9 @@ func BenchmarkLiveView(b *testing.B) {
 	s.waitDecoding(ctx, sc.pubs, sc.fps)
 	arn, _ := s.startComposition(ctx, stage, s.destination(ctx, sc.outW, sc.outH, sc.fps, sc.outBitrate))
 	time.Sleep(*pipelineWarmup)
-	lv := &liveView{s: s, arn: arn, fps: sc.fps}
+	// The publishers replay a clip: windows of whole replays see the same
+	// pictures.
+	lv := &liveView{s: s, arn: arn, fps: sc.fps, window: max(clipLength, pipelineWindow.Round(clipLength))}
 	var cpu, heap, pps []float64
 	var rss float64
 	for b.Loop() {
@@ -125,10 +128,11 @@ func BenchmarkLiveView(b *testing.B) {
 
 // liveView is BenchmarkLiveView's composition and its windows.
 type liveView struct {
-	s    *server
-	arn  string
-	fps  float64
-	heap [2]float64 // the Go heap live (marked by the last collection) at the end of the last window without, with viewers
+	s      *server
+	arn    string
+	fps    float64
+	window time.Duration
+	heap   [2]float64 // the Go heap live (marked by the last collection) at the end of the last window without, with viewers
 
 	whepCores, pionCores float64 // attributed by perf, cores; -1 without perf
 }
@@ -139,7 +143,7 @@ func (lv *liveView) without(ctx context.Context) window {
 	if n := lv.s.metrics(ctx)["tessera_whep_viewers"]; n != 0 {
 		lv.s.b.Fatalf("%v viewers left before a window without", n)
 	}
-	w := lv.s.measure(ctx, *pipelineWindow)
+	w := lv.s.measure(ctx, lv.window)
 	lv.heap[0] = lv.s.metrics(ctx)["go_gc_heap_live_bytes"]
 	return w
 }
@@ -181,9 +185,9 @@ func (lv *liveView) watched(ctx context.Context, during func(time.Duration) func
 	v0 := video.Load()
 	done := func() {}
 	if during != nil {
-		done = during(*pipelineWindow)
+		done = during(lv.window)
 	}
-	w := lv.s.measure(ctx, *pipelineWindow)
+	w := lv.s.measure(ctx, lv.window)
 	done()
 	lv.heap[1] = lv.s.metrics(ctx)["go_gc_heap_live_bytes"]
 	got := float64(video.Load()-v0) / w.wall.Seconds() / liveViewers
@@ -230,7 +234,7 @@ func (lv *liveView) attribute(ctx context.Context, b *testing.B) {
 			}
 		}
 	}
-	done := record(0, "without")(*pipelineWindow)
+	done := record(0, "without")(lv.window)
 	wb := lv.without(ctx)
 	done()
 	var ww window
