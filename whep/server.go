@@ -91,11 +91,11 @@ func New(cfg Config) (*Server, error) {
 // compositions send Main) and Opus, the shared UDP mux and bounded ICE
 // and DTLS. The answer offers what pion's default interceptors do (NACK,
 // PLI, FIR, REMB and transport-cc feedback; the mid, rid and
-// transport-cc header extensions), but a viewer only receives: its
-// connection has one interceptor, the RTCP sender reports (the players'
-// lip sync). NACKs are answered from the hub's history (track.go), once
-// for all viewers, and nothing per packet is recorded for statistics,
-// receiver reports or congestion feedback that a viewer never uses.
+// transport-cc header extensions), but a viewer's connection only sends,
+// so it has one interceptor, the RTCP sender reports (the players' lip
+// sync): NACKs are answered from the hub's history (track.go), kept once
+// for all viewers, and nothing is done per packet for statistics,
+// receiver reports or congestion feedback that nothing reads.
 func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}}
