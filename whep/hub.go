@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/tessera-media/tessera/internal/av"
 )
@@ -36,7 +36,7 @@ type Hub struct {
 	frame    time.Duration
 	keyframe func() // asks the encoder for an IDR
 
-	video, audio *webrtc.TrackLocalStaticSample
+	video, audio *track
 	queue        chan av.Packet
 	done         chan struct{}
 	stopped      chan struct{}
@@ -62,13 +62,13 @@ func (s *Server) Open(composition string, video av.StreamInfo, keyframe func()) 
 	if video.FrameRateNum > 0 && video.FrameRateDen > 0 {
 		frame = time.Duration(float64(time.Second) * float64(video.FrameRateDen) / float64(video.FrameRateNum))
 	}
-	v, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
-		SDPFmtpLine: videoFmtp}, "video", "tessera-"+id)
+	v, err := newTrack(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: videoFmtp},
+		&codecs.H264Payloader{}, "video", "tessera-"+id, true)
 	if err != nil {
 		return nil, err
 	}
-	a, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2},
-		"audio", "tessera-"+id)
+	a, err := newTrack(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2},
+		&codecs.OpusPayloader{}, "audio", "tessera-"+id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -154,9 +154,9 @@ func (h *Hub) send() {
 					au = append(append(au[:0], h.params...), p.Data...)
 					data = au
 				}
-				err = h.video.WriteSample(media.Sample{Data: data, Duration: or(p.Duration, h.frame)})
+				err = h.video.write(data, or(p.Duration, h.frame))
 			} else {
-				err = h.audio.WriteSample(media.Sample{Data: p.Data, Duration: or(p.Duration, 20*time.Millisecond)})
+				err = h.audio.write(p.Data, or(p.Duration, 20*time.Millisecond))
 			}
 			if err != nil {
 				h.s.metrics.dropped.Inc()

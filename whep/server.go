@@ -17,6 +17,8 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -86,9 +88,14 @@ func New(cfg Config) (*Server, error) {
 }
 
 // newAPI builds the viewers' pion API: H.264 (packetization-mode 1; the
-// compositions send Main) and Opus, the default interceptors (NACK
-// responder with a packet history, RTCP reports, congestion control
-// feedback), the shared UDP mux and bounded ICE and DTLS.
+// compositions send Main) and Opus, the shared UDP mux and bounded ICE
+// and DTLS. The answer offers what pion's default interceptors do (NACK,
+// PLI, FIR, REMB and transport-cc feedback; the mid, rid and
+// transport-cc header extensions), but a viewer's connection only sends,
+// so it has one interceptor, the RTCP sender reports (the players' lip
+// sync): NACKs are answered from the hub's history (track.go), kept once
+// for all viewers, and nothing is done per packet for statistics,
+// receiver reports or congestion feedback that nothing reads.
 func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}}
@@ -99,16 +106,25 @@ func newAPI(cfg Config, log *slog.Logger) (*webrtc.API, error) {
 		{webrtc.RTPCodecParameters{PayloadType: 102, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
 			SDPFmtpLine: videoFmtp, RTCPFeedback: fb}}, webrtc.RTPCodecTypeVideo},
 		{webrtc.RTPCodecParameters{PayloadType: 111, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000,
-			Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}}, webrtc.RTPCodecTypeAudio},
+			Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1", RTCPFeedback: []webrtc.RTCPFeedback{{Type: "transport-cc"}}}}, webrtc.RTPCodecTypeAudio},
 	} {
 		if err := m.RegisterCodec(c.p, c.k); err != nil {
 			return nil, fmt.Errorf("whep: registering %s: %w", c.p.MimeType, err)
 		}
 	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptorsWithOptions(m, ir, webrtc.WithInterceptorLoggerFactory(pionlog.New(log))); err != nil {
+	err := webrtc.ConfigureSimulcastExtensionHeaders(m)
+	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		err = errors.Join(err, m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, k))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("whep: header extensions: %w", err)
+	}
+	reports, err := report.NewSenderInterceptor(report.WithSenderLoggerFactory(pionlog.New(log)))
+	if err != nil {
 		return nil, fmt.Errorf("whep: interceptors: %w", err)
 	}
+	ir := &interceptor.Registry{}
+	ir.Add(reports)
 	se, err := pionconf.SettingEngine(pionconf.Settings{Mux: cfg.Mux, Loopback: cfg.Loopback, PublicIPs: cfg.PublicIPs,
 		ICEDisconnected: 5 * time.Second, ICEFailed: 10 * time.Second, Connect: cfg.ConnectTimeout, Logger: log})
 	if err != nil {

@@ -78,24 +78,26 @@ func newViewer(ctx context.Context, h *Hub, offer string, token [32]byte) (*view
 			go v.close()
 		}
 	})
-	go v.readRTCP(vs)
-	go v.readRTCP(as)
+	go v.readRTCP(vs, h.video)
+	go v.readRTCP(as, h.audio)
 	return v, pc.LocalDescription().SDP, nil
 }
 
-// readRTCP reads a sender's RTCP until the connection closes; a PLI or
-// FIR asks the encoder for a keyframe (rate-limited by the hub). NACKs
-// are answered by pion's responder from its history.
-func (v *viewer) readRTCP(s *webrtc.RTPSender) {
+// readRTCP reads the RTCP of a sender of t until the connection closes:
+// a PLI or FIR asks the encoder for a keyframe (rate-limited by the hub),
+// a NACK is answered from t's history.
+func (v *viewer) readRTCP(s *webrtc.RTPSender, t *track) {
 	for {
 		pkts, _, err := s.ReadRTCP()
 		if err != nil {
 			return
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				v.h.askKeyframe()
+			case *rtcp.TransportLayerNack:
+				t.resend(p)
 			}
 		}
 	}

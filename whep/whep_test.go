@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/internal/testsrv"
 	"github.com/tessera-media/tessera/media"
 )
 
@@ -119,10 +121,17 @@ func (v *testViewer) state() (decoded, audio int, pic *media.VideoFrame, first t
 }
 
 // watch offers to receive and posts to url with token; it returns the
-// HTTP status and, on 201, the viewer.
+// HTTP status and, on 201, the viewer, which decodes the video.
 func watch(t *testing.T, url, token string) (int, *testViewer) {
 	t.Helper()
-	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	return watchVideo(t, url, token, webrtc.NewAPI(), nil)
+}
+
+// watchVideo is watch through api, with video read by video instead if
+// not nil.
+func watchVideo(t *testing.T, url, token string, api *webrtc.API, video func(*webrtc.TrackRemote)) (int, *testViewer) {
+	t.Helper()
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +152,10 @@ func watch(t *testing.T, url, token string) (int, *testViewer) {
 				v.audio++
 				v.mu.Unlock()
 			}
+		}
+		if video != nil {
+			video(tr)
+			return
 		}
 		v.decodeVideo(t, tr)
 	})
@@ -352,4 +365,73 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// A viewer's NACK is answered from the hub's history: the packet asked
+// for comes again to that viewer, and to no other. (The viewers keep
+// every packet they get, resent ones too.)
+func TestNACK(t *testing.T) {
+	s, hs, _ := startServer(t)
+	startComposition(t, s, media.RGBToYUV(40, 190, 60))
+	url := hs.URL + "/view/Comp00000001"
+	token, err := s.cfg.Tokens.Sign(testComposition, time.Now().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// seen counts each viewer's video packets by sequence number.
+	type seen struct {
+		mu   sync.Mutex
+		seq  map[uint16]int
+		ssrc uint32
+	}
+	read := func(sn *seen) func(*webrtc.TrackRemote) {
+		return func(tr *webrtc.TrackRemote) {
+			for {
+				p, _, err := tr.ReadRTP()
+				if err != nil {
+					return
+				}
+				sn.mu.Lock()
+				sn.seq[p.SequenceNumber]++
+				sn.ssrc = uint32(tr.SSRC())
+				sn.mu.Unlock()
+			}
+		}
+	}
+	// SRTP's replay protection would drop a packet received twice.
+	var se webrtc.SettingEngine
+	se.DisableSRTPReplayProtection(true)
+	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	asking, other := &seen{seq: map[uint16]int{}}, &seen{seq: map[uint16]int{}}
+	_, v := watchVideo(t, url, token, api, read(asking))
+	watchVideo(t, url, token, api, read(other))
+	if v == nil {
+		t.Fatal("not watching")
+	}
+	var lost uint16
+	var ssrc uint32
+	testsrv.WaitFor(t, 10*time.Second, "30 video packets", func() bool {
+		asking.mu.Lock()
+		defer asking.mu.Unlock()
+		for seq := range asking.seq {
+			lost, ssrc = seq, asking.ssrc
+		}
+		return len(asking.seq) >= 30
+	})
+	if err := v.pc.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: ssrc,
+		Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{lost})}}); err != nil {
+		t.Fatal(err)
+	}
+	testsrv.WaitFor(t, 10*time.Second, "the packet asked for again", func() bool {
+		asking.mu.Lock()
+		defer asking.mu.Unlock()
+		return asking.seq[lost] == 2
+	})
+	other.mu.Lock()
+	defer other.mu.Unlock()
+	for seq, n := range other.seq {
+		if n != 1 {
+			t.Errorf("the other viewer got packet %d %d times", seq, n)
+		}
+	}
 }
