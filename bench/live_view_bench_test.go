@@ -20,8 +20,6 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
-
-	"github.com/tessera-media/tessera/internal/testsrv"
 )
 
 // liveViewers is how many viewers BenchmarkLiveView adds.
@@ -166,17 +164,20 @@ func realTime(w window, fps float64) bool {
 func (lv *liveView) watched(ctx context.Context, during func(time.Duration) func()) (window, float64) {
 	b := lv.s.b
 	b.Helper()
-	var tok struct {
-		ViewerToken struct{ Token, WhepUrl string }
-	}
-	if st, body, err := testsrv.CallExtension(ctx, lv.s.url, devAccessKeyID, devSecretAccessKey, "CreateViewerToken",
-		map[string]any{"compositionArn": lv.arn}, &tok); err != nil || st != http.StatusOK {
-		b.Fatalf("CreateViewerToken: %d %s %v", st, body, err)
-	}
+	whep, token := lv.s.viewerToken(ctx, lv.arn)
 	var video atomic.Int64
+	count := func(tr *webrtc.TrackRemote) {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := tr.Read(buf); err != nil {
+				return
+			}
+			video.Add(1)
+		}
+	}
 	var vs []*benchViewer
 	for range liveViewers {
-		vs = append(vs, watchLive(ctx, b, tok.ViewerToken.WhepUrl, tok.ViewerToken.Token, &video))
+		vs = append(vs, watchLive(ctx, b, whep, token, count))
 	}
 	time.Sleep(2 * time.Second) // connected, keyframe in
 	if n := lv.s.metrics(ctx)["tessera_whep_viewers"]; n != liveViewers {
@@ -435,9 +436,9 @@ func (v *benchViewer) close(ctx context.Context, b *testing.B) {
 	_ = v.pc.Close()
 }
 
-// watchLive watches url with token, counting the video RTP packets it
-// receives in video.
-func watchLive(ctx context.Context, b *testing.B, whep, token string, video *atomic.Int64) *benchViewer {
+// watchLive watches whep with token, handing the video track to onVideo
+// (its own goroutine, until the track ends; audio is read and dropped).
+func watchLive(ctx context.Context, b *testing.B, whep, token string, onVideo func(*webrtc.TrackRemote)) *benchViewer {
 	b.Helper()
 	// Loopback only, as the server takes media from loopback only.
 	var se webrtc.SettingEngine
@@ -459,13 +460,14 @@ func watchLive(ctx context.Context, b *testing.B, whep, token string, video *ato
 		}
 	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			onVideo(tr)
+			return
+		}
 		buf := make([]byte, 1500)
 		for {
 			if _, _, err := tr.Read(buf); err != nil {
 				return
-			}
-			if tr.Kind() == webrtc.RTPCodecTypeVideo {
-				video.Add(1)
 			}
 		}
 	})

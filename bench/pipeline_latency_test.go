@@ -189,10 +189,8 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 	}
 	var tiles []stampTile
 	for _, s := range layout.Arrange(layout.Size{W: outW, H: outH}, lay, ps) {
-		crop, dst := layout.Fit(s.Rect, ps[s.Index].Video, s.Fill)
-		scale := float64(crop.W) / float64(dst.W)
-		tiles = append(tiles, stampTile{pub: byUser[roster[s.Index].UserID], name: roster[s.Index].UserID,
-			x: float64(dst.X) - float64(crop.X)/scale, y: float64(dst.Y) - float64(crop.Y)/scale, scale: scale})
+		x, y, scale := pictureAt(s, ps[s.Index].Video)
+		tiles = append(tiles, stampTile{pub: byUser[roster[s.Index].UserID], name: roster[s.Index].UserID, x: x, y: y, scale: scale})
 	}
 	if len(tiles) != pubs {
 		b.Fatalf("%d tiles for %d publishers", len(tiles), pubs)
@@ -253,29 +251,23 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 	if len(lat) == 0 {
 		b.Fatal("no stamp read back")
 	}
-	pct := func(d []time.Duration, p float64) float64 {
-		if len(d) == 0 {
-			return 0
-		}
-		return float64(d[min(len(d)-1, int(p*float64(len(d))))]) / float64(time.Millisecond)
-	}
 	for _, d := range [][]time.Duration{lat, arrived, captureErr} {
 		slices.Sort(d)
 	}
 	b.Logf("publisher capture → packet out (ms): p10 %.1f, p50 %.1f, p90 %.1f, p95 %.1f, p99 %.1f, max %.1f over %d frames",
-		pct(lat, 0.1), pct(lat, 0.5), pct(lat, 0.9), pct(lat, 0.95), pct(lat, 0.99), pct(lat, 1), len(lat))
+		percentileMs(lat, 0.1), percentileMs(lat, 0.5), percentileMs(lat, 0.9), percentileMs(lat, 0.95), percentileMs(lat, 0.99), percentileMs(lat, 1), len(lat))
 	b.Logf("publisher capture → decoded in ingest (ms): p50 %.1f, p95 %.1f, p99 %.1f, max %.1f over %d frames",
-		pct(arrived, 0.5), pct(arrived, 0.95), pct(arrived, 0.99), pct(arrived, 1), len(arrived))
+		percentileMs(arrived, 0.5), percentileMs(arrived, 0.95), percentileMs(arrived, 0.99), percentileMs(arrived, 1), len(arrived))
 	b.Logf("ingest's capture time − publisher's (ms): p5 %.1f, p50 %.1f, p95 %.1f",
-		pct(captureErr, 0.05), pct(captureErr, 0.5), pct(captureErr, 0.95))
+		percentileMs(captureErr, 0.05), percentileMs(captureErr, 0.5), percentileMs(captureErr, 0.95))
 	var first time.Duration
 	for _, f := range firsts {
 		first += f
 	}
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(pct(lat, 0.50), "p50-ms")
-	b.ReportMetric(pct(lat, 0.95), "p95-ms")
-	b.ReportMetric(pct(arrived, 0.95), "ingest-p95-ms")
+	b.ReportMetric(percentileMs(lat, 0.50), "p50-ms")
+	b.ReportMetric(percentileMs(lat, 0.95), "p95-ms")
+	b.ReportMetric(percentileMs(arrived, 0.95), "ingest-p95-ms")
 	b.ReportMetric(float64(lat[len(lat)-1])/float64(time.Millisecond), "max-ms")
 	b.ReportMetric(float64(avDelay)/float64(time.Millisecond), "av-delay-ms")
 	b.ReportMetric(float64(first)/float64(len(firsts))/float64(time.Millisecond), "first-packet-ms")
@@ -285,12 +277,31 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 	}
 }
 
+// percentileMs returns the p-quantile (0–1) of the sorted durations d in
+// milliseconds; 0 for none.
+func percentileMs(d []time.Duration, p float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	return float64(d[min(len(d)-1, int(p*float64(len(d))))]) / float64(time.Millisecond)
+}
+
 // stampTile is where one publisher's picture lies in the canvas, in the
 // terms of publisher.ReadStamp.
 type stampTile struct {
 	pub         capturer
 	name        string
 	x, y, scale float64
+}
+
+// pictureAt returns where a participant's picture of size video, drawn in
+// slot, lies in the canvas, in the terms of publisher.ReadStamp: its
+// top-left corner (outside the slot when cropped) and by how much it is
+// shrunk.
+func pictureAt(slot layout.Slot, video layout.Size) (x, y, scale float64) {
+	crop, dst := layout.Fit(slot.Rect, video, slot.Fill)
+	scale = float64(crop.W) / float64(dst.W)
+	return float64(dst.X) - float64(crop.X)/scale, float64(dst.Y) - float64(crop.Y)/scale, scale
 }
 
 // tappedPacket is an encoded video packet and when it left the encoder.

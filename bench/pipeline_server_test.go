@@ -262,25 +262,33 @@ func (s *server) publish(ctx context.Context, stageARN, whip, prefix string, n i
 	s.b.Helper()
 	var pubs []*publisher.Publisher
 	for i := range n {
-		user := fmt.Sprintf("%s%d", prefix, i+1)
-		tok, err := s.api.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: aws.String(stageARN), UserId: aws.String(user)})
-		if err != nil {
-			s.b.Fatal(err)
-		}
-		pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		p, err := publisher.Start(pctx, publisher.Config{WHIP: whip, Token: *tok.ParticipantToken.Token, Name: user, Clip: clip, Logger: quietLog()})
-		cancel()
-		if err != nil {
-			s.b.Fatalf("publishing %s: %v", user, err)
-		}
-		s.b.Cleanup(func() {
-			cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			_ = p.Close(cctx)
-		})
-		pubs = append(pubs, p)
+		pubs = append(pubs, s.publishAs(ctx, stageARN, whip, fmt.Sprintf("%s%d", prefix, i+1), publisher.Config{Clip: clip}))
 	}
 	return pubs
+}
+
+// publishAs starts a publisher of cfg, with a participant token of user
+// on the stage, whip its endpoint and user its name; it is closed at the
+// end of the benchmark.
+func (s *server) publishAs(ctx context.Context, stageARN, whip, user string, cfg publisher.Config) *publisher.Publisher {
+	s.b.Helper()
+	tok, err := s.api.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: aws.String(stageARN), UserId: aws.String(user)})
+	if err != nil {
+		s.b.Fatal(err)
+	}
+	cfg.WHIP, cfg.Token, cfg.Name, cfg.Logger = whip, *tok.ParticipantToken.Token, user, quietLog()
+	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	p, err := publisher.Start(pctx, cfg)
+	cancel()
+	if err != nil {
+		s.b.Fatalf("publishing %s: %v", user, err)
+	}
+	s.b.Cleanup(func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		_ = p.Close(cctx)
+	})
+	return p
 }
 
 // destination creates an encoder configuration of the given size, rate
@@ -333,6 +341,20 @@ func (s *server) startComposition(ctx context.Context, stageARN string, dest typ
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// viewerToken creates a viewer token for the composition (the extension
+// operation CreateViewerToken) and returns its WHEP endpoint and token.
+func (s *server) viewerToken(ctx context.Context, compositionARN string) (whepURL, token string) {
+	s.b.Helper()
+	var tok struct {
+		ViewerToken struct{ Token, WhepUrl string }
+	}
+	if st, body, err := testsrv.CallExtension(ctx, s.url, devAccessKeyID, devSecretAccessKey, "CreateViewerToken",
+		map[string]any{"compositionArn": compositionARN}, &tok); err != nil || st != http.StatusOK {
+		s.b.Fatalf("CreateViewerToken: %d %s %v", st, body, err)
+	}
+	return tok.ViewerToken.WhepUrl, tok.ViewerToken.Token
 }
 
 // stopComposition stops a composition and waits (bounded) until it is
