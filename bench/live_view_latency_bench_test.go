@@ -88,8 +88,8 @@ func BenchmarkLiveViewLatency(b *testing.B) {
 		bw, cw := browser.window(live, from, until), client.window(live, from, until)
 		for time.Now().Before(until.Add(time.Second)) { // and the last batch reported
 			time.Sleep(250 * time.Millisecond)
-			bw.add(view.Frames())
-			cw.add(got.take())
+			bw.add(b, view.Frames())
+			cw.add(b, got.take())
 		}
 		view.Stop()
 		clientView.close(ctx, b)
@@ -175,10 +175,16 @@ type g2gWindow struct {
 	latest      int // and of the last
 }
 
-// add takes the frames reported since the last call.
-func (w *g2gWindow) add(frames []testsrv.ShownFrame) {
+// add takes the frames reported since the last call. A frame shown
+// after now (beyond a millisecond of rounding) fails the benchmark: the
+// viewer's clock would not be the system's.
+func (w *g2gWindow) add(b *testing.B, frames []testsrv.ShownFrame) {
 	m := w.m
+	now := time.Now()
 	for _, f := range frames {
+		if f.Shown.After(now.Add(time.Millisecond)) {
+			b.Fatalf("a frame shown %v from now: the viewer's times are not on the system clock", f.Shown.Sub(now))
+		}
 		if f.Shown.Before(w.from) || !f.Shown.Before(w.until) {
 			continue
 		}
