@@ -90,6 +90,16 @@
 // server's CPU to the WHEP path by call stack (whep-cpu-s/s); it also
 // reports memory per viewer.
 //
+// BenchmarkLiveViewLatency measures the live view glass to glass on
+// `tessera serve`: four 640×360 publishers in a 1280×720 grid, the first
+// live and stamping its frames, watched by headless Chromium over WHEP
+// (testsrv.WatchStamps reads the stamp in every displayed frame) and by a
+// Go WHEP client that decodes each frame on arrival. It reports
+// g2g-p50-ms, g2g-p95-ms and g2g-max-ms (capture → expected on screen),
+// recv-p50/p95-ms (capture → last packet in Chromium), whep-p50/p95-ms
+// (capture → last packet at the Go client), frames-timed and
+// stamps-read-% (under half is an error).
+//
 // These are benchmarks, not tests: nothing asserts a speed. Every server,
 // publisher and child process they start is stopped in Cleanup, on
 // 127.0.0.1 only, and every wait is bounded.

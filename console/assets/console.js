@@ -554,6 +554,8 @@ function watchLive(c) {
 			pc.addTransceiver("audio", { direction: "recvonly" });
 			const stream = new MediaStream();
 			pc.addEventListener("track", (ev) => {
+				// Show frames as soon as they are decoded: a live view, not a broadcast.
+				if ("jitterBufferTarget" in ev.receiver) ev.receiver.jitterBufferTarget = 0;
 				stream.addTrack(ev.track);
 				video.srcObject = stream;
 			});
