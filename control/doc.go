@@ -80,7 +80,10 @@
 // mark, and their individual recordings left running FAILED; a session
 // whose end has passed is ended at that end, the others keep the rest of
 // their time) and marks compositions that were running when the server
-// stopped FAILED, ended at the last liveness mark.
+// stopped FAILED, ended at the last liveness mark; their recording
+// destinations go, in the background, to Config.FinalizeRecordings (the
+// worker finalizes from storage those whose work files are not on this
+// server).
 // Ended compositions are deleted after Timeouts.Retention.
 //
 // # How compositions are driven

@@ -79,6 +79,11 @@ type Config struct {
 	Channels map[string]string
 	// Pipelines starts the media side of compositions. Required.
 	Pipelines contract.PipelineFactory
+	// FinalizeRecordings finalizes from storage the recordings of
+	// compositions that were running when the server stopped (for those
+	// whose work files are elsewhere); nil leaves them to the worker's own
+	// recovery.
+	FinalizeRecordings contract.RecordingFinalizer
 	// ParticipantRecorders records publishers individually (stages'
 	// autoParticipantRecordingConfiguration); nil refuses that field.
 	ParticipantRecorders contract.ParticipantRecorderFactory
@@ -224,6 +229,7 @@ func (s *Server) recover(ctx context.Context) error {
 		}
 		after = next
 	}
+	var interrupted []interruptedRecording
 	for _, state := range liveStates {
 		for {
 			page, _, err := s.store.List(ctx, store.ListQuery{Kind: store.KindComposition, State: state, Limit: 100})
@@ -259,8 +265,13 @@ func (s *Server) recover(ctx context.Context) error {
 				if err != nil {
 					return fmt.Errorf("control: failing %s: %w", r.ARN, err)
 				}
+				interrupted = append(interrupted, s.interruptedRecordings(ctx, r.ARN, alive)...)
 			}
 		}
+	}
+	if len(interrupted) > 0 && s.cfg.FinalizeRecordings != nil {
+		s.wg.Add(1)
+		go s.finalizeInterrupted(interrupted)
 	}
 	return nil
 }

@@ -2,16 +2,20 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime"
+	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 
 	"github.com/tessera-media/tessera/internal/testsrv"
+	"github.com/tessera-media/tessera/media"
 )
 
 // tessera serve keeps its resources in PostgreSQL with TESSERA_STORE: a
@@ -58,4 +62,92 @@ func TestPostgresStore(t *testing.T) {
 	if err != nil || len(list.Stages) != 1 {
 		t.Errorf("ListStages: %v %+v", err, list)
 	}
+}
+
+// A server on PostgreSQL killed mid-recording and started again on a new,
+// empty data directory (the old one lost): the composition is FAILED and
+// its recording is finalized from what storage holds — the stored
+// playlist as VOD with #EXT-X-ENDLIST, every listed segment in storage and
+// decoding, recording-failed.json ended when the server was last alive.
+func TestPostgresStoreLostDataDirectory(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pg := testsrv.StartPostgres(t)
+	url, err := pg.CreateDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3 := testsrv.StartVersityGW(t, "")
+	s3.CreateBucket(bucket)
+	env := []string{"TESSERA_STORE=" + url, "TESSERA_S3_ACCESS_KEY_ID=" + s3.AccessKey, "TESSERA_S3_SECRET_ACCESS_KEY=" + s3.SecretKey}
+	args := []string{"--s3-endpoint", s3.Endpoint(), "--s3-region", s3.Region}
+	srv := startServer(t, t.TempDir(), env, args...)
+	setup := newSolo(ctx, t, srv.API, "lost-data", media.RGBToYUV(40, 60, 230))
+	comp, err := srv.API.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: setup.stage.Arn,
+		Destinations: []types.DestinationConfiguration{setup.recording()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := *comp.Composition.Arn
+	waitState(ctx, t, srv.API, arn, types.CompositionStateActive)
+	prefix := *comp.Composition.Destinations[0].Detail.S3.RecordingPrefix
+	dir := filepath.Join(s3.Dir(), bucket, prefix)
+	waitFor(ctx, t, "two segments in storage", func() bool { return countFiles(dir, ".ts") >= 2 })
+	crash := time.Now()
+	if err := srv.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.exited
+
+	srv2 := startServer(t, t.TempDir(), env, args...)
+	failedJSON := filepath.Join(dir, "events", "recording-failed.json")
+	waitFor(ctx, t, "recording-failed.json", func() bool { _, err := os.Stat(failedJSON); return err == nil })
+	c, err := srv2.API.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: aws.String(arn)})
+	if err != nil || c.Composition.State != types.CompositionStateFailed {
+		t.Errorf("GetComposition after the restart: %v %+v", err, c)
+	}
+	var failed struct {
+		Status  string `json:"recording_status"`
+		Message string `json:"recording_status_message"`
+		Ended   string `json:"recording_ended_at"`
+		Media   struct {
+			HLS struct {
+				DurationMS int64 `json:"duration_ms"`
+				Renditions []struct{ Path, Playlist string }
+			} `json:"hls"`
+		}
+	}
+	b, err := os.ReadFile(failedJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &failed); err != nil || failed.Status != "RECORDING_ENDED_WITH_FAILURE" ||
+		!strings.Contains(failed.Message, "work files are not on this server") || len(failed.Media.HLS.Renditions) != 1 || failed.Media.HLS.DurationMS < 1000 {
+		t.Fatalf("recording-failed.json (%v):\n%s", err, b)
+	}
+	if ended, err := time.Parse("2006-01-02T15:04:05.000Z", failed.Ended); err != nil || ended.Sub(crash).Abs() > 2*time.Second {
+		t.Errorf("recording_ended_at %s, the kill was at %s (%v)", failed.Ended, crash.UTC().Format(time.RFC3339Nano), err)
+	}
+	r := failed.Media.HLS.Renditions[0]
+	pl, err := os.ReadFile(filepath.Join(dir, "media", "hls", r.Path, r.Playlist))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(pl), "#EXT-X-PLAYLIST-TYPE:VOD") || !strings.HasSuffix(string(pl), "#EXT-X-ENDLIST\n") {
+		t.Errorf("playlist not finalized:\n%s", pl)
+	}
+	listed := 0
+	for line := range strings.Lines(string(pl)) {
+		line = strings.TrimSpace(line)
+		if strings.HasSuffix(line, ".ts") {
+			listed++
+			if err := decodes(filepath.Join(dir, "media", "hls", r.Path, line)); err != nil {
+				t.Errorf("%s: %v", line, err)
+			}
+		}
+	}
+	if listed < 2 {
+		t.Errorf("%d segments listed, want the ≥ 2 stored before the kill:\n%s", listed, pl)
+	}
+	t.Logf("finalized from storage: %d segments, %d ms; %s", listed, failed.Media.HLS.DurationMS, failed.Message)
 }

@@ -20,6 +20,8 @@
 // the first output are reported through the [contract.Reporter], a
 // destination's failure never stops the others, and Stop finalizes every
 // recording before it returns. [Worker.Recover], at start-up, finalizes the
-// recordings a crash interrupted and uploads what the spools held. The
+// recordings a crash interrupted and uploads what the spools held;
+// [Worker.FinalizeInterrupted] finalizes from storage alone those whose work
+// files are not on this server. The
 // worker knows nothing of the API: it imports contract, not control.
 package worker

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/tessera-media/tessera/output"
 )
@@ -49,7 +50,11 @@ func (w *Worker) Recover() error {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	w.local.Lock()
+	defer w.local.Unlock()
+	w.local.names = map[string]bool{}
 	for _, name := range works {
+		w.local.names[name] = true
 		sp, err := spool(name)
 		if err == nil {
 			_, err = output.RecoverRecording(filepath.Join(w.cfg.WorkDir, name), sp, w.log.With("composition_destination", name))
@@ -63,6 +68,7 @@ func (w *Worker) Recover() error {
 		errs = append(errs, err)
 	}
 	for _, name := range spools {
+		w.local.names[name] = true
 		if _, err := spool(name); err != nil {
 			errs = append(errs, fmt.Errorf("worker: recovering spool %s: %w", name, err))
 		}
@@ -115,4 +121,28 @@ func (w *Worker) drain(name string, sp *output.Spool) {
 func (w *Worker) Close() {
 	w.drains.cancel()
 	w.drains.wg.Wait()
+}
+
+// FinalizeInterrupted is a contract.RecordingFinalizer: the recording of
+// a composition that was running when its server stopped, which this
+// server did not find among its own work and spool folders (Recover; its
+// data directory is another, or was lost), is finalized from storage
+// (output.FinalizeFromStorage). Without a storage that lists and reads
+// back, it is left as it is.
+func (w *Worker) FinalizeInterrupted(ctx context.Context, compositionID, destinationID, bucket, prefix string, ended time.Time) error {
+	name := compositionID + "-" + destinationID
+	w.local.Lock()
+	local := w.local.names[name]
+	w.local.Unlock()
+	if local {
+		return nil // Recover finishes it from the work files
+	}
+	st, ok := w.cfg.Storage.(output.ListingStorage)
+	if !ok {
+		w.log.Warn("an interrupted recording cannot be finalized: the storage cannot be read back", "composition_destination", name)
+		return nil
+	}
+	_, err := output.FinalizeFromStorage(ctx, st, bucket, prefix, "the server recording it stopped and its work files are not on this server",
+		ended, w.log.With("composition_destination", name))
+	return err
 }

@@ -74,6 +74,13 @@ type Worker struct {
 	metrics *metrics
 
 	drains drainer // Recover's spools
+	// local names the work and spool folders Recover found
+	// (<composition>-<destination>): recordings finished from this
+	// server's own files.
+	local struct {
+		sync.Mutex
+		names map[string]bool
+	}
 
 	mu      sync.Mutex
 	running map[*pipeline]struct{}

@@ -187,7 +187,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		Store: st, Ingest: ing, TokenKey: key, WHIPURL: publicURL + "/whip", Channels: s.Channels,
 		ViewerTokens: viewTokens,
 		RTMPURL:      rtmp.plainURL, RTMPSURL: rtmp.secureURL,
-		Pipelines: w.Start, ParticipantRecorders: w.RecordParticipant, Webhooks: s.Webhooks, WebhookSecret: []byte(s.WebhookSecret), Logger: log, Registerer: reg,
+		Pipelines: w.Start, ParticipantRecorders: w.RecordParticipant, FinalizeRecordings: w.FinalizeInterrupted, Webhooks: s.Webhooks, WebhookSecret: []byte(s.WebhookSecret), Logger: log, Registerer: reg,
 		PreAuthBytes: s.APIPreAuthBytes, RateLimit: s.rateLimit(),
 		Quotas: control.Quotas{Compositions: s.MaxCompositions, CompositionsPerStage: s.MaxCompositionsPerStage,
 			EncoderConfigurations: s.MaxEncoderConfigs, StorageConfigurations: s.MaxStorageConfigs},

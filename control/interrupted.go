@@ -1,0 +1,66 @@
+package control
+
+import (
+	"context"
+	"path"
+	"time"
+
+	"github.com/tessera-media/tessera/control/store"
+)
+
+// finalizeTimeout bounds finalizing one interrupted recording from
+// storage (a few reads and writes).
+const finalizeTimeout = 2 * time.Minute
+
+// interruptedRecording is a recording of a composition that was running
+// when the server stopped.
+type interruptedRecording struct {
+	composition, destination string
+	bucket, prefix           string
+	ended                    time.Time
+}
+
+// interruptedRecordings lists the recording destinations of the stored
+// composition arn, which the server stopped while it ran (ended when the
+// server was last alive). Their storage configurations still exist: one a
+// running composition uses cannot be deleted.
+func (s *Server) interruptedRecordings(ctx context.Context, arn string, ended time.Time) []interruptedRecording {
+	var c Composition
+	if _, err := s.getDoc(ctx, store.KindComposition, arn, &c); err != nil {
+		s.log.Warn("an interrupted composition's recordings: reading it failed", "arn", arn, "err", err)
+		return nil
+	}
+	var out []interruptedRecording
+	for _, d := range c.Destinations {
+		if d.Configuration.S3 == nil || d.Detail == nil || d.Detail.S3 == nil {
+			continue
+		}
+		var sc StorageConfiguration
+		if _, err := s.getDoc(ctx, store.KindStorageConfiguration, d.Configuration.S3.StorageConfigurationARN, &sc); err != nil || sc.S3 == nil {
+			s.log.Warn("an interrupted recording: no storage configuration", "arn", arn, "destination", d.ID, "err", err)
+			continue
+		}
+		out = append(out, interruptedRecording{composition: path.Base(arn), destination: d.ID, bucket: sc.S3.BucketName,
+			prefix: d.Detail.S3.RecordingPrefix, ended: ended})
+	}
+	return out
+}
+
+// finalizeInterrupted hands the interrupted recordings to
+// Config.FinalizeRecordings, one at a time, each bounded, until done or
+// the server closes; failures are logged.
+func (s *Server) finalizeInterrupted(recs []interruptedRecording) {
+	defer s.wg.Done()
+	for _, r := range recs {
+		ctx, cancel := context.WithTimeout(s.ctx, finalizeTimeout)
+		err := s.cfg.FinalizeRecordings(ctx, r.composition, r.destination, r.bucket, r.prefix, r.ended)
+		cancel()
+		if err != nil {
+			s.log.Error("finalizing an interrupted recording from storage failed", "composition", r.composition,
+				"destination", r.destination, "bucket", r.bucket, "prefix", r.prefix, "err", err)
+		}
+		if s.ctx.Err() != nil {
+			return
+		}
+	}
+}
