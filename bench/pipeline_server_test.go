@@ -89,7 +89,7 @@ func startServer(b *testing.B, bin string, args ...string) *server {
 		b.Fatal(err)
 	}
 	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--rtmp-listen", "127.0.0.1:0", "--rtmps-listen", "127.0.0.1:0", "--data", data, "--log-level", "info",
-		"--max-compositions", "64", "--idle-timeout", "10m", "--no-publisher-timeout", "10m"}, args...)
+		"--max-compositions", "64", "--capacity-cores", "0", "--idle-timeout", "10m", "--no-publisher-timeout", "10m"}, args...)
 	if *pipelinePreset != "" {
 		args = append(args, "--encoder-preset", *pipelinePreset)
 	}

@@ -70,7 +70,10 @@ func (s *Server) startComposition(ctx context.Context, req *startCompositionRequ
 		}
 	}
 
-	// Quotas.
+	// Quotas, then the capacity, checked and taken one composition at a
+	// time.
+	s.admitMu.Lock()
+	defer s.admitMu.Unlock()
 	running, err := s.store.Count(ctx, store.KindComposition, "", liveStates...)
 	if err != nil {
 		return nil, s.internal("counting compositions", err)
@@ -84,6 +87,9 @@ func (s *Server) startComposition(ctx context.Context, req *startCompositionRequ
 	}
 	if onStage >= s.cfg.Quotas.CompositionsPerStage {
 		return nil, wire.ServiceQuotaExceeded(fmt.Sprintf("at most %d compositions per stage", s.cfg.Quotas.CompositionsPerStage))
+	}
+	if e := s.admit(spec); e != nil {
+		return nil, e
 	}
 
 	doc, _ := json.Marshal(comp)

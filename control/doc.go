@@ -84,6 +84,10 @@
 // destinations go, in the background, to Config.FinalizeRecordings (the
 // worker finalizes from storage those whose work files are not on this
 // server).
+// StartComposition is refused (ServiceQuotaExceededException naming the
+// capacity) when package capacity's estimate of the running compositions,
+// the publishers and the new composition passes Config.CapacityCores;
+// tessera_node_* export the estimated load (load.go).
 // Ended compositions are deleted after Timeouts.Retention.
 //
 // # How compositions are driven

@@ -11,13 +11,16 @@ import (
 
 // apiMetrics count API requests by operation and status, and their latency,
 // and the edge's refusals: calls throttled, and requests refused because the
-// budget for bodies not yet authenticated was spent (with that budget's use).
+// budget for bodies not yet authenticated was spent (with that budget's use),
+// and compositions refused for want of capacity.
 type apiMetrics struct {
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	throttled *prometheus.CounterVec
 	busy      prometheus.Counter
 	preauth   prometheus.GaugeFunc
+	// capacityRefused counts compositions refused for want of capacity.
+	capacityRefused prometheus.Counter
 }
 
 func newAPIMetrics(r prometheus.Registerer, budget *sigv4.Budget) *apiMetrics {
@@ -34,9 +37,11 @@ func newAPIMetrics(r prometheus.Registerer, budget *sigv4.Budget) *apiMetrics {
 		preauth: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "api",
 			Name: "preauth_body_bytes", Help: "Bytes of request bodies held before their signature is checked."},
 			func() float64 { return float64(budget.InUse()) }),
+		capacityRefused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "node",
+			Name: "capacity_refused_total", Help: "StartComposition calls refused because the estimated load would pass --capacity-cores."}),
 	}
 	if r != nil {
-		r.MustRegister(m.requests, m.latency, m.throttled, m.busy, m.preauth)
+		r.MustRegister(m.requests, m.latency, m.throttled, m.busy, m.preauth, m.capacityRefused)
 	}
 	return m
 }

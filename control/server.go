@@ -79,6 +79,14 @@ type Config struct {
 	Channels map[string]string
 	// Pipelines starts the media side of compositions. Required.
 	Pipelines contract.PipelineFactory
+	// CapacityCores is how many cores the server commits to media work:
+	// StartComposition refuses (ServiceQuotaExceededException) a
+	// composition whose estimate (package capacity) would take the
+	// running compositions and the publishers past it. 0: no limit.
+	CapacityCores float64
+	// Preset is the x264 preset compositions are encoded with, for the
+	// estimates; default veryfast.
+	Preset string
 	// FinalizeRecordings finalizes from storage the recordings of
 	// compositions that were running when the server stopped (for those
 	// whose work files are elsewhere); nil leaves them to the worker's own
@@ -135,6 +143,7 @@ type Server struct {
 
 	recs        *participantRecordings // running individual participant recordings
 	recordingMu sync.Mutex             // stages' references to storage configurations and the deletion of those, one at a time
+	admitMu     sync.Mutex             // StartComposition's quota and capacity checks, one composition at a time
 }
 
 // New starts the control plane: it reopens the stored stages on Ingest,
@@ -156,6 +165,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
+	}
+	if cfg.CapacityCores < 0 {
+		return nil, fmt.Errorf("control: CapacityCores %v: 0 (no limit) or more", cfg.CapacityCores)
 	}
 	if cfg.PreAuthBytes <= 0 {
 		cfg.PreAuthBytes = DefaultPreAuthBytes
@@ -184,6 +196,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.RateLimit != nil {
 		s.throttle = newThrottle(*cfg.RateLimit, time.Now)
+	}
+	if cfg.Registerer != nil {
+		cfg.Registerer.MustRegister(loadCollector{s})
 	}
 	s.recs = newParticipantRecordings(cfg.ParticipantRecorders, s, log, &s.wg, cfg.Registerer)
 	s.ops = s.operations()

@@ -273,6 +273,15 @@ func (s *Server) openStages() []*Stage {
 	return slices.Collect(maps.Values(s.stages))
 }
 
+// Publishers returns the participants publishing on every open stage now.
+func (s *Server) Publishers() []ParticipantInfo {
+	var out []ParticipantInfo
+	for _, st := range s.openStages() {
+		out = append(out, st.Roster()...)
+	}
+	return out
+}
+
 // CloseStage disconnects everybody on the stage and forgets it.
 func (s *Server) CloseStage(arn string) {
 	s.mu.Lock()

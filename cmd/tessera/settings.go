@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ type settings struct {
 	IdleTimeout, NoPublisherTimeout, MaxDuration  time.Duration
 	Retention, AVDelay                            time.Duration
 	MaxCompositions, MaxCompositionsPerStage      int
+	CapacityCores                                 float64
 	MaxEncoderConfigs, MaxStorageConfigs, MaxPubs int
 	CAFile, LogLevel, Preset                      string
 	// WHIP session caps (ingest.Config).
@@ -121,6 +123,7 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.Float64Var(&s.APITPS, "api-tps", 0, "API calls per second per access key and operation; 0: IVS's quotas (5, CreateParticipantToken 50, tag operations 10); negative: no limit; past it: 429 ThrottlingException")
 	fs.IntVar(&s.APIBurst, "api-burst", 0, "API calls per access key and operation allowed at once after a quiet spell; 0: ten seconds of the rate")
 	fs.StringVar(&s.Data, "data", "./data", "data directory: SQLite database, token key, upload spool, and the buckets when no S3 endpoint is set")
+	fs.Float64Var(&s.CapacityCores, "capacity-cores", float64(runtime.NumCPU()), "cores this server commits to compositions and publishers: StartComposition is refused (ServiceQuotaExceededException) when the estimated load would pass it; 0: no limit (the load is still exported)")
 	fs.StringVar(&s.Store, "store", "", "where the API's resources are kept: empty, SQLite in <data>/tessera.db; or a PostgreSQL URL postgres://user:password@host:5432/db?sslmode=… (better: TESSERA_STORE, which keeps the password off the command line), used by one tessera serve at a time")
 	fs.StringVar(&s.Config, "config", "", "optional JSON file of settings, keyed by flag name (e.g. {\"listen\": \":8080\", \"channel\": [\"ARN=rtmp://…\"]})")
 	fs.StringVar(&s.PublicURL, "public-url", "", "base URL clients reach this server at (stages' endpoints.whip is <public-url>/whip); default http://<listen>, or https://<listen> with --tls-cert or --tls-self-signed")
@@ -240,6 +243,9 @@ func (s *settings) check() error {
 	}
 	if s.UDPPort < 0 || s.UDPPort > 65535 {
 		return fmt.Errorf("--udp-port %d: must be 0–65535", s.UDPPort)
+	}
+	if s.CapacityCores < 0 {
+		return fmt.Errorf("--capacity-cores %v: 0 (no limit) or more", s.CapacityCores)
 	}
 	if s.Store != "" && !store.IsPostgresURL(s.Store) {
 		return errors.New("--store: want a postgres:// or postgresql:// URL (or nothing: SQLite in the data directory)")

@@ -47,6 +47,7 @@ func TestSettingsRefusals(t *testing.T) {
 		{nil, map[string]string{"TESSERA_IDLE_TIMEOUT": "soon"}, "TESSERA_IDLE_TIMEOUT"},
 		{[]string{"--udp-port", "70000"}, nil, "udp-port"},
 		{[]string{"--store", "mysql://db/tessera"}, nil, "--store: want a postgres://"},
+		{[]string{"--capacity-cores", "-1"}, nil, "--capacity-cores -1"},
 		{nil, map[string]string{"TESSERA_STORE": "data/other.db"}, "--store: want a postgres://"},
 		{[]string{"--stage-session-end", "0s"}, nil, "--stage-session-end"},
 		{[]string{"--encoder-preset", "warp"}, nil, "--encoder-preset: preset \"warp\": must be one of ultrafast"},
