@@ -47,20 +47,26 @@ func (s *Server) interruptedRecordings(ctx context.Context, arn string, ended ti
 }
 
 // finalizeInterrupted hands the interrupted recordings to
-// Config.FinalizeRecordings, one at a time, each bounded, until done or
-// the server closes; failures are logged.
+// Config.FinalizeRecordings, one at a time, each attempt bounded; a failed
+// one (storage down, say) is logged and tried again, 1 s, 2 s … at most a
+// minute apart, until it is done or the server closes.
 func (s *Server) finalizeInterrupted(recs []interruptedRecording) {
 	defer s.wg.Done()
 	for _, r := range recs {
-		ctx, cancel := context.WithTimeout(s.ctx, finalizeTimeout)
-		err := s.cfg.FinalizeRecordings(ctx, r.composition, r.destination, r.bucket, r.prefix, r.ended)
-		cancel()
-		if err != nil {
-			s.log.Error("finalizing an interrupted recording from storage failed", "composition", r.composition,
-				"destination", r.destination, "bucket", r.bucket, "prefix", r.prefix, "err", err)
-		}
-		if s.ctx.Err() != nil {
-			return
+		for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+			ctx, cancel := context.WithTimeout(s.ctx, finalizeTimeout)
+			err := s.cfg.FinalizeRecordings(ctx, r.composition, r.destination, r.bucket, r.prefix, r.ended)
+			cancel()
+			if err == nil {
+				break
+			}
+			s.log.Error("finalizing an interrupted recording from storage failed; trying again", "composition", r.composition,
+				"destination", r.destination, "bucket", r.bucket, "prefix", r.prefix, "retry_in", wait.String(), "err", err)
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-time.After(wait):
+			}
 		}
 	}
 }
