@@ -113,7 +113,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func (s *Store) Close() error {
 	var err error
 	if s.held != nil {
-		err = s.held.Close() // ends the session: the lock is released
+		// Released at once, not when the server notices the session ended,
+		// so that the next server gets in as soon as this one is closed.
+		ctx, cancel := context.WithTimeout(context.Background(), postgresConnectTimeout)
+		_, uerr := s.held.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, int64(nodeLock))
+		cancel()
+		err = errors.Join(uerr, s.held.Close())
 	}
 	err = errors.Join(err, s.w.Close())
 	if s.r != s.w {
