@@ -20,6 +20,41 @@ import (
 	"github.com/tessera-media/tessera/media"
 )
 
+// failedRecording is recording-failed.json, as the tests read it.
+type failedRecording struct {
+	Status  string `json:"recording_status"`
+	Message string `json:"recording_status_message"`
+	Ended   string `json:"recording_ended_at"`
+	Media   struct {
+		HLS struct {
+			DurationMS int64 `json:"duration_ms"`
+			Path       string
+			Playlist   string
+			Renditions []struct{ Path, Playlist string }
+		} `json:"hls"`
+	}
+}
+
+// readFailedRecording reads the recording-failed.json at path and checks
+// it: RECORDING_ENDED_WITH_FAILURE with a message containing reason, one
+// rendition, at least minDuration recorded, ended within 2 s of crash.
+func readFailedRecording(t *testing.T, path, reason string, minDuration time.Duration, crash time.Time) failedRecording {
+	t.Helper()
+	var failed failedRecording
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &failed); err != nil || failed.Status != "RECORDING_ENDED_WITH_FAILURE" || !strings.Contains(failed.Message, reason) ||
+		len(failed.Media.HLS.Renditions) != 1 || failed.Media.HLS.DurationMS < minDuration.Milliseconds() {
+		t.Fatalf("recording-failed.json (%v):\n%s", err, b)
+	}
+	if ended, err := time.Parse("2006-01-02T15:04:05.000Z", failed.Ended); err != nil || ended.Sub(crash).Abs() > 2*time.Second {
+		t.Errorf("recording_ended_at %s, the server died at %s (%v)", failed.Ended, crash.UTC().Format(time.RFC3339Nano), err)
+	}
+	return failed
+}
+
 // kill -9 of tessera serve mid-recording, after storage has been down long
 // enough for segments to pile up in the spool; then a restart on the same
 // data, storage coming back a little later. Every segment cut is in storage or listed as
@@ -83,31 +118,8 @@ func TestCrashRecovery(t *testing.T) {
 		t.Error("recording-ended.json after a crash")
 	}
 
-	var failed struct {
-		Status  string `json:"recording_status"`
-		Message string `json:"recording_status_message"`
-		Ended   string `json:"recording_ended_at"`
-		Media   struct {
-			HLS struct {
-				DurationMS int64 `json:"duration_ms"`
-				Path       string
-				Playlist   string
-				Renditions []struct{ Path, Playlist string }
-			} `json:"hls"`
-		}
-	}
-	b, err := os.ReadFile(failedJSON)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Finished from the server's own work files, not from storage alone.
-	if err := json.Unmarshal(b, &failed); err != nil || failed.Status != "RECORDING_ENDED_WITH_FAILURE" || !strings.Contains(failed.Message, "recovered at start-up") ||
-		len(failed.Media.HLS.Renditions) != 1 || failed.Media.HLS.DurationMS < 5000 {
-		t.Fatalf("recording-failed.json (%v):\n%s", err, b)
-	}
-	if ended, err := time.Parse("2006-01-02T15:04:05.000Z", failed.Ended); err != nil || ended.Sub(crash).Abs() > 2*time.Second {
-		t.Errorf("recording_ended_at %s, the crash was at %s (%v)", failed.Ended, crash.UTC().Format(time.RFC3339Nano), err)
-	}
+	failed := readFailedRecording(t, failedJSON, "recovered at start-up", 5*time.Second, crash)
 	var lost []int
 	if _, list, ok := strings.Cut(failed.Message, "segments lost: "); ok {
 		for _, name := range strings.Split(list, ", ") {
