@@ -17,6 +17,10 @@ type dialect struct {
 	rebind func(query string) string
 	// identity is the column definition of an auto-numbered int64 primary key.
 	identity string
+	// clock is the database server's current time in Unix nanoseconds, as
+	// an SQL expression: leases are timed by the one clock every node
+	// shares.
+	clock string
 }
 
 // sqliteDialect is the embedded default: mattn/go-sqlite3 accepts '?'.
@@ -24,6 +28,7 @@ var sqliteDialect = dialect{
 	name:     "sqlite3",
 	rebind:   func(q string) string { return q },
 	identity: "INTEGER PRIMARY KEY",
+	clock:    "CAST((julianday('now') - 2440587.5) * 86400000000000.0 AS INTEGER)",
 }
 
 // postgresDialect is PostgreSQL's, through pgx's database/sql driver.
@@ -31,6 +36,7 @@ var postgresDialect = dialect{
 	name:     "postgres",
 	rebind:   dollarPlaceholders,
 	identity: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+	clock:    "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000000 AS BIGINT)",
 }
 
 // dollarPlaceholders rewrites '?' placeholders as $1, $2, …. The queries of

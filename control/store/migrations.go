@@ -48,6 +48,34 @@ var migrations = [][]string{
 		)`,
 		`CREATE INDEX events_by_participant ON events (stage_arn, session_id, participant_id, seq)`,
 	},
+	// 2: the nodes serving from one database, the stages each owns and the
+	// compositions each runs (cluster.go).
+	{
+		`CREATE TABLE nodes (
+			id             TEXT             NOT NULL PRIMARY KEY,
+			api_url        TEXT             NOT NULL,
+			whip_url       TEXT             NOT NULL,
+			rtmp_url       TEXT             NOT NULL,
+			rtmps_url      TEXT             NOT NULL,
+			udp_addr       TEXT             NOT NULL,
+			capacity_cores DOUBLE PRECISION NOT NULL,
+			load_cores     DOUBLE PRECISION NOT NULL,
+			draining       INTEGER          NOT NULL,
+			started        BIGINT           NOT NULL,
+			expires        BIGINT           NOT NULL
+		)`,
+		`CREATE TABLE stage_owners (
+			stage_arn  TEXT   NOT NULL PRIMARY KEY,
+			node_id    TEXT   NOT NULL,
+			generation BIGINT NOT NULL,
+			since      BIGINT NOT NULL
+		)`,
+		`CREATE INDEX stage_owners_by_node ON stage_owners (node_id)`,
+		`CREATE TABLE composition_nodes (
+			arn     TEXT NOT NULL PRIMARY KEY,
+			node_id TEXT NOT NULL
+		)`,
+	},
 }
 
 // migrate brings the schema up to date in one write transaction. It is a

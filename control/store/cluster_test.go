@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// Nodes register and renew; a node whose life ran out is no longer
+// listed, cannot renew, and ExpireNodes removes it once; its leases and
+// compositions become orphans.
+func TestNodesExpire(t *testing.T) {
+	backends(t, func(t *testing.T) {
+		s, _ := openTemp(t)
+		ctx := context.Background()
+		for _, id := range []string{"a", "b"} {
+			if err := s.RegisterNode(ctx, Node{ID: id, APIURL: "http://" + id, CapacityCores: 2}, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.RegisterNode(ctx, Node{ID: "c", CapacityCores: 3}, 300*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := s.PlaceStage(ctx, "stage-c", 0.1, "a"); err != nil || o.ID != "c" {
+			t.Fatalf("placed %+v, %v", o, err)
+		}
+		if err := s.SetCompositionNode(ctx, "comp-c", "c"); err != nil {
+			t.Fatal(err)
+		}
+		nodes, err := s.Nodes(ctx)
+		if err != nil || len(nodes) != 3 || nodes[0].APIURL != "http://a" {
+			t.Fatalf("nodes %+v, %v", nodes, err)
+		}
+		time.Sleep(400 * time.Millisecond)
+		if nodes, _ := s.Nodes(ctx); len(nodes) != 2 {
+			t.Fatalf("after c's life: %+v", nodes)
+		}
+		if ok, err := s.RenewNode(ctx, "c", 0, false, time.Hour); ok || err != nil {
+			t.Fatalf("an expired node renewed: %v, %v", ok, err)
+		}
+		if ok, err := s.RenewNode(ctx, "a", 0.5, false, time.Hour); !ok || err != nil {
+			t.Fatalf("renew a: %v, %v", ok, err)
+		}
+		gone, err := s.ExpireNodes(ctx)
+		if err != nil || len(gone) != 1 || gone[0].ID != "c" {
+			t.Fatalf("expired %+v, %v", gone, err)
+		}
+		if again, _ := s.ExpireNodes(ctx); len(again) != 0 {
+			t.Fatalf("expired twice: %+v", again)
+		}
+		stages, _ := s.OrphanStages(ctx)
+		if len(stages) != 1 || stages[0] != (Orphan{"stage-c", "c"}) {
+			t.Fatalf("orphan stages %+v", stages)
+		}
+		comps, _ := s.OrphanCompositions(ctx)
+		if len(comps) != 1 || comps[0] != (Orphan{"comp-c", "c"}) {
+			t.Fatalf("orphan compositions %+v", comps)
+		}
+		if o, _, _ := s.StageOwner(ctx, "stage-c"); o.ID == "c" {
+			t.Fatalf("a stage is still owned by the expired node")
+		}
+		if ok, _ := s.ForgetComposition(ctx, "comp-c", "a"); ok {
+			t.Fatal("forgot another node's composition")
+		}
+		if ok, _ := s.ForgetComposition(ctx, "comp-c", "c"); !ok {
+			t.Fatal("could not forget the composition")
+		}
+	})
+}
+
+// A stage goes to the live node with the most free capacity (ties: fewer
+// stages), keeps its lease while its node lives, gets a new generation on
+// another node when released or excluded, and is refused when no node has
+// room.
+func TestPlaceStage(t *testing.T) {
+	backends(t, func(t *testing.T) {
+		s, _ := openTemp(t)
+		ctx := context.Background()
+		reg := func(id string, capacity, load float64, draining bool) {
+			t.Helper()
+			if err := s.RegisterNode(ctx, Node{ID: id, CapacityCores: capacity, LoadCores: load, Draining: draining}, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reg("a", 2, 1.5, false)
+		reg("b", 2, 0.5, false)
+		reg("c", 4, 0, true) // draining: never chosen
+		var got []string
+		for _, st := range []string{"s1", "s2", "s3", "s4"} {
+			o, err := s.PlaceStage(ctx, st, 0.5, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, o.ID)
+		}
+		// b (free 1.5) takes s1 and s2; a and b then tie at 0.5 free and a,
+		// with fewer stages, takes s3; b the last 0.5.
+		want := []string{"b", "b", "a", "b"}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("placements %v, want %v", got, want)
+			}
+		}
+		if _, err := s.PlaceStage(ctx, "s5", 0.5, ""); !errors.Is(err, ErrNoCapacity) {
+			t.Fatalf("a full cluster placed a stage: %v", err)
+		}
+		o, err := s.PlaceStage(ctx, "s1", 0.5, "")
+		if err != nil || o.ID != "b" || o.Generation != 1 {
+			t.Fatalf("s1 moved: %+v, %v", o, err)
+		}
+		if ok, _ := s.ReleaseStage(ctx, "s1", "a"); ok {
+			t.Fatal("a released b's stage")
+		}
+		if ok, _ := s.ReleaseStage(ctx, "s1", "b"); !ok {
+			t.Fatal("b could not release its stage")
+		}
+		if _, found, _ := s.StageOwner(ctx, "s1"); found {
+			t.Fatal("a released stage has an owner")
+		}
+		reg("d", 2, 0, false)
+		o, err = s.PlaceStage(ctx, "s2", 0.5, "b")
+		if err != nil || o.ID != "d" || o.Generation != 2 {
+			t.Fatalf("s2 handed over: %+v, %v", o, err)
+		}
+		owned, err := s.OwnedStages(ctx, "d")
+		if err != nil || len(owned) != 1 || owned["s2"] != 2 {
+			t.Fatalf("d owns %v, %v", owned, err)
+		}
+	})
+}
