@@ -195,6 +195,21 @@ func (c *call) run(ctx context.Context, accessKey, method, escapedPath string, q
 		c.fail(werr)
 		return
 	}
+	if s.node != nil && liveOperations[c.op] {
+		to, werr := s.servingNode(ctx, c.op, in)
+		if werr != nil {
+			c.fail(werr)
+			return
+		}
+		if to != nil {
+			if header.Get(forwardedHeader) != "" {
+				c.fail(wire.InternalServer("the stage moved to another node while this call was forwarded; try again"))
+				return
+			}
+			c.forward(ctx, to, accessKey, method, escapedPath, query, body)
+			return
+		}
+	}
 	out, werr := run(ctx, in)
 	if werr != nil {
 		c.fail(werr)

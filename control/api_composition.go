@@ -110,6 +110,11 @@ func (s *Server) startComposition(ctx context.Context, req *startCompositionRequ
 			return nil, s.internal("storing tags", err)
 		}
 	}
+	if s.node != nil {
+		if err := s.store.SetCompositionNode(ctx, comp.ARN, s.node.cfg.ID); err != nil {
+			return nil, s.internal("recording the composition's node", err)
+		}
+	}
 	s.run(spec)
 	return &compositionResponse{Composition: comp}, nil
 }

@@ -230,13 +230,15 @@ func (s *Server) detachIngest(ctx context.Context, stageARN, participantID strin
 }
 
 // loadIngestConfigurations puts every stored configuration in ingest's
-// set (at start-up). One still attached to a stage that no longer exists
+// set, and removes from it those no longer stored (at start-up, and on
+// every tick of a node in a cluster). One still attached to a stage that no longer exists
 // (a crash between DeleteStage's steps) is detached first.
 func (s *Server) loadIngestConfigurations(ctx context.Context) error {
 	configs, err := s.ingestConfigurations(ctx, "")
 	if err != nil {
 		return fmt.Errorf("control: loading ingest configurations: %w", err)
 	}
+	stored := map[string]bool{}
 	for _, c := range configs {
 		if c.StageARN != "" {
 			_, err := s.store.Get(ctx, c.StageARN)
@@ -246,6 +248,7 @@ func (s *Server) loadIngestConfigurations(ctx context.Context) error {
 				if e := s.saveIngestConfiguration(ctx, c); e != nil {
 					return fmt.Errorf("control: detaching %s: %w", c.ARN, e)
 				}
+				stored[c.ARN] = true // and put in the set, detached
 				continue
 			}
 			if err != nil {
@@ -253,6 +256,12 @@ func (s *Server) loadIngestConfigurations(ctx context.Context) error {
 			}
 		}
 		s.cfg.Ingest.IngestKeys().Set(c.key())
+		stored[c.ARN] = true
+	}
+	for _, arn := range s.cfg.Ingest.IngestKeys().ARNs() {
+		if !stored[arn] {
+			s.cfg.Ingest.IngestKeys().Delete(arn) // deleted through another node
+		}
 	}
 	return nil
 }

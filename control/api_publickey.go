@@ -111,12 +111,19 @@ func (s *Server) loadPublicKeys(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("control: loading public keys: %w", err)
 	}
+	stored := map[string]bool{}
 	for _, k := range keys {
 		key, _, err := ingest.ParsePublicKey(k.PublicKeyMaterial)
 		if err != nil {
 			return fmt.Errorf("control: public key %s: %w", k.ARN, err)
 		}
 		s.cfg.Ingest.PublicKeys().Set(k.ARN, key)
+		stored[k.ARN] = true
+	}
+	for _, arn := range s.cfg.Ingest.PublicKeys().ARNs() {
+		if !stored[arn] {
+			s.cfg.Ingest.PublicKeys().Delete(arn) // deleted through another node
+		}
 	}
 	return nil
 }

@@ -32,12 +32,14 @@ func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*cre
 			return nil, e // before the stage exists: a refused request creates nothing
 		}
 	}
-	st := Stage{ARN: s.arn("stage", newID()), Name: req.Name, Tags: nonNil(req.Tags), Endpoints: s.endpoints(ctx), AutoParticipantRecording: ipr}
+	st := Stage{ARN: s.arn("stage", newID()), Name: req.Name, Tags: nonNil(req.Tags), Endpoints: s.endpoints(ctx, ""), AutoParticipantRecording: ipr}
 	if e := s.putDoc(ctx, store.KindStage, st.ARN, "", st.Name, "", st, st.Tags); e != nil {
 		return nil, e
 	}
-	if err := s.openStage(st.ARN); err != nil {
-		return nil, s.internal("opening the stage", err)
+	if s.node == nil { // in a cluster, the node its first publisher lands on opens it
+		if err := s.openStage(st.ARN); err != nil {
+			return nil, s.internal("opening the stage", err)
+		}
 	}
 	tokens := []ParticipantToken{}
 	for _, tc := range req.ParticipantTokenConfigurations {
@@ -50,8 +52,18 @@ func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*cre
 	return &createStageResponse{Stage: st, ParticipantTokens: tokens}, nil
 }
 
-func (s *Server) endpoints(ctx context.Context) StageEndpoints {
-	return StageEndpoints{WHIP: s.whipURL(ctx), RTMP: s.cfg.RTMPURL, RTMPS: s.cfg.RTMPSURL}
+// endpoints are a stage's: WHIP at the URL the caller reached (a node of a
+// cluster redirects offers to the stage's node), RTMP(S) at this server's,
+// or in a cluster at the node serving the stage when it has one (RTMP has
+// no redirect).
+func (s *Server) endpoints(ctx context.Context, stageARN string) StageEndpoints {
+	ep := StageEndpoints{WHIP: s.whipURL(ctx), RTMP: s.cfg.RTMPURL, RTMPS: s.cfg.RTMPSURL}
+	if s.node != nil && stageARN != "" {
+		if owner, found, err := s.store.StageOwner(ctx, stageARN); err == nil && found {
+			ep.RTMP, ep.RTMPS = owner.RTMPURL, owner.RTMPSURL
+		}
+	}
+	return ep
 }
 
 func (s *Server) getStage(ctx context.Context, req *arnRequest) (*stageResponse, *wire.Error) {
@@ -60,7 +72,7 @@ func (s *Server) getStage(ctx context.Context, req *arnRequest) (*stageResponse,
 		return nil, e
 	}
 	st.Tags = s.tags(ctx, st.ARN)
-	st.Endpoints = s.endpoints(ctx)
+	st.Endpoints = s.endpoints(ctx, st.ARN)
 	st.AutoParticipantRecording = st.AutoParticipantRecording.withDefaults()
 	return &stageResponse{Stage: st}, nil
 }
@@ -130,7 +142,7 @@ func (s *Server) updateStage(ctx context.Context, req *updateStageRequest) (*sta
 		return nil, s.internal("updating "+req.ARN, err)
 	}
 	st.Tags = s.tags(ctx, st.ARN)
-	st.Endpoints = s.endpoints(ctx)
+	st.Endpoints = s.endpoints(ctx, st.ARN)
 	st.AutoParticipantRecording = st.AutoParticipantRecording.withDefaults()
 	return &stageResponse{Stage: st}, nil
 }
@@ -159,6 +171,14 @@ func (s *Server) deleteStage(ctx context.Context, req *arnRequest) (*empty, *wir
 	}
 	s.cfg.Ingest.CloseStage(req.ARN)
 	s.closeSession(ctx, req.ARN)
+	if s.node != nil {
+		s.node.mu.Lock()
+		delete(s.node.opened, req.ARN)
+		s.node.mu.Unlock()
+		if _, err := s.store.ReleaseStage(ctx, req.ARN, s.node.cfg.ID); err != nil {
+			s.log.Warn("releasing a deleted stage", "stage", req.ARN, "err", err)
+		}
+	}
 	err := s.store.Delete(ctx, req.ARN)
 	s.recs.finishStage(req.ARN) // after the delete: a publish event still on its way cannot start one
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -19,8 +19,14 @@ type apiMetrics struct {
 	throttled *prometheus.CounterVec
 	busy      prometheus.Counter
 	preauth   prometheus.GaugeFunc
-	// capacityRefused counts compositions refused for want of capacity.
+	// capacityRefused counts compositions (and, in a cluster, stages)
+	// refused for want of capacity.
 	capacityRefused prometheus.Counter
+	// In a cluster: membership renewals by result, nodes expired by this
+	// one, and calls forwarded to the node serving their stage.
+	nodeRenewals *prometheus.CounterVec
+	nodesExpired prometheus.Counter
+	forwarded    *prometheus.CounterVec
 }
 
 func newAPIMetrics(r prometheus.Registerer, budget *sigv4.Budget) *apiMetrics {
@@ -38,10 +44,19 @@ func newAPIMetrics(r prometheus.Registerer, budget *sigv4.Budget) *apiMetrics {
 			Name: "preauth_body_bytes", Help: "Bytes of request bodies held before their signature is checked."},
 			func() float64 { return float64(budget.InUse()) }),
 		capacityRefused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "node",
-			Name: "capacity_refused_total", Help: "StartComposition calls refused because the estimated load would pass --capacity-cores."}),
+			Name: "capacity_refused_total", Help: "StartComposition calls refused because the estimated load would pass --capacity-cores; in a cluster also stages no node had room for."}),
+		nodeRenewals: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "node",
+			Name: "renewals_total", Help: "Renewals of this node's cluster membership, by result (ok, error, lost)."}, []string{"result"}),
+		nodesExpired: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "node",
+			Name: "expired_total", Help: "Nodes whose membership ran out, expired by this node (their work taken over)."}),
+		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "api",
+			Name: "forwarded_total", Help: "API calls forwarded to the node serving their stage, by operation and result (ok, error)."}, []string{"operation", "result"}),
+	}
+	for _, r := range []string{"ok", "error", "lost"} {
+		m.nodeRenewals.WithLabelValues(r)
 	}
 	if r != nil {
-		r.MustRegister(m.requests, m.latency, m.throttled, m.busy, m.preauth, m.capacityRefused)
+		r.MustRegister(m.requests, m.latency, m.throttled, m.busy, m.preauth, m.capacityRefused, m.nodeRenewals, m.nodesExpired, m.forwarded)
 	}
 	return m
 }

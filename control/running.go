@@ -29,6 +29,13 @@ func (s *Server) run(spec contract.CompositionSpec) {
 		s.mu.Lock()
 		delete(s.comps, spec.ARN)
 		s.mu.Unlock()
+		if s.node != nil && s.node.valid() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := s.store.ForgetComposition(ctx, spec.ARN, s.node.cfg.ID); err != nil {
+				s.log.Warn("forgetting an ended composition's node", "arn", spec.ARN, "err", err)
+			}
+		}
 	}
 	s.mu.Lock()
 	s.comps[spec.ARN] = c
@@ -42,6 +49,10 @@ func (s *Server) run(spec contract.CompositionSpec) {
 
 // saveStatus writes a composition's state into its stored document.
 func (s *Server) saveStatus(arn string, st CompositionStatus) {
+	if s.Fenced() {
+		s.log.Warn("composition state not saved: this node is fenced (its cluster membership is not known valid)", "arn", arn, "state", st.State)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := s.editComposition(ctx, arn, func(c *Composition) {

@@ -111,6 +111,9 @@ type Config struct {
 	// RateLimit, when set, throttles each access key's calls (see
 	// RateLimit); nil throttles nothing.
 	RateLimit *RateLimit
+	// Node, when set, makes the server one node of several sharing Store
+	// (cluster.go); nil: the only server on its store.
+	Node *NodeConfig
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the API metrics; nil registers none.
@@ -129,6 +132,7 @@ type Server struct {
 	metrics  *apiMetrics
 	ops      map[string]operation // by operation name
 	throttle *throttle            // nil: no rate limit
+	node     *node                // nil: not in a cluster
 	refusals *sampledLog          // the edge's refusals, logged at a bounded rate
 	keysMu   sync.Mutex           // one ImportPublicKey at a time: its quota and duplicate checks hold until it stored the key
 	ingestMu sync.Mutex           // one change of ingest configurations at a time: the store and ingest's set agree, quota and stage checks hold
@@ -200,17 +204,30 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Registerer != nil {
 		cfg.Registerer.MustRegister(loadCollector{s})
 	}
+	if cfg.Node != nil {
+		if s.node, err = newNode(*cfg.Node, cfg.WHIPURL); err != nil {
+			return nil, err
+		}
+	}
 	s.recs = newParticipantRecordings(cfg.ParticipantRecorders, s, log, &s.wg, cfg.Registerer)
 	s.ops = s.operations()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	if err := s.recover(ctx); err != nil {
+	err = s.recover(ctx)
+	if err == nil && s.node != nil {
+		err = s.joinCluster(ctx)
+	}
+	if err != nil {
 		s.cancel()
 		s.recs.abort()
 		return nil, err
 	}
 	s.wg.Add(2)
 	go s.janitor()
-	go s.heartbeat()
+	if s.node != nil {
+		go s.nodeLoop()
+	} else {
+		go s.heartbeat()
+	}
 	return s, nil
 }
 
@@ -223,6 +240,12 @@ func (s *Server) recover(ctx context.Context) error {
 	}
 	if err := s.loadIngestConfigurations(ctx); err != nil {
 		return err
+	}
+	if s.node != nil {
+		// In a cluster, the stages are opened by the nodes that own them,
+		// and the compositions of a node that stopped are failed by the
+		// others once its membership runs out (cluster.go).
+		return nil
 	}
 	alive := s.lastAlive(ctx)
 	after := ""
@@ -257,27 +280,7 @@ func (s *Server) recover(ctx context.Context) error {
 			for _, r := range page {
 				// It ran until the server was last known alive.
 				s.log.Warn("composition was running when the server stopped; marking it FAILED", "arn", r.ARN, "last_alive", alive)
-				err := s.store.Update(ctx, r.ARN, func(r *store.Resource) error {
-					var c Composition
-					if err := json.Unmarshal(r.Doc, &c); err != nil {
-						return err
-					}
-					end := alive
-					if start, err := time.Parse(time.RFC3339Nano, c.StartTime); err == nil && end.Before(start) {
-						end = start
-					}
-					now := timestamp(end)
-					c.State, c.EndTime = contract.StateFailed, now
-					for i := range c.Destinations {
-						if d := &c.Destinations[i]; !d.State.Final() {
-							d.State, d.EndTime = contract.StateFailed, now
-						}
-					}
-					r.State = string(contract.StateFailed)
-					r.Doc, _ = json.Marshal(c)
-					return nil
-				})
-				if err != nil {
+				if _, err := s.failInterrupted(ctx, r, alive); err != nil {
 					return fmt.Errorf("control: failing %s: %w", r.ARN, err)
 				}
 				interrupted = append(interrupted, s.interruptedRecordings(ctx, r.ARN, alive)...)
@@ -291,9 +294,46 @@ func (s *Server) recover(ctx context.Context) error {
 	return nil
 }
 
+// failInterrupted marks a composition whose server stopped as FAILED,
+// ended at alive (when its server was last known alive; not before it
+// started), with its unfinished destinations; false when it had ended
+// already.
+func (s *Server) failInterrupted(ctx context.Context, r store.Resource, alive time.Time) (bool, error) {
+	failed := false
+	err := s.store.Update(ctx, r.ARN, func(r *store.Resource) error {
+		var c Composition
+		if err := json.Unmarshal(r.Doc, &c); err != nil {
+			return err
+		}
+		if c.State.Final() {
+			return nil
+		}
+		end := alive
+		if start, err := time.Parse(time.RFC3339Nano, c.StartTime); err == nil && end.Before(start) {
+			end = start
+		}
+		now := timestamp(end)
+		c.State, c.EndTime = contract.StateFailed, now
+		for i := range c.Destinations {
+			if d := &c.Destinations[i]; !d.State.Final() {
+				d.State, d.EndTime = contract.StateFailed, now
+			}
+		}
+		r.State = string(contract.StateFailed)
+		r.Doc, _ = json.Marshal(c)
+		failed = true
+		return nil
+	})
+	return failed, err
+}
+
 // Close stops every running composition and finalizes every participant
-// recording (bounded by ctx), then stops the notifier.
+// recording (bounded by ctx), then stops the notifier. A node of a cluster
+// first drains (its stages placed on other nodes) and last leaves.
 func (s *Server) Close(ctx context.Context) error {
+	if err := s.Drain(ctx); err != nil {
+		s.log.Warn("draining at close", "err", err)
+	}
 	s.mu.Lock()
 	comps := make([]*composition, 0, len(s.comps))
 	for _, c := range s.comps {
@@ -323,6 +363,9 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	if nerr := s.notifier.Close(ctx); err == nil {
 		err = nerr
+	}
+	if lerr := s.leaveCluster(ctx); err == nil {
+		err = lerr
 	}
 	return err
 }

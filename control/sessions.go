@@ -61,6 +61,11 @@ func (s *Server) stageSession(arn string) *stageSession {
 func (s *Server) participantEvent(stageARN string, e ingest.Event) {
 	// Not s.ctx: the LEFT events of a shutdown come after Close cancelled
 	// it, and must be saved all the same.
+	if s.Fenced() {
+		s.log.Warn("participant event not saved: this node is fenced (its cluster membership is not known valid)", "stage", stageARN,
+			"participant", e.ParticipantID, "event", e.Name)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ss := s.stageSession(stageARN)

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"maps"
+	"slices"
 	"sync"
 )
 
@@ -68,6 +69,13 @@ func (k *IngestKeys) Delete(arn string) {
 	if end != nil {
 		end("the ingest configuration was deleted")
 	}
+}
+
+// ARNs lists the configurations' ARNs.
+func (k *IngestKeys) ARNs() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Collect(maps.Keys(k.byARN))
 }
 
 // Live reports whether the configuration arn is publishing now (the API's

@@ -25,6 +25,7 @@ type metrics struct {
 	rtmpConns      *prometheus.CounterVec
 	rtmpPublishing prometheus.Gauge
 	plis           prometheus.Counter
+	redirected     prometheus.Counter // WHIP offers sent to the server of their stage
 	decodeSec      *prometheus.HistogramVec
 }
 
@@ -49,11 +50,13 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		decodeErr: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
 			Name: "decode_errors_total", Help: "Frames the decoder refused (corrupt or undecodable)."}),
 		rtmpConns: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
-			Name: "rtmp_connections_total", Help: "RTMP(S) connections by result: published, or why not (handshake_failed, over_cap, play_refused, invalid_stream_key, invalid_protocol, reuse_of_stream_key, stage_closed)."}, []string{"result"}),
+			Name: "rtmp_connections_total", Help: "RTMP(S) connections by result: published, or why not (handshake_failed, over_cap, play_refused, invalid_stream_key, invalid_protocol, reuse_of_stream_key, stage_closed, other_node)."}, []string{"result"}),
 		rtmpPublishing: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "ingest",
 			Name: "rtmp_publishes", Help: "RTMP(S) publishers on stages now."}),
 		plis: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
 			Name: "pli_sent_total", Help: "Picture loss indications sent to publishers."}),
+		redirected: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
+			Name: "whip_redirected_total", Help: "WHIP offers redirected (307) to the server that serves their stage."}),
 		decodeSec: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "tessera", Subsystem: "ingest",
 			Name: "decode_seconds", Help: "Time to decode one frame.",
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 12)}, []string{"codec"}),
@@ -62,7 +65,7 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		m.refused.WithLabelValues(c)
 	}
 	if r != nil {
-		r.MustRegister(m.requests, m.sessions, m.halfOpen, m.refused, m.events, m.packets, m.dropped, m.frames, m.decodeErr, m.plis, m.decodeSec, m.rtmpConns, m.rtmpPublishing)
+		r.MustRegister(m.requests, m.sessions, m.halfOpen, m.refused, m.events, m.packets, m.dropped, m.frames, m.decodeErr, m.plis, m.decodeSec, m.rtmpConns, m.rtmpPublishing, m.redirected)
 	}
 	return m
 }

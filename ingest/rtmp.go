@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -248,6 +249,17 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 		return
 	}
 	log = log.With("stage", cfg.StageARN, "participant", cfg.ParticipantID)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RTMPHandshakeTimeout)
+	where, err := s.route(ctx, cfg.StageARN)
+	cancel()
+	if where != "" || err != nil {
+		// RTMP has no redirect clients follow: the publisher must use the
+		// stage's endpoints.rtmp(s), which name its server.
+		s.metrics.rtmpConns.WithLabelValues("other_node").Inc()
+		log.Warn("RTMP publish refused: another server serves the stage (see the stage's endpoints)", "whip_url", where, "err", err)
+		_ = sc.RejectAction()
+		return
+	}
 	st := s.Stage(cfg.StageARN)
 	refuse := func(code, result, why string) {
 		s.metrics.rtmpConns.WithLabelValues(result).Inc()

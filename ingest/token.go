@@ -16,10 +16,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -325,6 +327,13 @@ func (p *PublicKeys) Delete(arn string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.keys, arn)
+}
+
+// ARNs lists the keys' names.
+func (p *PublicKeys) ARNs() []string {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return slices.Collect(maps.Keys(p.keys))
 }
 
 // get returns the key named arn, or nil (also on a nil set).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -117,21 +118,24 @@ func refuseToken(w http.ResponseWriter, te *TokenError) {
 	refuse(w, te.Status, te.Reason)
 }
 
+// route asks Config.Route where the stage is served: "" here, else the
+// WHIP URL of its server. Its error is a 503 TokenError.
+func (s *Server) route(ctx context.Context, stageARN string) (string, error) {
+	if s.cfg.Route == nil {
+		return "", nil
+	}
+	where, err := s.cfg.Route(ctx, stageARN)
+	if err != nil {
+		s.log.Warn("no server for the stage", "stage", stageARN, "err", err)
+		return "", &TokenError{Status: http.StatusServiceUnavailable, Reason: err.Error()}
+	}
+	return where, nil
+}
+
 // verify checks a token's signature (the server's key or an imported
 // public key) and claims.
 func (s *Server) verify(token string) (Claims, error) {
 	return verifyToken(token, s.cfg.Key, &s.keys, time.Now(), s.cfg.TokenSkew)
-}
-
-// authorize verifies a token for publishing to stageID (when not empty)
-// and returns the claims and the open stage.
-func (s *Server) authorize(token, stageID string) (Claims, *Stage, error) {
-	c, err := s.verify(token)
-	if err != nil {
-		return c, nil, err
-	}
-	st, err := s.admit(c, stageID)
-	return c, st, err
 }
 
 // admit checks verified claims for publishing to stageID (when not empty)
@@ -159,7 +163,26 @@ func (s *Server) admit(c Claims, stageID string) (*Stage, error) {
 // admitted against the caps before it joins its stage.
 func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 	token := bearer(r.Header.Get("Authorization"))
-	claims, st, err := s.authorize(token, r.PathValue("stage"))
+	claims, err := s.verify(token)
+	if err == nil {
+		var where string
+		if where, err = s.route(r.Context(), claims.StageARN); where != "" {
+			// Another server serves the stage: the offer goes there
+			// (RFC 9725 §4.5), before its body is read.
+			s.metrics.redirected.Inc()
+			dropBody(w, r)
+			if stage := r.PathValue("stage"); stage != "" {
+				where += "/" + url.PathEscape(stage)
+			}
+			w.Header().Set("Location", where)
+			w.WriteHeader(http.StatusTemporaryRedirect)
+			return
+		}
+	}
+	var st *Stage
+	if err == nil {
+		st, err = s.admit(claims, r.PathValue("stage"))
+	}
 	var te *TokenError
 	if errors.As(err, &te) {
 		s.log.Info("WHIP publish refused", "status", te.Status, "reason", te.Reason)

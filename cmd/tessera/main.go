@@ -123,7 +123,17 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	if !loopback {
 		udpHost = ""
 	}
-	ing, err := ingest.New(ingest.Config{Key: key, UDPAddr: net.JoinHostPort(udpHost, strconv.Itoa(s.UDPPort)),
+	// In a cluster, ingest asks the control plane where each stage is
+	// served (set below, before any request is served).
+	var route atomic.Pointer[control.Server]
+	clustered := store.IsPostgresURL(s.Store)
+	var routeStage func(ctx context.Context, stageARN string) (string, error)
+	if clustered {
+		routeStage = func(ctx context.Context, stageARN string) (string, error) {
+			return route.Load().RouteStage(ctx, stageARN)
+		}
+	}
+	ing, err := ingest.New(ingest.Config{Key: key, Route: routeStage, UDPAddr: net.JoinHostPort(udpHost, strconv.Itoa(s.UDPPort)),
 		PublicIPs: s.PublicIPs, Loopback: loopback, LoopbackOnly: loopback, MaxPublishers: s.MaxPubs,
 		MaxSessions: s.WHIPMaxSessions, MaxHalfOpen: s.WHIPMaxHalfOpen, ConnectTimeout: s.WHIPConnectTimeout,
 		ReconnectWindow: s.ingestReconnectWindow(), RTMPHandshakeTimeout: s.RTMPHandshakeTimeout, RTMPMaxPending: s.RTMPMaxPending,
@@ -142,11 +152,6 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		where = filepath.Join(s.Data, "tessera.db")
 	}
 	st, err := store.Open(ctx, where)
-	if err == nil {
-		if err = st.HoldExclusive(ctx); err != nil {
-			st.Close()
-		}
-	}
 	if err != nil {
 		ln.Close()
 		rtmp.close()
@@ -164,6 +169,8 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		rtmp.close()
 		return err
 	}
+	fenced := newFence(storage)
+	storage = fenced
 	views, viewTokens, err := startViews(s, ing, loopback, log, reg)
 	if err != nil {
 		ln.Close()
@@ -182,7 +189,18 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		log.Error("recovering recordings", "err", err)
 	}
 	defer w.Close()
-	api, err := control.New(ctx, control.Config{
+	var node *control.NodeConfig
+	if clustered {
+		node = &control.NodeConfig{ID: s.NodeID, APIURL: cmp.Or(s.NodeURL, publicURL), WHIPURL: cmp.Or(s.NodeURL, publicURL) + "/whip",
+			UDPAddr: ing.UDPAddr().String(), TTL: s.NodeTTL,
+			Lost: func(reason string) {
+				// Like a crash: nothing more is written; the next start
+				// recovers what this node holds, as a new node.
+				log.Error("exiting: this node lost its cluster membership", "reason", reason)
+				os.Exit(3)
+			}}
+	}
+	api, err := control.New(ctx, control.Config{Node: node,
 		Region: s.Region, AccountID: s.AccountID, Credentials: map[string]string{s.AccessKeyID: s.SecretAccessKey},
 		Store: st, Ingest: ing, TokenKey: key, WHIPURL: publicURL + "/whip", Channels: s.Channels,
 		ViewerTokens: viewTokens,
@@ -200,6 +218,8 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		rtmp.close()
 		return err
 	}
+	route.Store(api)
+	fenced.check(api.Fenced)
 	if len(s.Webhooks) > 0 && s.WebhookSecret == "" {
 		log.Warn("webhook requests are unsigned: set TESSERA_WEBHOOK_SECRET so receivers can verify them")
 	}
@@ -214,6 +234,14 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !readyFlag.Load() {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		if api.Draining() {
+			http.Error(w, "draining: handing stages over to other nodes", http.StatusServiceUnavailable)
+			return
+		}
+		if api.Fenced() {
+			http.Error(w, "fenced: this node's cluster membership is not known valid", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
@@ -235,7 +263,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	readyFlag.Store(true)
 	log.Info("tessera serving", "listen", ln.Addr().String(), "console", publicURL+"/", "whip", publicURL+"/whip", "https", tlsConfig != nil, "udp", ing.UDPAddr().String(),
 		"rtmp", rtmp.plainURL, "rtmps", rtmp.secureURL,
-		"data", s.Data, "s3", s.S3Endpoint != "", "channels", len(s.Channels))
+		"data", s.Data, "s3", s.S3Endpoint != "", "channels", len(s.Channels), "node", api.NodeID())
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

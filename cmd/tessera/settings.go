@@ -29,8 +29,11 @@ const (
 // settings are the server's configuration: flags, TESSERA_* environment
 // variables and an optional JSON config file, in that order of precedence.
 type settings struct {
-	Listen, Data, Config, PublicURL               string
-	Store                                         string
+	Listen, Data, Config, PublicURL string
+	Store                           string
+	// A node of a cluster (a PostgreSQL --store).
+	NodeID, NodeURL                               string
+	NodeTTL                                       time.Duration
 	Region, AccountID                             string
 	AccessKeyID, SecretAccessKey                  string
 	Channels                                      output.Channels
@@ -124,7 +127,10 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.IntVar(&s.APIBurst, "api-burst", 0, "API calls per access key and operation allowed at once after a quiet spell; 0: ten seconds of the rate")
 	fs.StringVar(&s.Data, "data", "./data", "data directory: SQLite database, token key, upload spool, and the buckets when no S3 endpoint is set")
 	fs.Float64Var(&s.CapacityCores, "capacity-cores", float64(runtime.NumCPU()), "cores this server commits to compositions and publishers: StartComposition is refused (ServiceQuotaExceededException) when the estimated load would pass it; 0: no limit (the load is still exported)")
-	fs.StringVar(&s.Store, "store", "", "where the API's resources are kept: empty, SQLite in <data>/tessera.db; or a PostgreSQL URL postgres://user:password@host:5432/db?sslmode=… (better: TESSERA_STORE, which keeps the password off the command line), used by one tessera serve at a time")
+	fs.StringVar(&s.Store, "store", "", "where the API's resources are kept: empty, SQLite in <data>/tessera.db; or a PostgreSQL URL postgres://user:password@host:5432/db?sslmode=… (better: TESSERA_STORE, which keeps the password off the command line), shared by every node of a cluster (each tessera serve on it is a node: stages placed by load, work taken over when a node dies)")
+	fs.StringVar(&s.NodeID, "node-id", "", "with a PostgreSQL --store: this node's id in the cluster; default a random node-… (a restarted node is a new node)")
+	fs.StringVar(&s.NodeURL, "node-url", "", "with a PostgreSQL --store: base URL the other nodes reach this node's API and WHIP endpoint at (forwarded calls, WHIP redirects), e.g. http://10.0.0.5:8080; default --public-url, else http://<listen>")
+	fs.DurationVar(&s.NodeTTL, "node-ttl", 10*time.Second, "with a PostgreSQL --store: how long a node that stops renewing (every ttl/5) keeps its stages before the others take them over and fail its compositions")
 	fs.StringVar(&s.Config, "config", "", "optional JSON file of settings, keyed by flag name (e.g. {\"listen\": \":8080\", \"channel\": [\"ARN=rtmp://…\"]})")
 	fs.StringVar(&s.PublicURL, "public-url", "", "base URL clients reach this server at (stages' endpoints.whip is <public-url>/whip); default http://<listen>, or https://<listen> with --tls-cert or --tls-self-signed")
 	fs.StringVar(&s.Region, "region", "us-east-1", "region in ARNs")
@@ -249,6 +255,12 @@ func (s *settings) check() error {
 	}
 	if s.Store != "" && !store.IsPostgresURL(s.Store) {
 		return errors.New("--store: want a postgres:// or postgresql:// URL (or nothing: SQLite in the data directory)")
+	}
+	if s.NodeTTL < time.Second {
+		return fmt.Errorf("--node-ttl %v: at least 1s", s.NodeTTL)
+	}
+	if s.NodeURL != "" && !strings.HasPrefix(s.NodeURL, "http://") && !strings.HasPrefix(s.NodeURL, "https://") {
+		return fmt.Errorf("--node-url %q: want an http:// or https:// URL", s.NodeURL)
 	}
 	switch {
 	case s.MaxViewers < 1:

@@ -51,9 +51,11 @@
 // On PostgreSQL the same holds with other means: every write transaction
 // first takes one transaction-level advisory lock, so writers are serialized
 // across connections and processes; reads use the same pool; a commit is
-// durable as the server's settings make it. HoldExclusive takes a
-// session-level advisory lock for as long as the Store is open, so that one
-// server at a time serves from a database (ErrInUse for the next).
+// durable as the server's settings make it. Several servers share one
+// PostgreSQL database as the nodes of a cluster: cluster.go keeps their
+// membership (with expiry timed by the database's clock), the stage each
+// owns (a lease with a generation, placed by free capacity) and the
+// compositions each runs.
 //
 // # Schema and portability
 //

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -28,40 +27,7 @@ const (
 	// connections and processes, as SQLite's single writer serializes them
 	// (a read-modify-write never loses an update).
 	writeLock = 0x7465737365726131 // "tessera1"
-	// nodeLock is the session-level advisory lock the one server using a
-	// PostgreSQL store holds (HoldExclusive).
-	nodeLock = 0x7465737365726132 // "tessera2"
 )
-
-// ErrInUse: another server holds the store (HoldExclusive).
-var ErrInUse = errors.New("store in use by another server")
-
-// HoldExclusive makes this Store the only one serving from its database
-// until Close: on PostgreSQL it takes a session-level advisory lock on a
-// connection of its own and fails with ErrInUse if another server holds
-// it (several servers on one store would each take up the others' stages
-// and compositions as their own). A SQLite file lives in one server's data
-// directory: there it does nothing.
-func (s *Store) HoldExclusive(ctx context.Context) error {
-	if s.d.name != postgresDialect.name {
-		return nil
-	}
-	conn, err := s.w.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("store: %s: %w", s.path, err)
-	}
-	var ok bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, int64(nodeLock)).Scan(&ok); err != nil {
-		conn.Close()
-		return fmt.Errorf("store: %s: %w", s.path, err)
-	}
-	if !ok {
-		conn.Close()
-		return fmt.Errorf("store: %s: %w: one tessera serve per store", s.path, ErrInUse)
-	}
-	s.held = conn
-	return nil
-}
 
 // openPostgres opens the PostgreSQL database dsn names and brings its
 // schema up to date.

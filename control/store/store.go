@@ -49,7 +49,6 @@ type Store struct {
 	w    *sql.DB // exactly one connection: every write goes through it
 	r    *sql.DB // read-only connections
 	now  func() time.Time
-	held *sql.Conn // the connection holding HoldExclusive's lock, or nil
 }
 
 // Open opens the store at path and brings its schema up to date: a
@@ -111,16 +110,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // Close closes the database. The Store must not be used afterwards.
 func (s *Store) Close() error {
-	var err error
-	if s.held != nil {
-		// Released at once, not when the server notices the session ended,
-		// so that the next server gets in as soon as this one is closed.
-		ctx, cancel := context.WithTimeout(context.Background(), postgresConnectTimeout)
-		_, uerr := s.held.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, int64(nodeLock))
-		cancel()
-		err = errors.Join(uerr, s.held.Close())
-	}
-	err = errors.Join(err, s.w.Close())
+	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(s.r.Close(), err)
 	}

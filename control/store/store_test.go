@@ -944,39 +944,6 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
-// One server at a time holds a PostgreSQL store; closing it lets the next
-// one in. On SQLite, HoldExclusive does nothing.
-func TestHoldExclusive(t *testing.T) { backends(t, testHoldExclusive) }
-
-func testHoldExclusive(t *testing.T) {
-	ctx := context.Background()
-	a, path := openTemp(t)
-	if err := a.HoldExclusive(ctx); err != nil {
-		t.Fatal(err)
-	}
-	b, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	err = b.HoldExclusive(ctx)
-	if !onPostgres(t) {
-		if err != nil {
-			t.Errorf("SQLite: %v", err)
-		}
-		return
-	}
-	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "one tessera serve per store") || strings.Contains(err.Error(), "password") {
-		t.Fatalf("a second server: %v, want ErrInUse", err)
-	}
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.HoldExclusive(ctx); err != nil {
-		t.Errorf("after the first closed: %v", err)
-	}
-}
-
 // A store named by a URL with a password is named without it.
 func TestRedact(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -1,0 +1,452 @@
+package control
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tessera-media/tessera/capacity"
+	"github.com/tessera-media/tessera/control/store"
+)
+
+// A server on a shared store (PostgreSQL) is one node of a cluster: it
+// registers itself (store.Node) and renews its membership every TTL/5;
+// a stage is owned by one node at a time (a lease, placed by free
+// capacity when its first publisher arrives or its first composition
+// starts); the owner opens the stage on its ingest and runs its
+// compositions; the other nodes redirect WHIP offers to it and forward
+// the API calls that act on live media (forward.go). A node whose
+// membership ran out is expired by the others, which fail its compositions
+// (finalizing their recordings from storage) and place its stages anew.
+// A node that finds it lost its membership, or cannot tell (its last
+// renewal is older than the TTL), is fenced: it writes nothing more, and
+// NodeConfig.Lost ends it.
+
+// NodeConfig makes the server one node of several sharing Config.Store.
+type NodeConfig struct {
+	// ID names the node; default a random "node-…" (a node that restarts is
+	// a new node: the old one's work is taken over when it expires).
+	ID string
+	// APIURL is the base URL the other nodes reach this node's API at
+	// (forwarded calls), e.g. "http://10.0.0.5:8080". Required.
+	APIURL string
+	// WHIPURL is this node's WHIP endpoint, where offers for its stages are
+	// redirected; default Config.WHIPURL.
+	WHIPURL string
+	// UDPAddr is this node's media address (listed with the nodes).
+	UDPAddr string
+	// TTL is how long the node stays a member without renewing; default
+	// 10 s. It renews every TTL/5.
+	TTL time.Duration
+	// Lost is called once when the node finds it is no longer a member
+	// (another node took its work over): it must end the node's media
+	// work without writing anything (the process exits). Nil: the server
+	// stops its compositions and closes its stages itself, writing
+	// nothing more.
+	Lost func(reason string)
+}
+
+// nodeTicks is how many renewals fit in a TTL.
+const nodeTicks = 5
+
+// node is the server's membership of a cluster.
+type node struct {
+	cfg   NodeConfig
+	base  time.Time    // monotonic reference of until
+	until atomic.Int64 // the membership is known valid until base+until
+	lost  atomic.Bool
+	drain atomic.Bool
+
+	mu     sync.Mutex
+	opened map[string]int64 // stages open here, by lease generation
+}
+
+// valid reports whether the node is known to be a member now.
+func (n *node) valid() bool {
+	return !n.lost.Load() && time.Since(n.base) < time.Duration(n.until.Load())
+}
+
+// stageCost is what placing a stage adds to its node's load until the
+// node's next renewal reports the real load: one 720p30 publisher.
+var stageCost = capacity.Publisher(1280, 720, capacity.DefaultFPS)
+
+// newNode checks cfg and fills in its defaults.
+func newNode(cfg NodeConfig, whipURL string) (*node, error) {
+	if cfg.APIURL == "" {
+		return nil, errors.New("control: a node needs the URL its API is reached at by the other nodes (NodeConfig.APIURL)")
+	}
+	if cfg.ID == "" {
+		b := make([]byte, 6)
+		_, _ = rand.Read(b)
+		cfg.ID = "node-" + hex.EncodeToString(b)
+	}
+	if cfg.WHIPURL == "" {
+		cfg.WHIPURL = whipURL
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = 10 * time.Second
+	}
+	return &node{cfg: cfg, base: time.Now(), opened: map[string]int64{}}, nil
+}
+
+// NodeID is this server's node id, "" when it is not in a cluster.
+func (s *Server) NodeID() string {
+	if s.node == nil {
+		return ""
+	}
+	return s.node.cfg.ID
+}
+
+// Fenced reports whether the server must not write media to storage: it is
+// a node that lost its membership or cannot tell whether it still has it
+// (its last renewal is older than the TTL). Never true outside a cluster.
+func (s *Server) Fenced() bool { return s.node != nil && !s.node.valid() }
+
+// Draining reports whether the server hands its stages over and takes no
+// new ones (Drain).
+func (s *Server) Draining() bool { return s.node != nil && s.node.drain.Load() }
+
+// nodeRecord is this node as the store lists it.
+func (s *Server) nodeRecord() store.Node {
+	capacityCores := s.cfg.CapacityCores
+	if capacityCores <= 0 {
+		capacityCores = 1e6 // no limit: placed by load alone
+	}
+	comps, pubs := s.load()
+	return store.Node{ID: s.node.cfg.ID, APIURL: s.node.cfg.APIURL, WHIPURL: s.node.cfg.WHIPURL,
+		RTMPURL: s.cfg.RTMPURL, RTMPSURL: s.cfg.RTMPSURL, UDPAddr: s.node.cfg.UDPAddr,
+		CapacityCores: capacityCores, LoadCores: comps + pubs, Draining: s.node.drain.Load()}
+}
+
+// joinCluster registers the node.
+func (s *Server) joinCluster(ctx context.Context) error {
+	sent := time.Since(s.node.base)
+	if err := s.store.RegisterNode(ctx, s.nodeRecord(), s.node.cfg.TTL); err != nil {
+		return fmt.Errorf("control: joining the cluster: %w", err)
+	}
+	s.node.until.Store(int64(sent + s.node.cfg.TTL))
+	s.log.Info("joined the cluster", "node", s.node.cfg.ID, "api_url", s.node.cfg.APIURL, "whip_url", s.node.cfg.WHIPURL,
+		"ttl", s.node.cfg.TTL.String())
+	return nil
+}
+
+// nodeLoop renews the membership, expires dead nodes and takes their work
+// over, opens and closes the stages this node owns and refreshes the keys,
+// every TTL/5 until the server closes.
+func (s *Server) nodeLoop() {
+	s.every(s.node.cfg.TTL/nodeTicks, func() {
+		ctx, cancel := context.WithTimeout(s.ctx, s.node.cfg.TTL/2)
+		defer cancel()
+		if !s.renew(ctx) {
+			return
+		}
+		s.expireNodes(ctx)
+		s.reconcileStages(ctx)
+		if err := s.loadPublicKeys(ctx); err != nil {
+			s.log.Warn("refreshing the public keys", "err", err)
+		}
+		if err := s.loadIngestConfigurations(ctx); err != nil {
+			s.log.Warn("refreshing the ingest configurations", "err", err)
+		}
+	})
+}
+
+// renew extends the membership; false when the node is fenced.
+func (s *Server) renew(ctx context.Context) bool {
+	if s.node.lost.Load() {
+		return false
+	}
+	comps, pubs := s.load()
+	sent := time.Since(s.node.base)
+	ok, err := s.store.RenewNode(ctx, s.node.cfg.ID, comps+pubs, s.node.drain.Load(), s.node.cfg.TTL)
+	switch {
+	case err != nil:
+		s.metrics.nodeRenewals.WithLabelValues("error").Inc()
+		s.log.Error("renewing the cluster membership failed", "node", s.node.cfg.ID, "valid", s.node.valid(), "err", err)
+		return s.node.valid()
+	case !ok:
+		s.metrics.nodeRenewals.WithLabelValues("lost").Inc()
+		s.loseMembership("the node's membership expired and other nodes took its work over")
+		return false
+	}
+	s.metrics.nodeRenewals.WithLabelValues("ok").Inc()
+	s.node.until.Store(int64(sent + s.node.cfg.TTL))
+	return true
+}
+
+// loseMembership fences the node for good and ends its media work.
+func (s *Server) loseMembership(reason string) {
+	if s.node.lost.Swap(true) {
+		return
+	}
+	s.log.Error("this node is no longer a member of the cluster: its media work ends, nothing more is written", "node", s.node.cfg.ID, "reason", reason)
+	if s.node.cfg.Lost != nil {
+		s.node.cfg.Lost(reason)
+		return
+	}
+	s.node.mu.Lock()
+	stages := s.node.opened
+	s.node.opened = map[string]int64{}
+	s.node.mu.Unlock()
+	for arn := range stages {
+		s.leaveStage(arn, "this node lost its cluster membership")
+	}
+}
+
+// expireNodes removes the nodes whose membership ran out, then fails the
+// compositions of nodes no longer registered and places their stages
+// anew. Every step is conditional in the store, so that of several nodes
+// doing it at once, one does each.
+func (s *Server) expireNodes(ctx context.Context) {
+	gone, err := s.store.ExpireNodes(ctx)
+	if err != nil {
+		s.log.Error("expiring nodes", "err", err)
+		return
+	}
+	for _, n := range gone {
+		s.metrics.nodesExpired.Inc()
+		s.log.Warn("a node's membership ran out: taking its work over", "dead_node", n.ID, "api_url", n.APIURL, "expired", n.Expires)
+	}
+	comps, err := s.store.OrphanCompositions(ctx)
+	if err != nil {
+		s.log.Error("finding the compositions of expired nodes", "err", err)
+		return
+	}
+	var interrupted []interruptedRecording
+	for _, o := range comps {
+		mine, err := s.store.ForgetComposition(ctx, o.ARN, o.NodeID)
+		if err != nil || !mine {
+			continue
+		}
+		r, err := s.store.Get(ctx, o.ARN)
+		if err != nil {
+			continue // deleted with its stage
+		}
+		ended := time.Now().Add(-s.node.cfg.TTL)
+		failed, err := s.failInterrupted(ctx, r, ended)
+		if err != nil {
+			s.log.Error("failing a composition of an expired node", "arn", o.ARN, "node", o.NodeID, "err", err)
+			continue
+		}
+		if failed {
+			s.log.Warn("composition of an expired node marked FAILED", "arn", o.ARN, "dead_node", o.NodeID)
+			interrupted = append(interrupted, s.interruptedRecordings(ctx, o.ARN, ended)...)
+		}
+	}
+	if len(interrupted) > 0 && s.cfg.FinalizeRecordings != nil {
+		s.wg.Add(1)
+		go s.finalizeInterrupted(interrupted)
+	}
+	stages, err := s.store.OrphanStages(ctx)
+	if err != nil {
+		s.log.Error("finding the stages of expired nodes", "err", err)
+		return
+	}
+	for _, o := range stages {
+		if mine, err := s.store.ReleaseStage(ctx, o.ARN, o.NodeID); err != nil || !mine {
+			continue
+		}
+		owner, err := s.store.PlaceStage(ctx, o.ARN, stageCost, "")
+		if err != nil {
+			s.log.Warn("a stage of an expired node could not be placed again; its next publisher places it", "stage", o.ARN, "dead_node", o.NodeID, "err", err)
+			continue
+		}
+		s.log.Info("stage of an expired node placed again", "stage", o.ARN, "dead_node", o.NodeID, "node", owner.ID, "generation", owner.Generation)
+	}
+}
+
+// reconcileStages opens on ingest the stages this node owns and closes
+// those it no longer does.
+func (s *Server) reconcileStages(ctx context.Context) {
+	owned, err := s.store.OwnedStages(ctx, s.node.cfg.ID)
+	if err != nil {
+		s.log.Error("listing this node's stages", "err", err)
+		return
+	}
+	s.node.mu.Lock()
+	var leaving []string
+	for arn := range s.node.opened {
+		if _, ok := owned[arn]; !ok {
+			leaving = append(leaving, arn)
+			delete(s.node.opened, arn)
+		}
+	}
+	s.node.mu.Unlock()
+	for _, arn := range leaving {
+		s.leaveStage(arn, "the stage is now served by another node")
+	}
+	for arn, gen := range owned {
+		if err := s.takeStage(ctx, arn, gen); err != nil {
+			s.log.Error("opening a stage this node owns", "stage", arn, "err", err)
+		}
+	}
+}
+
+// takeStage opens a stage this node owns (generation gen) unless it is
+// open already: its session is taken up as after a restart.
+func (s *Server) takeStage(ctx context.Context, arn string, gen int64) error {
+	s.node.mu.Lock()
+	defer s.node.mu.Unlock()
+	if _, ok := s.node.opened[arn]; ok {
+		return nil
+	}
+	if !s.node.valid() {
+		return errors.New("this node's membership is not known valid")
+	}
+	r, err := s.store.Get(ctx, arn)
+	if errors.Is(err, store.ErrNotFound) {
+		_, err = s.store.ReleaseStage(ctx, arn, s.node.cfg.ID) // deleted meanwhile
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.openStage(arn); err != nil {
+		return err
+	}
+	if err := s.resumeSession(ctx, r, time.Now().UTC()); err != nil {
+		return err
+	}
+	s.node.opened[arn] = gen
+	s.log.Info("serving a stage", "stage", arn, "node", s.node.cfg.ID, "generation", gen)
+	return nil
+}
+
+// leaveStage stops serving a stage: its compositions here stop, its
+// publishers are disconnected (they reconnect to its new node), its
+// session tracker is dropped without ending the session.
+func (s *Server) leaveStage(arn, reason string) {
+	s.mu.Lock()
+	var stopping []*composition
+	for _, c := range s.comps {
+		if c.spec.StageARN == arn {
+			stopping = append(stopping, c)
+		}
+	}
+	ss := s.sessions[arn]
+	delete(s.sessions, arn)
+	s.mu.Unlock()
+	for _, c := range stopping {
+		c.stop(reason)
+	}
+	if ss != nil {
+		ss.mu.Lock()
+		if ss.end != nil {
+			ss.end.Stop()
+			ss.end = nil
+		}
+		ss.mu.Unlock()
+	}
+	s.cfg.Ingest.CloseStage(arn)
+	s.log.Info("no longer serving a stage", "stage", arn, "reason", reason)
+}
+
+// RouteStage is ingest's Route in a cluster: it places the stage if it has
+// no live owner and answers "" when this node serves it (opened), else the
+// WHIP URL of the node that does. A stage that does not exist is left to
+// ingest to refuse.
+func (s *Server) RouteStage(ctx context.Context, stageARN string) (string, error) {
+	if s.node == nil {
+		return "", nil
+	}
+	if _, err := s.store.Get(ctx, stageARN); errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	owner, err := s.placeStage(ctx, stageARN, stageCost)
+	if err != nil {
+		return "", err
+	}
+	if owner.ID != s.node.cfg.ID {
+		return owner.WHIPURL, nil
+	}
+	return "", s.takeStage(ctx, stageARN, owner.Generation)
+}
+
+// placeStage returns the stage's owner, placing it (cost: the load it
+// adds) when it has none; a draining node places nothing on itself.
+func (s *Server) placeStage(ctx context.Context, stageARN string, cost float64) (store.Owner, error) {
+	exclude := ""
+	if s.node.drain.Load() {
+		exclude = s.node.cfg.ID
+	}
+	owner, err := s.store.PlaceStage(ctx, stageARN, cost, exclude)
+	if errors.Is(err, store.ErrNoCapacity) {
+		s.metrics.capacityRefused.Inc()
+		return owner, fmt.Errorf("no node of the cluster has %.2f cores free for the stage (each node's --capacity-cores): %w", cost, err)
+	}
+	return owner, err
+}
+
+// Drain hands this node's stages over: it takes no new stage, stops the
+// compositions it runs (STOPPED, their recordings finalized), disconnects
+// its publishers and places each of its stages on another node, where
+// publishers reconnect. The node stays a member until it closes.
+func (s *Server) Drain(ctx context.Context) error {
+	if s.node == nil || s.node.drain.Swap(true) {
+		return nil
+	}
+	s.log.Info("draining: handing this node's stages over", "node", s.node.cfg.ID)
+	if !s.renew(ctx) {
+		return errors.New("control: drain: this node is no longer a member")
+	}
+	s.node.mu.Lock()
+	stages := make([]string, 0, len(s.node.opened))
+	for arn := range s.node.opened {
+		stages = append(stages, arn)
+	}
+	s.node.opened = map[string]int64{}
+	s.node.mu.Unlock()
+	var errs []error
+	for _, arn := range stages {
+		s.leaveStage(arn, "the node is draining")
+		s.waitCompositions(ctx, arn)
+		if _, err := s.store.ReleaseStage(ctx, arn, s.node.cfg.ID); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		owner, err := s.store.PlaceStage(ctx, arn, stageCost, s.node.cfg.ID)
+		if err != nil {
+			s.log.Warn("draining: no node took the stage; its next publisher places it", "stage", arn, "err", err)
+			continue
+		}
+		s.log.Info("draining: stage handed over", "stage", arn, "node", owner.ID, "generation", owner.Generation)
+	}
+	return errors.Join(errs...)
+}
+
+// waitCompositions waits (bounded by ctx) for this node's compositions on
+// a stage to end.
+func (s *Server) waitCompositions(ctx context.Context, stageARN string) {
+	s.mu.Lock()
+	var comps []*composition
+	for _, c := range s.comps {
+		if c.spec.StageARN == stageARN {
+			comps = append(comps, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range comps {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// leaveCluster unregisters the node at Close (its stages released).
+func (s *Server) leaveCluster(ctx context.Context) error {
+	if s.node == nil || s.node.lost.Load() {
+		return nil
+	}
+	if err := s.store.RemoveNode(ctx, s.node.cfg.ID); err != nil {
+		return fmt.Errorf("control: leaving the cluster: %w", err)
+	}
+	s.log.Info("left the cluster", "node", s.node.cfg.ID)
+	return nil
+}
