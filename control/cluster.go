@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tessera-media/tessera/capacity"
 	"github.com/tessera-media/tessera/control/store"
 )
@@ -41,7 +43,8 @@ type NodeConfig struct {
 	// UDPAddr is this node's media address (listed with the nodes).
 	UDPAddr string
 	// TTL is how long the node stays a member without renewing; default
-	// 10 s. It renews every TTL/5.
+	// 6 s. It renews every TTL/5, and the others take its work over within
+	// 1.2 TTL of its last renewal (7.2 s by default).
 	TTL time.Duration
 	// Lost is called once when the node finds it is no longer a member
 	// (another node took its work over): it must end the node's media
@@ -49,6 +52,27 @@ type NodeConfig struct {
 	// stops its compositions and closes its stages itself, writing
 	// nothing more.
 	Lost func(reason string)
+}
+
+// descServed is the stages a node serves, each while its membership is
+// known valid: no stage is ever served by two nodes at once.
+var descServed = prometheus.NewDesc("tessera_node_stage_served", "1 for each stage this node serves (opened on its ingest, compositions run here), while its cluster membership is known valid.", []string{"stage"}, nil)
+
+// servedCollector exports descServed.
+type servedCollector struct{ s *Server }
+
+func (c servedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descServed }
+
+func (c servedCollector) Collect(ch chan<- prometheus.Metric) {
+	n := c.s.node
+	if !n.valid() {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for arn := range n.opened {
+		ch <- prometheus.MustNewConstMetric(descServed, prometheus.GaugeValue, 1, arnID(arn))
+	}
 }
 
 // nodeTicks is how many renewals fit in a TTL.
@@ -89,7 +113,7 @@ func newNode(cfg NodeConfig, whipURL string) (*node, error) {
 		cfg.WHIPURL = whipURL
 	}
 	if cfg.TTL <= 0 {
-		cfg.TTL = 10 * time.Second
+		cfg.TTL = 6 * time.Second
 	}
 	return &node{cfg: cfg, base: time.Now(), opened: map[string]int64{}}, nil
 }
@@ -208,9 +232,12 @@ func (s *Server) expireNodes(ctx context.Context) {
 		s.log.Error("expiring nodes", "err", err)
 		return
 	}
+	lastHeard := map[string]time.Time{}
 	for _, n := range gone {
 		s.metrics.nodesExpired.Inc()
-		s.log.Warn("a node's membership ran out: taking its work over", "dead_node", n.ID, "api_url", n.APIURL, "expired", n.Expires)
+		lastHeard[n.ID] = n.Expires.Add(-n.TTL)
+		s.log.Warn("a node's membership ran out: taking its work over", "dead_node", n.ID, "api_url", n.APIURL,
+			"last_heard", lastHeard[n.ID], "expired", n.Expires)
 	}
 	comps, err := s.store.OrphanCompositions(ctx)
 	if err != nil {
@@ -227,7 +254,12 @@ func (s *Server) expireNodes(ctx context.Context) {
 		if err != nil {
 			continue // deleted with its stage
 		}
-		ended := time.Now().Add(-s.node.cfg.TTL)
+		// It ran until its node was last heard from (when another node
+		// expired that one, about a TTL ago).
+		ended, ok := lastHeard[o.NodeID]
+		if !ok {
+			ended = time.Now().Add(-s.node.cfg.TTL)
+		}
 		failed, err := s.failInterrupted(ctx, r, ended)
 		if err != nil {
 			s.log.Error("failing a composition of an expired node", "arn", o.ARN, "node", o.NodeID, "err", err)

@@ -208,6 +208,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		if s.node, err = newNode(*cfg.Node, cfg.WHIPURL); err != nil {
 			return nil, err
 		}
+		if cfg.Registerer != nil {
+			cfg.Registerer.MustRegister(servedCollector{s})
+		}
 	}
 	s.recs = newParticipantRecordings(cfg.ParticipantRecorders, s, log, &s.wg, cfg.Registerer)
 	s.ops = s.operations()

@@ -121,14 +121,13 @@ func LoadOrCreateTokenKey(path string) (*TokenKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		der, err := x509.MarshalECPrivateKey(k.priv)
+		data, err := k.MarshalPEM()
 		if err != nil {
-			return nil, fmt.Errorf("ingest: token key: %w", err)
+			return nil, err
 		}
 		if err := durable.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("ingest: token key: %w", err)
 		}
-		data := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
 		if err := durable.WriteFile(path, data, 0o600); err != nil {
 			return nil, fmt.Errorf("ingest: token key: %w", err)
 		}
@@ -137,16 +136,35 @@ func LoadOrCreateTokenKey(path string) (*TokenKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: token key: %w", err)
 	}
+	k, err := ParseTokenKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, path)
+	}
+	return k, nil
+}
+
+// MarshalPEM encodes the key as a PEM "EC PRIVATE KEY" block (what
+// ParseTokenKey reads).
+func (k *TokenKey) MarshalPEM() ([]byte, error) {
+	der, err := x509.MarshalECPrivateKey(k.priv)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: token key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), nil
+}
+
+// ParseTokenKey reads a PEM-encoded P-384 key (MarshalPEM's).
+func ParseTokenKey(b []byte) (*TokenKey, error) {
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != "EC PRIVATE KEY" {
-		return nil, fmt.Errorf("ingest: token key %s: not a PEM \"EC PRIVATE KEY\"", path)
+		return nil, errors.New("ingest: token key: not a PEM \"EC PRIVATE KEY\"")
 	}
 	priv, err := x509.ParseECPrivateKey(blk.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("ingest: token key %s: %w", path, err)
+		return nil, fmt.Errorf("ingest: token key: %w", err)
 	}
 	if priv.Curve != elliptic.P384() {
-		return nil, fmt.Errorf("ingest: token key %s: curve %s, want P-384", path, priv.Curve.Params().Name)
+		return nil, fmt.Errorf("ingest: token key: curve %s, want P-384", priv.Curve.Params().Name)
 	}
 	return newTokenKey(priv)
 }

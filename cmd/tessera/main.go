@@ -104,7 +104,27 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	if err != nil {
 		return err
 	}
-	key, err := ingest.LoadOrCreateTokenKey(filepath.Join(s.Data, "token-key.pem"))
+	where := s.Store
+	if where == "" {
+		where = filepath.Join(s.Data, "tessera.db")
+	}
+	clustered := store.IsPostgresURL(where)
+	st, err := store.Open(ctx, where)
+	if err != nil {
+		return err
+	}
+	serving := false // from then on, the shutdown below closes the store
+	defer func() {
+		if !serving {
+			st.Close()
+		}
+	}()
+	var key *ingest.TokenKey
+	if clustered {
+		key, err = clusterTokenKey(ctx, st)
+	} else {
+		key, err = ingest.LoadOrCreateTokenKey(filepath.Join(s.Data, "token-key.pem"))
+	}
 	if err != nil {
 		return err
 	}
@@ -126,7 +146,6 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	// In a cluster, ingest asks the control plane where each stage is
 	// served (set below, before any request is served).
 	var route atomic.Pointer[control.Server]
-	clustered := store.IsPostgresURL(s.Store)
 	var routeStage func(ctx context.Context, stageARN string) (string, error)
 	if clustered {
 		routeStage = func(ctx context.Context, stageARN string) (string, error) {
@@ -145,16 +164,6 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	rtmp, err := listenRTMP(s, ing, log)
 	if err != nil {
 		ln.Close()
-		return err
-	}
-	where := s.Store
-	if where == "" {
-		where = filepath.Join(s.Data, "tessera.db")
-	}
-	st, err := store.Open(ctx, where)
-	if err != nil {
-		ln.Close()
-		rtmp.close()
 		return err
 	}
 	var storage output.Storage
@@ -261,6 +270,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- serveHTTP(hs, ln) }()
 	readyFlag.Store(true)
+	serving = true
 	log.Info("tessera serving", "listen", ln.Addr().String(), "console", publicURL+"/", "whip", publicURL+"/whip", "https", tlsConfig != nil, "udp", ing.UDPAddr().String(),
 		"rtmp", rtmp.plainURL, "rtmps", rtmp.secureURL,
 		"data", s.Data, "s3", s.S3Endpoint != "", "channels", len(s.Channels), "node", api.NodeID())

@@ -130,7 +130,7 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.StringVar(&s.Store, "store", "", "where the API's resources are kept: empty, SQLite in <data>/tessera.db; or a PostgreSQL URL postgres://user:password@host:5432/db?sslmode=… (better: TESSERA_STORE, which keeps the password off the command line), shared by every node of a cluster (each tessera serve on it is a node: stages placed by load, work taken over when a node dies)")
 	fs.StringVar(&s.NodeID, "node-id", "", "with a PostgreSQL --store: this node's id in the cluster; default a random node-… (a restarted node is a new node)")
 	fs.StringVar(&s.NodeURL, "node-url", "", "with a PostgreSQL --store: base URL the other nodes reach this node's API and WHIP endpoint at (forwarded calls, WHIP redirects), e.g. http://10.0.0.5:8080; default --public-url, else http://<listen>")
-	fs.DurationVar(&s.NodeTTL, "node-ttl", 10*time.Second, "with a PostgreSQL --store: how long a node that stops renewing (every ttl/5) keeps its stages before the others take them over and fail its compositions")
+	fs.DurationVar(&s.NodeTTL, "node-ttl", 6*time.Second, "with a PostgreSQL --store: how long a node that stops renewing (every ttl/5) keeps its stages; the others take them over, and fail its compositions, within 1.2 ttl")
 	fs.StringVar(&s.Config, "config", "", "optional JSON file of settings, keyed by flag name (e.g. {\"listen\": \":8080\", \"channel\": [\"ARN=rtmp://…\"]})")
 	fs.StringVar(&s.PublicURL, "public-url", "", "base URL clients reach this server at (stages' endpoints.whip is <public-url>/whip); default http://<listen>, or https://<listen> with --tls-cert or --tls-self-signed")
 	fs.StringVar(&s.Region, "region", "us-east-1", "region in ARNs")

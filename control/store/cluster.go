@@ -31,6 +31,9 @@ type Node struct {
 	CapacityCores, LoadCores float64
 	Draining                 bool
 	Started, Expires         time.Time
+	// TTL is how long a renewal keeps it alive: it was last heard from at
+	// Expires − TTL.
+	TTL time.Duration
 	// Stages is how many stages it owns (filled by Nodes).
 	Stages int
 }
@@ -45,14 +48,14 @@ type Owner struct {
 	Generation int64
 }
 
-const nodeColumns = `n.id, n.api_url, n.whip_url, n.rtmp_url, n.rtmps_url, n.udp_addr, n.capacity_cores, n.load_cores, n.draining, n.started, n.expires`
+const nodeColumns = `n.id, n.api_url, n.whip_url, n.rtmp_url, n.rtmps_url, n.udp_addr, n.capacity_cores, n.load_cores, n.draining, n.started, n.expires, n.ttl`
 
 func scanNode(sc row, extra ...any) (Node, error) {
 	var n Node
-	var draining, started, expires int64
+	var draining, started, expires, ttl int64
 	err := sc.Scan(append([]any{&n.ID, &n.APIURL, &n.WHIPURL, &n.RTMPURL, &n.RTMPSURL, &n.UDPAddr,
-		&n.CapacityCores, &n.LoadCores, &draining, &started, &expires}, extra...)...)
-	n.Draining, n.Started, n.Expires = draining != 0, fromNanos(started), fromNanos(expires)
+		&n.CapacityCores, &n.LoadCores, &draining, &started, &expires, &ttl}, extra...)...)
+	n.Draining, n.Started, n.Expires, n.TTL = draining != 0, fromNanos(started), fromNanos(expires), time.Duration(ttl)
 	return n, err
 }
 
@@ -66,8 +69,8 @@ func (s *Store) RegisterNode(ctx context.Context, n Node, ttl time.Duration) err
 			return err
 		}
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO nodes (id, api_url, whip_url, rtmp_url, rtmps_url, udp_addr,
-			capacity_cores, load_cores, draining, started, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, `+s.d.clock+`, `+s.d.clock+` + ?)`),
-			n.ID, n.APIURL, n.WHIPURL, n.RTMPURL, n.RTMPSURL, n.UDPAddr, n.CapacityCores, n.LoadCores, boolInt(n.Draining), ttl.Nanoseconds())
+			capacity_cores, load_cores, draining, started, expires, ttl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, `+s.d.clock+`, `+s.d.clock+` + ?, ?)`),
+			n.ID, n.APIURL, n.WHIPURL, n.RTMPURL, n.RTMPSURL, n.UDPAddr, n.CapacityCores, n.LoadCores, boolInt(n.Draining), ttl.Nanoseconds(), ttl.Nanoseconds())
 		return err
 	})
 	if err != nil {
@@ -82,8 +85,8 @@ func (s *Store) RegisterNode(ctx context.Context, n Node, ttl time.Duration) err
 func (s *Store) RenewNode(ctx context.Context, id string, load float64, draining bool, ttl time.Duration) (bool, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE nodes SET load_cores = ?, draining = ?, expires = `+s.d.clock+` + ?
-			WHERE id = ? AND expires >= `+s.d.clock), load, boolInt(draining), ttl.Nanoseconds(), id)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE nodes SET load_cores = ?, draining = ?, expires = `+s.d.clock+` + ?, ttl = ?
+			WHERE id = ? AND expires >= `+s.d.clock), load, boolInt(draining), ttl.Nanoseconds(), ttl.Nanoseconds(), id)
 		if err != nil {
 			return err
 		}
@@ -139,7 +142,7 @@ func (s *Store) Nodes(ctx context.Context) ([]Node, error) {
 }
 
 // ExpireNodes unregisters the nodes whose life ran out and returns them
-// (Expires says when). Their stages and compositions are left to the
+// (Expires says when; they were last heard from at Expires − TTL). Their stages and compositions are left to the
 // caller: OrphanStages and OrphanCompositions find them.
 func (s *Store) ExpireNodes(ctx context.Context) ([]Node, error) {
 	var out []Node

@@ -43,7 +43,7 @@ func TestNodesExpire(t *testing.T) {
 			t.Fatalf("renew a: %v, %v", ok, err)
 		}
 		gone, err := s.ExpireNodes(ctx)
-		if err != nil || len(gone) != 1 || gone[0].ID != "c" {
+		if err != nil || len(gone) != 1 || gone[0].ID != "c" || gone[0].TTL != 300*time.Millisecond {
 			t.Fatalf("expired %+v, %v", gone, err)
 		}
 		if again, _ := s.ExpireNodes(ctx); len(again) != 0 {

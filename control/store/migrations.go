@@ -62,7 +62,8 @@ var migrations = [][]string{
 			load_cores     DOUBLE PRECISION NOT NULL,
 			draining       INTEGER          NOT NULL,
 			started        BIGINT           NOT NULL,
-			expires        BIGINT           NOT NULL
+			expires        BIGINT           NOT NULL,
+			ttl            BIGINT           NOT NULL
 		)`,
 		`CREATE TABLE stage_owners (
 			stage_arn  TEXT   NOT NULL PRIMARY KEY,

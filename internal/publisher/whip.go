@@ -50,7 +50,8 @@ func newWHIPClient(endpoint, token, userAgent string, timeout time.Duration) *wh
 }
 
 // offer POSTs the SDP offer and returns the answer and the session URL
-// (Location resolved against the endpoint). A status other than 201 is a
+// (Location resolved against the endpoint, or against the URL a redirect
+// sent the offer to: RFC 9725 §4.5). A status other than 201 is a
 // *WHIPError.
 func (c *whipClient) offer(ctx context.Context, sdp string) (answer, location string, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(sdp))
@@ -79,10 +80,7 @@ func (c *whipClient) offer(ctx context.Context, sdp string) (answer, location st
 	if loc == "" {
 		return "", "", errors.New("201 Created without a Location header")
 	}
-	base, err := url.Parse(c.endpoint)
-	if err != nil {
-		return "", "", err
-	}
+	base := resp.Request.URL // the endpoint, or where it redirected the offer
 	ref, err := url.Parse(loc)
 	if err != nil {
 		return "", "", fmt.Errorf("location %q: %w", loc, err)
