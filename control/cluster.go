@@ -81,10 +81,15 @@ const nodeTicks = 5
 // node is the server's membership of a cluster.
 type node struct {
 	cfg   NodeConfig
-	base  time.Time    // monotonic reference of until
+	base  time.Time    // monotonic reference of until and steady
 	until atomic.Int64 // the membership is known valid until base+until
-	lost  atomic.Bool
-	drain atomic.Bool
+	// steady is since when (base+steady) the membership has been known
+	// valid without a break: a node expires others only after a TTL of it,
+	// so that after an outage of the store every node renews before any
+	// is taken for dead.
+	steady atomic.Int64
+	lost   atomic.Bool
+	drain  atomic.Bool
 
 	mu     sync.Mutex
 	opened map[string]int64 // stages open here, by lease generation
@@ -154,6 +159,7 @@ func (s *Server) joinCluster(ctx context.Context) error {
 		return fmt.Errorf("control: joining the cluster: %w", err)
 	}
 	s.node.until.Store(int64(sent + s.node.cfg.TTL))
+	s.node.steady.Store(int64(sent))
 	s.log.Info("joined the cluster", "node", s.node.cfg.ID, "api_url", s.node.cfg.APIURL, "whip_url", s.node.cfg.WHIPURL,
 		"ttl", s.node.cfg.TTL.String())
 	return nil
@@ -180,7 +186,9 @@ func (s *Server) nodeLoop() {
 	})
 }
 
-// renew extends the membership; false when the node is fenced.
+// renew extends the membership; false when the node is fenced. A renewal
+// after the membership ran out succeeds as long as no other node removed
+// this one (nothing was taken over); the node was fenced meanwhile.
 func (s *Server) renew(ctx context.Context) bool {
 	if s.node.lost.Load() {
 		return false
@@ -199,6 +207,10 @@ func (s *Server) renew(ctx context.Context) bool {
 		return false
 	}
 	s.metrics.nodeRenewals.WithLabelValues("ok").Inc()
+	if !s.node.valid() {
+		s.node.steady.Store(int64(sent))
+		s.log.Warn("cluster membership renewed after a break", "node", s.node.cfg.ID)
+	}
 	s.node.until.Store(int64(sent + s.node.cfg.TTL))
 	return true
 }
@@ -227,6 +239,9 @@ func (s *Server) loseMembership(reason string) {
 // anew. Every step is conditional in the store, so that of several nodes
 // doing it at once, one does each.
 func (s *Server) expireNodes(ctx context.Context) {
+	if time.Since(s.node.base)-time.Duration(s.node.steady.Load()) < s.node.cfg.TTL {
+		return // not yet a TTL of unbroken membership
+	}
 	gone, err := s.store.ExpireNodes(ctx)
 	if err != nil {
 		s.log.Error("expiring nodes", "err", err)

@@ -11,9 +11,11 @@ import (
 // The nodes serving from one database: membership with expiry, the stage
 // each node owns (a lease with a generation) and the compositions each
 // runs. Expiry is timed by the database's clock (dialect.clock), so nodes
-// need not agree on the time. Every change is a write transaction, so
-// changes are serialized: a node renewing and a survivor expiring it never
-// both succeed.
+// need not agree on the time. A node stays registered, with its stages,
+// until another removes it (ExpireNodes) once its life ran out; until then
+// it may renew. Every change is a write transaction, so changes are
+// serialized: a node renewing and a survivor expiring it never both
+// succeed.
 
 // ErrNoCapacity: PlaceStage found no live node, not draining, with the
 // free capacity asked for.
@@ -81,12 +83,14 @@ func (s *Store) RegisterNode(ctx context.Context, n Node, ttl time.Duration) err
 
 // RenewNode extends node id's life by ttl and sets its load and draining
 // flag. It returns false, with no error, when the node is no longer
-// registered: another node found it expired and took its work over.
+// registered: another node found it expired and took its work over. A node
+// whose life ran out but that no other node has expired yet renews: none
+// has taken its work.
 func (s *Store) RenewNode(ctx context.Context, id string, load float64, draining bool, ttl time.Duration) (bool, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE nodes SET load_cores = ?, draining = ?, expires = `+s.d.clock+` + ?, ttl = ?
-			WHERE id = ? AND expires >= `+s.d.clock), load, boolInt(draining), ttl.Nanoseconds(), ttl.Nanoseconds(), id)
+			WHERE id = ?`), load, boolInt(draining), ttl.Nanoseconds(), ttl.Nanoseconds(), id)
 		if err != nil {
 			return err
 		}
@@ -176,7 +180,8 @@ func (s *Store) ExpireNodes(ctx context.Context) ([]Node, error) {
 	return out, nil
 }
 
-// StageOwner returns the stage's lease when its node is alive.
+// StageOwner returns the stage's lease while its node is registered (an
+// expired node keeps its stages until ExpireNodes removes it).
 func (s *Store) StageOwner(ctx context.Context, stageARN string) (Owner, bool, error) {
 	o, found, err := stageOwner(ctx, s, s.r, stageARN)
 	if err != nil {
@@ -188,7 +193,7 @@ func (s *Store) StageOwner(ctx context.Context, stageARN string) (Owner, bool, e
 func stageOwner(ctx context.Context, s *Store, q queryRower, stageARN string) (Owner, bool, error) {
 	var o Owner
 	n, err := scanNode(q.QueryRowContext(ctx, s.q(`SELECT `+nodeColumns+`, o.generation FROM stage_owners o
-		JOIN nodes n ON n.id = o.node_id WHERE o.stage_arn = ? AND n.expires >= `+s.d.clock), stageARN), &o.Generation)
+		JOIN nodes n ON n.id = o.node_id WHERE o.stage_arn = ?`), stageARN), &o.Generation)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, false, nil
 	}
@@ -196,8 +201,8 @@ func stageOwner(ctx context.Context, s *Store, q queryRower, stageARN string) (O
 	return o, err == nil, err
 }
 
-// PlaceStage returns the stage's lease: the one it has when its node is
-// alive, else a new one (the next generation) on the live node, not
+// PlaceStage returns the stage's lease: the one it has while its node is
+// registered, else a new one (the next generation) on the live node, not
 // draining, with the most free capacity of at least cost (ties: fewer
 // stages, then id), whose load grows by cost until its next renewal.
 // exclude names a node not to choose (one handing its stages over).

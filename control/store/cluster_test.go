@@ -8,8 +8,8 @@ import (
 )
 
 // Nodes register and renew; a node whose life ran out is no longer
-// listed, cannot renew, and ExpireNodes removes it once; its leases and
-// compositions become orphans.
+// listed but keeps its stages until ExpireNodes removes it (once); then it
+// cannot renew, and its leases and compositions are orphans.
 func TestNodesExpire(t *testing.T) {
 	backends(t, func(t *testing.T) {
 		s, _ := openTemp(t)
@@ -36,11 +36,18 @@ func TestNodesExpire(t *testing.T) {
 		if nodes, _ := s.Nodes(ctx); len(nodes) != 2 {
 			t.Fatalf("after c's life: %+v", nodes)
 		}
-		if ok, err := s.RenewNode(ctx, "c", 0, false, time.Hour); ok || err != nil {
-			t.Fatalf("an expired node renewed: %v, %v", ok, err)
+		if o, found, _ := s.StageOwner(ctx, "stage-c"); !found || o.ID != "c" {
+			t.Fatalf("an expired node's stage before it is removed: %+v", o)
 		}
 		if ok, err := s.RenewNode(ctx, "a", 0.5, false, time.Hour); !ok || err != nil {
 			t.Fatalf("renew a: %v, %v", ok, err)
+		}
+		if err := s.RegisterNode(ctx, Node{ID: "e", CapacityCores: 1}, 0); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+		if ok, err := s.RenewNode(ctx, "e", 0, false, time.Hour); !ok || err != nil {
+			t.Fatalf("an expired node not yet removed could not renew: %v, %v", ok, err)
 		}
 		gone, err := s.ExpireNodes(ctx)
 		if err != nil || len(gone) != 1 || gone[0].ID != "c" || gone[0].TTL != 300*time.Millisecond {
@@ -48,6 +55,9 @@ func TestNodesExpire(t *testing.T) {
 		}
 		if again, _ := s.ExpireNodes(ctx); len(again) != 0 {
 			t.Fatalf("expired twice: %+v", again)
+		}
+		if ok, err := s.RenewNode(ctx, "c", 0, false, time.Hour); ok || err != nil {
+			t.Fatalf("a removed node renewed: %v, %v", ok, err)
 		}
 		stages, _ := s.OrphanStages(ctx)
 		if len(stages) != 1 || stages[0] != (Orphan{"stage-c", "c"}) {

@@ -1,6 +1,7 @@
 package testsrv
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -166,9 +167,43 @@ func (p *Postgres) CreateDatabase() (string, error) {
 	return p.URL(name), nil
 }
 
+// Pause stops every process of the server (SIGSTOP to the postmaster, then
+// to each of its children — backends run in sessions of their own): a
+// database that hangs, connections open and unanswered. Resume goes on.
+func (p *Postgres) Pause() error { return p.signalAll(syscall.SIGSTOP) }
+
+// Resume continues a paused server.
+func (p *Postgres) Resume() error { return p.signalAll(syscall.SIGCONT) }
+
+// signalAll sends sig to the postmaster and its children.
+func (p *Postgres) signalAll(sig syscall.Signal) error {
+	pid := p.proc.cmd.Process.Pid
+	if err := syscall.Kill(pid, sig); err != nil {
+		return fmt.Errorf("testsrv: postgres: %w", err)
+	}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …: comm may hold spaces, the last ')' ends it.
+		rest := b[bytes.LastIndexByte(b, ')')+1:]
+		var state string
+		var ppid int
+		if _, err := fmt.Sscan(string(rest), &state, &ppid); err != nil || ppid != pid {
+			continue
+		}
+		child, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		_ = syscall.Kill(child, sig)
+	}
+	return nil
+}
+
 // Close stops the server (SIGTERM, a fast shutdown; SIGKILL if it does not
 // exit within stopTimeout) and removes its directory.
 func (p *Postgres) Close() error {
+	_ = p.Resume() // a paused server would not see the SIGTERM
 	err := p.proc.stop()
 	if rerr := os.RemoveAll(p.dir); err == nil {
 		err = rerr
