@@ -298,7 +298,7 @@ func (s *Server) expireNodes(ctx context.Context) {
 		if mine, err := s.store.ReleaseStage(ctx, o.ARN, o.NodeID); err != nil || !mine {
 			continue
 		}
-		owner, err := s.store.PlaceStage(ctx, o.ARN, stageCost, "")
+		owner, err := s.store.PlaceStage(ctx, o.ARN, stageCost, "", "")
 		if err != nil {
 			s.log.Warn("a stage of an expired node could not be placed again; its next publisher places it", "stage", o.ARN, "dead_node", o.NodeID, "err", err)
 			continue
@@ -394,17 +394,22 @@ func (s *Server) leaveStage(arn, reason string) {
 }
 
 // RouteStage is ingest's Route in a cluster: it places the stage if it has
-// no live owner and answers "" when this node serves it (opened), else the
-// WHIP URL of the node that does. A stage that does not exist is left to
-// ingest to refuse.
-func (s *Server) RouteStage(ctx context.Context, stageARN string) (string, error) {
+// no owner and answers "" when this node serves it (opened), else the
+// WHIP URL of the node that does. An RTMP(S) publisher, which cannot be
+// redirected, places the stage on the node it reached when that node has
+// room. A stage that does not exist is left to ingest to refuse.
+func (s *Server) RouteStage(ctx context.Context, stageARN, protocol string) (string, error) {
 	if s.node == nil {
 		return "", nil
 	}
 	if _, err := s.store.Get(ctx, stageARN); errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
-	owner, err := s.placeStage(ctx, stageARN, stageCost)
+	prefer := ""
+	if protocol != "WHIP" {
+		prefer = s.node.cfg.ID
+	}
+	owner, err := s.placeStage(ctx, stageARN, stageCost, prefer)
 	if err != nil {
 		return "", err
 	}
@@ -415,13 +420,14 @@ func (s *Server) RouteStage(ctx context.Context, stageARN string) (string, error
 }
 
 // placeStage returns the stage's owner, placing it (cost: the load it
-// adds) when it has none; a draining node places nothing on itself.
-func (s *Server) placeStage(ctx context.Context, stageARN string, cost float64) (store.Owner, error) {
+// adds; on prefer when it has room) when it has none; a draining node
+// places nothing on itself.
+func (s *Server) placeStage(ctx context.Context, stageARN string, cost float64, prefer string) (store.Owner, error) {
 	exclude := ""
 	if s.node.drain.Load() {
 		exclude = s.node.cfg.ID
 	}
-	owner, err := s.store.PlaceStage(ctx, stageARN, cost, exclude)
+	owner, err := s.store.PlaceStage(ctx, stageARN, cost, prefer, exclude)
 	if errors.Is(err, store.ErrNoCapacity) {
 		s.metrics.capacityRefused.Inc()
 		return owner, fmt.Errorf("no node of the cluster has %.2f cores free for the stage (each node's --capacity-cores): %w", cost, err)
@@ -456,7 +462,7 @@ func (s *Server) Drain(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		owner, err := s.store.PlaceStage(ctx, arn, stageCost, s.node.cfg.ID)
+		owner, err := s.store.PlaceStage(ctx, arn, stageCost, "", s.node.cfg.ID)
 		if err != nil {
 			s.log.Warn("draining: no node took the stage; its next publisher places it", "stage", arn, "err", err)
 			continue

@@ -50,7 +50,7 @@ func (s *Server) servingNode(ctx context.Context, op string, in map[string]any) 
 		if _, err := s.store.Get(ctx, arn); err != nil {
 			return nil, nil // the operation answers it
 		}
-		owner, err := s.placeStage(ctx, arn, capacity.Composition(1280, 720, capacity.DefaultFPS, s.cfg.Preset))
+		owner, err := s.placeStage(ctx, arn, capacity.Composition(1280, 720, capacity.DefaultFPS, s.cfg.Preset), "")
 		if errors.Is(err, store.ErrNoCapacity) {
 			return nil, wire.ServiceQuotaExceeded(err.Error())
 		}

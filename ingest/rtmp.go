@@ -250,7 +250,7 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 	}
 	log = log.With("stage", cfg.StageARN, "participant", cfg.ParticipantID)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RTMPHandshakeTimeout)
-	where, err := s.route(ctx, cfg.StageARN)
+	where, err := s.route(ctx, cfg.StageARN, proto)
 	cancel()
 	if where != "" || err != nil {
 		// RTMP has no redirect clients follow: the publisher must use the

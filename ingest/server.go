@@ -94,12 +94,12 @@ type Config struct {
 	RTMPMaxDuration time.Duration
 	// Route, when set, places a stage among several servers before a
 	// publisher is admitted to it (after the token or stream key is
-	// checked): "" when this server serves the stage (and has opened it),
-	// else the WHIP endpoint URL of the server that does — a WHIP offer is
-	// redirected there (307), an RTMP(S) publish refused. Its error refuses
-	// the publisher (503: no server has room). Nil: every stage is served
-	// here.
-	Route func(ctx context.Context, stageARN string) (whipURL string, err error)
+	// checked; protocol is "WHIP", "RTMP" or "RTMPS"): "" when this server
+	// serves the stage (and has opened it), else the WHIP endpoint URL of
+	// the server that does — a WHIP offer is redirected there (307), an
+	// RTMP(S) publish refused. Its error refuses the publisher (503: no
+	// server has room). Nil: every stage is served here.
+	Route func(ctx context.Context, stageARN, protocol string) (whipURL string, err error)
 	// DecoderThreads per video decoder; default 1.
 	DecoderThreads int
 	// Logger; default slog.Default().

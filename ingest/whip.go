@@ -120,11 +120,11 @@ func refuseToken(w http.ResponseWriter, te *TokenError) {
 
 // route asks Config.Route where the stage is served: "" here, else the
 // WHIP URL of its server. Its error is a 503 TokenError.
-func (s *Server) route(ctx context.Context, stageARN string) (string, error) {
+func (s *Server) route(ctx context.Context, stageARN, protocol string) (string, error) {
 	if s.cfg.Route == nil {
 		return "", nil
 	}
-	where, err := s.cfg.Route(ctx, stageARN)
+	where, err := s.cfg.Route(ctx, stageARN, protocol)
 	if err != nil {
 		s.log.Warn("no server for the stage", "stage", stageARN, "err", err)
 		return "", &TokenError{Status: http.StatusServiceUnavailable, Reason: err.Error()}
@@ -166,7 +166,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 	claims, err := s.verify(token)
 	if err == nil {
 		var where string
-		if where, err = s.route(r.Context(), claims.StageARN); where != "" {
+		if where, err = s.route(r.Context(), claims.StageARN, "WHIP"); where != "" {
 			// Another server serves the stage: the offer goes there
 			// (RFC 9725 §4.5), before its body is read.
 			s.metrics.redirected.Inc()

@@ -146,10 +146,10 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	// In a cluster, ingest asks the control plane where each stage is
 	// served (set below, before any request is served).
 	var route atomic.Pointer[control.Server]
-	var routeStage func(ctx context.Context, stageARN string) (string, error)
+	var routeStage func(ctx context.Context, stageARN, protocol string) (string, error)
 	if clustered {
-		routeStage = func(ctx context.Context, stageARN string) (string, error) {
-			return route.Load().RouteStage(ctx, stageARN)
+		routeStage = func(ctx context.Context, stageARN, protocol string) (string, error) {
+			return route.Load().RouteStage(ctx, stageARN, protocol)
 		}
 	}
 	ing, err := ingest.New(ingest.Config{Key: key, Route: routeStage, UDPAddr: net.JoinHostPort(udpHost, strconv.Itoa(s.UDPPort)),

@@ -205,9 +205,10 @@ func stageOwner(ctx context.Context, s *Store, q queryRower, stageARN string) (O
 // registered, else a new one (the next generation) on the live node, not
 // draining, with the most free capacity of at least cost (ties: fewer
 // stages, then id), whose load grows by cost until its next renewal.
-// exclude names a node not to choose (one handing its stages over).
-// ErrNoCapacity when no node has room.
-func (s *Store) PlaceStage(ctx context.Context, stageARN string, cost float64, exclude string) (Owner, error) {
+// prefer names a node chosen first when it can take the stage; exclude a
+// node never chosen (one handing its stages over). ErrNoCapacity when no
+// node has room.
+func (s *Store) PlaceStage(ctx context.Context, stageARN string, cost float64, prefer, exclude string) (Owner, error) {
 	var o Owner
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		cur, found, err := stageOwner(ctx, s, tx, stageARN)
@@ -233,7 +234,9 @@ func (s *Store) PlaceStage(ctx context.Context, stageARN string, cost float64, e
 			if n.Free() < cost {
 				continue
 			}
-			if best == nil || n.Free() > best.Free() || (n.Free() == best.Free() && n.Stages < best.Stages) {
+			switch {
+			case best != nil && best.ID == prefer:
+			case n.ID == prefer, best == nil, n.Free() > best.Free(), n.Free() == best.Free() && n.Stages < best.Stages:
 				best = &n
 			}
 		}

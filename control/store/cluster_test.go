@@ -22,7 +22,7 @@ func TestNodesExpire(t *testing.T) {
 		if err := s.RegisterNode(ctx, Node{ID: "c", CapacityCores: 3}, 300*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
-		if o, err := s.PlaceStage(ctx, "stage-c", 0.1, "a"); err != nil || o.ID != "c" {
+		if o, err := s.PlaceStage(ctx, "stage-c", 0.1, "", "a"); err != nil || o.ID != "c" {
 			t.Fatalf("placed %+v, %v", o, err)
 		}
 		if err := s.SetCompositionNode(ctx, "comp-c", "c"); err != nil {
@@ -98,7 +98,7 @@ func TestPlaceStage(t *testing.T) {
 		reg("c", 4, 0, true) // draining: never chosen
 		var got []string
 		for _, st := range []string{"s1", "s2", "s3", "s4"} {
-			o, err := s.PlaceStage(ctx, st, 0.5, "")
+			o, err := s.PlaceStage(ctx, st, 0.5, "", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,10 +112,10 @@ func TestPlaceStage(t *testing.T) {
 				t.Fatalf("placements %v, want %v", got, want)
 			}
 		}
-		if _, err := s.PlaceStage(ctx, "s5", 0.5, ""); !errors.Is(err, ErrNoCapacity) {
+		if _, err := s.PlaceStage(ctx, "s5", 0.5, "", ""); !errors.Is(err, ErrNoCapacity) {
 			t.Fatalf("a full cluster placed a stage: %v", err)
 		}
-		o, err := s.PlaceStage(ctx, "s1", 0.5, "")
+		o, err := s.PlaceStage(ctx, "s1", 0.5, "", "")
 		if err != nil || o.ID != "b" || o.Generation != 1 {
 			t.Fatalf("s1 moved: %+v, %v", o, err)
 		}
@@ -129,12 +129,21 @@ func TestPlaceStage(t *testing.T) {
 			t.Fatal("a released stage has an owner")
 		}
 		reg("d", 2, 0, false)
-		o, err = s.PlaceStage(ctx, "s2", 0.5, "b")
+		o, err = s.PlaceStage(ctx, "s2", 0.5, "", "b")
 		if err != nil || o.ID != "d" || o.Generation != 2 {
 			t.Fatalf("s2 handed over: %+v, %v", o, err)
 		}
+		// A preferred node with room takes a stage although another has
+		// more; one without room does not.
+		if o, err := s.PlaceStage(ctx, "s6", 0.5, "a", ""); err != nil || o.ID != "d" {
+			t.Fatalf("preferring a full node: %+v, %v", o, err)
+		}
+		reg("e", 3, 0, false)
+		if o, err := s.PlaceStage(ctx, "s7", 0.5, "d", ""); err != nil || o.ID != "d" {
+			t.Fatalf("preferring d: %+v, %v", o, err)
+		}
 		owned, err := s.OwnedStages(ctx, "d")
-		if err != nil || len(owned) != 1 || owned["s2"] != 2 {
+		if err != nil || len(owned) != 3 || owned["s2"] != 2 || owned["s7"] != 1 {
 			t.Fatalf("d owns %v, %v", owned, err)
 		}
 	})
