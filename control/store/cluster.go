@@ -209,6 +209,10 @@ func stageOwner(ctx context.Context, s *Store, q queryRower, stageARN string) (O
 // node never chosen (one handing its stages over). ErrNoCapacity when no
 // node has room.
 func (s *Store) PlaceStage(ctx context.Context, stageARN string, cost float64, prefer, exclude string) (Owner, error) {
+	// Most calls find a lease: read it first, without the write lock.
+	if cur, found, err := stageOwner(ctx, s, s.r, stageARN); err == nil && found && cur.ID != exclude {
+		return cur, nil
+	}
 	var o Owner
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		cur, found, err := stageOwner(ctx, s, tx, stageARN)
