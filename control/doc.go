@@ -157,6 +157,21 @@
 // Config.WebhookSecret (signature.go: HMAC-SHA256 over the timestamp and
 // the body, verified by VerifyWebhook), counted in Prometheus.
 //
+// # Several nodes on one store
+//
+// With Config.Node, the server is one node of a cluster sharing a
+// PostgreSQL store (cluster.go): it keeps its membership alive, serves
+// the stages it is placed on (their ingest side, their compositions) and
+// takes over the work of nodes whose membership ran out; the other nodes'
+// WHIP offers for its stages are redirected to it (ingest's Route =
+// RouteStage) and their calls that act on live media forwarded to it
+// (forward.go). A node that cannot tell it is still a member is Fenced: it
+// saves nothing, and its storage must refuse writes. Guarantees: a stage is
+// served by at most one node whose membership is known valid; a node is
+// taken for dead only after its membership ran out and its taker has been
+// a member for a TTL without a break; a dead node's compositions end
+// FAILED at its last renewal, their recordings finalized from storage.
+//
 // # What it guarantees
 //
 //   - IVS's error shapes: every refusal is an error type of the model (or
