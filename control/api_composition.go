@@ -92,6 +92,11 @@ func (s *Server) startComposition(ctx context.Context, req *startCompositionRequ
 		return nil, e
 	}
 
+	if s.node != nil { // before it exists: a node that dies then leaves no composition unowned
+		if err := s.store.SetCompositionNode(ctx, comp.ARN, s.node.cfg.ID); err != nil {
+			return nil, s.internal("recording the composition's node", err)
+		}
+	}
 	doc, _ := json.Marshal(comp)
 	r := store.Resource{ARN: comp.ARN, Kind: store.KindComposition, ID: compID, Parent: req.StageARN, State: string(contract.StateStarting), Doc: doc}
 	if idemKey != "" {
@@ -108,11 +113,6 @@ func (s *Server) startComposition(ctx context.Context, req *startCompositionRequ
 	if len(comp.Tags) > 0 {
 		if err := s.store.SetTags(ctx, comp.ARN, comp.Tags); err != nil {
 			return nil, s.internal("storing tags", err)
-		}
-	}
-	if s.node != nil {
-		if err := s.store.SetCompositionNode(ctx, comp.ARN, s.node.cfg.ID); err != nil {
-			return nil, s.internal("recording the composition's node", err)
 		}
 	}
 	s.run(spec)

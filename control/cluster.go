@@ -261,28 +261,31 @@ func (s *Server) expireNodes(ctx context.Context) {
 	}
 	var interrupted []interruptedRecording
 	for _, o := range comps {
-		mine, err := s.store.ForgetComposition(ctx, o.ARN, o.NodeID)
-		if err != nil || !mine {
-			continue
-		}
+		// Failed first, then forgotten: a node that stops between the two
+		// leaves the work to the next. Failing is conditional: of several
+		// nodes, one fails it and finalizes its recordings.
 		r, err := s.store.Get(ctx, o.ARN)
-		if err != nil {
-			continue // deleted with its stage
-		}
-		// It ran until its node was last heard from (when another node
-		// expired that one, about a TTL ago).
-		ended, ok := lastHeard[o.NodeID]
-		if !ok {
-			ended = time.Now().Add(-s.node.cfg.TTL)
-		}
-		failed, err := s.failInterrupted(ctx, r, ended)
-		if err != nil {
-			s.log.Error("failing a composition of an expired node", "arn", o.ARN, "node", o.NodeID, "err", err)
+		if err == nil {
+			// It ran until its node was last heard from (when another
+			// node expired that one, about a TTL ago).
+			ended, ok := lastHeard[o.NodeID]
+			if !ok {
+				ended = time.Now().Add(-s.node.cfg.TTL)
+			}
+			failed, err := s.failInterrupted(ctx, r, ended)
+			if err != nil {
+				s.log.Error("failing a composition of an expired node", "arn", o.ARN, "node", o.NodeID, "err", err)
+				continue
+			}
+			if failed {
+				s.log.Warn("composition of an expired node marked FAILED", "arn", o.ARN, "dead_node", o.NodeID)
+				interrupted = append(interrupted, s.interruptedRecordings(ctx, o.ARN, ended)...)
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
 			continue
 		}
-		if failed {
-			s.log.Warn("composition of an expired node marked FAILED", "arn", o.ARN, "dead_node", o.NodeID)
-			interrupted = append(interrupted, s.interruptedRecordings(ctx, o.ARN, ended)...)
+		if _, err := s.store.ForgetComposition(ctx, o.ARN, o.NodeID); err != nil {
+			s.log.Warn("forgetting a composition of an expired node", "arn", o.ARN, "err", err)
 		}
 	}
 	if len(interrupted) > 0 && s.cfg.FinalizeRecordings != nil {

@@ -64,15 +64,25 @@ func (s *Server) saveStatus(arn string, st CompositionStatus) {
 			}
 		}
 	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotOwner):
+		s.log.Warn("composition state not saved: another node ended the composition (this node was taken for dead)", "arn", arn, "state", st.State)
+	case err != nil && !errors.Is(err, store.ErrNotFound):
 		s.log.Error("saving composition state", "arn", arn, "err", err)
 	}
 }
 
 // editComposition changes a composition's stored document with edit (the
-// resource's state follows the document's).
+// resource's state follows the document's). In a cluster, only while this
+// node runs it (store.ErrNotOwner once another node ended it).
 func (s *Server) editComposition(ctx context.Context, arn string, edit func(*Composition)) error {
-	return s.store.Update(ctx, arn, func(r *store.Resource) error {
+	update := s.store.Update
+	if s.node != nil {
+		update = func(ctx context.Context, arn string, fn func(r *store.Resource) error) error {
+			return s.store.UpdateComposition(ctx, arn, s.node.cfg.ID, fn)
+		}
+	}
+	return update(ctx, arn, func(r *store.Resource) error {
 		var c Composition
 		if err := json.Unmarshal(r.Doc, &c); err != nil {
 			return err

@@ -281,12 +281,28 @@ func TestCluster(t *testing.T) {
 	for _, st := range stages {
 		waitState(ctx, t, c.nodes[2].API, st.comp, types.CompositionStateActive)
 	}
+	// A forwarded call's refusal comes back as the serving node gave it;
+	// a viewer token names the composition's node.
+	o := c.owner(ctx, stages[0].arn)
+	other := c.nodes[(slices.Index(c.nodes, o)+1)%3]
+	_, err = other.API.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: aws.String(stages[0].arn),
+		Destinations: []types.DestinationConfiguration{{S3: &types.S3DestinationConfiguration{StorageConfigurationArn: aws.String(cfg.storage),
+			EncoderConfigurationArns: []string{cfg.encoder + "x"}}}}})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) || !strings.Contains(aws.ToString(nf.ExceptionMessage), cfg.encoder+"x") {
+		t.Errorf("a forwarded StartComposition naming a missing encoder configuration: %v", err)
+	}
+	var vt viewerToken
+	if status := other.callExtension(ctx, t, "CreateViewerToken", map[string]any{"compositionArn": stages[0].comp}, &vt); status != http.StatusOK ||
+		!strings.HasPrefix(vt.ViewerToken.WhepUrl, o.URL+"/view/") {
+		t.Errorf("CreateViewerToken through %s for a composition on %s: %d %+v", other.name, o.name, status, vt)
+	}
 	forwarded := 0
 	for _, n := range c.nodes {
 		forwarded += int(seriesValue(n.metrics(t), `tessera_api_forwarded_total{operation="StartComposition",result="ok"}`))
 	}
-	if forwarded != 6 {
-		t.Errorf("%d StartComposition calls forwarded, want 6", forwarded)
+	if forwarded != 7 {
+		t.Errorf("%d StartComposition calls forwarded, want 7", forwarded)
 	}
 	recDir := func(arn string) string {
 		g, err := c.live().API.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: aws.String(arn)})

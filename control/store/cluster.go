@@ -17,6 +17,10 @@ import (
 // serialized: a node renewing and a survivor expiring it never both
 // succeed.
 
+// ErrNotOwner: UpdateComposition found the composition run by another
+// node, or by none (its node was taken for dead).
+var ErrNotOwner = errors.New("the composition is not run by this node")
+
 // ErrNoCapacity: PlaceStage found no live node, not draining, with the
 // free capacity asked for.
 var ErrNoCapacity = errors.New("no node has free capacity")
@@ -384,6 +388,23 @@ func (s *Store) ForgetComposition(ctx context.Context, arn, node string) (bool, 
 		return false, fmt.Errorf("store: forget %s: %w", arn, err)
 	}
 	return n == 1, nil
+}
+
+// UpdateComposition is Update for a composition that node runs: in the
+// same transaction it checks that the composition is still recorded as
+// node's (SetCompositionNode) and that node is still registered, else it
+// writes nothing and fails with ErrNotOwner. A node that was taken for dead, whose compositions another
+// node ended, can no longer change them.
+func (s *Store) UpdateComposition(ctx context.Context, arn, node string, fn func(r *Resource) error) error {
+	return s.update(ctx, arn, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM composition_nodes c JOIN nodes n ON n.id = c.node_id
+			WHERE c.arn = ? AND c.node_id = ?`), arn, node).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotOwner
+		}
+		return err
+	}, fn)
 }
 
 // CompositionNode returns the id of the node running the composition, ""

@@ -148,3 +148,43 @@ func TestPlaceStage(t *testing.T) {
 		}
 	})
 }
+
+// UpdateComposition writes only for the registered node the composition
+// is recorded as run by.
+func TestUpdateComposition(t *testing.T) {
+	backends(t, func(t *testing.T) {
+		s, _ := openTemp(t)
+		ctx := context.Background()
+		arn := "arn:aws:ivs:us-east-1:123456789012:composition/c1"
+		if _, err := s.Create(ctx, Resource{ARN: arn, Kind: KindComposition, State: "ACTIVE", Doc: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		set := func(state string) func(r *Resource) error {
+			return func(r *Resource) error { r.State = state; return nil }
+		}
+		if err := s.UpdateComposition(ctx, arn, "a", set("STOPPED")); !errors.Is(err, ErrNotOwner) {
+			t.Fatalf("no node recorded: %v", err)
+		}
+		if err := s.SetCompositionNode(ctx, arn, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdateComposition(ctx, arn, "b", set("STOPPED")); !errors.Is(err, ErrNotOwner) {
+			t.Fatalf("another node's: %v", err)
+		}
+		if r, _ := s.Get(ctx, arn); r.State != "ACTIVE" {
+			t.Fatalf("written by a node that does not run it: %s", r.State)
+		}
+		if err := s.UpdateComposition(ctx, arn, "a", set("STOPPED")); !errors.Is(err, ErrNotOwner) {
+			t.Fatalf("a node not registered: %v", err)
+		}
+		if err := s.RegisterNode(ctx, Node{ID: "a"}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdateComposition(ctx, arn, "a", set("STOPPING")); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := s.Get(ctx, arn); r.State != "STOPPING" {
+			t.Fatalf("state %s after the running node's update", r.State)
+		}
+	})
+}

@@ -214,8 +214,19 @@ func (s *Store) Delete(ctx context.Context, arn string) error {
 // called). fn runs while the store's writer is held: it must not call the
 // Store's write methods.
 func (s *Store) Update(ctx context.Context, arn string, fn func(r *Resource) error) error {
+	return s.update(ctx, arn, nil, fn)
+}
+
+// update is Update with a check run first in the same transaction (nil:
+// none); its error aborts the update.
+func (s *Store) update(ctx context.Context, arn string, check func(tx *sql.Tx) error, fn func(r *Resource) error) error {
 	var fnErr error
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		if check != nil {
+			if err := check(tx); err != nil {
+				return err
+			}
+		}
 		r, err := getResource(ctx, s, tx, arn)
 		if err != nil {
 			return err
