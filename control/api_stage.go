@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,15 +53,14 @@ func (s *Server) createStage(ctx context.Context, req *createStageRequest) (*cre
 	return &createStageResponse{Stage: st, ParticipantTokens: tokens}, nil
 }
 
-// endpoints are a stage's: WHIP at the URL the caller reached (a node of a
-// cluster redirects offers to the stage's node), RTMP(S) at this server's,
-// or in a cluster at the node serving the stage when it has one (RTMP has
-// no redirect).
+// endpoints are a stage's: WHIP at the URL the caller reached and RTMP(S)
+// at this server's, or in a cluster at the node serving the stage when it
+// has one (any node redirects a WHIP offer there; RTMP has no redirect).
 func (s *Server) endpoints(ctx context.Context, stageARN string) StageEndpoints {
 	ep := StageEndpoints{WHIP: s.whipURL(ctx), RTMP: s.cfg.RTMPURL, RTMPS: s.cfg.RTMPSURL}
 	if s.node != nil && stageARN != "" {
 		if owner, found, err := s.store.StageOwner(ctx, stageARN); err == nil && found {
-			ep.RTMP, ep.RTMPS = owner.RTMPURL, owner.RTMPSURL
+			ep.WHIP, ep.RTMP, ep.RTMPS = cmp.Or(owner.WHIPURL, ep.WHIP), owner.RTMPURL, owner.RTMPSURL
 		}
 	}
 	return ep
@@ -175,11 +175,15 @@ func (s *Server) deleteStage(ctx context.Context, req *arnRequest) (*empty, *wir
 		s.node.mu.Lock()
 		delete(s.node.opened, req.ARN)
 		s.node.mu.Unlock()
-		if _, err := s.store.ReleaseStage(ctx, req.ARN, s.node.cfg.ID); err != nil {
-			s.log.Warn("releasing a deleted stage", "stage", req.ARN, "err", err)
-		}
 	}
 	err := s.store.Delete(ctx, req.ARN)
+	if err == nil && s.node != nil {
+		// After the delete, no node can place it again; whichever holds
+		// it now closes it at its next tick.
+		if ferr := s.store.ForgetStage(ctx, req.ARN); ferr != nil {
+			s.log.Warn("ending a deleted stage's lease", "stage", req.ARN, "err", ferr)
+		}
+	}
 	s.recs.finishStage(req.ARN) // after the delete: a publish event still on its way cannot start one
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, s.internal("deleting "+req.ARN, err)

@@ -26,7 +26,7 @@ func (s *Server) issueToken(ctx context.Context, stageARN string, tc Participant
 	exp := now.Add(time.Duration(duration) * time.Minute)
 	id := newID()
 	c := ingest.Claims{
-		ParticipantID: id, StageARN: stageARN, Topic: arnID(stageARN), WHIPURL: s.whipURL(ctx),
+		ParticipantID: id, StageARN: stageARN, Topic: arnID(stageARN), WHIPURL: s.stageWHIPURL(ctx, stageARN),
 		UserID: tc.UserID, Attributes: tc.Attributes, Version: ingest.TokenVersion,
 		IssuedAt: now.Unix(), ExpiresAt: exp.Unix(),
 	}

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -31,8 +32,9 @@ import (
 
 // NodeConfig makes the server one node of several sharing Config.Store.
 type NodeConfig struct {
-	// ID names the node; default a random "node-…" (a node that restarts is
-	// a new node: the old one's work is taken over when it expires).
+	// ID names the node (default "node"); a random suffix is added, as
+	// every start is a new node (a restarted node's previous run is taken
+	// over when it expires).
 	ID string
 	// APIURL is the base URL the other nodes reach this node's API at
 	// (forwarded calls), e.g. "http://10.0.0.5:8080". Required.
@@ -91,6 +93,8 @@ type node struct {
 	lost   atomic.Bool
 	drain  atomic.Bool
 
+	renewMu sync.Mutex // one renewal at a time
+
 	mu     sync.Mutex
 	opened map[string]int64 // stages open here, by lease generation
 }
@@ -109,11 +113,12 @@ func newNode(cfg NodeConfig, whipURL string) (*node, error) {
 	if cfg.APIURL == "" {
 		return nil, errors.New("control: a node needs the URL its API is reached at by the other nodes (NodeConfig.APIURL)")
 	}
-	if cfg.ID == "" {
-		b := make([]byte, 6)
-		_, _ = rand.Read(b)
-		cfg.ID = "node-" + hex.EncodeToString(b)
-	}
+	// Every start is a new node: the id gets a random suffix, so that a
+	// restarted process never inherits what its previous run held (that
+	// is taken over when the previous run expires).
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	cfg.ID = cmp.Or(cfg.ID, "node") + "-" + hex.EncodeToString(b)
 	if cfg.WHIPURL == "" {
 		cfg.WHIPURL = whipURL
 	}
@@ -165,22 +170,38 @@ func (s *Server) joinCluster(ctx context.Context) error {
 	return nil
 }
 
-// nodeLoop renews the membership, expires dead nodes and takes their work
-// over, opens and closes the stages this node owns and refreshes the keys,
-// every TTL/5 until the server closes.
-func (s *Server) nodeLoop() {
+// renewLoop renews the membership every TTL/5 until the server closes.
+// It does nothing else, so that no slow work delays a renewal.
+func (s *Server) renewLoop() {
 	s.every(s.node.cfg.TTL/nodeTicks, func() {
 		ctx, cancel := context.WithTimeout(s.ctx, s.node.cfg.TTL/2)
 		defer cancel()
-		if !s.renew(ctx) {
+		s.renew(ctx)
+	})
+}
+
+// nodeLoop, every TTL/5 while the membership is valid, expires dead nodes
+// and takes their work over, opens and closes the stages this node owns
+// and refreshes the keys, until the server closes.
+func (s *Server) nodeLoop() {
+	s.every(s.node.cfg.TTL/nodeTicks, func() {
+		if !s.node.valid() {
 			return
 		}
+		ctx, cancel := context.WithTimeout(s.ctx, s.node.cfg.TTL)
+		defer cancel()
 		s.expireNodes(ctx)
 		s.reconcileStages(ctx)
-		if err := s.loadPublicKeys(ctx); err != nil {
+		s.keysMu.Lock()
+		err := s.loadPublicKeys(ctx)
+		s.keysMu.Unlock()
+		if err != nil {
 			s.log.Warn("refreshing the public keys", "err", err)
 		}
-		if err := s.loadIngestConfigurations(ctx); err != nil {
+		s.ingestMu.Lock()
+		err = s.loadIngestConfigurations(ctx)
+		s.ingestMu.Unlock()
+		if err != nil {
 			s.log.Warn("refreshing the ingest configurations", "err", err)
 		}
 	})
@@ -190,6 +211,8 @@ func (s *Server) nodeLoop() {
 // after the membership ran out succeeds as long as no other node removed
 // this one (nothing was taken over); the node was fenced meanwhile.
 func (s *Server) renew(ctx context.Context) bool {
+	s.node.renewMu.Lock()
+	defer s.node.renewMu.Unlock()
 	if s.node.lost.Load() {
 		return false
 	}
@@ -254,7 +277,7 @@ func (s *Server) expireNodes(ctx context.Context) {
 		s.log.Warn("a node's membership ran out: taking its work over", "dead_node", n.ID, "api_url", n.APIURL,
 			"last_heard", lastHeard[n.ID], "expired", n.Expires)
 	}
-	comps, err := s.store.OrphanCompositions(ctx)
+	comps, err := s.store.OrphanCompositions(ctx, liveStates...)
 	if err != nil {
 		s.log.Error("finding the compositions of expired nodes", "err", err)
 		return
@@ -269,7 +292,11 @@ func (s *Server) expireNodes(ctx context.Context) {
 			// It ran until its node was last heard from (when another
 			// node expired that one, about a TTL ago).
 			ended, ok := lastHeard[o.NodeID]
-			if !ok {
+			switch {
+			case ok:
+			case o.NodeID == "": // from a server alone on the store, before the cluster
+				ended = s.lastAlive(ctx)
+			default:
 				ended = time.Now().Add(-s.node.cfg.TTL)
 			}
 			failed, err := s.failInterrupted(ctx, r, ended)
@@ -302,6 +329,9 @@ func (s *Server) expireNodes(ctx context.Context) {
 			continue
 		}
 		owner, err := s.store.PlaceStage(ctx, o.ARN, stageCost, "", "")
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted
+		}
 		if err != nil {
 			s.log.Warn("a stage of an expired node could not be placed again; its next publisher places it", "stage", o.ARN, "dead_node", o.NodeID, "err", err)
 			continue
@@ -346,7 +376,10 @@ func (s *Server) takeStage(ctx context.Context, arn string, gen int64) error {
 		return nil
 	}
 	if !s.node.valid() {
-		return errors.New("this node's membership is not known valid")
+		return errors.New("this node's cluster membership is not known valid; try again")
+	}
+	if s.node.drain.Load() {
+		return errors.New("this node is draining")
 	}
 	r, err := s.store.Get(ctx, arn)
 	if errors.Is(err, store.ErrNotFound) {
@@ -378,12 +411,18 @@ func (s *Server) leaveStage(arn, reason string) {
 			stopping = append(stopping, c)
 		}
 	}
-	ss := s.sessions[arn]
-	delete(s.sessions, arn)
 	s.mu.Unlock()
 	for _, c := range stopping {
 		c.stop(reason)
 	}
+	// Closed first: its participants' LEFT events go to the session they
+	// were in; then its tracker goes, the session staying open for the
+	// stage's next node.
+	s.cfg.Ingest.CloseStage(arn)
+	s.mu.Lock()
+	ss := s.sessions[arn]
+	delete(s.sessions, arn)
+	s.mu.Unlock()
 	if ss != nil {
 		ss.mu.Lock()
 		if ss.end != nil {
@@ -392,7 +431,6 @@ func (s *Server) leaveStage(arn, reason string) {
 		}
 		ss.mu.Unlock()
 	}
-	s.cfg.Ingest.CloseStage(arn)
 	s.log.Info("no longer serving a stage", "stage", arn, "reason", reason)
 }
 
@@ -405,6 +443,9 @@ func (s *Server) RouteStage(ctx context.Context, stageARN, protocol string) (str
 	if s.node == nil {
 		return "", nil
 	}
+	if !s.node.valid() {
+		return "", errors.New("this node's cluster membership is not known valid; try again")
+	}
 	if _, err := s.store.Get(ctx, stageARN); errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
@@ -413,6 +454,9 @@ func (s *Server) RouteStage(ctx context.Context, stageARN, protocol string) (str
 		prefer = s.node.cfg.ID
 	}
 	owner, err := s.placeStage(ctx, stageARN, stageCost, prefer)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil // deleted meanwhile: ingest refuses it
+	}
 	if err != nil {
 		return "", err
 	}
@@ -497,7 +541,7 @@ func (s *Server) waitCompositions(ctx context.Context, stageARN string) {
 
 // leaveCluster unregisters the node at Close (its stages released).
 func (s *Server) leaveCluster(ctx context.Context) error {
-	if s.node == nil || s.node.lost.Load() {
+	if s.node == nil || s.node.lost.Swap(true) { // fenced from now on: nothing more is written
 		return nil
 	}
 	if err := s.store.RemoveNode(ctx, s.node.cfg.ID); err != nil {

@@ -54,6 +54,9 @@ func (s *Server) servingNode(ctx context.Context, op string, in map[string]any) 
 		if errors.Is(err, store.ErrNoCapacity) {
 			return nil, wire.ServiceQuotaExceeded(err.Error())
 		}
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil // deleted meanwhile: the operation answers it
+		}
 		if err != nil {
 			return nil, s.internal("placing the stage", err)
 		}
@@ -93,16 +96,16 @@ func (s *Server) servingNode(ctx context.Context, op string, in map[string]any) 
 	if nodeID == "" || nodeID == s.node.cfg.ID {
 		return nil, nil
 	}
-	nodes, err := s.store.Nodes(ctx)
+	// Expired or not: until another node removes it, the composition is
+	// its node's (a call to a dead node fails and is tried again).
+	n, found, err := s.store.NodeByID(ctx, nodeID)
 	if err != nil {
-		return nil, s.internal("listing the nodes", err)
+		return nil, s.internal("finding the composition's node", err)
 	}
-	for _, n := range nodes {
-		if n.ID == nodeID {
-			return &n, nil
-		}
+	if !found {
+		return nil, nil // its node is gone: the composition has ended or soon will
 	}
-	return nil, nil // its node is gone: the composition has ended or soon will
+	return &n, nil
 }
 
 // forward runs the call on node to, as accessKey, and relays its answer.

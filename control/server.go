@@ -227,6 +227,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.wg.Add(2)
 	go s.janitor()
 	if s.node != nil {
+		s.wg.Add(1)
+		go s.renewLoop()
 		go s.nodeLoop()
 	} else {
 		go s.heartbeat()

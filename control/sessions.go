@@ -116,8 +116,8 @@ func (s *Server) endSessionAt(stageARN string, ss *stageSession, at time.Time) {
 	t = time.AfterFunc(time.Until(at), func() {
 		ss.mu.Lock()
 		defer ss.mu.Unlock()
-		if ss.end != t || s.ctx.Err() != nil {
-			return // somebody joined, or the server is closing
+		if ss.end != t || s.ctx.Err() != nil || s.Fenced() {
+			return // somebody joined, or the server is closing, or it may no longer serve the stage
 		}
 		ss.end, ss.id = nil, ""
 		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)

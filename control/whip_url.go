@@ -20,3 +20,15 @@ func (s *Server) whipURL(ctx context.Context) string {
 	}
 	return s.cfg.WHIPURL
 }
+
+// stageWHIPURL is the WHIP endpoint handed out for a stage under ctx: in a
+// cluster, the one of the node serving the stage when it has one (a
+// client that posts there needs no redirect), else whipURL's.
+func (s *Server) stageWHIPURL(ctx context.Context, stageARN string) string {
+	if s.node != nil && stageARN != "" {
+		if owner, found, err := s.store.StageOwner(ctx, stageARN); err == nil && found && owner.WHIPURL != "" {
+			return owner.WHIPURL
+		}
+	}
+	return s.whipURL(ctx)
+}

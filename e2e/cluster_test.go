@@ -238,14 +238,22 @@ func TestCluster(t *testing.T) {
 			break
 		}
 	}
-	redirected := 0
-	for _, n := range c.nodes {
-		redirected += int(seriesValue(n.metrics(t), "tessera_ingest_whip_redirected_total"))
+	// Whichever node placed them, an offer through another node is
+	// redirected to the stage's; the token names that node.
+	o0 := c.owner(ctx, stages[0].arn)
+	via := c.nodes[(slices.Index(c.nodes, o0)+1)%3]
+	before := seriesValue(via.metrics(t), "tessera_ingest_whip_redirected_total")
+	second := publish(ctx, t, via, via, stages[0].arn, "second", colours[0])
+	if n := seriesValue(via.metrics(t), "tessera_ingest_whip_redirected_total") - before; n != 1 {
+		t.Errorf("an offer through %s for a stage on %s: %v redirects, want 1", via.name, o0.name, n)
 	}
-	if redirected == 0 {
-		t.Errorf("no WHIP offer was redirected")
+	if !strings.HasPrefix(second.Location(), o0.URL+"/whip/") {
+		t.Errorf("the redirected publisher's session is at %s, want on %s (%s)", second.Location(), o0.name, o0.URL)
 	}
-	t.Logf("WHIP offers redirected: %d of 6", redirected)
+	second.Close(ctx)
+	if st, _ := via.API.GetStage(ctx, &ivsrealtime.GetStageInput{Arn: aws.String(stages[0].arn)}); aws.ToString(st.Stage.Endpoints.Whip) != o0.URL+"/whip" {
+		t.Errorf("endpoints.whip %q through %s, want the serving node's %s/whip", aws.ToString(st.Stage.Endpoints.Whip), via.name, o0.URL)
+	}
 
 	// The same state through every node.
 	for _, n := range c.nodes {
@@ -261,7 +269,13 @@ func TestCluster(t *testing.T) {
 					return false
 				}
 				ps, err = n.API.ListParticipants(ctx, &ivsrealtime.ListParticipantsInput{StageArn: aws.String(st.arn), SessionId: s.Stage.ActiveSessionId})
-				return err == nil && len(ps.Participants) == 1 && ps.Participants[0].State == types.ParticipantStateConnected
+				connected := 0
+				for _, p := range ps.Participants {
+					if p.State == types.ParticipantStateConnected {
+						connected++
+					}
+				}
+				return err == nil && connected == 1
 			})
 		}
 	}

@@ -164,7 +164,7 @@ func (s *Server) admit(c Claims, stageID string) (*Stage, error) {
 func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
 	token := bearer(r.Header.Get("Authorization"))
 	claims, err := s.verify(token)
-	if err == nil {
+	if err == nil && claims.Capabilities.AllowPublish { // else admit refuses it here
 		var where string
 		if where, err = s.route(r.Context(), claims.StageARN, "WHIP"); where != "" {
 			// Another server serves the stage: the offer goes there

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/ingest"
@@ -18,15 +19,23 @@ const (
 	clusterTokenKeyKind = "cluster-secret"
 )
 
-// clusterTokenKey returns the cluster's participant-token key from st,
-// storing a new one when there is none yet.
-func clusterTokenKey(ctx context.Context, st *store.Store) (*ingest.TokenKey, error) {
+// clusterTokenKey returns the cluster's participant-token key from st.
+// When there is none yet, it stores the key of the file at local (a server
+// that was alone on its store: the tokens it issued stay valid), or a new
+// one.
+func clusterTokenKey(ctx context.Context, st *store.Store, local string) (*ingest.TokenKey, error) {
 	var doc struct {
 		PEM string `json:"pem"`
 	}
 	r, err := st.Get(ctx, clusterTokenKeyARN)
 	if errors.Is(err, store.ErrNotFound) {
-		k, kerr := ingest.NewTokenKey()
+		var k *ingest.TokenKey
+		var kerr error
+		if b, rerr := os.ReadFile(local); rerr == nil {
+			k, kerr = ingest.ParseTokenKey(b)
+		} else {
+			k, kerr = ingest.NewTokenKey()
+		}
 		if kerr != nil {
 			return nil, kerr
 		}

@@ -121,7 +121,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	}()
 	var key *ingest.TokenKey
 	if clustered {
-		key, err = clusterTokenKey(ctx, st)
+		key, err = clusterTokenKey(ctx, st, filepath.Join(s.Data, "token-key.pem"))
 	} else {
 		key, err = ingest.LoadOrCreateTokenKey(filepath.Join(s.Data, "token-key.pem"))
 	}
@@ -200,7 +200,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	defer w.Close()
 	var node *control.NodeConfig
 	if clustered {
-		node = &control.NodeConfig{ID: s.NodeID, APIURL: cmp.Or(s.NodeURL, publicURL), WHIPURL: cmp.Or(s.NodeURL, publicURL) + "/whip",
+		node = &control.NodeConfig{ID: s.NodeID, APIURL: cmp.Or(s.NodeURL, publicURL), WHIPURL: publicURL + "/whip",
 			UDPAddr: ing.UDPAddr().String(), TTL: s.NodeTTL,
 			Lost: func(reason string) {
 				// Like a crash: nothing more is written; the next start

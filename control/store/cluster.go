@@ -211,7 +211,7 @@ func stageOwner(ctx context.Context, s *Store, q queryRower, stageARN string) (O
 // stages, then id), whose load grows by cost until its next renewal.
 // prefer names a node chosen first when it can take the stage; exclude a
 // node never chosen (one handing its stages over). ErrNoCapacity when no
-// node has room.
+// node has room; ErrNotFound when the stage (a resource) does not exist.
 func (s *Store) PlaceStage(ctx context.Context, stageARN string, cost float64, prefer, exclude string) (Owner, error) {
 	// Most calls find a lease: read it first, without the write lock.
 	if cur, found, err := stageOwner(ctx, s, s.r, stageARN); err == nil && found && cur.ID != exclude {
@@ -222,6 +222,10 @@ func (s *Store) PlaceStage(ctx context.Context, stageARN string, cost float64, p
 		cur, found, err := stageOwner(ctx, s, tx, stageARN)
 		if err != nil || (found && cur.ID != exclude) {
 			o = cur
+			return err
+		}
+		// Under the write lock: a stage deleted meanwhile gets no lease.
+		if err := mustExist(ctx, s, tx, stageARN); err != nil {
 			return err
 		}
 		var best *Node
@@ -320,6 +324,31 @@ func (s *Store) ReleaseStage(ctx context.Context, stageARN, node string) (bool, 
 	return n == 1, nil
 }
 
+// ForgetStage ends the stage's lease, whichever node held it (the stage was
+// deleted).
+func (s *Store) ForgetStage(ctx context.Context, stageARN string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM stage_owners WHERE stage_arn = ?`), stageARN)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: forget %s: %w", stageARN, err)
+	}
+	return nil
+}
+
+// NodeByID returns a registered node, expired or not.
+func (s *Store) NodeByID(ctx context.Context, id string) (Node, bool, error) {
+	n, err := scanNode(s.r.QueryRowContext(ctx, s.q(`SELECT `+nodeColumns+` FROM nodes n WHERE n.id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, false, nil
+	}
+	if err != nil {
+		return n, false, fmt.Errorf("store: node %s: %w", id, err)
+	}
+	return n, true, nil
+}
+
 // Orphan is a stage lease or a composition held by a node that is no
 // longer registered.
 type Orphan struct {
@@ -332,13 +361,24 @@ func (s *Store) OrphanStages(ctx context.Context) ([]Orphan, error) {
 }
 
 // OrphanCompositions lists the compositions whose node is no longer
-// registered.
-func (s *Store) OrphanCompositions(ctx context.Context) ([]Orphan, error) {
-	return s.orphans(ctx, `SELECT c.arn, c.node_id FROM composition_nodes c WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = c.node_id) ORDER BY c.arn`)
+// registered, and (NodeID "") those in one of states that no node is
+// recorded as running (they ran on a server from before the cluster).
+func (s *Store) OrphanCompositions(ctx context.Context, states ...string) ([]Orphan, error) {
+	out, err := s.orphans(ctx, `SELECT c.arn, c.node_id FROM composition_nodes c WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = c.node_id) ORDER BY c.arn`)
+	if err != nil || len(states) == 0 {
+		return out, err
+	}
+	args := []any{KindComposition}
+	for _, st := range states {
+		args = append(args, st)
+	}
+	unowned, err := s.orphans(ctx, `SELECT r.arn, '' FROM resources r WHERE r.kind = ? AND r.state IN (`+placeholders(len(states))+`)
+		AND NOT EXISTS (SELECT 1 FROM composition_nodes c WHERE c.arn = r.arn) ORDER BY r.arn`, args...)
+	return append(out, unowned...), err
 }
 
-func (s *Store) orphans(ctx context.Context, query string) ([]Orphan, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(query))
+func (s *Store) orphans(ctx context.Context, query string, args ...any) ([]Orphan, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: orphans: %w", err)
 	}

@@ -22,6 +22,7 @@ func TestNodesExpire(t *testing.T) {
 		if err := s.RegisterNode(ctx, Node{ID: "c", CapacityCores: 3}, 300*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
+		mustPut(t, s, Resource{ARN: "stage-c", Kind: KindStage, Doc: []byte(`{}`)})
 		if o, err := s.PlaceStage(ctx, "stage-c", 0.1, "", "a"); err != nil || o.ID != "c" {
 			t.Fatalf("placed %+v, %v", o, err)
 		}
@@ -70,6 +71,14 @@ func TestNodesExpire(t *testing.T) {
 		if o, _, _ := s.StageOwner(ctx, "stage-c"); o.ID == "c" {
 			t.Fatalf("a stage is still owned by the expired node")
 		}
+		// A live composition no node is recorded as running (from before
+		// the cluster) is an orphan of no node.
+		if _, err := s.Create(ctx, Resource{ARN: "comp-old", Kind: KindComposition, State: "ACTIVE", Doc: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if comps, _ := s.OrphanCompositions(ctx, "STARTING", "ACTIVE"); len(comps) != 2 || comps[1] != (Orphan{"comp-old", ""}) {
+			t.Fatalf("orphan compositions with the unowned: %+v", comps)
+		}
 		if ok, _ := s.ForgetComposition(ctx, "comp-c", "a"); ok {
 			t.Fatal("forgot another node's composition")
 		}
@@ -92,6 +101,12 @@ func TestPlaceStage(t *testing.T) {
 			if err := s.RegisterNode(ctx, Node{ID: id, CapacityCores: capacity, LoadCores: load, Draining: draining}, time.Hour); err != nil {
 				t.Fatal(err)
 			}
+		}
+		for _, st := range []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7"} {
+			mustPut(t, s, Resource{ARN: st, Kind: KindStage, Doc: []byte(`{}`)})
+		}
+		if _, err := s.PlaceStage(ctx, "deleted", 0.5, "", ""); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a stage that does not exist placed: %v", err)
 		}
 		reg("a", 2, 1.5, false)
 		reg("b", 2, 0.5, false)
@@ -127,6 +142,9 @@ func TestPlaceStage(t *testing.T) {
 		}
 		if _, found, _ := s.StageOwner(ctx, "s1"); found {
 			t.Fatal("a released stage has an owner")
+		}
+		if n, found, err := s.NodeByID(ctx, "b"); err != nil || !found || n.CapacityCores != 2 {
+			t.Fatalf("NodeByID: %+v %v %v", n, found, err)
 		}
 		reg("d", 2, 0, false)
 		o, err = s.PlaceStage(ctx, "s2", 0.5, "", "b")

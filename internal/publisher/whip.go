@@ -40,6 +40,18 @@ func newWHIPClient(endpoint, token, userAgent string, timeout time.Duration) *wh
 		userAgent: userAgent,
 		http: &http.Client{
 			Timeout: timeout,
+			// A redirected offer (RFC 9725 §4.5: to the server that serves
+			// the stage) keeps its token, also on another host, where
+			// net/http would drop it.
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				if len(via) >= 5 {
+					return errors.New("stopped after 5 redirects")
+				}
+				if a := via[0].Header.Get("Authorization"); a != "" {
+					req.Header.Set("Authorization", a)
+				}
+				return nil
+			},
 			Transport: &http.Transport{
 				DisableKeepAlives:     true,
 				ResponseHeaderTimeout: timeout,
