@@ -96,7 +96,7 @@ type node struct {
 	renewMu sync.Mutex // one renewal at a time
 
 	mu     sync.Mutex
-	opened map[string]int64 // stages open here, by lease generation
+	opened map[string]time.Time // stages open here, since when
 }
 
 // valid reports whether the node is known to be a member now.
@@ -125,7 +125,7 @@ func newNode(cfg NodeConfig, whipURL string) (*node, error) {
 	if cfg.TTL <= 0 {
 		cfg.TTL = 6 * time.Second
 	}
-	return &node{cfg: cfg, base: time.Now(), opened: map[string]int64{}}, nil
+	return &node{cfg: cfg, base: time.Now(), opened: map[string]time.Time{}}, nil
 }
 
 // NodeID is this server's node id, "" when it is not in a cluster.
@@ -250,7 +250,7 @@ func (s *Server) loseMembership(reason string) {
 	}
 	s.node.mu.Lock()
 	stages := s.node.opened
-	s.node.opened = map[string]int64{}
+	s.node.opened = map[string]time.Time{}
 	s.node.mu.Unlock()
 	for arn := range stages {
 		s.leaveStage(arn, "this node lost its cluster membership")
@@ -365,6 +365,56 @@ func (s *Server) reconcileStages(ctx context.Context) {
 			s.log.Error("opening a stage this node owns", "stage", arn, "err", err)
 		}
 	}
+	s.releaseIdle(ctx)
+}
+
+// releaseIdle gives up the stages this node has served for at least
+// Timeouts.SessionEnd that are idle — no session (none began here, or it
+// ended), no participant, no composition — so that a stage's next session
+// is placed by load anew rather than go back to where it once was.
+func (s *Server) releaseIdle(ctx context.Context) {
+	s.node.mu.Lock()
+	defer s.node.mu.Unlock()
+	for arn, since := range s.node.opened {
+		if time.Since(since) < s.cfg.Timeouts.SessionEnd || !s.idle(arn) {
+			continue
+		}
+		if _, err := s.store.ReleaseStage(ctx, arn, s.node.cfg.ID); err != nil {
+			s.log.Warn("releasing an idle stage", "stage", arn, "err", err)
+			continue
+		}
+		delete(s.node.opened, arn)
+		s.cfg.Ingest.CloseStage(arn)
+		s.mu.Lock()
+		delete(s.sessions, arn)
+		s.mu.Unlock()
+		s.log.Info("idle stage released: its next session is placed anew", "stage", arn, "node", s.node.cfg.ID)
+	}
+}
+
+// idle reports whether a stage served here has no session going, no
+// participant and no composition.
+func (s *Server) idle(arn string) bool {
+	if st := s.cfg.Ingest.Stage(arn); st != nil && len(st.Roster()) > 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.comps {
+		if c.spec.StageARN == arn {
+			select {
+			case <-c.done:
+			default:
+				return false
+			}
+		}
+	}
+	if ss := s.sessions[arn]; ss != nil {
+		ss.mu.Lock()
+		defer ss.mu.Unlock()
+		return ss.id == ""
+	}
+	return true
 }
 
 // takeStage opens a stage this node owns (generation gen) unless it is
@@ -395,7 +445,7 @@ func (s *Server) takeStage(ctx context.Context, arn string, gen int64) error {
 	if err := s.resumeSession(ctx, r, time.Now().UTC()); err != nil {
 		return err
 	}
-	s.node.opened[arn] = gen
+	s.node.opened[arn] = time.Now()
 	s.log.Info("serving a stage", "stage", arn, "node", s.node.cfg.ID, "generation", gen)
 	return nil
 }
@@ -499,7 +549,7 @@ func (s *Server) Drain(ctx context.Context) error {
 	for arn := range s.node.opened {
 		stages = append(stages, arn)
 	}
-	s.node.opened = map[string]int64{}
+	s.node.opened = map[string]time.Time{}
 	s.node.mu.Unlock()
 	var errs []error
 	for _, arn := range stages {

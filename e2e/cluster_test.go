@@ -561,3 +561,48 @@ func snapshot(t *testing.T, dir string, into map[string]string) {
 		t.Fatal(err)
 	}
 }
+
+// A stage whose session ended, with nothing running on it, is given up by
+// its node: its next session is placed anew by load.
+func TestClusterIdleStage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pg := testsrv.StartPostgres(t)
+	url, err := pg.CreateDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{t: t, env: []string{"TESSERA_STORE=" + url}, args: []string{"--stage-session-end", "2s"}}
+	a, b := c.start(), c.start()
+	st, err := a.API.CreateStage(ctx, &ivsrealtime.CreateStageInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := *st.Stage.Arn
+	servedBy := func() []string {
+		var on []string
+		for _, n := range c.nodes {
+			if c.served(n)[arnTail(arn)] {
+				on = append(on, n.name)
+			}
+		}
+		return on
+	}
+	pub := publish(ctx, t, b, a, arn, "first", media.RGBToYUV(230, 40, 40))
+	waitFor(ctx, t, "the stage served", func() bool { return len(servedBy()) == 1 })
+	first := servedBy()[0]
+	pub.Close(ctx)
+	left := time.Now()
+	waitFor(ctx, t, "the idle stage given up", func() bool { return len(servedBy()) == 0 })
+	t.Logf("stage served by %s, given up %v after its last publisher left (session end 2 s)", first, time.Since(left).Round(100*time.Millisecond))
+	sessions, err := a.API.ListStageSessions(ctx, &ivsrealtime.ListStageSessionsInput{StageArn: aws.String(arn)})
+	if err != nil || len(sessions.StageSessions) != 1 || sessions.StageSessions[0].EndTime == nil {
+		t.Fatalf("sessions after the stage was given up: %v %+v", err, sessions)
+	}
+	publish(ctx, t, a, b, arn, "again", media.RGBToYUV(40, 200, 60))
+	waitFor(ctx, t, "the stage served again", func() bool { return len(servedBy()) == 1 })
+	sessions, err = a.API.ListStageSessions(ctx, &ivsrealtime.ListStageSessionsInput{StageArn: aws.String(arn)})
+	if err != nil || len(sessions.StageSessions) != 2 {
+		t.Fatalf("sessions after a new publisher: %v %+v", err, sessions)
+	}
+}
