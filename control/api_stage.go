@@ -158,15 +158,7 @@ func (s *Server) deleteStage(ctx context.Context, req *arnRequest) (*empty, *wir
 	if _, e := s.getDoc(ctx, store.KindStage, req.ARN, nil); e != nil {
 		return nil, e
 	}
-	s.mu.Lock()
-	var stopping []*composition
-	for _, c := range s.comps {
-		if c.spec.StageARN == req.ARN {
-			stopping = append(stopping, c)
-		}
-	}
-	s.mu.Unlock()
-	for _, c := range stopping {
+	for _, c := range s.stageCompositions(req.ARN) {
 		c.stop("stage deleted")
 	}
 	s.cfg.Ingest.CloseStage(req.ARN)

@@ -398,17 +398,15 @@ func (s *Server) idle(arn string) bool {
 	if st := s.cfg.Ingest.Stage(arn); st != nil && len(st.Roster()) > 0 {
 		return false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, c := range s.comps {
-		if c.spec.StageARN == arn {
-			select {
-			case <-c.done:
-			default:
-				return false
-			}
+	for _, c := range s.stageCompositions(arn) {
+		select {
+		case <-c.done:
+		default:
+			return false
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if ss := s.sessions[arn]; ss != nil {
 		ss.mu.Lock()
 		defer ss.mu.Unlock()
@@ -454,15 +452,7 @@ func (s *Server) takeStage(ctx context.Context, arn string, gen int64) error {
 // publishers are disconnected (they reconnect to its new node), its
 // session tracker is dropped without ending the session.
 func (s *Server) leaveStage(arn, reason string) {
-	s.mu.Lock()
-	var stopping []*composition
-	for _, c := range s.comps {
-		if c.spec.StageARN == arn {
-			stopping = append(stopping, c)
-		}
-	}
-	s.mu.Unlock()
-	for _, c := range stopping {
+	for _, c := range s.stageCompositions(arn) {
 		c.stop(reason)
 	}
 	// Closed first: its participants' LEFT events go to the session they
@@ -572,15 +562,7 @@ func (s *Server) Drain(ctx context.Context) error {
 // waitCompositions waits (bounded by ctx) for this node's compositions on
 // a stage to end.
 func (s *Server) waitCompositions(ctx context.Context, stageARN string) {
-	s.mu.Lock()
-	var comps []*composition
-	for _, c := range s.comps {
-		if c.spec.StageARN == stageARN {
-			comps = append(comps, c)
-		}
-	}
-	s.mu.Unlock()
-	for _, c := range comps {
+	for _, c := range s.stageCompositions(stageARN) {
 		select {
 		case <-c.done:
 		case <-ctx.Done():

@@ -47,6 +47,20 @@ func (s *Server) run(spec contract.CompositionSpec) {
 	}()
 }
 
+// stageCompositions returns the stage's compositions this server runs or
+// retains.
+func (s *Server) stageCompositions(stageARN string) []*composition {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*composition
+	for _, c := range s.comps {
+		if c.spec.StageARN == stageARN {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // saveStatus writes a composition's state into its stored document.
 func (s *Server) saveStatus(arn string, st CompositionStatus) {
 	if s.Fenced() {

@@ -26,7 +26,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ivsrealtime/types"
 
 	"github.com/tessera-media/tessera/internal/publisher"
-	"github.com/tessera-media/tessera/internal/testsrv"
 	"github.com/tessera-media/tessera/media"
 )
 
@@ -195,16 +194,8 @@ func publish(ctx context.Context, t *testing.T, via, tokens *clusterNode, stageA
 func TestCluster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	pg := testsrv.StartPostgres(t)
-	url, err := pg.CreateDatabase()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s3 := testsrv.StartVersityGW(t, "")
-	s3.CreateBucket(bucket)
-	c := &cluster{t: t,
-		env:  []string{"TESSERA_STORE=" + url, "TESSERA_S3_ACCESS_KEY_ID=" + s3.AccessKey, "TESSERA_S3_SECRET_ACCESS_KEY=" + s3.SecretKey},
-		args: []string{"--s3-endpoint", s3.Endpoint(), "--s3-region", s3.Region, "--capacity-cores", "2"}}
+	pg, s3, env, args := sharedBackends(t, true)
+	c := &cluster{t: t, env: env, args: append(args, "--capacity-cores", "2")}
 	for range 3 {
 		c.start()
 	}
@@ -299,7 +290,7 @@ func TestCluster(t *testing.T) {
 	// a viewer token names the composition's node.
 	o := c.owner(ctx, stages[0].arn)
 	other := c.nodes[(slices.Index(c.nodes, o)+1)%3]
-	_, err = other.API.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: aws.String(stages[0].arn),
+	_, err := other.API.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: aws.String(stages[0].arn),
 		Destinations: []types.DestinationConfiguration{{S3: &types.S3DestinationConfiguration{StorageConfigurationArn: aws.String(cfg.storage),
 			EncoderConfigurationArns: []string{cfg.encoder + "x"}}}}})
 	var nf *types.ResourceNotFoundException
@@ -567,12 +558,8 @@ func snapshot(t *testing.T, dir string, into map[string]string) {
 func TestClusterIdleStage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	pg := testsrv.StartPostgres(t)
-	url, err := pg.CreateDatabase()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &cluster{t: t, env: []string{"TESSERA_STORE=" + url}, args: []string{"--stage-session-end", "2s"}}
+	_, _, env, _ := sharedBackends(t, false)
+	c := &cluster{t: t, env: env, args: []string{"--stage-session-end", "2s"}}
 	a, b := c.start(), c.start()
 	st, err := a.API.CreateStage(ctx, &ivsrealtime.CreateStageInput{})
 	if err != nil {

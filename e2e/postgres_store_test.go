@@ -23,12 +23,7 @@ import (
 func TestPostgresStore(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	pg := testsrv.StartPostgres(t)
-	url, err := pg.CreateDatabase()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"TESSERA_STORE=" + url}
+	_, _, env, _ := sharedBackends(t, false)
 	first := startServer(t, t.TempDir(), env)
 	stage, err := first.API.CreateStage(ctx, &ivsrealtime.CreateStageInput{Name: aws.String("in-postgres"),
 		Tags: map[string]string{"team": "video"}})
@@ -61,6 +56,26 @@ func TestPostgresStore(t *testing.T) {
 	}
 }
 
+// sharedBackends starts PostgreSQL 15 (a new database) and, with withS3,
+// versitygw holding the test bucket, and returns the environment and flags
+// that make a tessera serve use them.
+func sharedBackends(t *testing.T, withS3 bool) (pg *testsrv.Postgres, s3 *testsrv.S3, env, args []string) {
+	t.Helper()
+	pg = testsrv.StartPostgres(t)
+	url, err := pg.CreateDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env = []string{"TESSERA_STORE=" + url}
+	if withS3 {
+		s3 = testsrv.StartVersityGW(t, "")
+		s3.CreateBucket(bucket)
+		env = append(env, "TESSERA_S3_ACCESS_KEY_ID="+s3.AccessKey, "TESSERA_S3_SECRET_ACCESS_KEY="+s3.SecretKey)
+		args = []string{"--s3-endpoint", s3.Endpoint(), "--s3-region", s3.Region}
+	}
+	return pg, s3, env, args
+}
+
 // A server on PostgreSQL killed mid-recording and started again on a new,
 // empty data directory (the old one lost): the composition is FAILED and
 // its recording is finalized from what storage holds — the stored
@@ -69,15 +84,7 @@ func TestPostgresStore(t *testing.T) {
 func TestPostgresStoreLostDataDirectory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	pg := testsrv.StartPostgres(t)
-	url, err := pg.CreateDatabase()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s3 := testsrv.StartVersityGW(t, "")
-	s3.CreateBucket(bucket)
-	env := []string{"TESSERA_STORE=" + url, "TESSERA_S3_ACCESS_KEY_ID=" + s3.AccessKey, "TESSERA_S3_SECRET_ACCESS_KEY=" + s3.SecretKey}
-	args := []string{"--s3-endpoint", s3.Endpoint(), "--s3-region", s3.Region}
+	_, s3, env, args := sharedBackends(t, true)
 	srv := startServer(t, t.TempDir(), env, args...)
 	setup := newSolo(ctx, t, srv.API, "lost-data", media.RGBToYUV(40, 60, 230))
 	comp, err := srv.API.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: setup.stage.Arn,
