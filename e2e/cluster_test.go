@@ -593,3 +593,38 @@ func TestClusterIdleStage(t *testing.T) {
 		t.Fatalf("sessions after a new publisher: %v %+v", err, sessions)
 	}
 }
+
+// When no node has room for a stage: a WHIP offer is refused with 503 and
+// StartComposition with ServiceQuotaExceededException, both naming the
+// capacity.
+func TestClusterFull(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, _, env, _ := sharedBackends(t, false)
+	c := &cluster{t: t, env: env, args: []string{"--capacity-cores", "0.01"}}
+	n := c.start()
+	st, err := n.API.CreateStage(ctx, &ivsrealtime.CreateStageInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := soloConfigurations(ctx, t, n.API)
+	_, err = n.API.StartComposition(ctx, &ivsrealtime.StartCompositionInput{StageArn: st.Stage.Arn,
+		Destinations: []types.DestinationConfiguration{cfg.recording()}})
+	var sq *types.ServiceQuotaExceededException
+	if !errors.As(err, &sq) || !strings.Contains(aws.ToString(sq.ExceptionMessage), "--capacity-cores") {
+		t.Errorf("StartComposition with no room: %v", err)
+	}
+	tok, err := n.API.CreateParticipantToken(ctx, &ivsrealtime.CreateParticipantTokenInput{StageArn: st.Stage.Arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = publisher.Start(ctx, publisher.Config{WHIP: n.URL + "/whip", Token: *tok.ParticipantToken.Token, NoAudio: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var we *publisher.WHIPError
+	if !errors.As(err, &we) || we.Status != http.StatusServiceUnavailable || !strings.Contains(we.Reason, "--capacity-cores") {
+		t.Errorf("a WHIP offer with no room: %v", err)
+	}
+	if v := seriesValue(n.metrics(t), "tessera_node_capacity_refused_total"); v != 2 {
+		t.Errorf("tessera_node_capacity_refused_total %v, want 2", v)
+	}
+}
