@@ -107,14 +107,14 @@ func TestPublish(t *testing.T) {
 
 			// Audio: 48 kHz stereo, ~one second per second, contiguous
 			// timestamps, and the tone's frequency.
-			var samples []float32
+			var samples []*media.AudioFrame
 			var apts []time.Duration
 			var total time.Duration
 			audio.Drain(func(a *media.AudioFrame) {
 				if a.Channels != 2 {
 					t.Fatalf("%d channels, want 2", a.Channels)
 				}
-				samples = append(samples, a.Samples...)
+				samples = append(samples, a)
 				apts = append(apts, a.PTS)
 				total += a.Duration()
 			})
@@ -156,13 +156,26 @@ func TestPublish(t *testing.T) {
 }
 
 // toneFrequency estimates the frequency of a stereo sine by counting
-// zero crossings of the left channel.
-func toneFrequency(stereo []float32, rate float64) float64 {
-	crossings, n := 0, len(stereo)/2
-	for i := 1; i < n; i++ {
-		if (stereo[2*(i-1)] < 0) != (stereo[2*i] < 0) {
-			crossings++
+// zero crossings of the left channel, across frames only where one follows
+// on from the other (a frame dropped on the way adds no crossing).
+func toneFrequency(frames []*media.AudioFrame, rate float64) float64 {
+	crossings, n := 0, 0
+	var prev *media.AudioFrame
+	for _, f := range frames {
+		s := f.Samples
+		if prev != nil && (f.PTS-(prev.PTS+prev.Duration())).Abs() < time.Millisecond && len(prev.Samples) >= 2 && len(s) >= 2 {
+			if (prev.Samples[len(prev.Samples)-2] < 0) != (s[0] < 0) {
+				crossings++
+			}
+			n++
 		}
+		for i := 1; i < len(s)/2; i++ {
+			if (s[2*(i-1)] < 0) != (s[2*i] < 0) {
+				crossings++
+			}
+		}
+		n += max(len(s)/2-1, 0)
+		prev = f
 	}
 	return float64(crossings) / 2 / (float64(n) / rate)
 }

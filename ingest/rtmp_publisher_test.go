@@ -114,10 +114,10 @@ func TestRTMPSyntheticPublisher(t *testing.T) {
 // subscribed: 1.5 s of it at least, the 440 Hz tone.
 func checkTone(t *testing.T, audio *AudioSubscription) {
 	t.Helper()
-	var samples []float32
+	var samples []*media.AudioFrame
 	var total time.Duration
 	audio.Drain(func(a *media.AudioFrame) {
-		samples = append(samples, a.Samples...)
+		samples = append(samples, a)
 		total += a.Duration()
 	})
 	if total < 1500*time.Millisecond {
