@@ -123,6 +123,10 @@ func checkTone(t *testing.T, audio *AudioSubscription) {
 	if total < 1500*time.Millisecond {
 		t.Fatalf("%v of audio in 2 s", total)
 	}
+	// When the subscription began with the stream, its first frames are
+	// the decoder's transient (the first reads as ~3 kHz), not the tone:
+	// the first 4 (about 90 ms) are left out either way.
+	samples = samples[min(4, len(samples)):]
 	if hz := toneFrequency(samples, media.SampleRate); hz < 430 || hz > 450 {
 		t.Errorf("tone %.0f Hz, want 440", hz)
 	}
