@@ -229,6 +229,9 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	}
 	route.Store(api)
 	fenced.check(api.Fenced)
+	if clustered && s.S3Endpoint == "" {
+		log.Warn("a node of a cluster recording to folders of its own (no --s3-endpoint): the other nodes cannot finalize its recordings if it dies; use S3-compatible storage shared by every node")
+	}
 	if len(s.Webhooks) > 0 && s.WebhookSecret == "" {
 		log.Warn("webhook requests are unsigned: set TESSERA_WEBHOOK_SECRET so receivers can verify them")
 	}
