@@ -297,7 +297,7 @@ func (p stackPart) in(stack []string) bool {
 	case srtpWrite:
 		return send && has("srtp/v3.(*Context).encryptRTP")
 	case udpWrite:
-		return send && has("net.(*UDPConn).WriteTo")
+		return send && has("net.(*UDPConn).WriteTo", "ingest.(*batchConn).flush")
 	case loopbackRx:
 		return send && has("net_rx_action")
 	case viewerRTCP:

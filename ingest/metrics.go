@@ -26,6 +26,7 @@ type metrics struct {
 	rtmpPublishing prometheus.Gauge
 	plis           prometheus.Counter
 	redirected     prometheus.Counter // WHIP offers sent to the server of their stage
+	sendFailures   prometheus.Counter // media datagrams the socket refused
 	decodeSec      *prometheus.HistogramVec
 }
 
@@ -57,6 +58,8 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			Name: "pli_sent_total", Help: "Picture loss indications sent to publishers."}),
 		redirected: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
 			Name: "whip_redirected_total", Help: "WHIP offers redirected (307) to the server that serves their stage."}),
+		sendFailures: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "ingest",
+			Name: "media_send_failures_total", Help: "Sends of batched media datagrams (live views) the UDP socket refused."}),
 		decodeSec: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "tessera", Subsystem: "ingest",
 			Name: "decode_seconds", Help: "Time to decode one frame.",
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 12)}, []string{"codec"}),
@@ -65,7 +68,7 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		m.refused.WithLabelValues(c)
 	}
 	if r != nil {
-		r.MustRegister(m.requests, m.sessions, m.halfOpen, m.refused, m.events, m.packets, m.dropped, m.frames, m.decodeErr, m.plis, m.decodeSec, m.rtmpConns, m.rtmpPublishing, m.redirected)
+		r.MustRegister(m.requests, m.sessions, m.halfOpen, m.refused, m.events, m.packets, m.dropped, m.frames, m.decodeErr, m.plis, m.decodeSec, m.rtmpConns, m.rtmpPublishing, m.redirected, m.sendFailures)
 	}
 	return m
 }

@@ -168,6 +168,7 @@ type Server struct {
 	api     *webrtc.API
 	udp     net.PacketConn
 	mux     ice.UDPMux
+	batch   *batchConn // the UDP socket under mux
 	epoch   time.Time
 	metrics *metrics
 	caps    admission
@@ -209,9 +210,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.log.Info("WHIP session caps", "max_sessions", cfg.MaxSessions, "max_half_open", cfg.MaxHalfOpen,
 		"connect_timeout", cfg.ConnectTimeout.String(), "open_file_limit", nofile)
-	conn := udp
+	s.batch, err = newBatchConn(udp.(*net.UDPConn), s.log, s.metrics.sendFailures)
+	if err != nil {
+		udp.Close()
+		return nil, fmt.Errorf("ingest: UDP %s: %w", cfg.UDPAddr, err)
+	}
+	var conn net.PacketConn = s.batch
 	if cfg.LoopbackOnly {
-		conn = loopbackConn{udp}
+		conn = loopbackConn{conn}
 	}
 	s.mux = webrtc.NewICEUDPMux(pionlog.New(s.log).NewLogger("ice"), conn)
 	if s.api, err = newAPI(cfg, s.mux, s.log); err != nil {
@@ -240,6 +246,12 @@ func (s *Server) IngestKeys() *IngestKeys { return &s.ingest }
 // endpoints of the process (the WHEP views) share its one port. It closes
 // with the server.
 func (s *Server) ICEMux() ice.UDPMux { return s.mux }
+
+// BatchWrites opens a batch of media datagrams: until the function it
+// returns is called (by every batch open), datagrams are queued and then
+// sent grouped by destination, with UDP segmentation offload (batch.go).
+// A live view's hub sends each frame to all its viewers in one batch.
+func (s *Server) BatchWrites() (end func()) { return s.batch.Batch() }
 
 // UDPAddr returns the address the media port is bound to.
 func (s *Server) UDPAddr() net.Addr { return s.udp.LocalAddr() }

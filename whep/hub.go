@@ -147,6 +147,10 @@ func (h *Hub) send() {
 		case <-h.done:
 			return
 		case p := <-h.queue:
+			end := func() {}
+			if h.s.cfg.Batch != nil {
+				end = h.s.cfg.Batch()
+			}
 			var err error
 			if p.Kind == av.Video {
 				data := p.Data
@@ -158,6 +162,7 @@ func (h *Hub) send() {
 			} else {
 				err = h.audio.write(p.Data, or(p.Duration, 20*time.Millisecond))
 			}
+			end()
 			if err != nil {
 				h.s.metrics.dropped.Inc()
 			}

@@ -33,6 +33,10 @@ type Config struct {
 	// Mux is the ICE UDP mux the viewers' media goes through (ingest's,
 	// so WHIP and WHEP share one port). Required.
 	Mux ice.UDPMux
+	// Batch, when set, opens a batch of the socket's sends (ingest's
+	// BatchWrites): each frame goes to every viewer in one batch. Nil:
+	// every packet is sent on its own.
+	Batch func() (end func())
 	// Loopback offers loopback candidates; PublicIPs, if set, replace the
 	// host candidates' addresses (1:1 NAT), as for WHIP.
 	Loopback  bool

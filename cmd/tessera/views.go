@@ -17,7 +17,7 @@ func startViews(s *settings, ing *ingest.Server, loopback bool, log *slog.Logger
 	if err != nil {
 		return nil, nil, err
 	}
-	views, err := whep.New(whep.Config{Tokens: tokens, Mux: ing.ICEMux(), Loopback: loopback, PublicIPs: s.PublicIPs,
+	views, err := whep.New(whep.Config{Tokens: tokens, Mux: ing.ICEMux(), Batch: ing.BatchWrites, Loopback: loopback, PublicIPs: s.PublicIPs,
 		MaxViewers: s.MaxViewers, ConnectTimeout: s.WHIPConnectTimeout, Logger: log, Registerer: reg})
 	if err != nil {
 		return nil, nil, err
