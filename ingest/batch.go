@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,11 +21,13 @@ import (
 // of equal-sized datagrams (the last may be shorter) in one sendmsg with
 // UDP generic segmentation offload (UDP_SEGMENT), so that a live view's
 // frame costs one pass through the kernel per viewer rather than one per
-// packet. Outside a batch a datagram is sent at once. A send that fails is
+// packet; the datagrams that go alone are sent together with sendmmsg.
+// Outside a batch a datagram is sent at once. A send that fails is
 // counted and logged (at most every 10 s, with the count since); a kernel
 // or device without UDP_SEGMENT gets one sendto per datagram from then on.
 type batchConn struct {
 	*net.UDPConn
+	pc  *ipv4.PacketConn // for sendmmsg
 	raw interface {
 		Write(func(fd uintptr) bool) error
 	}
@@ -38,8 +41,9 @@ type batchConn struct {
 
 	mu      sync.Mutex
 	pending []queued
-	buf     []byte // the datagrams' bytes, back to back
-	seg     []byte // one segmented send's datagrams, back to back
+	buf     []byte         // the datagrams' bytes, back to back
+	seg     []byte         // one segmented send's datagrams, back to back
+	singles []ipv4.Message // datagrams sent alone, waiting for one sendmmsg
 	oob     []byte
 	logged  time.Time // when a failed send was last logged
 	failed  int       // failed sends since
@@ -62,7 +66,7 @@ func newBatchConn(c *net.UDPConn, log *slog.Logger, fail prometheus.Counter) (*b
 	if err != nil {
 		return nil, err
 	}
-	return &batchConn{UDPConn: c, raw: raw, log: log, fail: fail, oob: make([]byte, unix.CmsgSpace(2))}, nil
+	return &batchConn{UDPConn: c, pc: ipv4.NewPacketConn(c), raw: raw, log: log, fail: fail, oob: make([]byte, unix.CmsgSpace(2))}, nil
 }
 
 // Batch opens a batch; the function it returns closes it, and sends what
@@ -116,7 +120,35 @@ func (c *batchConn) flush() {
 		}
 		c.send(to, run)
 	}
+	c.sendSingles()
 	c.pending, c.buf = c.pending[:0], c.buf[:0]
+}
+
+// sendSingles sends the datagrams queued to go alone, with as few
+// sendmmsg calls as the kernel takes. c.mu is held.
+func (c *batchConn) sendSingles() {
+	ms := c.singles
+	for len(ms) > 0 {
+		n, err := c.pc.WriteBatch(ms, 0)
+		if err != nil {
+			c.failedSend(ms[n].Addr, 1, err)
+			n++ // that one is given up
+		}
+		ms = ms[n:]
+	}
+	clear(c.singles)
+	c.singles = c.singles[:0]
+}
+
+// failedSend counts a send of k datagrams to to that failed, and logs it
+// (at most every 10 s, with the count since). c.mu is held.
+func (c *batchConn) failedSend(to net.Addr, k int, err error) {
+	c.fail.Inc()
+	c.failed++
+	if time.Since(c.logged) >= 10*time.Second {
+		c.log.Warn("media datagrams not sent", "to", to.String(), "datagrams", k, "err", err, "failed_sends", c.failed)
+		c.logged, c.failed = time.Now(), 0
+	}
 }
 
 // send sends one destination's datagrams: runs of equal size (a shorter
@@ -139,8 +171,12 @@ func (c *batchConn) send(to *net.UDPAddr, ds []queued) {
 		c.sends.Add(1)
 		var err error
 		if k == 1 {
-			_, err = c.UDPConn.WriteTo(c.buf[ds[0].off:ds[0].off+ds[0].n], to)
+			// Sent with the others alone, in one sendmmsg at the end (or
+			// before this destination's next segmented send: the order
+			// holds).
+			c.singles = append(c.singles, ipv4.Message{Buffers: [][]byte{c.buf[ds[0].off : ds[0].off+ds[0].n]}, Addr: to})
 		} else {
+			c.sendSingles()
 			c.seg = c.seg[:0]
 			for _, d := range ds[:k] {
 				c.seg = append(c.seg, c.buf[d.off:d.off+d.n]...)
@@ -153,12 +189,7 @@ func (c *batchConn) send(to *net.UDPAddr, ds []queued) {
 			}
 		}
 		if err != nil {
-			c.fail.Inc()
-			c.failed++
-			if time.Since(c.logged) >= 10*time.Second {
-				c.log.Warn("media datagrams not sent", "to", to.String(), "datagrams", k, "err", err, "failed_sends", c.failed)
-				c.logged, c.failed = time.Now(), 0
-			}
+			c.failedSend(to, k, err)
 		}
 		ds = ds[k:]
 	}

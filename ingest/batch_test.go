@@ -13,7 +13,8 @@ import (
 // Datagrams queued in a batch for two destinations, interleaved, arrive at
 // each as they were written, in order — runs of equal size sent as one
 // segmented send, a shorter one ending a run, a longer one starting the
-// next — and a datagram outside a batch goes at once.
+// next —, one alone for a third arrives too, and a datagram outside a
+// batch goes at once.
 func TestBatchConn(t *testing.T) {
 	listen := func() *net.UDPConn {
 		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -23,7 +24,7 @@ func TestBatchConn(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	a, b, out := listen(), listen(), listen()
+	a, b, c1, out := listen(), listen(), listen(), listen()
 	fail := prometheus.NewCounter(prometheus.CounterOpts{Name: "f"})
 	bc, err := newBatchConn(out, testLogger(t), fail)
 	if err != nil {
@@ -46,6 +47,9 @@ func TestBatchConn(t *testing.T) {
 			}
 		}
 	}
+	if _, err := bc.WriteTo([]byte("alone"), c1.LocalAddr()); err != nil { // with sendmmsg
+		t.Fatal(err)
+	}
 	got := make([]byte, 2000)
 	_ = a.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 	if n, _, err := a.ReadFrom(got); err == nil {
@@ -64,6 +68,10 @@ func TestBatchConn(t *testing.T) {
 			}
 		}
 	}
+	_ = c1.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, _, err := c1.ReadFrom(got); err != nil || string(got[:n]) != "alone" {
+		t.Fatalf("a datagram alone: %q %v", got[:n], err)
+	}
 	if _, err := bc.WriteTo([]byte("now"), a.LocalAddr()); err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +82,8 @@ func TestBatchConn(t *testing.T) {
 	if v := testutil.ToFloat64(fail); v != 0 || bc.noGSO.Load() {
 		t.Fatalf("%v sends failed; segmentation off: %v", v, bc.noGSO.Load())
 	}
-	// a: 1200×3+800 | 1200×2 | 1300+10; b the same shape.
-	if s, d := bc.sends.Load(), bc.segmented.Load(); s != 6 || d != 16 {
-		t.Errorf("%d sends carried %d datagrams, want 6 and 16", s, d)
+	// a: 1200×3+800 | 1200×2 | 1300+10; b the same shape; c1 one alone.
+	if s, d := bc.sends.Load(), bc.segmented.Load(); s != 7 || d != 17 {
+		t.Errorf("%d sends carried %d datagrams, want 7 and 17", s, d)
 	}
 }
