@@ -478,16 +478,14 @@ func (s *Server) leaveStage(arn, reason string) {
 // no owner and answers "" when this node serves it (opened), else the
 // WHIP URL of the node that does. An RTMP(S) publisher, which cannot be
 // redirected, places the stage on the node it reached when that node has
-// room. A stage that does not exist is left to ingest to refuse.
+// room. A stage that does not exist (PlaceStage's ErrNotFound) is left to
+// ingest to refuse.
 func (s *Server) RouteStage(ctx context.Context, stageARN, protocol string) (string, error) {
 	if s.node == nil {
 		return "", nil
 	}
 	if !s.node.valid() {
 		return "", errors.New("this node's cluster membership is not known valid; try again")
-	}
-	if _, err := s.store.Get(ctx, stageARN); errors.Is(err, store.ErrNotFound) {
-		return "", nil
 	}
 	prefer := ""
 	if protocol != "WHIP" {

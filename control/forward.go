@@ -47,15 +47,12 @@ func (s *Server) servingNode(ctx context.Context, op string, in map[string]any) 
 	switch op {
 	case "StartComposition":
 		arn := str("stageArn")
-		if _, err := s.store.Get(ctx, arn); err != nil {
-			return nil, nil // the operation answers it
-		}
 		owner, err := s.placeStage(ctx, arn, capacity.Composition(1280, 720, capacity.DefaultFPS, s.cfg.Preset), "")
 		if errors.Is(err, store.ErrNoCapacity) {
 			return nil, wire.ServiceQuotaExceeded(err.Error())
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, nil // deleted meanwhile: the operation answers it
+			return nil, nil // no such stage: the operation answers it
 		}
 		if err != nil {
 			return nil, s.internal("placing the stage", err)

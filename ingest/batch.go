@@ -42,6 +42,8 @@ type batchConn struct {
 	mu      sync.Mutex
 	pending []queued
 	buf     []byte         // the datagrams' bytes, back to back
+	done    []bool         // flush's: which pending datagrams are taken (reused)
+	run     []queued       // flush's: one destination's datagrams (reused)
 	seg     []byte         // one segmented send's datagrams, back to back
 	singles []ipv4.Message // datagrams sent alone, waiting for one sendmmsg
 	oob     []byte
@@ -104,8 +106,11 @@ func (c *batchConn) flush() {
 	if len(c.pending) == 0 {
 		return
 	}
-	done := make([]bool, len(c.pending))
-	run := make([]queued, 0, 16)
+	done := c.done[:0]
+	for range c.pending {
+		done = append(done, false)
+	}
+	run := c.run[:0]
 	for i := range c.pending {
 		if done[i] {
 			continue
@@ -121,7 +126,7 @@ func (c *batchConn) flush() {
 		c.send(to, run)
 	}
 	c.sendSingles()
-	c.pending, c.buf = c.pending[:0], c.buf[:0]
+	c.pending, c.buf, c.done, c.run = c.pending[:0], c.buf[:0], done, run
 }
 
 // sendSingles sends the datagrams queued to go alone, with as few
