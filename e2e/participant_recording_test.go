@@ -246,10 +246,18 @@ func checkParticipantRecording(t *testing.T, dir, status string, published time.
 	if err := decodes(playlist); err != nil {
 		t.Errorf("%s: %v", dir, err)
 	}
-	// It plays in hls.js (headless Chromium) to the end, at its size.
+	// It plays in hls.js (headless Chromium) to the end, at its size. A
+	// recording a crash ended has a salvaged last segment whose listed
+	// duration is its video's (output.SalvageSegment), and hls.js also
+	// counts the sound that runs past it: it was seen 0.56 and 0.64 s
+	// longer than listed, so it may be 1 s off.
+	slack := 0.5
+	if status == "RECORDING_ENDED_WITH_FAILURE" {
+		slack = 1
+	}
 	res := testsrv.StartHLSPlayer(t, dir).Play(t, "media/hls/multivariant.m3u8")
 	if e, fatal := res.Fatal(); fatal || !res.Ended || res.VideoWidth != 320 || res.VideoHeight != 180 ||
-		math.Abs(res.Duration-d.Seconds()) > 0.5 || !strings.Contains(res.Codecs, "avc1") || !strings.Contains(res.Codecs, "mp4a") {
+		math.Abs(res.Duration-d.Seconds()) > slack || !strings.Contains(res.Codecs, "avc1") || !strings.Contains(res.Codecs, "mp4a") {
 		t.Errorf("%s in hls.js: %s (fatal %v)", dir, res, e)
 	}
 	var thumbs []string
