@@ -27,8 +27,8 @@ import (
 const latencyStage = "arn:aws:ivs:us-east-1:123456789012:stage/BenchLatency1"
 
 // BenchmarkPipelineLatency measures glass-to-encoder latency in one
-// process: ingest and the worker (as `tessera serve` wires them, default
-// A/V delay) with six live 640×360 publishers drawing a frame-number stamp
+// process: ingest and the worker (as `tessera serve` wires them, the A/V
+// delay each composition finds from its publishers' lag) with six live 640×360 publishers drawing a frame-number stamp
 // into every picture (encoded live, so capture includes their x264), one
 // 1280×720 grid composition recording HLS into a folder, and a tap on the
 // encoder (worker.Config.Tap) that sees every packet as it leaves for the
@@ -40,9 +40,11 @@ const latencyStage = "arn:aws:ivs:us-east-1:123456789012:stage/BenchLatency1"
 // a publisher frame is the time its first encoded packet left, minus the
 // time the publisher captured it (SentAt). Reported: p50-ms, p95-ms and
 // max-ms over the frames of the measured window; av-delay-ms, the
-// worker's A/V sync delay, which is part of it (canvases show pictures
-// captured at least that long ago, so that every participant's picture
-// for the tick has arrived); and first-packet-ms, worker.Start → the first
+// composition's A/V delay at the window's end, which is part of it
+// (canvases show pictures captured at least that long ago, so that every
+// participant's picture for the tick has arrived), and late-frames, the
+// pictures it showed none of because they came after their tick; and
+// first-packet-ms, worker.Start → the first
 // video packet out of the encoder (in process: no API call in front).
 func BenchmarkPipelineLatency(b *testing.B) {
 	b.Run("whip", func(b *testing.B) { benchLatency(b, (*latencyRig).publishWHIP) })
@@ -125,7 +127,6 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 		pubW, pubH  = latencyPubW, latencyPubH
 		outW, outH  = 1280, 720
 		fps         = latencyFPS
-		avDelay     = 100 * time.Millisecond // worker's and `tessera serve --av-delay`'s default
 		outBitrate  = 2_500_000
 		compID      = "BenchLatency1"
 		compositeAt = "BenchLatency1/comp/dest/composite"
@@ -202,8 +203,9 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 		b.Fatal(err)
 	}
 	tap := &latencyTap{packets: make(chan tappedPacket, 1024)}
-	w, err := worker.New(worker.Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Delay: avDelay, Preset: *pipelinePreset,
-		Logger: quietLog(), Registerer: prometheus.NewRegistry(),
+	reg := prometheus.NewRegistry()
+	w, err := worker.New(worker.Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Preset: *pipelinePreset,
+		Logger: quietLog(), Registerer: reg,
 		Tap: func(_ string, streams []av.StreamInfo) output.PacketSink {
 			tap.extradata = streams[0].Extradata
 			return tap
@@ -220,6 +222,7 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 	var lat, arrived, captureErr []time.Duration
 	var firsts []time.Duration
 	var unread, frames int
+	var avDelay, late []float64
 	for b.Loop() {
 		tap.reset()
 		started := time.Now()
@@ -232,6 +235,9 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 		probe := probeIngest(ing, stage, tiles, from, until)
 		res := readStamps(b, tap, tiles, from, until)
 		in := probe()
+		m := gatherSums(b, reg)
+		avDelay = append(avDelay, m["tessera_composition_av_delay_seconds"]*1000)
+		late = append(late, m["tessera_composition_late_frames_total"])
 		sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
 		err = pipe.Stop(sctx)
 		scancel()
@@ -245,8 +251,8 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 		captureErr = append(captureErr, in.captureErr...)
 		unread += res.unread
 		frames += res.frames
-		b.Logf("%d canvases decoded, %d publisher frames timed, %d tiles unreadable; first packet %v after worker.Start",
-			res.frames, len(res.lat), res.unread, res.first.Sub(started).Round(time.Millisecond))
+		b.Logf("%d canvases decoded, %d publisher frames timed, %d tiles unreadable; first packet %v after worker.Start; A/V delay %.1f ms, %.0f late pictures",
+			res.frames, len(res.lat), res.unread, res.first.Sub(started).Round(time.Millisecond), avDelay[len(avDelay)-1], late[len(late)-1])
 	}
 	if len(lat) == 0 {
 		b.Fatal("no stamp read back")
@@ -269,12 +275,31 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 	b.ReportMetric(percentileMs(lat, 0.95), "p95-ms")
 	b.ReportMetric(percentileMs(arrived, 0.95), "ingest-p95-ms")
 	b.ReportMetric(float64(lat[len(lat)-1])/float64(time.Millisecond), "max-ms")
-	b.ReportMetric(float64(avDelay)/float64(time.Millisecond), "av-delay-ms")
+	d, _ := meanCI95(avDelay)
+	l, _ := meanCI95(late)
+	b.ReportMetric(d, "av-delay-ms")
+	b.ReportMetric(l, "late-frames")
 	b.ReportMetric(float64(first)/float64(len(firsts))/float64(time.Millisecond), "first-packet-ms")
 	b.ReportMetric(float64(len(lat)), "frames-timed")
 	if frames > 0 && unread > frames*pubs/100 {
 		b.Errorf("%d of %d tiles unreadable", unread, frames*pubs)
 	}
+}
+
+// gatherSums returns each of reg's metric families as the sum of its
+// series' values (counters and gauges).
+func gatherSums(b *testing.B, reg *prometheus.Registry) map[string]float64 {
+	families, err := reg.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sums := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			sums[f.GetName()] += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return sums
 }
 
 // percentileMs returns the p-quantile (0–1) of the sorted durations d in

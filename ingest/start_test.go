@@ -44,6 +44,13 @@ func TestCleanStart(t *testing.T) {
 			if sent := pub.Stats().Frames; !raceDetector && st.FramesDecoded < 25 {
 				t.Errorf("%s: %d frames decoded in the first second (%d sent), want ≥ 25 of 30", id, st.FramesDecoded, sent)
 			}
+			// Its lag (capture → decoded, on loopback) is measured: above
+			// 0 and under 500 ms.
+			if lag, ok := p.Lag(); !ok || lag <= 0 || lag > 500*time.Millisecond {
+				t.Errorf("%s: lag %v %v, want measured, 0–500 ms", id, lag, ok)
+			} else {
+				t.Logf("%s: lag %v", id, lag)
+			}
 		})
 	}
 }

@@ -100,7 +100,10 @@ func (g *group) run() {
 	// it started, the few milliseconds of its own work earlier than that.
 	// The encoder's next few frames are still slower than the rest; a
 	// clock they put behind catches up (maxBehind).
-	delay := p.w.cfg.Delay
+	clockDelay := newAVDelay(p.w.cfg, maxLag(g.parts))
+	delay := clockDelay.cur
+	avDelay := m.avDelay.WithLabelValues(id)
+	avDelay.Set(delay.Seconds())
 	g.frame(p.w.cfg.Ingest.Now()-delay, 0, &c)
 	p.r.Active()
 	t0 := p.w.cfg.Ingest.Now() - delay
@@ -110,7 +113,11 @@ func (g *group) run() {
 	defer clock.Stop()
 	for n := int64(1); ; n++ {
 		at := t0 + time.Duration(n)*interval // the capture time this canvas shows
-		// Its tick is Delay after at on the server clock.
+		if d := clockDelay.next(maxLag(g.parts)); d != delay {
+			delay = d
+			avDelay.Set(d.Seconds())
+		}
+		// Its tick is the delay after at on the server clock.
 		if wait := at + delay - p.w.cfg.Ingest.Now(); wait > 0 {
 			clock.Reset(wait)
 			select {

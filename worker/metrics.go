@@ -20,6 +20,7 @@ type metrics struct {
 	encode   *prometheus.HistogramVec // seconds per video frame
 	output   *prometheus.CounterVec   // encoded bytes, by kind
 	speed    *prometheus.GaugeVec     // frame interval / work per tick
+	avDelay  *prometheus.GaugeVec     // seconds the frame clock runs behind capture
 	late     *prometheus.CounterVec   // pictures never shown because they arrived late, by participant
 
 	states     *destStates            // destination state, one series per state
@@ -49,6 +50,8 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 			[]string{"composition", "kind"}),
 		speed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "composition",
 			Name: "speed", Help: "Frame interval divided by the work per tick (compose, encode, audio), over about the last second; above 1 is faster than real time. The slowest encoder configuration's."}, comp),
+		avDelay: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "tessera", Subsystem: "composition",
+			Name: "av_delay_seconds", Help: "How far behind its participants' capture the frame clock composes (the A/V delay): fixed, or found from their lag."}, comp),
 		late: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tessera", Subsystem: "composition",
 			Name: "late_frames_total", Help: "A participant's pictures never shown because they arrived after the tick that should have shown them."},
 			[]string{"composition", "participant"}),
@@ -65,7 +68,7 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 		return nil, fmt.Errorf("worker: metrics: %w", err)
 	}
 	if r != nil {
-		for _, c := range []prometheus.Collector{m.composed, m.skipped, m.compose, m.encode, m.output, m.speed, m.late, m.states, m.reconnects, m.kernels} {
+		for _, c := range []prometheus.Collector{m.composed, m.skipped, m.compose, m.encode, m.output, m.speed, m.avDelay, m.late, m.states, m.reconnects, m.kernels} {
 			if err := r.Register(c); err != nil {
 				return nil, fmt.Errorf("worker: metrics: %w", err)
 			}
@@ -81,6 +84,7 @@ func (m *metrics) forget(id string) {
 	m.compose.DeleteLabelValues(id)
 	m.encode.DeleteLabelValues(id)
 	m.speed.DeleteLabelValues(id)
+	m.avDelay.DeleteLabelValues(id)
 	l := prometheus.Labels{"composition": id}
 	m.output.DeletePartialMatch(l)
 	m.late.DeletePartialMatch(l)

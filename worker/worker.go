@@ -39,10 +39,15 @@ type Config struct {
 	// written, the manifest and journal recovery needs); default
 	// "recordings" beside SpoolDir.
 	WorkDir string
-	// Delay is how far behind real time the canvas is composed, so that
-	// every participant's picture for the tick has arrived (the A/V sync
-	// budget); default 100 ms.
-	Delay time.Duration
+	// Delay, when above 0, is how far behind real time every canvas is
+	// composed, fixed (the A/V sync budget). At 0 each composition finds
+	// its own: the longest its participants' pictures and sound recently
+	// took from capture to being ready (ingest's Participant.Lag) plus
+	// 10 ms, within MinDelay and MaxDelay (defaults DefaultMinDelay and
+	// DefaultMaxDelay); it grows at once and shrinks by at most 1 ms a
+	// frame.
+	Delay              time.Duration
+	MinDelay, MaxDelay time.Duration
 	// Preset is the x264 speed preset of the compositions' encoders
 	// (default "veryfast"): faster presets cost less CPU per frame and
 	// give less quality per bit.
@@ -91,8 +96,17 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Ingest == nil {
 		return nil, errors.New("worker: Config.Ingest is required")
 	}
-	if cfg.Delay <= 0 {
-		cfg.Delay = 100 * time.Millisecond
+	if cfg.Delay < 0 {
+		cfg.Delay = 0
+	}
+	if cfg.MinDelay <= 0 {
+		cfg.MinDelay = DefaultMinDelay
+	}
+	if cfg.MaxDelay <= 0 {
+		cfg.MaxDelay = DefaultMaxDelay
+	}
+	if cfg.MaxDelay < cfg.MinDelay {
+		return nil, fmt.Errorf("worker: the largest A/V delay (%v) is below the smallest (%v)", cfg.MaxDelay, cfg.MinDelay)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

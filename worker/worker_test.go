@@ -172,6 +172,14 @@ func TestCompositionRecords(t *testing.T) {
 	if v := m[`tessera_composition_speed{`+comp+`}`]; v <= 0 {
 		t.Errorf("speed %v, want > 0", v)
 	}
+	// The A/V delay the composition found for itself: its publishers'
+	// lag on loopback (receiving, reassembling, decoding) and the margin,
+	// within the bounds, and well below the fixed 100 ms of old.
+	if d := m[`tessera_composition_av_delay_seconds{`+comp+`}`]; d < DefaultMinDelay.Seconds() || d > 0.08 {
+		t.Errorf("A/V delay %.3f s, want %v to 80 ms", d, DefaultMinDelay)
+	} else {
+		t.Logf("A/V delay %.1f ms", d*1000)
+	}
 	// The kernel set the compositions run: the fastest this CPU has.
 	if set := compositor.KernelSets()[0]; m[`tessera_compositor_kernels{set="`+set+`"}`] != 1 {
 		t.Errorf("kernel set series %v, want %s", matching(m, "tessera_compositor_kernels"), set)

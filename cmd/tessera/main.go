@@ -187,7 +187,7 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		return err
 	}
 	w, err := worker.New(worker.Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(s.Data, "spool"),
-		Delay: s.AVDelay, Preset: s.Preset, CAFile: s.CAFile, Views: views, Logger: log, Registerer: reg})
+		Delay: s.AVDelay, MinDelay: s.AVDelayMin, MaxDelay: s.AVDelayMax, Preset: s.Preset, CAFile: s.CAFile, Views: views, Logger: log, Registerer: reg})
 	if err != nil {
 		ln.Close()
 		rtmp.close()

@@ -17,6 +17,7 @@ import (
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/output"
+	"github.com/tessera-media/tessera/worker"
 )
 
 // Development credentials: what `make run` uses when none are configured.
@@ -43,6 +44,7 @@ type settings struct {
 	UDPPort                                       int
 	IdleTimeout, NoPublisherTimeout, MaxDuration  time.Duration
 	Retention, AVDelay                            time.Duration
+	AVDelayMin, AVDelayMax                        time.Duration
 	MaxCompositions, MaxCompositionsPerStage      int
 	CapacityCores                                 float64
 	MaxEncoderConfigs, MaxStorageConfigs, MaxPubs int
@@ -148,7 +150,9 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.DurationVar(&s.NoPublisherTimeout, "no-publisher-timeout", time.Minute, "a composition stops this long after start when nobody published")
 	fs.DurationVar(&s.MaxDuration, "max-duration", 24*time.Hour, "longest a composition runs")
 	fs.DurationVar(&s.Retention, "retention", 5*time.Minute, "how long ended compositions stay visible")
-	fs.DurationVar(&s.AVDelay, "av-delay", 100*time.Millisecond, "how far behind real time compositions render (the A/V sync budget)")
+	fs.DurationVar(&s.AVDelay, "av-delay", 0, "how far behind real time compositions render (the A/V sync budget), fixed; 0: each composition finds its own from its participants' measured lag, within --av-delay-min and --av-delay-max")
+	fs.DurationVar(&s.AVDelayMin, "av-delay-min", worker.DefaultMinDelay, "the smallest A/V delay a composition finds for itself")
+	fs.DurationVar(&s.AVDelayMax, "av-delay-max", worker.DefaultMaxDelay, "the largest A/V delay a composition finds for itself (a participant whose media takes longer has late pictures)")
 	fs.IntVar(&s.MaxCompositions, "max-compositions", 20, "compositions running at once")
 	fs.IntVar(&s.MaxCompositionsPerStage, "max-compositions-per-stage", 5, "compositions per stage")
 	fs.IntVar(&s.MaxEncoderConfigs, "max-encoder-configurations", 20, "encoder configurations")
@@ -246,6 +250,9 @@ func (s *settings) check() error {
 	}
 	if s.AccessKeyID == DevAccessKeyID && !isLoopback(host) {
 		return fmt.Errorf("refusing to listen on %s with the development credentials: set TESSERA_ACCESS_KEY_ID and TESSERA_SECRET_ACCESS_KEY", s.Listen)
+	}
+	if s.AVDelay < 0 || s.AVDelayMin <= 0 || s.AVDelayMax < s.AVDelayMin {
+		return fmt.Errorf("--av-delay %v, --av-delay-min %v, --av-delay-max %v: want 0 or more, more than 0, and at least --av-delay-min", s.AVDelay, s.AVDelayMin, s.AVDelayMax)
 	}
 	if s.UDPPort < 0 || s.UDPPort > 65535 {
 		return fmt.Errorf("--udp-port %d: must be 0–65535", s.UDPPort)
