@@ -30,7 +30,7 @@ var allowed = map[string][]string{
 	"whep":                {"media", "internal/av", "internal/durable", "internal/pionlog", "internal/pionconf"},
 	"control":             {"contract", "layout", "ingest", "whep", "capacity", "control/sigv4", "control/wire", "control/store"},
 	"console":             {"control", "ingest", "control/store", "worker", "output", "whep", "internal/hlsjs"},
-	"worker":              {"contract", "layout", "media", "compositor", "ingest", "output", "whep", "internal/av"},
+	"worker":              {"contract", "layout", "media", "capacity", "compositor", "ingest", "output", "whep", "internal/av"},
 	"cmd/tessera":         {"worker", "control", "console", "control/store", "ingest", "output", "whep", "internal/av", "internal/selfsigned"},
 	"cmd/layout-dump":     {"layout", "compositor", "media"},
 	"bench":               {"*"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -187,7 +188,9 @@ func TestVideoEncoderAllocs(t *testing.T) {
 }
 
 // BenchmarkEncode720p and BenchmarkEncode1080p measure libx264 (veryfast,
-// zerolatency) on panning natural pictures, reporting frames per second;
+// zerolatency) on panning natural pictures, reporting frames per second
+// and the process's CPU time per frame (every thread's, the panning
+// pictures' drawing included);
 // "threads=auto" is x264's own choice, "threads=1" one core's worth.
 func BenchmarkEncode720p(b *testing.B) { benchmarkEncode(b, 1280, 720, 2_500_000) }
 
@@ -208,6 +211,7 @@ func benchmarkEncode(b *testing.B, w, h, rate int) {
 			i := 0
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := processCPU(b)
 			for b.Loop() {
 				p.frame(f, i)
 				f.PTS = time.Duration(i) * time.Second / 30
@@ -217,6 +221,7 @@ func benchmarkEncode(b *testing.B, w, h, rate int) {
 				}
 			}
 			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "fps")
+			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(time.Millisecond)/float64(i), "cpu-ms/frame")
 			b.ReportMetric(float64(bytes*8)/(float64(i)/30), "bps")
 		})
 	}
@@ -239,4 +244,14 @@ func checkConfigError(t *testing.T, ok VideoConfig, edit func(*VideoConfig), wan
 	if !strings.Contains(err.Error(), "av: new video encoder: ") || !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not say %q", err, want)
 	}
+}
+
+// processCPU returns the CPU time this process used so far (user and
+// system, every thread).
+func processCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
