@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,6 +65,7 @@ const (
 // WHIP on an HTTP server and RTMP on a listener, both on 127.0.0.1.
 type latencyRig struct {
 	ctx     context.Context
+	beeper  string // the publisher that beeps (Config.Beeps); the others are silent
 	ing     *ingest.Server
 	key     *ingest.TokenKey
 	whipURL string // the WHIP endpoint
@@ -71,9 +73,18 @@ type latencyRig struct {
 }
 
 // capturer is a publisher as the measurement sees it: when it captured
-// each frame.
+// each frame, and when its timeline (its audio's first sample) started.
 type capturer interface {
 	SentAt(n uint32) (time.Time, bool)
+	StartedAt() time.Time
+}
+
+// sound returns the tone and beeps of publisher name.
+func (r *latencyRig) sound(name string) (float64, bool) {
+	if name == r.beeper {
+		return publisher.DefaultToneHz, true
+	}
+	return 0, false
 }
 
 // publishWHIP starts a live WHIP publisher, name its participant and user
@@ -87,8 +98,9 @@ func (r *latencyRig) publishWHIP(b *testing.B, name string) capturer {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, 20*time.Second)
+	hz, beeps := r.sound(name)
 	p, err := publisher.Start(ctx, publisher.Config{WHIP: r.whipURL, Token: tok, Name: name, Width: latencyPubW, Height: latencyPubH,
-		FPS: latencyFPS, Bitrate: latencyBitrate, ToneHz: publisher.DefaultToneHz, Logger: quietLog()})
+		FPS: latencyFPS, Bitrate: latencyBitrate, ToneHz: hz, Beeps: beeps, Logger: quietLog()})
 	cancel()
 	if err != nil {
 		b.Fatal(err)
@@ -109,8 +121,9 @@ func (r *latencyRig) publishRTMP(b *testing.B, name string) capturer {
 		ParticipantID: name, UserID: name, Insecure: true}
 	r.ing.IngestKeys().Set(k)
 	ctx, cancel := context.WithTimeout(r.ctx, 20*time.Second)
+	hz, beeps := r.sound(name)
 	p, err := publisher.StartRTMP(ctx, publisher.RTMPConfig{URL: r.rtmpURL + k.StreamKey, Name: name, Width: latencyPubW, Height: latencyPubH,
-		FPS: latencyFPS, Bitrate: latencyBitrate, ToneHz: publisher.DefaultToneHz, Logger: quietLog()})
+		FPS: latencyFPS, Bitrate: latencyBitrate, ToneHz: hz, Beeps: beeps, Logger: quietLog()})
 	cancel()
 	if err != nil {
 		b.Fatal(err)
@@ -157,7 +170,7 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 	if err != nil {
 		b.Fatal(err)
 	}
-	rig := &latencyRig{ctx: ctx, ing: ing, key: key, whipURL: hs.URL + "/whip", rtmpURL: "rtmp://" + ln.Addr().String() + "/app/"}
+	rig := &latencyRig{ctx: ctx, beeper: "p1", ing: ing, key: key, whipURL: hs.URL + "/whip", rtmpURL: "rtmp://" + ln.Addr().String() + "/app/"}
 	byUser := map[string]capturer{}
 	for i := range pubs {
 		name := fmt.Sprintf("p%d", i+1)
@@ -207,7 +220,7 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 	w, err := worker.New(worker.Config{Ingest: ing, Storage: storage, SpoolDir: filepath.Join(dir, "spool"), Preset: *pipelinePreset,
 		Logger: quietLog(), Registerer: reg,
 		Tap: func(_ string, streams []av.StreamInfo) output.PacketSink {
-			tap.extradata = streams[0].Extradata
+			tap.extradata, tap.audioConfig = streams[0].Extradata, streams[1].Extradata
 			return tap
 		}})
 	if err != nil {
@@ -223,6 +236,7 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 	var firsts []time.Duration
 	var unread, frames int
 	var avDelay, late []float64
+	var offsets []time.Duration
 	for b.Loop() {
 		tap.reset()
 		started := time.Now()
@@ -246,6 +260,7 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 		}
 		tap.drain()
 		firsts = append(firsts, res.first.Sub(started))
+		offsets = append(offsets, avOffsets(b, tap, res, tiles, rig.beeper)...)
 		lat = append(lat, res.lat...)
 		arrived = append(arrived, in.arrived...)
 		captureErr = append(captureErr, in.captureErr...)
@@ -278,6 +293,17 @@ func benchLatency(b *testing.B, publish func(r *latencyRig, b *testing.B, name s
 	d, _ := meanCI95(avDelay)
 	l, _ := meanCI95(late)
 	b.ReportMetric(d, "av-delay-ms")
+	if len(offsets) == 0 {
+		b.Fatal("no beep heard in the composition's sound")
+	}
+	var sum, worst time.Duration
+	for _, o := range offsets {
+		sum += o
+		worst = max(worst, o.Abs())
+	}
+	b.Logf("A/V offset of %s (video − sound, ms) at its %d beeps: %v", rig.beeper, len(offsets), offsets)
+	b.ReportMetric(float64(sum)/float64(len(offsets))/float64(time.Millisecond), "av-offset-ms")
+	b.ReportMetric(float64(worst)/float64(time.Millisecond), "av-offset-max-ms")
 	b.ReportMetric(l, "late-frames")
 	b.ReportMetric(float64(first)/float64(len(firsts))/float64(time.Millisecond), "first-packet-ms")
 	b.ReportMetric(float64(len(lat)), "frames-timed")
@@ -339,12 +365,23 @@ type tappedPacket struct {
 // each video packet with the time it leaves and passes it on, never
 // blocking the encoder (a full queue drops, counted).
 type latencyTap struct {
-	extradata []byte
-	packets   chan tappedPacket
-	dropped   atomic.Int64
+	extradata   []byte
+	audioConfig []byte // AAC AudioSpecificConfig
+	packets     chan tappedPacket
+	dropped     atomic.Int64
+
+	mu    sync.Mutex
+	audio []av.Packet // the sound, in order
 }
 
 func (t *latencyTap) WritePacket(p av.Packet) {
+	if p.Kind == av.Audio {
+		p.Data = slices.Clone(p.Data)
+		t.mu.Lock()
+		t.audio = append(t.audio, p)
+		t.mu.Unlock()
+		return
+	}
 	if p.Kind != av.Video {
 		return
 	}
@@ -356,7 +393,13 @@ func (t *latencyTap) WritePacket(p av.Packet) {
 }
 
 // reset empties the queue before a run.
-func (t *latencyTap) reset() { t.drain(); t.dropped.Store(0) }
+func (t *latencyTap) reset() {
+	t.drain()
+	t.dropped.Store(0)
+	t.mu.Lock()
+	t.audio = nil
+	t.mu.Unlock()
+}
 
 func (t *latencyTap) drain() {
 	for {
@@ -368,8 +411,14 @@ func (t *latencyTap) drain() {
 	}
 }
 
+// shownFrame is a publisher frame as the composition showed it first: the
+// canvas's output time, and the frame's capture time on the publisher's
+// timeline (since its StartedAt).
+type shownFrame struct{ out, captured time.Duration }
+
 // stampResult is what readStamps found.
 type stampResult struct {
+	shown  [][]shownFrame  // per tile: the frames read, when first shown
 	first  time.Time       // when the first packet left
 	lat    []time.Duration // per publisher frame in the window
 	frames int             // canvases decoded in the window
@@ -387,7 +436,7 @@ func readStamps(b *testing.B, t *latencyTap, tiles []stampTile, from, until time
 	}
 	defer dec.Close()
 	var (
-		res  stampResult
+		res  = stampResult{shown: make([][]shownFrame, len(tiles))}
 		last = make([]uint32, len(tiles))
 		seen = make([]bool, len(tiles))
 		pool *media.VideoFrame
@@ -438,6 +487,7 @@ func readStamps(b *testing.B, t *latencyTap, tiles []stampTile, from, until time
 			}
 			if sent, ok := tile.pub.SentAt(n); ok && seen[i] {
 				res.lat = append(res.lat, tp.at.Sub(sent))
+				res.shown[i] = append(res.shown[i], shownFrame{out: tp.pkt.PTS, captured: sent.Sub(tile.pub.StartedAt())})
 			}
 			last[i], seen[i] = n, true
 		}
@@ -446,6 +496,81 @@ func readStamps(b *testing.B, t *latencyTap, tiles []stampTile, from, until time
 		b.Fatalf("tap: %d packets dropped", d)
 	}
 	return res
+}
+
+// avOffsets measures the composition's A/V offset for publisher name (the
+// one that beeps, silent publishers beside it): for each beep in the
+// tapped sound — an onset after at least 200 ms of silence —, the output
+// time of the first canvas showing pub's frame captured nearest the beep,
+// corrected by how far from the beep that frame was captured, minus the
+// output time of the onset. Positive: the picture comes after the sound.
+func avOffsets(b *testing.B, t *latencyTap, res stampResult, tiles []stampTile, name string) []time.Duration {
+	b.Helper()
+	i := slices.IndexFunc(tiles, func(t stampTile) bool { return t.name == name })
+	if i < 0 || len(res.shown[i]) == 0 {
+		b.Fatalf("the frames of %s, which beeps, were not read", name)
+	}
+	frames := res.shown[i]
+	// The output time of the publisher's timeline, from the video: the
+	// median of output time − capture time.
+	lags := make([]time.Duration, len(frames))
+	for j, f := range frames {
+		lags[j] = f.out - f.captured
+	}
+	slices.Sort(lags)
+	lag := lags[len(lags)/2]
+	dec, err := av.NewAACDecoder(t.audioConfig, 2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dec.Close()
+	t.mu.Lock()
+	audio := t.audio
+	t.mu.Unlock()
+	var buf *media.AudioFrame
+	get := func(channels, samples int) *media.AudioFrame {
+		if buf == nil || buf.Channels != channels || buf.Len() != samples {
+			buf = media.NewAudioFrame(channels, samples)
+		}
+		return buf
+	}
+	const silence = 200 * time.Millisecond
+	var quiet time.Duration // of silence before the sample
+	var offsets []time.Duration
+	for _, p := range audio {
+		f, err := dec.Decode(p.Data, p.PTS, get)
+		if err != nil {
+			b.Fatalf("decoding the composition's sound: %v", err)
+		}
+		if f == nil {
+			continue
+		}
+		step := time.Second / media.SampleRate
+		for i := range f.Len() {
+			v := f.Samples[i*f.Channels]
+			if v > -0.02 && v < 0.02 {
+				quiet += step
+				continue
+			}
+			if quiet >= silence {
+				onset := f.PTS + time.Duration(i)*step
+				// The beep: the whole second of the publisher's timeline
+				// the video puts this output time at.
+				k := ((onset - lag) + time.Second/2).Truncate(time.Second)
+				best := shownFrame{captured: -time.Hour}
+				for _, fr := range frames {
+					if (fr.captured - k).Abs() < (best.captured - k).Abs() {
+						best = fr
+					}
+				}
+				if (best.captured - k).Abs() <= 20*time.Millisecond {
+					offsets = append(offsets, best.out-(best.captured-k)-onset)
+				}
+			}
+			quiet = 0
+		}
+	}
+	return offsets
 }
 
 // failReporter takes the worker's progress reports and fails the

@@ -42,6 +42,10 @@ type Config struct {
 	// ToneHz is the frequency of the sine tone sent as audio (Opus, 48 kHz
 	// stereo); 0 sends silence. DefaultToneHz is a good choice.
 	ToneHz float64
+	// Beeps sounds the tone only for the first BeepLength of every second
+	// of the publisher's timeline (from StartedAt): sync marks, captured
+	// at the same instants as the frames captured then.
+	Beeps bool
 	// NoAudio and NoVideo leave out that track (not both).
 	NoAudio, NoVideo bool
 	// Loss is the fraction (0–1) of outgoing RTP packets, audio and video,
@@ -114,8 +118,8 @@ func (c *Config) fromClip() error {
 		return fmt.Errorf("size %dx%d: the clip is %dx%d", c.Width, c.Height, k.width, k.height)
 	case c.FPS != 0 && c.FPS != k.fps:
 		return fmt.Errorf("frame rate %v: the clip is %v fps", c.FPS, k.fps)
-	case c.Bitrate != 0 || c.KeyframeInterval != 0 || c.Color != nil || c.ToneHz != 0:
-		return errors.New("bitrate, keyframe interval, colour and tone are the clip's: leave them zero")
+	case c.Bitrate != 0 || c.KeyframeInterval != 0 || c.Color != nil || c.ToneHz != 0 || c.Beeps:
+		return errors.New("bitrate, keyframe interval, colour and tone (and beeps) are the clip's: leave them zero")
 	}
 	c.Codec, c.Width, c.Height, c.FPS, c.Bitrate, c.ToneHz = k.codec, k.width, k.height, k.fps, k.bitrate, k.toneHz
 	return nil
@@ -149,6 +153,8 @@ func (c Config) withMediaDefaults() (Config, error) {
 		return c, fmt.Errorf("keyframe interval %v: negative", c.KeyframeInterval)
 	case math.IsNaN(c.ToneHz) || c.ToneHz < 0 || c.ToneHz >= media.SampleRate/2:
 		return c, fmt.Errorf("tone %v Hz: want 0 (silence) or below 24 kHz", c.ToneHz)
+	case c.Beeps && c.ToneHz == 0:
+		return c, errors.New("beeps: set a tone (ToneHz) to beep with")
 	}
 	return c, nil
 }

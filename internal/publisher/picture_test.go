@@ -264,6 +264,32 @@ func TestTone(t *testing.T) {
 	}
 }
 
+// With beeps the tone sounds in the first BeepLength of every second of
+// its timeline and nowhere else.
+func TestToneBeeps(t *testing.T) {
+	tn := tone{hz: 1000, beeps: true}
+	a := media.NewAudioFrame(2, audioChunk)
+	beep := int(BeepLength * media.SampleRate / time.Second)
+	var idx, loud int
+	for range 150 { // three seconds
+		tn.fill(a)
+		for j := 0; j < len(a.Samples); j += 2 {
+			inBeep := idx%media.SampleRate < beep
+			if a.Samples[j] != 0 {
+				loud++
+				if !inBeep {
+					t.Fatalf("sample %d sounds outside a beep", idx)
+				}
+			}
+			idx++
+		}
+	}
+	// A sine's samples are 0 only at its zero crossings.
+	if loud < 3*beep-3*2*50 {
+		t.Errorf("%d samples sound in 3 beeps of %d", loud, beep)
+	}
+}
+
 func TestLossInjector(t *testing.T) {
 	count := func(seed uint64) (dropped int) {
 		l := newLossInjector(0.05, seed)

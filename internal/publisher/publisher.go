@@ -169,7 +169,7 @@ func Start(ctx context.Context, cfg Config) (_ *Publisher, err error) {
 	case <-timer.C:
 		return nil, fmt.Errorf("waiting for the connection: no connection after %v", cfg.Timeout)
 	}
-	start := time.Now()
+	start := p.begin()
 	switch {
 	case p.venc != nil:
 		interval := time.Duration(float64(time.Second) / cfg.FPS)
@@ -186,7 +186,7 @@ func Start(ctx context.Context, cfg Config) (_ *Publisher, err error) {
 	case p.aenc != nil:
 		var clock sampleClock
 		p.loops.Go(func() {
-			p.audioLoop(start, cfg.ToneHz, p.aenc, func(pkt av.Packet) bool {
+			p.audioLoop(start, tone{hz: cfg.ToneHz, beeps: cfg.Beeps}, p.aenc, func(pkt av.Packet) bool {
 				return p.writeSample(p.atrack, pkt.Data, clock.duration(pkt.PTS, pkt.Duration))
 			})
 		})

@@ -32,6 +32,7 @@ type publishing struct {
 
 	sentMu sync.Mutex
 	sent   [sentRing]sentFrame
+	start  time.Time // of the timeline, set by begin
 
 	frames, keyframes, forced, plis, audioPackets, bytes atomic.Uint64
 }
@@ -94,6 +95,22 @@ func (p *publishing) SentAt(n uint32) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return s.at, true
+}
+
+// begin starts the publishing's timeline now and returns its start.
+func (p *publishing) begin() time.Time {
+	p.sentMu.Lock()
+	defer p.sentMu.Unlock()
+	p.start = time.Now()
+	return p.start
+}
+
+// StartedAt returns when the publisher's timeline starts: the capture
+// time of its audio's first sample, and of time 0 of its video's PTS.
+func (p *publishing) StartedAt() time.Time {
+	p.sentMu.Lock()
+	defer p.sentMu.Unlock()
+	return p.start
 }
 
 func (p *publishing) markSent(n uint32, at time.Time) {
@@ -162,14 +179,13 @@ func (p *publishing) videoLoop(start time.Time, fps float64, gen *Generator, enc
 	}
 }
 
-// audioLoop generates 20 ms of the tone at a time, PTS from the sample
+// audioLoop generates 20 ms of gen at a time, PTS from the sample
 // count since start, encodes it and hands each packet to send, until Done
 // or until send refuses one; it catches up after a late tick, so that the
 // audio keeps pace with the clock. An encoding error ends the publishing.
-func (p *publishing) audioLoop(start time.Time, toneHz float64, enc audioEncoder, send func(av.Packet) bool) {
+func (p *publishing) audioLoop(start time.Time, gen tone, enc audioEncoder, send func(av.Packet) bool) {
 	ticker := time.NewTicker(20 * time.Millisecond)
 	defer ticker.Stop()
-	gen := tone{hz: toneHz}
 	a := media.NewAudioFrame(2, audioChunk)
 	ok := true
 	emit := func(pkt av.Packet) {

@@ -50,6 +50,8 @@ type RTMPConfig struct {
 	// ToneHz is the frequency of the sine tone sent as audio (AAC-LC,
 	// 48 kHz stereo); 0 sends silence.
 	ToneHz float64
+	// Beeps is Config's.
+	Beeps bool
 	// Timeout bounds StartRTMP's connection (TCP, TLS, the RTMP handshake,
 	// connect and publish); default 10 s. The context passed to StartRTMP
 	// bounds it too.
@@ -66,7 +68,7 @@ const aacBitrate = 96_000
 // picture and sound settings in the terms of Config.
 func (c RTMPConfig) withDefaults() (_ RTMPConfig, mc Config, err error) {
 	mc, err = Config{Name: c.Name, Codec: "h264", Width: c.Width, Height: c.Height, FPS: c.FPS, Bitrate: c.Bitrate,
-		KeyframeInterval: c.KeyframeInterval, ToneHz: c.ToneHz}.withMediaDefaults()
+		KeyframeInterval: c.KeyframeInterval, ToneHz: c.ToneHz, Beeps: c.Beeps}.withMediaDefaults()
 	if err != nil {
 		return c, mc, err
 	}
@@ -188,9 +190,9 @@ func StartRTMP(ctx context.Context, cfg RTMPConfig) (_ *RTMPPublisher, err error
 		return nil, err
 	}
 	p.reader.Go(p.drain)
-	start := time.Now()
+	start := p.begin()
 	p.loops.Go(func() { p.videoLoop(start, mc.FPS, p.gen, p.venc, nil, p.sendVideo) })
-	p.loops.Go(func() { p.audioLoop(start, mc.ToneHz, p.aenc, p.sendAudio) })
+	p.loops.Go(func() { p.audioLoop(start, tone{hz: mc.ToneHz, beeps: mc.Beeps}, p.aenc, p.sendAudio) })
 	p.log.Info("publishing over RTMP", "url", redactStreamKey(cfg.URL), "size", fmt.Sprintf("%dx%d", mc.Width, mc.Height), "fps", mc.FPS)
 	return p, nil
 }
