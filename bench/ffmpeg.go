@@ -56,7 +56,7 @@ func newFFmpegPeer(canvas layout.Size, srcSize layout.Size, tiles []tile, bg med
 				i, t.crop, srcSize.W, srcSize.H, t.dst, canvas.W, canvas.H)
 		}
 	}
-	desc := ffmpegDescription(canvas, tiles, bg)
+	desc := ffmpegDescription(canvas, tiles, bg, func(i int, _ tile) string { return fmt.Sprintf("in%d", i) })
 	sizes := make([]image.Point, len(tiles))
 	for i := range sizes {
 		sizes[i] = image.Pt(srcSize.W, srcSize.H)
@@ -68,8 +68,10 @@ func newFFmpegPeer(canvas layout.Size, srcSize layout.Size, tiles []tile, bg med
 	return &ffmpegPeer{graph: g, tiles: tiles, inputs: make([]*media.VideoFrame, len(tiles)), desc: desc}, nil
 }
 
-// ffmpegDescription writes the filter graph description.
-func ffmpegDescription(canvas layout.Size, tiles []tile, bg media.YUV) string {
+// ffmpegDescription writes the filter graph description; input names the
+// pad that feeds tile i (an in-process graph's input, or the ffmpeg
+// command's "K:v").
+func ffmpegDescription(canvas layout.Size, tiles []tile, bg media.YUV, input func(i int, t tile) string) string {
 	colour := ffmpegColour(bg)
 	if len(tiles) == 0 {
 		return fmt.Sprintf("color=c=%s:s=%dx%d:r=30", colour, canvas.W, canvas.H)
@@ -77,8 +79,8 @@ func ffmpegDescription(canvas layout.Size, tiles []tile, bg media.YUV) string {
 	var b strings.Builder
 	right, bottom := 0, 0
 	for i, t := range tiles {
-		fmt.Fprintf(&b, "[in%d]crop=%d:%d:%d:%d,scale=%d:%d:flags=bilinear[t%d];",
-			i, t.crop.W, t.crop.H, t.crop.X, t.crop.Y, t.dst.W, t.dst.H, i)
+		fmt.Fprintf(&b, "[%s]crop=%d:%d:%d:%d,scale=%d:%d:flags=bilinear[t%d];",
+			input(i, t), t.crop.W, t.crop.H, t.crop.X, t.crop.Y, t.dst.W, t.dst.H, i)
 		right, bottom = max(right, t.dst.Right()), max(bottom, t.dst.Bottom())
 	}
 	if len(tiles) == 1 {

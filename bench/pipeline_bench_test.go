@@ -97,11 +97,20 @@ const mib = 1 << 20
 //     the measuring), shared with the server on the same machine.
 func BenchmarkPipeline(b *testing.B) {
 	bin := buildTessera(b)
+	var figures []pipelineFigures
 	for _, sc := range pipelineScenarios {
 		b.Run(sc.name, func(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 			defer cancel()
 			clip := clipFor(b, sc.pubW, sc.pubH, sc.pubBitrate)
+			// The peer and the floor first, alone on the machine, as the
+			// server will be.
+			ff := newFFmpegPipeline(b, sc, clip)
+			peer := ff.compose(ctx)
+			decode, encode := ff.floor(ctx)
+			b.Logf("%s: ffmpeg %.3f cores (%.2f fps, speed %s, RSS %.0f MB); floor: decoding %.3f cores (%.2f fps), encoding %.3f cores (%.2f fps)",
+				sc.name, peer.cpu.Seconds()/peer.output(sc.fps), peer.fps, peer.speed, float64(peer.rssMax)/mib,
+				decode.cpu.Seconds()/decode.output(sc.fps), decode.fps, encode.cpu.Seconds()/encode.output(sc.fps), encode.fps)
 			s := startServer(b, bin)
 			idle := s.measure(ctx, 2*time.Second)
 			stage, whip := s.stage(ctx, "bench")
@@ -116,7 +125,9 @@ func BenchmarkPipeline(b *testing.B) {
 			var sum struct {
 				cores, rss, comp, skipped, fps, first, self float64
 				n                                           int
+				realTime                                    bool // every window
 			}
+			sum.realTime = true
 			for b.Loop() {
 				arn, first := s.startComposition(ctx, stage, dest)
 				time.Sleep(*pipelineWarmup)
@@ -135,6 +146,7 @@ func BenchmarkPipeline(b *testing.B) {
 				sum.fps += w.composed / w.wall.Seconds()
 				sum.first += float64(first) / float64(time.Millisecond)
 				sum.self += w.self.Seconds() / w.wall.Seconds()
+				sum.realTime = sum.realTime && realTime(w, sc.fps)
 				sum.n++
 			}
 			// The recording is there: at least a 2 s segment per window.
@@ -152,8 +164,26 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(sum.fps/n, "out-fps")
 			b.ReportMetric(sum.first/n, "first-packet-ms")
 			b.ReportMetric(sum.self/n, "pub-cpu-s/s")
+			r := pipelineFigures{name: sc.name, tessera: sum.cores / n, ffmpeg: peer.cpu.Seconds() / peer.output(sc.fps),
+				decode: decode.cpu.Seconds() / decode.output(sc.fps), encode: encode.cpu.Seconds() / encode.output(sc.fps)}
+			for _, kept := range []struct {
+				what string
+				ok   bool
+			}{{"tessera", sum.realTime}, {"ffmpeg", peer.realTime(sc.fps)}, {"decode", decode.realTime(sc.fps)}, {"encode", encode.realTime(sc.fps)}} {
+				if !kept.ok {
+					r.late = append(r.late, kept.what)
+				}
+			}
+			b.ReportMetric(r.ffmpeg, "ffmpeg-cpu-s/s-output")
+			b.ReportMetric(r.decode+r.encode, "floor-cpu-s/s-output")
+			b.ReportMetric(r.decode, "floor-decode-cpu-s/s")
+			b.ReportMetric(r.encode, "floor-encode-cpu-s/s")
+			b.ReportMetric(r.tessera/r.ffmpeg, "tessera/ffmpeg")
+			b.ReportMetric(r.tessera/(r.decode+r.encode), "tessera/floor")
+			figures = append(figures, r)
 		})
 	}
+	logPipelineFigures(b, figures)
 }
 
 // BenchmarkPipelineCapacity starts 720p30 compositions of six 360p

@@ -1,0 +1,338 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tessera-media/tessera/internal/publisher"
+	"github.com/tessera-media/tessera/layout"
+	"github.com/tessera-media/tessera/media"
+)
+
+// ffmpegPipeline is a pipeline scenario's work done by the ffmpeg command
+// line (Debian's, on PATH) on the publishers' own clip: the clip's H.264
+// and Opus, remuxed once into Matroska, read by every input.
+type ffmpegPipeline struct {
+	b     *testing.B
+	sc    pipelineScenario
+	dir   string
+	clip  string // the clip in Matroska
+	graph string // -filter_complex: the grid into [v], the mix into [a]
+}
+
+// newFFmpegPipeline writes clip (publisher.Clip's Annex B H.264 and Ogg
+// Opus, remuxed without re-encoding into one Matroska file) and the
+// filter graph of sc's grid: each tile cropped and scaled with bilinear
+// as layout.Arrange and layout.Fit place it for sc.pubs participants,
+// the tiles placed by xstack over the compositor's default background,
+// and the sound of every input mixed by amix.
+func newFFmpegPipeline(b *testing.B, sc pipelineScenario, clip *publisher.Clip) *ffmpegPipeline {
+	b.Helper()
+	dir := b.TempDir()
+	write := func(name string, fn func(io.Writer) error) string {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := fn(f); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+		return path
+	}
+	video := write("clip.h264", clip.WriteAnnexB)
+	audio := write("clip.opus", clip.WriteOgg)
+	p := &ffmpegPipeline{b: b, sc: sc, dir: dir, clip: filepath.Join(dir, "clip.mkv")}
+	p.once("remuxing the clip", "-fflags", "+genpts", "-framerate", strconv.FormatFloat(clip.FPS(), 'f', -1, 64), "-i", video, "-i", audio, "-c", "copy", p.clip)
+
+	canvas, src := layout.Size{W: sc.outW, H: sc.outH}, layout.Size{W: sc.pubW, H: sc.pubH}
+	tiles := ffmpegTiles(canvas, src, layout.Config{Grid: &layout.GridConfig{}}, sc.pubs)
+	var g strings.Builder
+	g.WriteString(ffmpegDescription(canvas, tiles, media.YUV{}, func(_ int, t tile) string { return fmt.Sprintf("%d:v", t.src) }))
+	g.WriteString("[v];")
+	for i := range sc.pubs {
+		fmt.Fprintf(&g, "[%d:a]", i)
+	}
+	fmt.Fprintf(&g, "amix=inputs=%d[a]", sc.pubs)
+	p.graph = g.String()
+	return p
+}
+
+// inputs are the sc.pubs inputs, each the clip decoded with one thread
+// as ingest does; live ones loop forever at the clip's rate (-re), as the
+// publishers send it.
+func (p *ffmpegPipeline) inputs(live bool) []string {
+	var args []string
+	for range p.sc.pubs {
+		args = append(args, "-threads", "1")
+		if live {
+			args = append(args, "-re", "-stream_loop", "-1")
+		}
+		args = append(args, "-i", p.clip)
+	}
+	return args
+}
+
+// encoding is what the server's encoder does (internal/av's VideoEncoder
+// and AudioEncoder): libx264 Main with the benchmark's preset, tune
+// zerolatency, no B-frames, an IDR every 2 s and only there, the VBV at
+// maxrate = bufsize = bitrate; AAC-LC at 128 kbit/s, 48 kHz stereo.
+func (p *ffmpegPipeline) encoding() []string {
+	preset := cmp.Or(*pipelinePreset, "veryfast")
+	rate := strconv.Itoa(p.sc.outBitrate)
+	return []string{"-c:v", "libx264", "-preset", preset, "-tune", "zerolatency", "-profile:v", "main", "-pix_fmt", "yuv420p",
+		"-r", strconv.FormatFloat(p.sc.fps, 'f', -1, 64), "-g", strconv.Itoa(int(math.Round(2 * p.sc.fps))), "-bf", "0",
+		"-b:v", rate, "-maxrate", rate, "-bufsize", rate, "-forced-idr", "1", "-x264-params", "scenecut=0:open-gop=0",
+		"-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"}
+}
+
+// compose runs the whole composition as a user of FFmpeg would write it:
+// the looping inputs, the grid and the mix, encoded and recorded as HLS
+// (2 s MPEG-TS segments, as the server's recording with IVS's defaults)
+// into a folder. It fails the benchmark unless segments were written.
+func (p *ffmpegPipeline) compose(ctx context.Context) cliWindow {
+	hls := filepath.Join(p.dir, "hls")
+	if err := os.Mkdir(hls, 0o755); err != nil {
+		p.b.Fatal(err)
+	}
+	args := append(p.inputs(true), "-filter_complex", p.graph, "-map", "[v]", "-map", "[a]")
+	args = append(args, p.encoding()...)
+	args = append(args, "-f", "hls", "-hls_time", "2", "-hls_list_size", "0", "-hls_segment_type", "mpegts",
+		"-hls_segment_filename", filepath.Join(hls, "%d.ts"), filepath.Join(hls, "index.m3u8"))
+	w := p.measure(ctx, "ffmpeg", args)
+	if !w.realTime(p.sc.fps) {
+		p.b.Errorf("ffmpeg made %.2f frames/s over the window, not the real time %g (speed %s)", w.fps, p.sc.fps, w.speed)
+	}
+	segs, _ := filepath.Glob(filepath.Join(hls, "*.ts"))
+	if want := int(*pipelineWindow / (2 * time.Second)); len(segs) < want {
+		p.b.Errorf("ffmpeg wrote %d HLS segments in %v, want at least %d", len(segs), w.wall, want)
+	}
+	return w
+}
+
+// floor runs what no compositor can avoid, one after the other: decoding
+// the live inputs (video and sound, to the null muxer), then encoding the
+// composition's own output — the composed grid and mix, rendered once
+// for one loop of the clip into raw yuv4mpeg and WAV so that reading
+// them costs next to nothing — looped at its rate with the same
+// encoding, to the null muxer.
+func (p *ffmpegPipeline) floor(ctx context.Context) (decode, encode cliWindow) {
+	args := p.inputs(true)
+	for i := range p.sc.pubs {
+		args = append(args, "-map", fmt.Sprintf("%d:v", i), "-map", fmt.Sprintf("%d:a", i))
+	}
+	decode = p.measure(ctx, "decoding", append(args, "-f", "null", "-"))
+
+	canvas, mix := filepath.Join(p.dir, "canvas.y4m"), filepath.Join(p.dir, "mix.wav")
+	frames := strconv.Itoa(int(math.Round(clipLength.Seconds() * p.sc.fps)))
+	args = append(p.inputs(false), "-filter_complex", p.graph, "-map", "[v]", "-frames:v", frames, "-pix_fmt", "yuv420p", canvas,
+		"-map", "[a]", "-t", strconv.FormatFloat(clipLength.Seconds(), 'f', -1, 64), "-ar", "48000", "-ac", "2", mix)
+	p.once("rendering the composition", args...)
+	args = []string{"-re", "-stream_loop", "-1", "-i", canvas, "-re", "-stream_loop", "-1", "-i", mix, "-map", "0:v", "-map", "1:a"}
+	encode = p.measure(ctx, "encoding", append(append(args, p.encoding()...), "-f", "null", "-"))
+	return decode, encode
+}
+
+// once runs ffmpeg with args to its end (bounded), failing the benchmark
+// if it fails.
+func (p *ffmpegPipeline) once(what string, args ...string) {
+	p.b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ffmpeg", append([]string{"-hide_banner", "-nostdin", "-v", "error", "-y"}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		p.b.Fatalf("ffmpeg, %s: %v\n%s", what, err, out)
+	}
+}
+
+// cliWindow is what an ffmpeg process did over a measured window.
+type cliWindow struct {
+	wall   time.Duration
+	cpu    time.Duration // utime + stime, all threads
+	rssMax int64
+	fps    float64 // output frames per second, from its -progress reports
+	speed  string  // its own speed estimate at the end of the window
+}
+
+// output is the seconds of output produced in the window at fps.
+func (w cliWindow) output(fps float64) float64 { return w.fps * w.wall.Seconds() / fps }
+
+// realTime reports whether the window kept up with fps (1 % slack).
+func (w cliWindow) realTime(fps float64) bool { return w.fps >= 0.99*fps }
+
+// measure starts ffmpeg with args (its -progress reports on stdout),
+// waits for its first frame and the warm-up, measures a window of
+// -pipeline.window as the server's, and stops it (SIGINT, as q does:
+// HLS closes its playlist; SIGKILL after 10 s). The benchmark fails if
+// the process ends early.
+func (p *ffmpegPipeline) measure(ctx context.Context, name string, args []string) cliWindow {
+	p.b.Helper()
+	args = append([]string{"-hide_banner", "-nostdin", "-v", "error", "-nostats", "-stats_period", "0.1", "-progress", "pipe:1"}, args...)
+	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		p.b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		p.b.Fatal(err)
+	}
+	prog := &progress{first: make(chan struct{})}
+	read := make(chan struct{})
+	go func() { defer close(read); prog.read(out) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		_ = cmd.Process.Signal(os.Interrupt)
+		t := time.AfterFunc(10*time.Second, func() { _ = cmd.Process.Kill() })
+		<-read
+		_ = cmd.Wait()
+		t.Stop()
+	}
+	p.b.Cleanup(stop)
+	select {
+	case <-prog.first:
+	case <-read:
+		stop()
+		p.b.Fatalf("%s: ffmpeg ended before its first frame: %s", name, stderr.String())
+	case <-time.After(60 * time.Second):
+		p.b.Fatalf("%s: no frame from ffmpeg after 60 s", name)
+	}
+	time.Sleep(*pipelineWarmup)
+	pid := cmd.Process.Pid
+	p0, err := readProc(pid)
+	if err != nil {
+		p.b.Fatal(err)
+	}
+	w := cliWindow{rssMax: p0.rss}
+	for end := p0.at.Add(*pipelineWindow); time.Until(end) > 0; {
+		select {
+		case <-ctx.Done():
+			p.b.Fatal(ctx.Err())
+		case <-read:
+			p.b.Fatalf("%s: ffmpeg ended in the measured window: %s", name, stderr.String())
+		case <-time.After(min(250*time.Millisecond, time.Until(end))):
+		}
+		if st, err := readProc(pid); err == nil {
+			w.rssMax = max(w.rssMax, st.rss)
+		}
+	}
+	p1, err := readProc(pid)
+	if err != nil {
+		p.b.Fatal(err)
+	}
+	stop()
+	w.wall, w.cpu = p1.at.Sub(p0.at), p1.cpu-p0.cpu
+	w.fps, w.speed = prog.rate(p0.at, p1.at)
+	return w
+}
+
+// progress follows ffmpeg's -progress reports: each block's frame count
+// and the time it arrived.
+type progress struct {
+	mu      sync.Mutex
+	reports []report
+	first   chan struct{} // closed at the first report with a frame
+	started bool
+}
+
+type report struct {
+	at     time.Time
+	frames int
+	speed  string
+}
+
+func (p *progress) read(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	var cur report
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "=")
+		switch k {
+		case "frame":
+			cur.frames, _ = strconv.Atoi(v)
+		case "speed":
+			cur.speed = strings.TrimSpace(v)
+		case "progress":
+			cur.at = time.Now()
+			p.mu.Lock()
+			p.reports = append(p.reports, cur)
+			if cur.frames > 0 && !p.started {
+				p.started = true
+				close(p.first)
+			}
+			p.mu.Unlock()
+		}
+	}
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// rate is the frame rate over the reports that arrived in [from, to]
+// (the least-squares slope of frames over time, which the bursts in which
+// ffmpeg counts frames do not bias the way two end points would), and the
+// speed of the last.
+func (p *progress) rate(from, to time.Time) (float64, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var n, st, sf, stt, stf float64
+	speed := ""
+	for _, r := range p.reports {
+		if r.at.Before(from) || r.at.After(to) {
+			continue
+		}
+		t, f := r.at.Sub(from).Seconds(), float64(r.frames)
+		n, st, sf, stt, stf = n+1, st+t, sf+f, stt+t*t, stf+t*f
+		speed = r.speed
+	}
+	if d := n*stt - st*st; n >= 2 && d > 0 {
+		return (n*stf - st*sf) / d, speed
+	}
+	return 0, speed
+}
+
+// pipelineFigures is one scenario's CPU per second of output: the server,
+// the ffmpeg peer, and the floor's two parts; and which kept real time.
+type pipelineFigures struct {
+	name                            string
+	tessera, ffmpeg, decode, encode float64
+	late                            []string // what did not keep real time
+}
+
+// logPipelineFigures logs the scenarios' figures as a table.
+func logPipelineFigures(b *testing.B, fs []pipelineFigures) {
+	if len(fs) == 0 {
+		return
+	}
+	var t strings.Builder
+	fmt.Fprintf(&t, "CPU per second of output (cores):\n%-16s %8s %8s %8s %8s %8s %9s %8s\n", "scenario", "tessera", "ffmpeg", "decode", "encode", "floor", "t/ffmpeg", "t/floor")
+	for _, f := range fs {
+		floor := f.decode + f.encode
+		fmt.Fprintf(&t, "%-16s %8.3f %8.3f %8.3f %8.3f %8.3f %9.2f %8.2f", f.name, f.tessera, f.ffmpeg, f.decode, f.encode, floor, f.tessera/f.ffmpeg, f.tessera/floor)
+		if len(f.late) > 0 {
+			fmt.Fprintf(&t, "  (not in real time: %s)", strings.Join(f.late, ", "))
+		}
+		t.WriteByte('\n')
+	}
+	b.Log(t.String())
+}
