@@ -94,7 +94,36 @@ const mib = 1 << 20
 //     which the worker reports once the first canvas is encoded and its
 //     packet handed to the destination;
 //   - pub-cpu-s/s: CPU of this process (publishers, the API client and
-//     the measuring), shared with the server on the same machine.
+//     the measuring), shared with the server on the same machine;
+//
+// and, measured first in the same run, alone on the machine, over a
+// window as long as the server's after the same warm-up, on the
+// publishers' own clip (see ffmpegPipeline):
+//
+//   - ffmpeg-cpu-s/s-output: the ffmpeg command line doing the same
+//     composition — every input looped at its rate (-re), decoded with
+//     one thread as ingest does, cropped and scaled with bilinear to the
+//     tiles layout.Arrange gives, placed by xstack, the sound mixed by
+//     amix, encoded as the server encodes (libx264 Main with the same
+//     preset, zerolatency, no B-frames, an IDR every 2 s, the VBV at the
+//     bitrate; AAC 128 kbit/s) and recorded as 2 s HLS segments into a
+//     folder; the benchmark fails unless it kept real time (99 % of the
+//     frames) and wrote the segments;
+//   - floor-cpu-s/s-output, the sum of floor-decode-cpu-s/s (the same
+//     inputs only decoded, video and sound, to the null muxer) and
+//     floor-encode-cpu-s/s (the same encoding of the composition's own
+//     output: the ffmpeg peer's grid and mix rendered once for one loop
+//     of the clip into raw yuv4mpeg and WAV, looped at its rate, so that
+//     the encoder sees the same pictures and reading them costs next to
+//     nothing): what no compositor can avoid;
+//   - tessera/ffmpeg and tessera/floor: cpu-s/s-output over those. The
+//     server's figure also pays for receiving WebRTC (SRTP, RTP, jitter
+//     buffers), which the command line, reading files, does not.
+//
+// Every CPU figure is per second of output (frames made / fps), so one
+// that fell behind real time still tells the cost of its work; the log
+// ends with a table of the scenarios' figures naming any that fell
+// behind.
 func BenchmarkPipeline(b *testing.B) {
 	bin := buildTessera(b)
 	var figures []pipelineFigures
