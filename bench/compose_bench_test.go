@@ -58,11 +58,14 @@ func BenchmarkCompose(b *testing.B) {
 	}
 }
 
-// TestMain prints the comparison table after a benchmark run.
+// TestMain prints the comparison tables after a benchmark run.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if len(results) > 0 {
 		printTable(os.Stdout)
+	}
+	if len(pipelineResults) > 0 {
+		printPipelineTable(os.Stdout)
 	}
 	os.Exit(code)
 }

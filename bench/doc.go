@@ -60,26 +60,30 @@
 // destination) and pub-cpu-s/s. -pipeline.perf DIR also records the
 // server with `perf record -g` over each window.
 //
-// Before the server starts, each scenario runs its peer and its floor
-// with the ffmpeg command line on the publishers' own clip (its H.264
-// and Opus remuxed into Matroska), each over a window of the same length
-// after the same warm-up, CPU from /proc/<pid>/stat and the frame rate
-// from its -progress reports. The peer does the composition as a user
-// of FFmpeg would: every input looped at its rate (-re -stream_loop -1)
-// and decoded with one thread, crop + scale with bilinear to the tiles
-// layout.Arrange gives + xstack, amix, libx264 with the server's
-// settings (Main, the same preset, zerolatency, no B-frames, a 2 s GOP,
-// the VBV at the bitrate) and AAC, 2 s HLS segments into a folder; it
-// must keep real time and write the segments, or the benchmark fails.
-// The floor is decoding the same live inputs to the null muxer plus
-// encoding, with the same settings, the composition's own output (the
-// peer's grid and mix rendered once for one loop of the clip into raw
-// yuv4mpeg and WAV, looped: the same pictures, read for next to
-// nothing), one after the other. ffmpeg-cpu-s/s-output,
-// floor-cpu-s/s-output (with floor-decode-cpu-s/s and
-// floor-encode-cpu-s/s) and the ratios tessera/ffmpeg and tessera/floor
-// (cpu-s/s-output over each) are reported beside the server's figures,
-// and a table of them ends the log.
+// Then, with the publishers and the server stopped, each scenario runs
+// its peer and its floor with the ffmpeg command line on the publishers'
+// own clip (its H.264 and Opus remuxed into Matroska), each over a window
+// of the same length after the same warm-up, CPU from /proc/<pid>/stat
+// and the frame rate from its -progress reports. The peer does the
+// composition as a user of FFmpeg would: every input looped at its rate
+// (-re -stream_loop -1) and decoded with one thread, crop + scale with
+// bilinear to the tiles layout.Arrange gives + xstack, amix, libx264
+// with the server's settings (Main, the same preset, zerolatency, no
+// B-frames, a 2 s GOP, the VBV at the bitrate, the thread count the
+// server's recording states) and AAC, 2 s HLS segments into a folder; it
+// must keep real time, write the segments, and state the same x264
+// options as the server's recording, or the benchmark fails. The floor
+// is decoding the same live inputs to the null muxer plus encoding, with
+// the same settings, the composition's own output (the peer's grid and
+// mix rendered once for one loop of the clip into raw yuv4mpeg and WAV,
+// looped: the same pictures, read for next to nothing), one after the
+// other. ffmpeg-cpu-s/s-output, floor-cpu-s/s-output (with
+// floor-decode-cpu-s/s and floor-encode-cpu-s/s) and the ratios
+// tessera/ffmpeg and tessera/floor (cpu-s/s-output over each) are
+// reported beside the server's figures, and printed as a table after the
+// run, naming what fell behind real time. The server's figure also pays
+// for receiving WebRTC (SRTP, RTP, jitter buffers), which the command
+// line, reading files, does not.
 //
 // BenchmarkPipelineCapacity adds 720p30 six-publisher compositions, each
 // on a stage of its own with its own publishers, to one server, measuring

@@ -96,9 +96,9 @@ const mib = 1 << 20
 //   - pub-cpu-s/s: CPU of this process (publishers, the API client and
 //     the measuring), shared with the server on the same machine;
 //
-// and, measured first in the same run, alone on the machine, over a
-// window as long as the server's after the same warm-up, on the
-// publishers' own clip (see ffmpegPipeline):
+// and, measured next in the same run, once the publishers and the server
+// have stopped, over a window as long as the server's after the same
+// warm-up, on the publishers' own clip (see ffmpegPipeline):
 //
 //   - ffmpeg-cpu-s/s-output: the ffmpeg command line doing the same
 //     composition — every input looped at its rate (-re), decoded with
@@ -106,9 +106,10 @@ const mib = 1 << 20
 //     tiles layout.Arrange gives, placed by xstack, the sound mixed by
 //     amix, encoded as the server encodes (libx264 Main with the same
 //     preset, zerolatency, no B-frames, an IDR every 2 s, the VBV at the
-//     bitrate; AAC 128 kbit/s) and recorded as 2 s HLS segments into a
-//     folder; the benchmark fails unless it kept real time (99 % of the
-//     frames) and wrote the segments;
+//     bitrate, the server's thread count; AAC 128 kbit/s) and recorded as
+//     2 s HLS segments into a folder; the benchmark fails unless it kept
+//     real time (99 % of the frames), wrote the segments, and its x264
+//     options (stated in its first picture) are the server's;
 //   - floor-cpu-s/s-output, the sum of floor-decode-cpu-s/s (the same
 //     inputs only decoded, video and sound, to the null muxer) and
 //     floor-encode-cpu-s/s (the same encoding of the composition's own
@@ -121,29 +122,19 @@ const mib = 1 << 20
 //     buffers), which the command line, reading files, does not.
 //
 // Every CPU figure is per second of output (frames made / fps), so one
-// that fell behind real time still tells the cost of its work; the log
-// ends with a table of the scenarios' figures naming any that fell
-// behind.
+// that fell behind real time still tells the cost of its work; after the
+// run, a table of the scenarios' figures names any that fell behind.
 func BenchmarkPipeline(b *testing.B) {
 	bin := buildTessera(b)
-	var figures []pipelineFigures
 	for _, sc := range pipelineScenarios {
 		b.Run(sc.name, func(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 			defer cancel()
 			clip := clipFor(b, sc.pubW, sc.pubH, sc.pubBitrate)
-			// The peer and the floor first, alone on the machine, as the
-			// server will be.
-			ff := newFFmpegPipeline(b, sc, clip)
-			peer := ff.compose(ctx)
-			decode, encode := ff.floor(ctx)
-			b.Logf("%s: ffmpeg %.3f cores (%.2f fps, speed %s, RSS %.0f MB); floor: decoding %.3f cores (%.2f fps), encoding %.3f cores (%.2f fps)",
-				sc.name, peer.cpu.Seconds()/peer.output(sc.fps), peer.fps, peer.speed, float64(peer.rssMax)/mib,
-				decode.cpu.Seconds()/decode.output(sc.fps), decode.fps, encode.cpu.Seconds()/encode.output(sc.fps), encode.fps)
 			s := startServer(b, bin)
 			idle := s.measure(ctx, 2*time.Second)
 			stage, whip := s.stage(ctx, "bench")
-			s.publish(ctx, stage, whip, "p", sc.pubs, clip)
+			pubs := s.publish(ctx, stage, whip, "p", sc.pubs, clip)
 			s.waitDecoding(ctx, sc.pubs, sc.fps)
 			perf := s.perfRecord(b.Name()+"-ingest", min(*pipelineWindow, 5*time.Second))
 			base := s.measure(ctx, min(*pipelineWindow, 5*time.Second))
@@ -179,8 +170,9 @@ func BenchmarkPipeline(b *testing.B) {
 				sum.n++
 			}
 			// The recording is there: at least a 2 s segment per window.
-			if segs := s.segments(".ts"); segs < sum.n*int(*pipelineWindow/(2*time.Second)) {
-				b.Errorf("%d HLS segments recorded in %d windows of %v", segs, sum.n, *pipelineWindow)
+			segs := s.recorded(".ts")
+			if len(segs) < sum.n*int(*pipelineWindow/(2*time.Second)) {
+				b.Errorf("%d HLS segments recorded in %d windows of %v", len(segs), sum.n, *pipelineWindow)
 			}
 			n := float64(sum.n)
 			b.ReportMetric(0, "ns/op")
@@ -193,26 +185,21 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(sum.fps/n, "out-fps")
 			b.ReportMetric(sum.first/n, "first-packet-ms")
 			b.ReportMetric(sum.self/n, "pub-cpu-s/s")
-			r := pipelineFigures{name: sc.name, tessera: sum.cores / n, ffmpeg: peer.cpu.Seconds() / peer.output(sc.fps),
-				decode: decode.cpu.Seconds() / decode.output(sc.fps), encode: encode.cpu.Seconds() / encode.output(sc.fps)}
-			for _, kept := range []struct {
-				what string
-				ok   bool
-			}{{"tessera", sum.realTime}, {"ffmpeg", peer.realTime(sc.fps)}, {"decode", decode.realTime(sc.fps)}, {"encode", encode.realTime(sc.fps)}} {
-				if !kept.ok {
-					r.late = append(r.late, kept.what)
-				}
+			// The peer and the floor, then, alone on the machine as the
+			// server was, with the x264 options it used (x264 states them
+			// in the first picture of a recording: its first segment's).
+			if len(segs) == 0 {
+				b.FailNow()
 			}
-			b.ReportMetric(r.ffmpeg, "ffmpeg-cpu-s/s-output")
-			b.ReportMetric(r.decode+r.encode, "floor-cpu-s/s-output")
-			b.ReportMetric(r.decode, "floor-decode-cpu-s/s")
-			b.ReportMetric(r.encode, "floor-encode-cpu-s/s")
-			b.ReportMetric(r.tessera/r.ffmpeg, "tessera/ffmpeg")
-			b.ReportMetric(r.tessera/(r.decode+r.encode), "tessera/floor")
-			figures = append(figures, r)
+			x264, err := x264Options(segs[0])
+			if err != nil {
+				b.Fatal(err)
+			}
+			closePublishers(ctx, pubs)
+			s.stop()
+			pipelineResults = append(pipelineResults, ffmpegFigures(ctx, b, sc, clip, x264, sum.cores/n, sum.realTime))
 		})
 	}
-	logPipelineFigures(b, figures)
 }
 
 // BenchmarkPipelineCapacity starts 720p30 compositions of six 360p
@@ -268,11 +255,7 @@ func capacityRamp(ctx context.Context, b *testing.B, s *server, sc pipelineScena
 		for _, arn := range comps {
 			s.stopComposition(ctx, arn)
 		}
-		for _, p := range pubs {
-			cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			_ = p.Close(cctx)
-			cancel()
-		}
+		closePublishers(ctx, pubs)
 	}()
 	sent := func() (n uint64) {
 		for _, p := range pubs {

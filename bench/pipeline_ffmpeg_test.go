@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -16,8 +17,10 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"text/tabwriter"
 	"time"
 
+	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/publisher"
 	"github.com/tessera-media/tessera/layout"
 	"github.com/tessera-media/tessera/media"
@@ -32,6 +35,7 @@ type ffmpegPipeline struct {
 	dir   string
 	clip  string // the clip in Matroska
 	graph string // -filter_complex: the grid into [v], the mix into [a]
+	x264  string // the server's x264 options
 }
 
 // newFFmpegPipeline writes clip (publisher.Clip's Annex B H.264 and Ogg
@@ -39,27 +43,17 @@ type ffmpegPipeline struct {
 // filter graph of sc's grid: each tile cropped and scaled with bilinear
 // as layout.Arrange and layout.Fit place it for sc.pubs participants,
 // the tiles placed by xstack over the compositor's default background,
-// and the sound of every input mixed by amix.
-func newFFmpegPipeline(b *testing.B, sc pipelineScenario, clip *publisher.Clip) *ffmpegPipeline {
+// and the sound of every input mixed by amix. x264 is the server's
+// encoder settings as its recording states them (x264Options): the
+// peer's must come out the same.
+func newFFmpegPipeline(b *testing.B, sc pipelineScenario, clip *publisher.Clip, x264 string) *ffmpegPipeline {
 	b.Helper()
 	dir := b.TempDir()
-	write := func(name string, fn func(io.Writer) error) string {
-		path := filepath.Join(dir, name)
-		f, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := fn(f); err != nil {
-			b.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			b.Fatal(err)
-		}
-		return path
+	video, audio, err := clip.WriteFiles(dir)
+	if err != nil {
+		b.Fatal(err)
 	}
-	video := write("clip.h264", clip.WriteAnnexB)
-	audio := write("clip.opus", clip.WriteOgg)
-	p := &ffmpegPipeline{b: b, sc: sc, dir: dir, clip: filepath.Join(dir, "clip.mkv")}
+	p := &ffmpegPipeline{b: b, sc: sc, dir: dir, clip: filepath.Join(dir, "clip.mkv"), x264: x264}
 	p.once("remuxing the clip", "-fflags", "+genpts", "-framerate", strconv.FormatFloat(clip.FPS(), 'f', -1, 64), "-i", video, "-i", audio, "-c", "copy", p.clip)
 
 	canvas, src := layout.Size{W: sc.outW, H: sc.outH}, layout.Size{W: sc.pubW, H: sc.pubH}
@@ -93,11 +87,18 @@ func (p *ffmpegPipeline) inputs(live bool) []string {
 // encoding is what the server's encoder does (internal/av's VideoEncoder
 // and AudioEncoder): libx264 Main with the benchmark's preset, tune
 // zerolatency, no B-frames, an IDR every 2 s and only there, the VBV at
-// maxrate = bufsize = bitrate; AAC-LC at 128 kbit/s, 48 kHz stereo.
+// maxrate = bufsize = bitrate, as many threads as the server's x264 had;
+// AAC-LC at 128 kbit/s, 48 kHz stereo.
 func (p *ffmpegPipeline) encoding() []string {
 	preset := cmp.Or(*pipelinePreset, "veryfast")
 	rate := strconv.Itoa(p.sc.outBitrate)
-	return []string{"-c:v", "libx264", "-preset", preset, "-tune", "zerolatency", "-profile:v", "main", "-pix_fmt", "yuv420p",
+	threads := "0"
+	for _, o := range strings.Fields(p.x264) {
+		if n, ok := strings.CutPrefix(o, "threads="); ok {
+			threads = n
+		}
+	}
+	return []string{"-c:v", "libx264", "-threads:v", threads, "-preset", preset, "-tune", "zerolatency", "-profile:v", "main", "-pix_fmt", "yuv420p",
 		"-r", strconv.FormatFloat(p.sc.fps, 'f', -1, 64), "-g", strconv.Itoa(int(math.Round(2 * p.sc.fps))), "-bf", "0",
 		"-b:v", rate, "-maxrate", rate, "-bufsize", rate, "-forced-idr", "1", "-x264-params", "scenecut=0:open-gop=0",
 		"-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"}
@@ -122,9 +123,34 @@ func (p *ffmpegPipeline) compose(ctx context.Context) cliWindow {
 	}
 	segs, _ := filepath.Glob(filepath.Join(hls, "*.ts"))
 	if want := int(*pipelineWindow / (2 * time.Second)); len(segs) < want {
-		p.b.Errorf("ffmpeg wrote %d HLS segments in %v, want at least %d", len(segs), w.wall, want)
+		p.b.Fatalf("ffmpeg wrote %d HLS segments in %v, want at least %d", len(segs), w.wall, want)
+	}
+	if got, err := x264Options(filepath.Join(hls, "0.ts")); err != nil || got != p.x264 {
+		p.b.Errorf("ffmpeg's x264 options differ from the server's (%v):\nffmpeg: %s\nserver: %s", err, got, p.x264)
 	}
 	return w
+}
+
+// x264Options returns the options x264 states in the first video packet
+// of the media file at path (its user data SEI: "… options: cabac=1 …").
+func x264Options(path string) (string, error) {
+	var opts []byte
+	err := av.ReadPackets(path, func(pk av.Packet) error {
+		if pk.Kind != av.Video {
+			return nil
+		}
+		if _, after, ok := bytes.Cut(pk.Data, []byte(" - options: ")); ok {
+			opts, _, _ = bytes.Cut(after, []byte{0})
+		}
+		return io.EOF
+	})
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	if opts == nil {
+		return "", fmt.Errorf("%s: no x264 options in the first video packet", path)
+	}
+	return string(opts), nil
 }
 
 // floor runs what no compositor can avoid, one after the other: decoding
@@ -311,6 +337,36 @@ func (p *progress) rate(from, to time.Time) (float64, string) {
 	return 0, speed
 }
 
+// ffmpegFigures runs sc's ffmpeg peer and floor on clip with the
+// server's x264 options, logs and reports their figures beside the
+// server's (tessera: its CPU per second of output; realTime: whether it
+// kept real time) and returns them all.
+func ffmpegFigures(ctx context.Context, b *testing.B, sc pipelineScenario, clip *publisher.Clip, x264 string, tessera float64, realTime bool) pipelineFigures {
+	b.Helper()
+	ff := newFFmpegPipeline(b, sc, clip, x264)
+	peer := ff.compose(ctx)
+	decode, encode := ff.floor(ctx)
+	r := pipelineFigures{name: sc.name, tessera: tessera, ffmpeg: peer.cpu.Seconds() / peer.output(sc.fps),
+		decode: decode.cpu.Seconds() / decode.output(sc.fps), encode: encode.cpu.Seconds() / encode.output(sc.fps)}
+	b.Logf("%s: ffmpeg %.3f cores (%.2f fps, speed %s, RSS %.0f MB); floor: decoding %.3f cores (%.2f fps), encoding %.3f cores (%.2f fps)",
+		sc.name, r.ffmpeg, peer.fps, peer.speed, float64(peer.rssMax)/mib, r.decode, decode.fps, r.encode, encode.fps)
+	for _, kept := range []struct {
+		what string
+		ok   bool
+	}{{"tessera", realTime}, {"ffmpeg", peer.realTime(sc.fps)}, {"decode", decode.realTime(sc.fps)}, {"encode", encode.realTime(sc.fps)}} {
+		if !kept.ok {
+			r.late = append(r.late, kept.what)
+		}
+	}
+	b.ReportMetric(r.ffmpeg, "ffmpeg-cpu-s/s-output")
+	b.ReportMetric(r.decode+r.encode, "floor-cpu-s/s-output")
+	b.ReportMetric(r.decode, "floor-decode-cpu-s/s")
+	b.ReportMetric(r.encode, "floor-encode-cpu-s/s")
+	b.ReportMetric(r.tessera/r.ffmpeg, "tessera/ffmpeg")
+	b.ReportMetric(r.tessera/(r.decode+r.encode), "tessera/floor")
+	return r
+}
+
 // pipelineFigures is one scenario's CPU per second of output: the server,
 // the ffmpeg peer, and the floor's two parts; and which kept real time.
 type pipelineFigures struct {
@@ -319,20 +375,19 @@ type pipelineFigures struct {
 	late                            []string // what did not keep real time
 }
 
-// logPipelineFigures logs the scenarios' figures as a table.
-func logPipelineFigures(b *testing.B, fs []pipelineFigures) {
-	if len(fs) == 0 {
-		return
+// pipelineResults are the figures of the BenchmarkPipeline scenarios run,
+// for TestMain's table.
+var pipelineResults []pipelineFigures
+
+// printPipelineTable writes the scenarios' CPU per second of output: the
+// server, the ffmpeg peer, the floor and its parts, and the ratios.
+func printPipelineTable(f *os.File) {
+	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "cores\ttessera\tffmpeg\tdecode\tencode\tfloor\ttessera÷ffmpeg\ttessera÷floor\tnot in real time\t")
+	for _, r := range pipelineResults {
+		floor := r.decode + r.encode
+		fmt.Fprintf(w, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.2f\t%.2f\t%s\t\n", r.name, r.tessera, r.ffmpeg, r.decode, r.encode, floor,
+			r.tessera/r.ffmpeg, r.tessera/floor, cmp.Or(strings.Join(r.late, ", "), "-"))
 	}
-	var t strings.Builder
-	fmt.Fprintf(&t, "CPU per second of output (cores):\n%-16s %8s %8s %8s %8s %8s %9s %8s\n", "scenario", "tessera", "ffmpeg", "decode", "encode", "floor", "t/ffmpeg", "t/floor")
-	for _, f := range fs {
-		floor := f.decode + f.encode
-		fmt.Fprintf(&t, "%-16s %8.3f %8.3f %8.3f %8.3f %8.3f %9.2f %8.2f", f.name, f.tessera, f.ffmpeg, f.decode, f.encode, floor, f.tessera/f.ffmpeg, f.tessera/floor)
-		if len(f.late) > 0 {
-			fmt.Fprintf(&t, "  (not in real time: %s)", strings.Join(f.late, ", "))
-		}
-		t.WriteByte('\n')
-	}
-	b.Log(t.String())
+	w.Flush()
 }

@@ -75,6 +75,7 @@ type server struct {
 	log    *logWatcher
 	api    *ivsrealtime.Client
 	waited chan error
+	once   sync.Once // stop
 }
 
 // startServer starts `bin serve` on a free port of 127.0.0.1 with its data
@@ -117,8 +118,11 @@ func startServer(b *testing.B, bin string, args ...string) *server {
 	return s
 }
 
-// stop ends the server: SIGTERM, a bounded wait, then SIGKILL.
-func (s *server) stop() {
+// stop ends the server: SIGTERM, a bounded wait, then SIGKILL. Calls
+// after the first do nothing.
+func (s *server) stop() { s.once.Do(s.terminate) }
+
+func (s *server) terminate() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.waited:
@@ -291,6 +295,15 @@ func (s *server) publishAs(ctx context.Context, stageARN, whip, user string, cfg
 	return p
 }
 
+// closePublishers closes pubs, each within 15 s.
+func closePublishers(ctx context.Context, pubs []*publisher.Publisher) {
+	for _, p := range pubs {
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		_ = p.Close(cctx)
+		cancel()
+	}
+}
+
 // destination creates an encoder configuration of the given size, rate
 // and bitrate and a storage configuration (a folder bucket under the
 // server's data) and returns the S3 destination recording with them.
@@ -411,14 +424,20 @@ func (s *server) perfRecord(name string, d time.Duration) func() {
 // segments counts the files ending in ext (".ts", ".mp4") recorded into
 // the server's folder buckets, to check that the recordings did their work.
 func (s *server) segments(ext string) int {
-	n := 0
+	return len(s.recorded(ext))
+}
+
+// recorded lists the files ending in ext recorded into the server's
+// folder buckets, in lexical order (a recording's first segment first).
+func (s *server) recorded(ext string) []string {
+	var paths []string
 	_ = filepath.WalkDir(filepath.Join(s.data, "buckets"), func(path string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(path, ext) {
-			n++
+			paths = append(paths, path)
 		}
 		return nil
 	})
-	return n
+	return paths
 }
 
 // window is what happened in the server over a measured window.

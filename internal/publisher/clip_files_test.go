@@ -2,10 +2,8 @@ package publisher
 
 import (
 	"encoding/json"
-	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,37 +11,27 @@ import (
 )
 
 // TestClipFiles writes a clip's video as Annex B and its sound as Ogg Opus
-// and reads both back with FFmpeg (ffprobe decoding the video, the Ogg
-// demuxer): every frame and every audio packet is there, the first frame
-// the only keyframe; a VP8 clip has no Annex B form.
+// (WriteFiles) and reads both back with FFmpeg (ffprobe decoding the
+// video, the Ogg demuxer): every frame and every audio packet is there,
+// the first frame the only keyframe; a VP8 clip has no Annex B form.
 func TestClipFiles(t *testing.T) {
 	clip, err := NewClip(Config{Name: "Files", Width: 320, Height: 180, FPS: 30, ToneHz: DefaultToneHz}, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	write := func(name string, fn func(*os.File) error) string {
-		path := filepath.Join(dir, name)
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := fn(f); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return path
+	video, audio, err := clip.WriteFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	video := write("clip.h264", func(f *os.File) error { return clip.WriteAnnexB(f) })
-	audio := write("clip.opus", func(f *os.File) error { return clip.WriteOgg(f) })
 
 	// FFmpeg's H.264 decoder reads every frame, at the clip's size, the
 	// first the only keyframe, without a complaint.
-	out, err := exec.Command("ffprobe", "-v", "error", "-f", "h264", "-show_entries", "frame=key_frame,width,height", "-of", "json", video).Output()
-	if err != nil {
-		t.Fatalf("ffprobe: %v", err)
+	var stderr strings.Builder
+	cmd := exec.Command("ffprobe", "-v", "error", "-f", "h264", "-show_entries", "frame=key_frame,width,height", "-of", "json", video)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("ffprobe: %v\n%s", err, stderr.String())
 	}
 	var probe struct {
 		Frames []struct {
@@ -79,7 +67,7 @@ func TestClipFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := vp8.WriteAnnexB(io.Discard); err == nil {
+	if _, _, err := vp8.WriteFiles(t.TempDir()); err == nil {
 		t.Error("a VP8 clip written as Annex B")
 	}
 }
