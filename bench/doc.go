@@ -81,7 +81,9 @@
 // floor-decode-cpu-s/s and floor-encode-cpu-s/s) and the ratios
 // tessera/ffmpeg and tessera/floor (cpu-s/s-output over each) are
 // reported beside the server's figures, and printed as a table after the
-// run, naming what fell behind real time. The server's figure also pays
+// run, with the server's parts over the floor's (ingest-cpu-s/s over the
+// decoding, comp-cpu-s/s over the encoding), naming what fell behind
+// real time. The server's figure also pays
 // for receiving WebRTC (SRTP, RTP, jitter buffers), which the command
 // line, reading files, does not.
 //

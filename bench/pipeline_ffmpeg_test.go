@@ -339,21 +339,22 @@ func (p *progress) rate(from, to time.Time) (float64, string) {
 
 // ffmpegFigures runs sc's ffmpeg peer and floor on clip with the
 // server's x264 options, logs and reports their figures beside the
-// server's (tessera: its CPU per second of output; realTime: whether it
-// kept real time) and returns them all.
-func ffmpegFigures(ctx context.Context, b *testing.B, sc pipelineScenario, clip *publisher.Clip, x264 string, tessera float64, realTime bool) pipelineFigures {
+// server's (r: its name, tessera, ingest and late), and returns r with
+// them.
+func ffmpegFigures(ctx context.Context, b *testing.B, sc pipelineScenario, clip *publisher.Clip, x264 string, r pipelineFigures) pipelineFigures {
 	b.Helper()
 	ff := newFFmpegPipeline(b, sc, clip, x264)
 	peer := ff.compose(ctx)
 	decode, encode := ff.floor(ctx)
-	r := pipelineFigures{name: sc.name, tessera: tessera, ffmpeg: peer.cpu.Seconds() / peer.output(sc.fps),
-		decode: decode.cpu.Seconds() / decode.output(sc.fps), encode: encode.cpu.Seconds() / encode.output(sc.fps)}
+	r.ffmpeg = peer.cpu.Seconds() / peer.output(sc.fps)
+	r.decode = decode.cpu.Seconds() / decode.output(sc.fps)
+	r.encode = encode.cpu.Seconds() / encode.output(sc.fps)
 	b.Logf("%s: ffmpeg %.3f cores (%.2f fps, speed %s, RSS %.0f MB); floor: decoding %.3f cores (%.2f fps), encoding %.3f cores (%.2f fps)",
 		sc.name, r.ffmpeg, peer.fps, peer.speed, float64(peer.rssMax)/mib, r.decode, decode.fps, r.encode, encode.fps)
 	for _, kept := range []struct {
 		what string
 		ok   bool
-	}{{"tessera", realTime}, {"ffmpeg", peer.realTime(sc.fps)}, {"decode", decode.realTime(sc.fps)}, {"encode", encode.realTime(sc.fps)}} {
+	}{{"ffmpeg", peer.realTime(sc.fps)}, {"decode", decode.realTime(sc.fps)}, {"encode", encode.realTime(sc.fps)}} {
 		if !kept.ok {
 			r.late = append(r.late, kept.what)
 		}
@@ -370,9 +371,13 @@ func ffmpegFigures(ctx context.Context, b *testing.B, sc pipelineScenario, clip 
 // pipelineFigures is one scenario's CPU per second of output: the server,
 // the ffmpeg peer, and the floor's two parts; and which kept real time.
 type pipelineFigures struct {
-	name                            string
-	tessera, ffmpeg, decode, encode float64
-	late                            []string // what did not keep real time
+	name    string
+	tessera float64  // the server with its composition
+	ingest  float64  // the server with the publishers and no composition
+	ffmpeg  float64  // the peer
+	decode  float64  // the floor's decoding
+	encode  float64  // the floor's encoding
+	late    []string // what did not keep real time
 }
 
 // pipelineResults are the figures of the BenchmarkPipeline scenarios run,
@@ -380,14 +385,16 @@ type pipelineFigures struct {
 var pipelineResults []pipelineFigures
 
 // printPipelineTable writes the scenarios' CPU per second of output: the
-// server, the ffmpeg peer, the floor and its parts, and the ratios.
+// server, the ffmpeg peer, the floor and its parts, their ratios, and the
+// server's two parts over the floor's (ingest over decoding, the
+// composition over encoding).
 func printPipelineTable(f *os.File) {
 	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "cores\ttessera\tffmpeg\tdecode\tencode\tfloor\ttessera÷ffmpeg\ttessera÷floor\tnot in real time\t")
+	fmt.Fprintln(w, "cores\ttessera\tffmpeg\tdecode\tencode\tfloor\ttessera÷ffmpeg\ttessera÷floor\tingest÷decode\tcomp÷encode\tnot in real time\t")
 	for _, r := range pipelineResults {
 		floor := r.decode + r.encode
-		fmt.Fprintf(w, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.2f\t%.2f\t%s\t\n", r.name, r.tessera, r.ffmpeg, r.decode, r.encode, floor,
-			r.tessera/r.ffmpeg, r.tessera/floor, cmp.Or(strings.Join(r.late, ", "), "-"))
+		fmt.Fprintf(w, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t\n", r.name, r.tessera, r.ffmpeg, r.decode, r.encode, floor,
+			r.tessera/r.ffmpeg, r.tessera/floor, r.ingest/r.decode, (r.tessera-r.ingest)/r.encode, cmp.Or(strings.Join(r.late, ", "), "-"))
 	}
 	w.Flush()
 }

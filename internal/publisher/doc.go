@@ -87,6 +87,9 @@
 // only, not a core of x264, which matters when they run on the machine
 // whose server a benchmark measures. The receiver decodes exactly what it
 // would from a live publisher; the stamps count clip frames.
+// Clip.WriteFiles writes one loop of an H.264 clip as files FFmpeg reads
+// (Annex B H.264, Ogg Opus), so that another program can be given the
+// same content.
 //
 // The package imports only media, internal/av, internal/h264,
 // internal/glyph and internal/pionlog of Tessera, pion and gortmplib;
