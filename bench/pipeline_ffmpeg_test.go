@@ -213,7 +213,7 @@ func (p *ffmpegPipeline) measure(ctx context.Context, name string, args []string
 	args = append([]string{"-hide_banner", "-nostdin", "-v", "error", "-nostats", "-stats_period", "0.1", "-progress", "pipe:1"}, args...)
 	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var stderr bytes.Buffer
+	var stderr bytes.Buffer // read once the process has been waited for
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -258,6 +258,7 @@ func (p *ffmpegPipeline) measure(ctx context.Context, name string, args []string
 		case <-ctx.Done():
 			p.b.Fatal(ctx.Err())
 		case <-read:
+			stop()
 			p.b.Fatalf("%s: ffmpeg ended in the measured window: %s", name, stderr.String())
 		case <-time.After(min(250*time.Millisecond, time.Until(end))):
 		}
