@@ -1,7 +1,5 @@
 package compositor
 
-import "encoding/binary"
-
 // An area filter of ratio exactly 4:1 weighs every sample 4096/16384, so
 // its formula (Σ 4096·aₖ + 8192) >> 14 is the box (a₀+a₁+a₂+a₃+2) >> 2,
 // which the portable kernels sum in 16-bit lanes without multiplying.
@@ -17,15 +15,16 @@ func isBox4(w []uint64) bool {
 // vBox4 averages four rows, eight pixels at a time, and returns how many
 // pixels it wrote.
 func vBox4(dst, r0, r1, r2, r3 []byte) int {
-	n := len(dst)
-	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
-	for i := 0; i < n-7; i += 8 {
-		a, b, c, d := load4(r0, r1, r2, r3, i)
-		even := a&lo8 + b&lo8 + c&lo8 + d&lo8 + ones2
-		odd := a>>8&lo8 + b>>8&lo8 + c>>8&lo8 + d>>8&lo8 + ones2
-		binary.LittleEndian.PutUint64(dst[i:], even>>2&lo8|odd<<6&^lo8)
+	n := len(dst) &^ 7
+	r0, r1, r2, r3 = r0[:n:n], r1[:n:n], r2[:n:n], r3[:n:n]
+	m := maskLo8
+	for i := 0; i+8 <= n; i += 8 {
+		a, b, c, d := load8(r0, i), load8(r1, i), load8(r2, i), load8(r3, i)
+		even := a&m + b&m + c&m + d&m + ones2
+		odd := a>>8&m + b>>8&m + c>>8&m + d>>8&m + ones2
+		store8(dst, i, even>>2&m|odd<<6&^m)
 	}
-	return n &^ 7
+	return n
 }
 
 // isHBox4 reports whether an area filter is exactly 4:1 (output i reads
@@ -52,16 +51,16 @@ func isHBox4(f *filter) bool {
 // 8-byte load.
 func hBox4Portable(dst, src []byte, _ *filter, n int) {
 	dst, src = dst[n:], src[4*n:4*len(dst)]
-	const lanes16 = 0x0000FFFF0000FFFF
-	for len(dst) >= 2 && len(src) >= 8 {
-		x := binary.LittleEndian.Uint64(src)
-		p := x&lo8 + x>>8&lo8          // pair sums in 16-bit lanes
-		q := p&lanes16 + p>>16&lanes16 // quad sums in 32-bit lanes
+	m, m16 := maskLo8, maskLanes16
+	i := 0
+	for ; i+2 <= len(dst); i += 2 {
+		x := load8(src, 4*i)
+		p := x&m + x>>8&m      // pair sums in 16-bit lanes
+		q := p&m16 + p>>16&m16 // quad sums in 32-bit lanes
 		q = (q + 2<<32 + 2) >> 2
-		dst[0], dst[1] = byte(q), byte(q>>32)
-		dst, src = dst[2:], src[8:]
+		dst[i], dst[i+1] = byte(q), byte(q>>32)
 	}
-	for i := range dst {
+	for ; i < len(dst); i++ {
 		s := src[4*i : 4*i+4 : 4*i+4]
 		dst[i] = byte((uint(s[0]) + uint(s[1]) + uint(s[2]) + uint(s[3]) + 2) >> 2)
 	}
@@ -77,14 +76,14 @@ func hBox4Portable(dst, src []byte, _ *filter, n int) {
 func box4x4Portable(dst, r0, r1, r2, r3 []byte) {
 	n := len(dst)
 	r0, r1, r2, r3 = r0[:4*n], r1[:4*n], r2[:4*n], r3[:4*n]
-	const lanes16 = 0x0000FFFF0000FFFF
+	m, m16 := maskLo8, maskLanes16
 	i := 0
 	for ; i+2 <= n; i += 2 {
-		a, b, c, d := load4(r0, r1, r2, r3, 4*i)
-		even := (a&lo8 + b&lo8 + c&lo8 + d&lo8 + ones2) >> 2 & lo8
-		odd := (a>>8&lo8 + b>>8&lo8 + c>>8&lo8 + d>>8&lo8 + ones2) >> 2 & lo8
+		a, b, c, d := load8(r0, 4*i), load8(r1, 4*i), load8(r2, 4*i), load8(r3, 4*i)
+		even := (a&m + b&m + c&m + d&m + ones2) >> 2 & m
+		odd := (a>>8&m + b>>8&m + c>>8&m + d>>8&m + ones2) >> 2 & m
 		p := even + odd
-		q := (p&lanes16 + p>>16&lanes16 + 2<<32 + 2) >> 2
+		q := (p&m16 + p>>16&m16 + 2<<32 + 2) >> 2
 		dst[i], dst[i+1] = byte(q), byte(q>>32)
 	}
 	for ; i < n; i++ {

@@ -75,26 +75,47 @@ const (
 	ones1 = 0x0001000100010001
 )
 
-// pack4 gathers the low bytes of the four 16-bit lanes of v into 4 bytes.
-func pack4(v uint64) uint64 {
-	v &= lo8
-	v = (v | v>>8) & 0x0000FFFF0000FFFF
-	return (v | v>>16) & 0xFFFFFFFF
+// The masks again, as variables. A kernel reads the ones it uses into
+// locals before its loop, where they stay in registers (or are reloaded
+// from the stack); a constant operand costs a 64-bit immediate move at
+// every use.
+var (
+	maskLo8     uint64 = lo8
+	maskLanes16 uint64 = 0x0000FFFF0000FFFF
+	maskLow7    uint64 = 0x7F7F7F7F7F7F7F7F // the low 7 bits of each byte
+	maskLanes32 uint64 = lanes32
+	maskBytes32 uint64 = bytes32
+)
+
+// load8 returns the eight bytes of r at i as a little-endian word. Slicing
+// with a capacity keeps the slice non-empty, so the compiler needs no
+// pointer masking, and in loops over i+8 <= len(r) no bounds check.
+func load8(r []byte, i int) uint64 { return binary.LittleEndian.Uint64(r[i : i+8 : i+8]) }
+
+// store8 writes v to the eight bytes of r at i, little-endian.
+func store8(r []byte, i int, v uint64) { binary.LittleEndian.PutUint64(r[i:i+8:i+8], v) }
+
+// pack4 gathers the four 16-bit lanes of v, each below 256, into 4 bytes;
+// m16 is maskLanes16.
+func pack4(v, m16 uint64) uint64 {
+	v = (v | v>>8) & m16
+	return uint64(uint32(v | v>>16))
 }
 
 // box2x2Portable halves both axes: dst[i] = (r0[2i]+r0[2i+1]+r1[2i]+r1[2i+1]+2) >> 2.
 func box2x2Portable(dst, r0, r1 []byte) {
 	n := len(dst)
 	r0, r1 = r0[:2*n], r1[:2*n]
-	for len(dst) >= 8 && len(r0) >= 16 && len(r1) >= 16 {
-		a0, a1 := binary.LittleEndian.Uint64(r0), binary.LittleEndian.Uint64(r0[8:])
-		b0, b1 := binary.LittleEndian.Uint64(r1), binary.LittleEndian.Uint64(r1[8:])
-		s0 := (a0&lo8 + a0>>8&lo8 + b0&lo8 + b0>>8&lo8 + ones2) >> 2
-		s1 := (a1&lo8 + a1>>8&lo8 + b1&lo8 + b1>>8&lo8 + ones2) >> 2
-		binary.LittleEndian.PutUint64(dst, pack4(s0)|pack4(s1)<<32)
-		dst, r0, r1 = dst[8:], r0[16:], r1[16:]
+	m, m16 := maskLo8, maskLanes16
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		a0, a1 := load8(r0, 2*i), load8(r0, 2*i+8)
+		b0, b1 := load8(r1, 2*i), load8(r1, 2*i+8)
+		s0 := (a0&m + a0>>8&m + b0&m + b0>>8&m + ones2) >> 2
+		s1 := (a1&m + a1>>8&m + b1&m + b1>>8&m + ones2) >> 2
+		store8(dst, i, pack4(s0&m, m16)|pack4(s1&m, m16)<<32)
 	}
-	for i := range dst {
+	for ; i < n; i++ {
 		dst[i] = byte((uint(r0[2*i]) + uint(r0[2*i+1]) + uint(r1[2*i]) + uint(r1[2*i+1]) + 2) >> 2)
 	}
 }
@@ -105,24 +126,25 @@ func box2x2Portable(dst, r0, r1 []byte) {
 func vBilinearPortable(dst, r0, r1 []byte, w0, w1 int) {
 	n := len(dst)
 	r0, r1 = r0[:n], r1[:n]
+	i := 0
 	if w0 == w1 {
-		for len(dst) >= 8 && len(r0) >= 8 && len(r1) >= 8 {
-			a, b := binary.LittleEndian.Uint64(r0), binary.LittleEndian.Uint64(r1)
-			binary.LittleEndian.PutUint64(dst, a|b-(a^b)>>1&0x7F7F7F7F7F7F7F7F)
-			dst, r0, r1 = dst[8:], r0[8:], r1[8:]
+		m7 := maskLow7
+		for ; i+8 <= n; i += 8 {
+			a, b := load8(r0, i), load8(r1, i)
+			store8(dst, i, a|b-(a^b)>>1&m7)
 		}
 	}
 	W0, W1 := uint64(w0), uint64(w1)
+	m := maskLo8
 	const round = 0x0080008000800080
-	for len(dst) >= 8 && len(r0) >= 8 && len(r1) >= 8 {
-		a, b := binary.LittleEndian.Uint64(r0), binary.LittleEndian.Uint64(r1)
+	for ; i+8 <= n; i += 8 {
+		a, b := load8(r0, i), load8(r1, i)
 		// Each 16-bit lane: ≤ 255·256 + 128 < 2^16, so lanes never carry.
-		even := (a&lo8*W0 + b&lo8*W1 + round) >> 8 & lo8
-		odd := (a>>8&lo8*W0 + b>>8&lo8*W1 + round) & ^uint64(lo8)
-		binary.LittleEndian.PutUint64(dst, even|odd)
-		dst, r0, r1 = dst[8:], r0[8:], r1[8:]
+		even := (a&m*W0 + b&m*W1 + round) >> 8 & m
+		odd := (a>>8&m*W0 + b>>8&m*W1 + round) &^ m
+		store8(dst, i, even|odd)
 	}
-	for i := range dst {
+	for ; i < n; i++ {
 		dst[i] = byte((uint(r0[i])*uint(w0) + uint(r1[i])*uint(w1) + 128) >> 8)
 	}
 }
@@ -184,68 +206,64 @@ const (
 // moving the odd ones down: x&lanes32 holds pixels 0 and 4, x&bytes32
 // pixels 1 and 5 times 256 (sums stay below 2^30 per lane), and the same
 // for x>>16. areaPack8 narrows the four lane sums, s1 and s3 the scaled
-// ones, to eight bytes.
-func areaPack8(s0, s1, s2, s3 uint64) uint64 {
-	return s0>>areaBits&lanes32 | s1>>areaBits&bytes32 | (s2>>areaBits&lanes32|s3>>areaBits&bytes32)<<16
-}
-
-// load4 returns the eight pixels at i of four rows.
-func load4(r0, r1, r2, r3 []byte, i int) (a, b, c, d uint64) {
-	return binary.LittleEndian.Uint64(r0[i:]), binary.LittleEndian.Uint64(r1[i:]),
-		binary.LittleEndian.Uint64(r2[i:]), binary.LittleEndian.Uint64(r3[i:])
+// ones, to eight bytes; l32 and b32 are maskLanes32 and maskBytes32.
+func areaPack8(s0, s1, s2, s3, l32, b32 uint64) uint64 {
+	return s0>>areaBits&l32 | s1>>areaBits&b32 | (s2>>areaBits&l32|s3>>areaBits&b32)<<16
 }
 
 // vArea4 sums four rows (unused ones repeat r0 with weight 0) eight pixels
 // at a time and returns how many pixels it wrote.
 func vArea4(dst, r0, r1, r2, r3 []byte, w0, w1, w2, w3 uint64) int {
-	n := len(dst)
-	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
-	for i := 0; i < n-7; i += 8 {
-		a, b, c, d := load4(r0, r1, r2, r3, i)
-		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + areaRound
-		s1 := a&bytes32*w0 + b&bytes32*w1 + c&bytes32*w2 + d&bytes32*w3 + areaRound<<8
+	n := len(dst) &^ 7
+	r0, r1, r2, r3 = r0[:n:n], r1[:n:n], r2[:n:n], r3[:n:n]
+	l32, b32 := maskLanes32, maskBytes32
+	for i := 0; i+8 <= n; i += 8 {
+		a, b, c, d := load8(r0, i), load8(r1, i), load8(r2, i), load8(r3, i)
+		s0 := a&l32*w0 + b&l32*w1 + c&l32*w2 + d&l32*w3 + areaRound
+		s1 := a&b32*w0 + b&b32*w1 + c&b32*w2 + d&b32*w3 + areaRound<<8
 		a, b, c, d = a>>16, b>>16, c>>16, d>>16
-		s2 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + areaRound
-		s3 := a&bytes32*w0 + b&bytes32*w1 + c&bytes32*w2 + d&bytes32*w3 + areaRound<<8
-		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
+		s2 := a&l32*w0 + b&l32*w1 + c&l32*w2 + d&l32*w3 + areaRound
+		s3 := a&b32*w0 + b&b32*w1 + c&b32*w2 + d&b32*w3 + areaRound<<8
+		store8(dst, i, areaPack8(s0, s1, s2, s3, l32, b32))
 	}
-	return n &^ 7
+	return n
 }
 
 // vArea5 is vArea4 for five rows.
 func vArea5(dst []byte, rows *[maxFusedTaps][]byte, w *[maxFusedTaps]uint64) int {
-	n := len(dst)
-	r0, r1, r2, r3, r4 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n], rows[4][:n]
+	n := len(dst) &^ 7
+	r0, r1, r2, r3, r4 := rows[0][:n:n], rows[1][:n:n], rows[2][:n:n], rows[3][:n:n], rows[4][:n:n]
 	w0, w1, w2, w3, w4 := w[0], w[1], w[2], w[3], w[4]
-	for i := 0; i < n-7; i += 8 {
-		a, b, c, d := load4(r0, r1, r2, r3, i)
-		e := binary.LittleEndian.Uint64(r4[i:])
-		s0 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + e&lanes32*w4 + areaRound
-		s1 := a&bytes32*w0 + b&bytes32*w1 + c&bytes32*w2 + d&bytes32*w3 + e&bytes32*w4 + areaRound<<8
+	l32, b32 := maskLanes32, maskBytes32
+	for i := 0; i+8 <= n; i += 8 {
+		a, b, c, d, e := load8(r0, i), load8(r1, i), load8(r2, i), load8(r3, i), load8(r4, i)
+		s0 := a&l32*w0 + b&l32*w1 + c&l32*w2 + d&l32*w3 + e&l32*w4 + areaRound
+		s1 := a&b32*w0 + b&b32*w1 + c&b32*w2 + d&b32*w3 + e&b32*w4 + areaRound<<8
 		a, b, c, d, e = a>>16, b>>16, c>>16, d>>16, e>>16
-		s2 := a&lanes32*w0 + b&lanes32*w1 + c&lanes32*w2 + d&lanes32*w3 + e&lanes32*w4 + areaRound
-		s3 := a&bytes32*w0 + b&bytes32*w1 + c&bytes32*w2 + d&bytes32*w3 + e&bytes32*w4 + areaRound<<8
-		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
+		s2 := a&l32*w0 + b&l32*w1 + c&l32*w2 + d&l32*w3 + e&l32*w4 + areaRound
+		s3 := a&b32*w0 + b&b32*w1 + c&b32*w2 + d&b32*w3 + e&b32*w4 + areaRound<<8
+		store8(dst, i, areaPack8(s0, s1, s2, s3, l32, b32))
 	}
-	return n &^ 7
+	return n
 }
 
 // vAreaN is vArea4 for any number of rows.
 func vAreaN(dst []byte, rows [][]byte, w []uint64) int {
 	n := len(dst) &^ 7
 	w = w[:len(rows)]
-	for i := 0; i < n; i += 8 {
+	l32, b32 := maskLanes32, maskBytes32
+	for i := 0; i+8 <= n; i += 8 {
 		s0, s1, s2, s3 := uint64(areaRound), uint64(areaRound<<8), uint64(areaRound), uint64(areaRound<<8)
 		for k, r := range rows {
-			a, wk := binary.LittleEndian.Uint64(r[i:]), w[k]
-			s0 += a & lanes32 * wk
-			s1 += a & bytes32 * wk
-			s2 += a >> 16 & lanes32 * wk
-			s3 += a >> 16 & bytes32 * wk
+			a, wk := load8(r, i), w[k]
+			s0 += a & l32 * wk
+			s1 += a & b32 * wk
+			s2 += a >> 16 & l32 * wk
+			s3 += a >> 16 & b32 * wk
 		}
-		binary.LittleEndian.PutUint64(dst[i:], areaPack8(s0, s1, s2, s3))
+		store8(dst, i, areaPack8(s0, s1, s2, s3, l32, b32))
 	}
-	return n &^ 7
+	return n
 }
 
 // vAreaAccPortable adds one weighted row to the accumulator: acc[x] += row[x]·w.
@@ -270,14 +288,15 @@ func areaFinishPortable(dst []byte, acc []uint32) {
 func hHalfPortable(dst, src []byte) {
 	n := len(dst)
 	src = src[:2*n]
-	for len(dst) >= 8 && len(src) >= 16 {
-		a, b := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:])
-		s0 := (a&lo8 + a>>8&lo8 + ones1) >> 1
-		s1 := (b&lo8 + b>>8&lo8 + ones1) >> 1
-		binary.LittleEndian.PutUint64(dst, pack4(s0)|pack4(s1)<<32)
-		dst, src = dst[8:], src[16:]
+	m, m16 := maskLo8, maskLanes16
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		a, b := load8(src, 2*i), load8(src, 2*i+8)
+		s0 := (a&m + a>>8&m + ones1) >> 1
+		s1 := (b&m + b>>8&m + ones1) >> 1
+		store8(dst, i, pack4(s0&m, m16)|pack4(s1&m, m16)<<32)
 	}
-	for i := range dst {
+	for ; i < n; i++ {
 		dst[i] = byte((uint(src[2*i]) + uint(src[2*i+1]) + 1) >> 1)
 	}
 }
