@@ -29,9 +29,10 @@ const (
 //   - kindArea: S > 2D, or 1 == S < D. taps is S/D when D divides S, else
 //     min(⌈S/D⌉+1, S). index has D entries and weight taps·D: output i
 //     reads src[index[i]+k] with weight[i·taps+k] for k < taps, all inside
-//     [0, S); the weights are ≥ 0 and sum to exactly 16384. quads is the
-//     same, packed, when taps == 4 (else nil); wins is the same in the
-//     portable window form when 4 < taps ≤ 8 (windows.go).
+//     [0, S); the weights are ≥ 0 and sum to exactly 16384. wins6 is the
+//     same in the portable three-multiply window form when 3 ≤ taps ≤ 6,
+//     wins in the four-multiply form when 6 < taps ≤ 8 (windows.go); both
+//     nil otherwise.
 //
 // The portable kernels' own tables: blend packs every bilinear pair
 // (windows.go); ph43 and n43 are a 4:3 bilinear filter's phases and how
@@ -50,7 +51,7 @@ type filter struct {
 	pairs  []tap2
 	index  []int32
 	weight []int16
-	quads  []tap4
+	wins6  []window6
 	wins   []window
 	blend  []blend
 	ph43   phases43
@@ -72,12 +73,6 @@ func (f *filter) span(i int) (lo, hi int) {
 		return int(f.pairs[i].at), int(f.pairs[i].at) + 2
 	}
 	return int(f.index[i]), int(f.index[i]) + f.taps
-}
-
-// tap4 is one 4-tap area output: Σₖ src[at+k]·w[k], Σ w = 16384.
-type tap4 struct {
-	at int32
-	w  [4]uint16
 }
 
 // tap2 is one bilinear output: src[at]·w0 + src[at+1]·w1, w0 + w1 = 256.
@@ -161,21 +156,13 @@ func areaFilter(S, D int) filter {
 		f.index[i] = int32(first)
 		quantize(w, f.weight[i*taps:(i+1)*taps])
 	}
-	if taps == 4 {
-		f.from = hArea4Portable
-		f.quads = make([]tap4, D)
-		for i := range D {
-			q := &f.quads[i]
-			q.at = f.index[i]
-			for k := range 4 {
-				q.w[k] = uint16(f.weight[4*i+k])
-			}
-		}
-	}
-	if isHBox4(&f) {
+	switch {
+	case isHBox4(&f):
 		f.from = hBox4Portable
-	}
-	if taps > 4 && taps <= windowTaps {
+	case taps >= 3 && taps <= window6Taps:
+		f.from = hWindow6Portable
+		f.wins6 = newWindows6(S, f.index, f.weight, taps)
+	case taps > window6Taps && taps <= windowTaps:
 		f.from = hWindowPortable
 		f.wins = newWindows(S, f.index, f.weight, taps)
 	}

@@ -134,3 +134,55 @@ func TestPortableArea45(t *testing.T) {
 		}
 	}
 }
+
+// The portable window kernels (three multiplies up to 6 taps, four up to
+// 8) give the area formula's bytes with every weight of real filters, on
+// random and all-255 rows at every offset, from any starting output.
+func TestPortableWindows(t *testing.T) {
+	r := rand.New(rand.NewPCG(53, 54))
+	sizes := [][2]int{{1278, 316}, {639, 158}, {1280, 360}, {640, 180}, {1274, 478}, {637, 239},
+		{720, 202}, {1280, 427}, {1280, 400}, {90, 30}, {1280, 200}, {1280, 230}, {640, 97}, {20, 3}}
+	for range 200 {
+		D := 1 + r.IntN(200)
+		sizes = append(sizes, [2]int{2*D + 1 + r.IntN(6*D), D})
+	}
+	six, eight := 0, 0
+	for _, sd := range sizes {
+		S, D := sd[0], sd[1]
+		f := newFilter(S, D)
+		if f.kind != kindArea || f.taps > windowTaps || isHBox4(&f) {
+			continue
+		}
+		six += len(f.wins6)
+		eight += len(f.wins)
+		for rep := range 3 {
+			off := r.IntN(16)
+			src := randomBytes(r, S+off)[off:]
+			if rep == 0 {
+				for i := range src {
+					src[i] = 255
+				}
+			}
+			want := make([]byte, D)
+			for i := range D {
+				sum := areaOne / 2
+				for k, w := range f.weight[i*f.taps : (i+1)*f.taps] {
+					sum += int(src[int(f.index[i])+k]) * int(w)
+				}
+				want[i] = byte(sum >> areaBits)
+			}
+			for _, n := range []int{0, min(D, 1+r.IntN(8))} {
+				got := make([]byte, D+1)
+				got[D] = 0xA5
+				copy(got[:n], want[:n])
+				f.from(got[:D], src, &f, n)
+				if !bytes.Equal(got[:D], want) || got[D] != 0xA5 {
+					t.Fatalf("S=%d D=%d taps=%d from %d: rows differ or written past the end", S, D, f.taps, n)
+				}
+			}
+		}
+	}
+	if six == 0 || eight == 0 {
+		t.Fatalf("windows tested: %d of up to 6 taps, %d of up to 8", six, eight)
+	}
+}

@@ -53,21 +53,22 @@ func hBlend43Portable(dst, src []byte, f *filter, n int) {
 func blend43(dst, src []byte, ph *phases43) {
 	const round = 0x0080008000800080
 	w00, w01, w02, w10, w11, w12 := ph.w0[0], ph.w0[1], ph.w0[2], ph.w1[0], ph.w1[1], ph.w1[2]
-	for len(dst) >= 12 && len(src) >= 16 {
-		x0, x1 := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:])
+	l32, m := maskLanes32, maskLo8
+	src = src[:len(dst)/12*16]
+	for i, j := 0, 0; i+12 <= len(dst) && j+16 <= len(src); i, j = i+12, j+16 {
+		x0, x1 := load8(src, j), load8(src, j+8)
 		// Byte c of periods 0, 2, 1, 3 in 16-bit lanes.
-		s0 := x0&lanes32 | x1&lanes32<<16
-		s1 := x0>>8&lanes32 | x1>>8&lanes32<<16
-		s2 := x0>>16&lanes32 | x1>>16&lanes32<<16
-		s3 := x0>>24&lanes32 | x1>>24&lanes32<<16
-		o0 := (s0*w00 + s1*w10 + round) >> 8 & lo8
-		o1 := (s1*w01 + s2*w11 + round) >> 8 & lo8
-		o2 := (s2*w02 + s3*w12 + round) >> 8 & lo8
+		s0 := x0&l32 | x1&l32<<16
+		s1 := x0>>8&l32 | x1>>8&l32<<16
+		s2 := x0>>16&l32 | x1>>16&l32<<16
+		s3 := x0>>24&l32 | x1>>24&l32<<16
+		o0 := (s0*w00 + s1*w10 + round) >> 8 & m
+		o1 := (s1*w01 + s2*w11 + round) >> 8 & m
+		o2 := (s2*w02 + s3*w12 + round) >> 8 & m
 		t := o0 | o1<<8 // per period: phases 0 and 1
 		lo := t&0xFFFF | o2&0xFF<<16 | t>>32&0xFFFF<<24 | o2>>32&0xFF<<40 | t>>16&0xFFFF<<48
 		hi := o2>>16&0xFF | t>>48<<8 | o2>>48&0xFF<<24
-		binary.LittleEndian.PutUint64(dst, lo)
-		binary.LittleEndian.PutUint32(dst[8:], uint32(hi))
-		dst, src = dst[12:], src[16:]
+		store8(dst, i, lo)
+		binary.LittleEndian.PutUint32(dst[i+8:i+12:i+12], uint32(hi))
 	}
 }

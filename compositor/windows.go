@@ -4,15 +4,76 @@ import "encoding/binary"
 
 // The portable horizontal kernels read each output's source samples with
 // one load and weigh them with few multiplies, by packing two products into
-// one 64-bit multiply: for bytes b and c in the two 32-bit lanes of v
-// (v = b + c·2^32) and weights packed as P = wc + wb·2^32, the high lane of
-// v·P is b·wb + c·wc. Area sums stay below 2^22 and the low lanes' products
-// below 2^22, so four such products add up without carrying into each
-// other. Bilinear pairs use 16-bit lanes the same way: their sums stay below
-// 2^16.
+// one 64-bit multiply: for bytes b and c in two lanes of v (v = b + c·2^s)
+// and weights packed as P = wc + wb·2^s, the lane at bit s of v·P is
+// b·wb + c·wc. An area output's whole sum is below 255·16384 < 2^22, so
+// with lanes 24 or more bits apart the products' sums at bit s never carry
+// into each other: filters of up to 6 taps pair bytes j and j+3 (s = 24,
+// three multiplies), of up to 8 bytes j and j+4 (s = 32, four). Bilinear
+// pairs use 16-bit lanes the same way: their sums stay below 2^16.
 
 // windowTaps is the most taps one window holds: one 8-byte load.
 const windowTaps = 8
+
+// window6Taps is the most taps a window6 holds.
+const window6Taps = 6
+
+// window6 is one area output of at most window6Taps taps for
+// hWindow6Portable: it reads x = src[at:at+8], and w[j] weighs bytes j and
+// j+3 (zero past the filter's taps), which the 32-bit word of x>>8j masked
+// with 0xFF0000FF holds at bits 0 and 24: w[j] = weight[j+3] | weight[j]<<24.
+// Summed over j, the products hold the output's sum at bit 24, below it
+// the sum of the crossed products byte j·weight[j+3] (< 2^22), and above
+// bit 48 only the other crossed products.
+type window6 struct {
+	at int32
+	w  [3]uint64
+}
+
+// newWindows6 packs the outputs of an area filter of at most window6Taps
+// taps whose 8-byte window fits in S source samples (a prefix: index only
+// grows).
+func newWindows6(S int, index []int32, weight []int16, taps int) []window6 {
+	var ws []window6
+	for i, at := range index {
+		if int(at)+8 > S {
+			break
+		}
+		var w [window6Taps]uint64
+		for k, v := range weight[i*taps : (i+1)*taps] {
+			w[k] = uint64(v)
+		}
+		ws = append(ws, window6{at: at, w: [3]uint64{w[3] | w[0]<<24, w[4] | w[1]<<24, w[5] | w[2]<<24}})
+	}
+	return ws
+}
+
+// hWindow6Portable computes outputs [n, len(dst)) of an area filter of at
+// most window6Taps taps: one load and three multiplies per output, and
+// hAreaPortable for the last outputs, whose windows would pass the end of
+// the source.
+func hWindow6Portable(dst, src []byte, f *filter, n int) {
+	if n < len(f.wins6) {
+		windows6(dst[n:len(f.wins6)], src, f.wins6[n:])
+		n = len(f.wins6)
+	}
+	hAreaPortable(dst, src, f, n)
+}
+
+// windows6 computes dst[i] from wins[i]. The sum sits at bit 24 below
+// 2^46; after the rounding shift what lies above bit 48 is above bit 10,
+// outside the byte.
+func windows6(dst, src []byte, wins []window6) {
+	wins = wins[:len(dst)]
+	for i := range wins {
+		p := &wins[i]
+		at := int(p.at)
+		x := load8(src, at)
+		s := uint64(uint32(x)&0xFF0000FF)*p.w[0] + uint64(uint32(x>>8)&0xFF0000FF)*p.w[1] +
+			uint64(uint32(x>>16)&0xFF0000FF)*p.w[2]
+		dst[i] = byte((s>>24 + areaOne/2) >> areaBits)
+	}
+}
 
 // window is one area output for hWindowPortable: it reads x =
 // src[at:at+8], and w[j] weighs bytes j and j+4 (zero past the filter's
@@ -57,11 +118,12 @@ func hWindowPortable(dst, src []byte, f *filter, n int) {
 // windows computes dst[i] from wins[i].
 func windows(dst, src []byte, wins []window) {
 	wins = wins[:len(dst)]
+	l32, b32 := maskLanes32, maskBytes32
 	for i := range wins {
 		p := &wins[i]
-		x := binary.LittleEndian.Uint64(src[p.at:])
+		x := load8(src, int(p.at))
 		y := x >> 16
-		s := x&lanes32*p.w[0] + x&bytes32*p.w[1] + y&lanes32*p.w[2] + y&bytes32*p.w[3]
+		s := x&l32*p.w[0] + x&b32*p.w[1] + y&l32*p.w[2] + y&b32*p.w[3]
 		dst[i] = byte((s>>40 + areaOne/2) >> areaBits)
 	}
 }
