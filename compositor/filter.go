@@ -160,7 +160,7 @@ func areaFilter(S, D int) filter {
 	case isHBox4(&f):
 		f.from = hBox4Portable
 	case taps >= 3 && taps <= window6Taps:
-		f.from = hWindow6Portable
+		f.from = hWindowPortable
 		f.wins6 = newWindows6(S, f.index, f.weight, taps)
 	case taps > window6Taps && taps <= windowTaps:
 		f.from = hWindowPortable

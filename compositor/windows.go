@@ -19,7 +19,7 @@ const windowTaps = 8
 const window6Taps = 6
 
 // window6 is one area output of at most window6Taps taps for
-// hWindow6Portable: it reads x = src[at:at+8], and w[j] weighs bytes j and
+// hWindowPortable: it reads x = src[at:at+8], and w[j] weighs bytes j and
 // j+3 (zero past the filter's taps), which the 32-bit word of x>>8j masked
 // with 0xFF0000FF holds at bits 0 and 24: w[j] = weight[j+3] | weight[j]<<24.
 // Summed over j, the products hold the output's sum at bit 24, below it
@@ -31,33 +31,11 @@ type window6 struct {
 }
 
 // newWindows6 packs the outputs of an area filter of at most window6Taps
-// taps whose 8-byte window fits in S source samples (a prefix: index only
-// grows).
+// taps.
 func newWindows6(S int, index []int32, weight []int16, taps int) []window6 {
-	var ws []window6
-	for i, at := range index {
-		if int(at)+8 > S {
-			break
-		}
-		var w [window6Taps]uint64
-		for k, v := range weight[i*taps : (i+1)*taps] {
-			w[k] = uint64(v)
-		}
-		ws = append(ws, window6{at: at, w: [3]uint64{w[3] | w[0]<<24, w[4] | w[1]<<24, w[5] | w[2]<<24}})
-	}
-	return ws
-}
-
-// hWindow6Portable computes outputs [n, len(dst)) of an area filter of at
-// most window6Taps taps: one load and three multiplies per output, and
-// hAreaPortable for the last outputs, whose windows would pass the end of
-// the source.
-func hWindow6Portable(dst, src []byte, f *filter, n int) {
-	if n < len(f.wins6) {
-		windows6(dst[n:len(f.wins6)], src, f.wins6[n:])
-		n = len(f.wins6)
-	}
-	hAreaPortable(dst, src, f, n)
+	return packWindows(S, index, weight, taps, func(at int32, w *[windowTaps]uint64) window6 {
+		return window6{at: at, w: [3]uint64{w[3] | w[0]<<24, w[4] | w[1]<<24, w[5] | w[2]<<24}}
+	})
 }
 
 // windows6 computes dst[i] from wins[i]. The sum sits at bit 24 below
@@ -86,10 +64,19 @@ type window struct {
 	w  [4]uint64
 }
 
-// newWindows packs the outputs of an area filter of at most windowTaps taps
-// whose 8-byte window fits in S source samples (a prefix: index only grows).
+// newWindows packs the outputs of an area filter of at most windowTaps
+// taps.
 func newWindows(S int, index []int32, weight []int16, taps int) []window {
-	var ws []window
+	return packWindows(S, index, weight, taps, func(at int32, w *[windowTaps]uint64) window {
+		return window{at: at, w: [4]uint64{w[4]<<8 | w[0]<<40, w[5] | w[1]<<32, w[6]<<8 | w[2]<<40, w[7] | w[3]<<32}}
+	})
+}
+
+// packWindows packs, with pack, the outputs of an area filter of at most
+// windowTaps taps whose 8-byte window fits in S source samples (a prefix:
+// index only grows); pack gets an output's weights, zero past its taps.
+func packWindows[T any](S int, index []int32, weight []int16, taps int, pack func(at int32, w *[windowTaps]uint64) T) []T {
+	var ws []T
 	for i, at := range index {
 		if int(at)+windowTaps > S {
 			break
@@ -98,17 +85,21 @@ func newWindows(S int, index []int32, weight []int16, taps int) []window {
 		for k, v := range weight[i*taps : (i+1)*taps] {
 			w[k] = uint64(v)
 		}
-		ws = append(ws, window{at: at, w: [4]uint64{w[4]<<8 | w[0]<<40, w[5] | w[1]<<32, w[6]<<8 | w[2]<<40, w[7] | w[3]<<32}})
+		ws = append(ws, pack(at, &w))
 	}
 	return ws
 }
 
 // hWindowPortable computes outputs [n, len(dst)) of an area filter of at
-// most windowTaps taps: one load and four multiplies per output, and
-// hAreaPortable for the last outputs, whose windows would pass the end of
-// the source.
+// most windowTaps taps: from its windows (one load and three or four
+// multiplies per output), then with hAreaPortable for the last outputs,
+// whose windows would pass the end of the source.
 func hWindowPortable(dst, src []byte, f *filter, n int) {
-	if n < len(f.wins) {
+	switch {
+	case n < len(f.wins6):
+		windows6(dst[n:len(f.wins6)], src, f.wins6[n:])
+		n = len(f.wins6)
+	case n < len(f.wins):
 		windows(dst[n:len(f.wins)], src, f.wins[n:])
 		n = len(f.wins)
 	}
