@@ -29,10 +29,10 @@ const (
 //   - kindArea: S > 2D, or 1 == S < D. taps is S/D when D divides S, else
 //     min(⌈S/D⌉+1, S). index has D entries and weight taps·D: output i
 //     reads src[index[i]+k] with weight[i·taps+k] for k < taps, all inside
-//     [0, S); the weights are ≥ 0 and sum to exactly 16384. wins6 is the
-//     same in the portable three-multiply window form when 3 ≤ taps ≤ 6,
-//     wins in the four-multiply form when 6 < taps ≤ 8 (windows.go); both
-//     nil otherwise.
+//     [0, S); the weights are ≥ 0 and sum to exactly 16384. quads is the
+//     same, packed, when taps == 4; wins6 is the same in the portable
+//     three-multiply window form when 4 < taps ≤ 6, wins in the
+//     four-multiply form when 6 < taps ≤ 8 (windows.go); nil otherwise.
 //
 // The portable kernels' own tables: blend packs every bilinear pair
 // (windows.go); ph43 and n43 are a 4:3 bilinear filter's phases and how
@@ -51,6 +51,7 @@ type filter struct {
 	pairs  []tap2
 	index  []int32
 	weight []int16
+	quads  []tap4
 	wins6  []window6
 	wins   []window
 	blend  []blend
@@ -73,6 +74,12 @@ func (f *filter) span(i int) (lo, hi int) {
 		return int(f.pairs[i].at), int(f.pairs[i].at) + 2
 	}
 	return int(f.index[i]), int(f.index[i]) + f.taps
+}
+
+// tap4 is one 4-tap area output: Σₖ src[at+k]·w[k], Σ w = 16384.
+type tap4 struct {
+	at int32
+	w  [4]uint16
 }
 
 // tap2 is one bilinear output: src[at]·w0 + src[at+1]·w1, w0 + w1 = 256.
@@ -159,7 +166,17 @@ func areaFilter(S, D int) filter {
 	switch {
 	case isHBox4(&f):
 		f.from = hBox4Portable
-	case taps >= 3 && taps <= window6Taps:
+	case taps == 4:
+		f.from = hArea4Portable
+		f.quads = make([]tap4, D)
+		for i := range D {
+			q := &f.quads[i]
+			q.at = f.index[i]
+			for k := range 4 {
+				q.w[k] = uint16(f.weight[4*i+k])
+			}
+		}
+	case taps > 4 && taps <= window6Taps:
 		f.from = hWindowPortable
 		f.wins6 = newWindows6(S, f.index, f.weight, taps)
 	case taps > window6Taps && taps <= windowTaps:

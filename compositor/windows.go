@@ -2,15 +2,17 @@ package compositor
 
 import "encoding/binary"
 
-// The portable horizontal kernels read each output's source samples with
-// one load and weigh them with few multiplies, by packing two products into
-// one 64-bit multiply: for bytes b and c in two lanes of v (v = b + c·2^s)
-// and weights packed as P = wc + wb·2^s, the lane at bit s of v·P is
-// b·wb + c·wc. An area output's whole sum is below 255·16384 < 2^22, so
-// with lanes 24 or more bits apart the products' sums at bit s never carry
-// into each other: filters of up to 6 taps pair bytes j and j+3 (s = 24,
-// three multiplies), of up to 8 bytes j and j+4 (s = 32, four). Bilinear
-// pairs use 16-bit lanes the same way: their sums stay below 2^16.
+// The portable horizontal area kernels read each output's source samples
+// with few loads and weigh them with few multiplies, by packing two
+// products into one 64-bit multiply: for bytes b and c in two lanes of v
+// (v = b + c·2^s) and weights packed as P = wc + wb·2^s, the lane at bit s
+// of v·P is b·wb + c·wc. An area output's whole sum is below
+// 255·16384 < 2^22, so with lanes 24 or more bits apart the products' sums
+// at bit s never carry into each other: filters of 5 or 6 taps pair bytes
+// j and j+3 (s = 24, three multiplies), of 7 or 8 bytes j and j+4 (s = 32,
+// four). The arithmetic units are what these kernels wait for, not the
+// loads: a byte or a pair costs a load rather than shifts where it can.
+// Bilinear pairs use 16-bit lanes the same way: their sums stay below 2^16.
 
 // windowTaps is the most taps one window holds: one 8-byte load.
 const windowTaps = 8
@@ -19,11 +21,11 @@ const windowTaps = 8
 const window6Taps = 6
 
 // window6 is one area output of at most window6Taps taps for
-// hWindowPortable: it reads x = src[at:at+8], and w[j] weighs bytes j and
-// j+3 (zero past the filter's taps), which the 32-bit word of x>>8j masked
+// hWindowPortable: it reads x = src[at:at+6], and w[j] weighs bytes j and
+// j+3 (zero past the filter's taps), which the 32-bit word at x[j] masked
 // with 0xFF0000FF holds at bits 0 and 24: w[j] = weight[j+3] | weight[j]<<24.
 // Summed over j, the products hold the output's sum at bit 24, below it
-// the sum of the crossed products byte j·weight[j+3] (< 2^22), and above
+// the sum of the crossed products byte j·weight[j+3] (< 2^22), and from
 // bit 48 only the other crossed products.
 type window6 struct {
 	at int32
@@ -33,22 +35,23 @@ type window6 struct {
 // newWindows6 packs the outputs of an area filter of at most window6Taps
 // taps.
 func newWindows6(S int, index []int32, weight []int16, taps int) []window6 {
-	return packWindows(S, index, weight, taps, func(at int32, w *[windowTaps]uint64) window6 {
+	return packWindows(S, window6Taps, index, weight, taps, func(at int32, w *[windowTaps]uint64) window6 {
 		return window6{at: at, w: [3]uint64{w[3] | w[0]<<24, w[4] | w[1]<<24, w[5] | w[2]<<24}}
 	})
 }
 
-// windows6 computes dst[i] from wins[i]. The sum sits at bit 24 below
-// 2^46; after the rounding shift what lies above bit 48 is above bit 10,
-// outside the byte.
+// windows6 computes dst[i] from wins[i]. The sum sits at bits 24–45; after
+// the rounding shift what lies from bit 48 is from bit 10, outside the
+// byte.
 func windows6(dst, src []byte, wins []window6) {
 	wins = wins[:len(dst)]
 	for i := range wins {
 		p := &wins[i]
 		at := int(p.at)
-		x := load8(src, at)
-		s := uint64(uint32(x)&0xFF0000FF)*p.w[0] + uint64(uint32(x>>8)&0xFF0000FF)*p.w[1] +
-			uint64(uint32(x>>16)&0xFF0000FF)*p.w[2]
+		x := src[at : at+6 : at+6]
+		s := uint64(binary.LittleEndian.Uint32(x)&0xFF0000FF)*p.w[0] +
+			uint64(binary.LittleEndian.Uint32(x[1:])&0xFF0000FF)*p.w[1] +
+			uint64(binary.LittleEndian.Uint32(x[2:])&0xFF0000FF)*p.w[2]
 		dst[i] = byte((s>>24 + areaOne/2) >> areaBits)
 	}
 }
@@ -67,18 +70,19 @@ type window struct {
 // newWindows packs the outputs of an area filter of at most windowTaps
 // taps.
 func newWindows(S int, index []int32, weight []int16, taps int) []window {
-	return packWindows(S, index, weight, taps, func(at int32, w *[windowTaps]uint64) window {
+	return packWindows(S, windowTaps, index, weight, taps, func(at int32, w *[windowTaps]uint64) window {
 		return window{at: at, w: [4]uint64{w[4]<<8 | w[0]<<40, w[5] | w[1]<<32, w[6]<<8 | w[2]<<40, w[7] | w[3]<<32}}
 	})
 }
 
 // packWindows packs, with pack, the outputs of an area filter of at most
-// windowTaps taps whose 8-byte window fits in S source samples (a prefix:
-// index only grows); pack gets an output's weights, zero past its taps.
-func packWindows[T any](S int, index []int32, weight []int16, taps int, pack func(at int32, w *[windowTaps]uint64) T) []T {
+// windowTaps taps whose windows of width bytes fit in S source samples (a
+// prefix: index only grows); pack gets an output's weights, zero past its
+// taps.
+func packWindows[T any](S, width int, index []int32, weight []int16, taps int, pack func(at int32, w *[windowTaps]uint64) T) []T {
 	var ws []T
 	for i, at := range index {
-		if int(at)+windowTaps > S {
+		if int(at)+width > S {
 			break
 		}
 		var w [windowTaps]uint64
