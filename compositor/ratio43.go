@@ -53,15 +53,18 @@ func hBlend43Portable(dst, src []byte, f *filter, n int) {
 func blend43(dst, src []byte, ph *phases43) {
 	const round = 0x0080008000800080
 	w00, w01, w02, w10, w11, w12 := ph.w0[0], ph.w0[1], ph.w0[2], ph.w1[0], ph.w1[1], ph.w1[2]
-	l32, m := maskLanes32, maskLo8
+	l32, h32, m := maskLanes32, maskLanes32<<16, maskLo8
 	src = src[:len(dst)/12*16]
 	for i, j := 0, 0; i+12 <= len(dst) && j+16 <= len(src); i, j = i+12, j+16 {
-		x0, x1 := load8(src, j), load8(src, j+8)
-		// Byte c of periods 0, 2, 1, 3 in 16-bit lanes.
-		s0 := x0&l32 | x1&l32<<16
-		s1 := x0>>8&l32 | x1>>8&l32<<16
-		s2 := x0>>16&l32 | x1>>16&l32<<16
-		s3 := x0>>24&l32 | x1>>24&l32<<16
+		x := src[j : j+16 : j+16]
+		// Byte c of periods 0, 2, 1, 3 in 16-bit lanes: periods 0 and 1
+		// from the word at c, 2 and 3 from the word at c+6 (c+8 shifted
+		// for the last, which would pass the block).
+		x8 := load8(x, 8)
+		s0 := load8(x, 0)&l32 | load8(x, 6)&h32
+		s1 := load8(x, 1)&l32 | load8(x, 7)&h32
+		s2 := load8(x, 2)&l32 | x8&h32
+		s3 := load8(x, 3)&l32 | x8>>8&h32
 		o0 := (s0*w00 + s1*w10 + round) >> 8 & m
 		o1 := (s1*w01 + s2*w11 + round) >> 8 & m
 		o2 := (s2*w02 + s3*w12 + round) >> 8 & m
