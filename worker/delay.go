@@ -26,7 +26,8 @@ const delayStep = time.Millisecond
 
 // avDelay is how far behind real time a frame clock composes: the time
 // every participant's media needs from capture to being ready (their
-// Lag), so that none of it is late, and no more. Fixed when the worker's
+// Lag, plus the half frame a canvas reaches ahead for its nearest
+// picture), so that none of it is late, and no more. Fixed when the worker's
 // Config.Delay is set. The output's timeline never changes with it: a
 // frame clock's ticks show capture times a frame interval apart, and only
 // when each is composed moves.

@@ -50,6 +50,11 @@ type group struct {
 	late    []prometheus.Counter // per participant: pictures that arrived too late
 	canvas  *media.VideoFrame
 	chunk   *media.AudioFrame
+	// reach is how far after a canvas's capture time a picture may have
+	// been captured and still be shown on it: half a frame interval, so
+	// that each canvas shows the picture captured nearest its time, and
+	// a picture is never more than half a frame away from its sound.
+	reach time.Duration
 	speed   float64 // the latest speed (guarded by p.mmu)
 
 	view      *whep.Hub        // the composition's live view, on its first group (view.go)
@@ -84,6 +89,7 @@ func (g *group) run() {
 	g.relayout()
 
 	interval := time.Duration(float64(time.Second) / g.spec.Framerate)
+	g.reach = interval / 2
 	id := p.spec.ID
 	m := p.w.metrics
 	c := clockMetrics{composed: m.composed.WithLabelValues(id), composeTime: m.compose.WithLabelValues(id),
@@ -100,7 +106,7 @@ func (g *group) run() {
 	// it started, the few milliseconds of its own work earlier than that.
 	// The encoder's next few frames are still slower than the rest; a
 	// clock they put behind catches up (maxBehind).
-	clockDelay := newAVDelay(p.w.cfg, maxLag(g.parts))
+	clockDelay := newAVDelay(p.w.cfg, maxLag(g.parts)+g.reach)
 	delay := clockDelay.cur
 	avDelay := m.avDelay.WithLabelValues(id)
 	avDelay.Set(delay.Seconds())
@@ -113,7 +119,7 @@ func (g *group) run() {
 	defer clock.Stop()
 	for n := int64(1); ; n++ {
 		at := t0 + time.Duration(n)*interval // the capture time this canvas shows
-		if d := clockDelay.next(maxLag(g.parts)); d != delay {
+		if d := clockDelay.next(maxLag(g.parts) + g.reach); d != delay {
 			delay = d
 			avDelay.Set(d.Seconds())
 		}
@@ -268,8 +274,9 @@ func sameLayoutInput(a, b ingest.ParticipantInfo) bool {
 		maps.Equal(a.Attributes, b.Attributes)
 }
 
-// compose draws the canvas from each participant's newest picture captured
-// at or before at, counting the pictures that came too late to be shown
+// compose draws the canvas showing capture time at from each participant's
+// newest picture captured at or before at + reach (the nearest to at),
+// counting the pictures that came too late to be shown
 // (ingest.VideoFeed.Next): a late picture is dropped, never waited for.
 func (g *group) compose(at time.Duration) {
 	for i, p := range g.parts {
@@ -278,7 +285,7 @@ func (g *group) compose(at time.Duration) {
 			g.cursors[i].Reset()
 			continue
 		}
-		f, late := p.Video().Next(&g.cursors[i], at)
+		f, late := p.Video().Next(&g.cursors[i], at+g.reach)
 		if late > 0 {
 			g.late[i].Add(float64(late))
 		}

@@ -43,8 +43,10 @@ type Config struct {
 	// Delay, when above 0, is how far behind real time every canvas is
 	// composed, fixed (the A/V sync budget). At 0 each composition finds
 	// its own: the longest its participants' pictures and sound recently
-	// took from capture to being ready (ingest's Participant.Lag) plus
-	// 10 ms, within MinDelay and MaxDelay (defaults DefaultMinDelay and
+	// took from capture to being ready (ingest's Participant.Lag), plus
+	// half a frame interval (each canvas shows the picture captured
+	// nearest its time, up to half a frame after it) and 10 ms, within
+	// MinDelay and MaxDelay (defaults DefaultMinDelay and
 	// DefaultMaxDelay); it grows at once and shrinks by at most 1 ms a
 	// frame.
 	Delay              time.Duration
