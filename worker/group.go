@@ -55,7 +55,7 @@ type group struct {
 	// that each canvas shows the picture captured nearest its time, and
 	// a picture is never more than half a frame away from its sound.
 	reach time.Duration
-	speed   float64 // the latest speed (guarded by p.mmu)
+	speed float64 // the latest speed (guarded by p.mmu)
 
 	view      *whep.Hub        // the composition's live view, on its first group (view.go)
 	opus      *av.AudioEncoder // the mix for the viewers, while watched
