@@ -7,8 +7,11 @@ import (
 )
 
 // Defaults of the adaptive A/V delay (Config.MinDelay, Config.MaxDelay).
+// The floor keeps some room for a machine short of CPU, whose publishers'
+// lag jumps before the delay can follow: two frame intervals at 30 fps,
+// about what a clean loopback publisher needs anyway.
 const (
-	DefaultMinDelay = 20 * time.Millisecond
+	DefaultMinDelay = 60 * time.Millisecond
 	DefaultMaxDelay = 300 * time.Millisecond
 )
 
