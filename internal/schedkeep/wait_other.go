@@ -1,7 +1,0 @@
-//go:build !linux
-
-package schedkeep
-
-const supported = false
-
-func waitSignal() {}
