@@ -45,6 +45,7 @@ type cluster struct {
 	t     *testing.T
 	env   []string
 	args  []string
+	mu    sync.Mutex // guards nodes against watchOwners' goroutine
 	nodes []*clusterNode
 }
 
@@ -55,6 +56,8 @@ func (c *cluster) start() *clusterNode {
 	if m == nil {
 		c.t.Fatalf("no RTMP URL in the log:\n%s", srv.log)
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	n := &clusterNode{server: srv, name: fmt.Sprintf("node%d", len(c.nodes)), rtmp: m[1]}
 	c.nodes = append(c.nodes, n)
 	return n
@@ -126,7 +129,10 @@ func (c *cluster) watchOwners() {
 			case <-time.After(200 * time.Millisecond):
 			}
 			by := map[string][]string{}
-			for _, n := range c.nodes {
+			c.mu.Lock()
+			nodes := slices.Clone(c.nodes)
+			c.mu.Unlock()
+			for _, n := range nodes {
 				if n.gone.Load() {
 					continue
 				}
