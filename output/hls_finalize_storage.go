@@ -23,9 +23,13 @@ type StorageFinalized struct {
 	// Segments and Duration are what the VOD playlist lists.
 	Segments int
 	Duration time.Duration
-	// Unlisted are segments in storage that no stored playlist lists (the
-	// server died between uploading a segment and its playlist): kept, not
-	// played, named in the failure message.
+	// Adopted are segments in storage that no stored playlist listed (the
+	// server died between uploading a segment and its playlist), read back
+	// and listed after the others.
+	Adopted []string
+	// Unlisted are stored segments that could not be adopted (unreadable,
+	// or numbered before the last listed one): kept, not played, named in
+	// the failure message.
 	Unlisted []string
 }
 
@@ -42,13 +46,15 @@ const maxEventObject = 4 << 20
 // work folder is gone (its server's data directory was lost, or it was
 // another server's): the recording under prefix in bucket that has a
 // recording-started.json and no end event gets its media playlists
-// rewritten as VOD with #EXT-X-ENDLIST, listing exactly the segments the
-// stored playlists listed (uploaded playlists name only stored segments),
-// and recording-failed.json in IVS's shape with reason, ended at ended. A
+// rewritten as VOD with #EXT-X-ENDLIST, listing the segments the stored
+// playlists listed (uploaded playlists name only stored segments) and
+// after them the stored segments they did not list yet (read back through
+// files in scratch to learn their durations: adoptUnlisted), and
+// recording-failed.json in IVS's shape with reason, ended at ended. A
 // recording with an end event is left alone (Done), so finalizing twice
 // writes once. What the lost folder held and storage did not (the segment
 // being written, segments waiting in that server's spool) is gone.
-func FinalizeFromStorage(ctx context.Context, st ListingStorage, bucket, prefix, reason string, ended time.Time, log *slog.Logger) (StorageFinalized, error) {
+func FinalizeFromStorage(ctx context.Context, st ListingStorage, bucket, prefix, reason string, ended time.Time, scratch string, log *slog.Logger) (StorageFinalized, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -87,13 +93,27 @@ func FinalizeFromStorage(ctx context.Context, st ListingStorage, bucket, prefix,
 		if err != nil && !errors.Is(err, ErrNoObject) {
 			return res, fmt.Errorf("output: finalizing %s/%s: %w", bucket, prefix, err)
 		}
+		var unlisted []string
 		for _, o := range stored {
 			name := path.Base(o.Key)
 			if ext := path.Ext(name); (ext == ".ts" || ext == ".mp4") && name != initSegment && !listed[name] {
-				res.Unlisted = append(res.Unlisted, rd.Path+"/"+name)
+				unlisted = append(unlisted, name)
+				if !found && ext == SegmentsFMP4.ext() {
+					pl.container = SegmentsFMP4
+				}
 			}
 		}
-		if !found || len(pl.segments) == 0 {
+		if !found {
+			pl.target = pl.container.defaultTarget()
+		}
+		adopted, left := adoptUnlisted(ctx, st, bucket, dir, &pl, unlisted, scratch)
+		for _, name := range adopted {
+			res.Adopted = append(res.Adopted, rd.Path+"/"+name)
+		}
+		for _, name := range left {
+			res.Unlisted = append(res.Unlisted, rd.Path+"/"+name)
+		}
+		if len(pl.segments) == 0 {
 			continue
 		}
 		pl.ended = true
@@ -104,6 +124,9 @@ func FinalizeFromStorage(ctx context.Context, st ListingStorage, bucket, prefix,
 		res.Duration = max(res.Duration, pl.duration())
 	}
 	msg := reason
+	if len(res.Adopted) > 0 {
+		msg += fmt.Sprintf("; %d segments stored but not yet listed were added: %s", len(res.Adopted), strings.Join(res.Adopted, ", "))
+	}
 	if len(res.Unlisted) > 0 {
 		msg += "; segments stored but never listed: " + strings.Join(res.Unlisted, ", ")
 	}
@@ -118,7 +141,7 @@ func FinalizeFromStorage(ctx context.Context, st ListingStorage, bucket, prefix,
 		return res, fmt.Errorf("output: finalizing %s/%s: %w", bucket, prefix, err)
 	}
 	log.Warn("recording finalized from storage (its work folder is gone)", "bucket", bucket, "prefix", prefix,
-		"segments", res.Segments, "unlisted", len(res.Unlisted), "duration", res.Duration.Round(time.Millisecond))
+		"segments", res.Segments, "adopted", len(res.Adopted), "unlisted", len(res.Unlisted), "duration", res.Duration.Round(time.Millisecond))
 	return res, nil
 }
 

@@ -5,10 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tessera-media/tessera/internal/av"
 )
 
 // A rendered playlist parses back to itself, MPEG-TS and fMP4, with
@@ -38,11 +43,28 @@ func TestParsePlaylistRoundTrip(t *testing.T) {
 }
 
 // A recording whose work folder is gone is finalized from storage: its
-// playlist becomes VOD listing what it listed, recording-failed.json says
-// why and how long, a segment stored but never listed is named; a second
-// call finds it done.
+// playlist becomes VOD listing what it listed and, after it, the stored
+// segments it did not list yet (read back for their durations, a
+// discontinuity before one that does not follow), recording-failed.json
+// says why and how long, a stored segment that cannot be read is named; a
+// second call finds it done.
 func TestFinalizeFromStorage(t *testing.T) {
 	ctx := context.Background()
+	e := encode(t, 320, 180, 30, 2*time.Second)
+	tsFile := filepath.Join(t.TempDir(), "seg.ts")
+	mux, err := av.NewMuxer("mpegts", tsFile, av.MuxOptions{}, e.streams...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range e.packets {
+		if err := mux.WritePacket(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mux.Close(); err != nil {
+		t.Fatal(err)
+	}
+	real := readFile(t, tsFile)
 	for name, st := range listers(t) {
 		t.Run(name, func(t *testing.T) {
 			prefix := "stage1/comp1/dest1/composite"
@@ -61,17 +83,24 @@ func TestFinalizeFromStorage(t *testing.T) {
 			for _, s := range live.segments {
 				put(keys.segment(s.seq), []byte("segment"))
 			}
-			put(keys.segment(2), []byte("segment never listed"))
+			put(keys.segment(2), real) // uploaded, its playlist not
+			put(keys.segment(4), real) // 3 was lost
+			put(keys.segment(5), []byte("not a segment"))
 			put(keys.playlist(), live.render())
 			put(keys.multivariant(), multivariant(info.r))
 
 			ended := started.Add(20 * time.Second)
-			res, err := FinalizeFromStorage(ctx, st, "rec", prefix, "the server recording it is gone", ended, nil)
+			scratch := t.TempDir()
+			res, err := FinalizeFromStorage(ctx, st, "rec", prefix, "the server recording it is gone", ended, scratch, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Done || res.Segments != 2 || res.Duration != 11500*time.Millisecond || len(res.Unlisted) != 1 || !strings.HasSuffix(res.Unlisted[0], "/2.ts") {
+			if res.Done || res.Segments != 4 || res.Duration != 15500*time.Millisecond || !slices.Equal(res.Adopted, []string{info.r.dir() + "/2.ts", info.r.dir() + "/4.ts"}) ||
+				len(res.Unlisted) != 1 || !strings.HasSuffix(res.Unlisted[0], "/5.ts") {
 				t.Errorf("result %+v", res)
+			}
+			if left, _ := os.ReadDir(scratch); len(left) > 0 {
+				t.Errorf("%d files left in scratch", len(left))
 			}
 			read := func(key string) []byte {
 				t.Helper()
@@ -84,6 +113,7 @@ func TestFinalizeFromStorage(t *testing.T) {
 				return b
 			}
 			want := live
+			want.segments = append(slices.Clone(want.segments), segment{seq: 2, duration: 2 * time.Second}, segment{seq: 4, duration: 2 * time.Second, disc: true})
 			want.ended = true
 			if got := string(read(keys.playlist())); got != string(want.render()) || !strings.Contains(got, "#EXT-X-ENDLIST") || !strings.Contains(got, "PLAYLIST-TYPE:VOD") {
 				t.Errorf("playlist:\n%s\nwant:\n%s", got, want.render())
@@ -93,17 +123,64 @@ func TestFinalizeFromStorage(t *testing.T) {
 				t.Fatal(err)
 			}
 			if ev.Status != RecordingEndedWithFailure || !strings.Contains(ev.StatusMessage, "the server recording it is gone") ||
-				!strings.Contains(ev.StatusMessage, "2.ts") || ev.EndedAt != "2026-12-06T10:00:20.000Z" || ev.StartedAt != "2026-12-06T10:00:00.000Z" ||
-				ev.Media == nil || ev.Media.HLS.DurationMS != 11500 || ev.Media.Thumbnails == nil || ev.StageARN != info.stageARN {
+				!strings.Contains(ev.StatusMessage, "5.ts") || ev.EndedAt != "2026-12-06T10:00:20.000Z" || ev.StartedAt != "2026-12-06T10:00:00.000Z" ||
+				ev.Media == nil || ev.Media.HLS.DurationMS != 15500 || ev.Media.Thumbnails == nil || ev.StageARN != info.stageARN {
 				t.Errorf("recording-failed.json: %+v", ev)
 			}
-			again, err := FinalizeFromStorage(ctx, st, "rec", prefix, "again", ended, nil)
+			again, err := FinalizeFromStorage(ctx, st, "rec", prefix, "again", ended, scratch, nil)
 			if err != nil || !again.Done {
 				t.Errorf("a second call: %+v %v; want Done", again, err)
 			}
-			if _, err := FinalizeFromStorage(ctx, st, "rec", "stage1/none/dest/composite", "x", ended, nil); err == nil {
+			if _, err := FinalizeFromStorage(ctx, st, "rec", "stage1/none/dest/composite", "x", ended, scratch, nil); err == nil {
 				t.Error("a prefix without a recording was finalized")
 			}
 		})
+	}
+}
+
+// A participant recording (fragmented MP4) whose playlist never reached
+// storage is finalized from its stored init.mp4 and segments.
+func TestFinalizeFromStorageFMP4WithoutPlaylist(t *testing.T) {
+	ctx := context.Background()
+	files := t.TempDir()
+	writeFMP4(t, encodeBaseline(t, 4*time.Second), files)
+	st, err := NewFolderStorage(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := "stage1/session1/participant1"
+	info := recordingInfo{stageARN: "arn:aws:ivs:us-east-1:123456789012:stage/stage1", sequential: true,
+		r: rendition{width: 320, height: 180, frameRate: 30, bandwidth: 900_000, codecs: "avc1.42c01e", container: SegmentsFMP4, individual: true}}
+	keys := recordingKeys{prefix: prefix, r: info.r}
+	put := func(key string, data []byte) {
+		t.Helper()
+		if err := st.Put(ctx, "rec", key, bytes.NewReader(data), int64(len(data)), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	started := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	put(keys.started(), info.event(RecordingStarted, "", started, time.Time{}, 0))
+	for _, name := range []string{initSegment, "1.mp4", "2.mp4"} {
+		put(keys.renditionDir()+"/"+name, readFile(t, filepath.Join(files, name)))
+	}
+	res, err := FinalizeFromStorage(ctx, st, "rec", prefix, "gone", started.Add(5*time.Second), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first fragment's first sample lasts 21 ms longer than a frame
+	// (the MP4 muxer's edit of its start): each segment lasts 2 s ± 25 ms.
+	if res.Segments != 2 || (res.Duration-4*time.Second).Abs() > 50*time.Millisecond || len(res.Adopted) != 2 || len(res.Unlisted) != 0 {
+		t.Errorf("result %+v", res)
+	}
+	pl, found, err := readPlaylist(ctx, st, "rec", keys.playlist())
+	if err != nil || !found {
+		t.Fatal(found, err)
+	}
+	ok := pl.container == SegmentsFMP4 && pl.target == SegmentsFMP4.defaultTarget() && pl.ended && len(pl.segments) == 2
+	for i, s := range pl.segments {
+		ok = ok && s.seq == i+1 && !s.disc && (s.duration-2*time.Second).Abs() <= 25*time.Millisecond
+	}
+	if !ok {
+		t.Errorf("playlist %+v, want fMP4 VOD listing 1.mp4 and 2.mp4 of 2 s each", pl)
 	}
 }

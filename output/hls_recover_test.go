@@ -362,33 +362,7 @@ func videoPackets(t *testing.T, path string) int {
 func TestSalvageSegmentFMP4(t *testing.T) {
 	e := encodeBaseline(t, 4*time.Second)
 	dir := t.TempDir()
-	streams := slices.Clone(e.streams)
-	var mux *av.Muxer
-	seq := 1
-	for _, p := range e.packets {
-		if p.Kind == av.Video && p.Keyframe {
-			if mux == nil {
-				streams[0].Extradata = av.H264ParameterSets(p.Data)
-				var err error
-				if mux, err = av.NewMuxer("mp4", filepath.Join(dir, initSegment), av.MuxOptions{FormatOptions: av.FragmentedMP4(fragmentDuration)}, streams...); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := mux.NextFile(filepath.Join(dir, SegmentsFMP4.segmentName(seq))); err != nil {
-				t.Fatal(err)
-			}
-			seq++
-		}
-		if mux == nil {
-			continue
-		}
-		if err := mux.WritePacket(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := mux.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeFMP4(t, e, dir)
 	// The second segment, 2 s from a keyframe on, is the one being written.
 	init, b := readFile(t, filepath.Join(dir, initSegment)), readFile(t, filepath.Join(dir, "2.mp4"))
 	frames := func(dir string) int { return videoPackets(t, playableSegment(t, SegmentsFMP4, dir, "2.mp4")) }
@@ -449,5 +423,38 @@ func TestSalvageSegmentFMP4(t *testing.T) {
 				t.Errorf("salvaging again: %v %v %v", d2, ok, err)
 			}
 		})
+	}
+}
+
+// writeFMP4 writes e into dir as a fragmented MP4 recording does: init.mp4
+// and a segment 1.mp4, 2.mp4 … from each video keyframe.
+func writeFMP4(t *testing.T, e encoded, dir string) {
+	t.Helper()
+	streams := slices.Clone(e.streams)
+	var mux *av.Muxer
+	seq := 1
+	for _, p := range e.packets {
+		if p.Kind == av.Video && p.Keyframe {
+			if mux == nil {
+				streams[0].Extradata = av.H264ParameterSets(p.Data)
+				var err error
+				if mux, err = av.NewMuxer("mp4", filepath.Join(dir, initSegment), av.MuxOptions{FormatOptions: av.FragmentedMP4(fragmentDuration)}, streams...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := mux.NextFile(filepath.Join(dir, SegmentsFMP4.segmentName(seq))); err != nil {
+				t.Fatal(err)
+			}
+			seq++
+		}
+		if mux == nil {
+			continue
+		}
+		if err := mux.WritePacket(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mux.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

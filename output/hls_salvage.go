@@ -97,11 +97,17 @@ func frameDuration(v av.StreamInfo) time.Duration {
 // latest (a packet without a duration lasts a frame), and how many there
 // are.
 func leadSpan(pkts []av.Packet, lead av.StreamInfo) (time.Duration, int) {
-	frame := frameDuration(lead)
+	return kindSpan(pkts, lead.Kind, frameDuration(lead))
+}
+
+// kindSpan is how long the packets of kind in pkts last, from the first to
+// the end of the latest (one lasts its duration, at least frame), and how
+// many there are.
+func kindSpan(pkts []av.Packet, kind av.Kind, frame time.Duration) (time.Duration, int) {
 	var start, end time.Duration
 	n := 0
 	for _, p := range pkts {
-		if p.Kind != lead.Kind {
+		if p.Kind != kind {
 			continue
 		}
 		if n == 0 {

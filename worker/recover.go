@@ -143,6 +143,6 @@ func (w *Worker) FinalizeInterrupted(ctx context.Context, compositionID, destina
 		return nil
 	}
 	_, err := output.FinalizeFromStorage(ctx, st, bucket, prefix, "the server recording it stopped and its work files are not on this server",
-		ended, w.log.With("composition_destination", name))
+		ended, w.cfg.WorkDir, w.log.With("composition_destination", name))
 	return err
 }
