@@ -34,6 +34,7 @@ import (
 	"github.com/tessera-media/tessera/control/store"
 	"github.com/tessera-media/tessera/ingest"
 	"github.com/tessera-media/tessera/internal/av"
+	"github.com/tessera-media/tessera/internal/schedkeep"
 	"github.com/tessera-media/tessera/output"
 	"github.com/tessera-media/tessera/worker"
 )
@@ -91,6 +92,9 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	av.SetLogger(log.With("component", "ffmpeg"))
+	if s.SchedKeeper {
+		defer schedkeep.Start()()
+	}
 	if err := os.MkdirAll(s.Data, 0o755); err != nil {
 		return err
 	}

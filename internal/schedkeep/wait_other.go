@@ -1,0 +1,7 @@
+//go:build !linux
+
+package schedkeep
+
+const supported = false
+
+func waitSignal() {}
