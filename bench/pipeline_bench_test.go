@@ -120,6 +120,11 @@ const mib = 1 << 20
 //   - tessera/ffmpeg and tessera/floor: cpu-s/s-output over those. The
 //     server's figure also pays for receiving WebRTC (SRTP, RTP, jitter
 //     buffers), which the command line, reading files, does not.
+//   - psnr-dB: the server's encoding (its x264 options, thread count
+//     included) of that rendered composition against it, and
+//     psnr-vs-threaded-dB against the same encoding with x264's own
+//     threads, as the server encoded every output before it chose one
+//     thread for small ones (the benchmark fails below 40 dB).
 //
 // Every CPU figure is per second of output (frames made / fps), so one
 // that fell behind real time still tells the cost of its work (though

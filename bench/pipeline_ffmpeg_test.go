@@ -176,6 +176,57 @@ func (p *ffmpegPipeline) floor(ctx context.Context) (decode, encode cliWindow) {
 	return decode, encode
 }
 
+// quality encodes the rendered composition (floor's canvas.y4m, one loop
+// of the clip) with the server's encoding as it is, with the x264 thread
+// count the server's recording states (one thread up to 720p30 at the
+// fast presets), and with x264's own threads (slice threads, as every
+// encode was before that choice), and returns the PSNR (dB, all planes,
+// ffmpeg's psnr filter) of each decoded result against the canvas and of
+// the one against the other.
+func (p *ffmpegPipeline) quality() (server, threaded, between float64) {
+	p.b.Helper()
+	canvas := filepath.Join(p.dir, "canvas.y4m")
+	encode := func(name, threads string) string {
+		out := filepath.Join(p.dir, name+".mp4")
+		args := append([]string{"-i", canvas}, p.encoding()...)
+		for i, a := range args {
+			if a == "-threads:v" && threads != "" {
+				args[i+1] = threads
+			}
+		}
+		p.once("encoding the canvas ("+name+")", append(args, "-an", out)...)
+		return out
+	}
+	srv, thr := encode("server", ""), encode("threaded", "0")
+	return p.psnr(srv, canvas), p.psnr(thr, canvas), p.psnr(srv, thr)
+}
+
+// psnr is the average PSNR of a's pictures against b's, all planes, as
+// ffmpeg's psnr filter states it ("… average:41.23 …"; inf, identical,
+// as 100 dB).
+func (p *ffmpegPipeline) psnr(a, b string) float64 {
+	p.b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-nostdin", "-i", a, "-i", b, "-lavfi", "[0:v][1:v]psnr", "-f", "null", "-").CombinedOutput()
+	if err != nil {
+		p.b.Fatalf("ffmpeg psnr of %s against %s: %v\n%s", a, b, err, out)
+	}
+	_, after, ok := bytes.Cut(out, []byte(" average:"))
+	if !ok {
+		p.b.Fatalf("no average PSNR in ffmpeg's output:\n%s", out)
+	}
+	v, _, _ := bytes.Cut(after, []byte(" "))
+	if string(v) == "inf" {
+		return 100
+	}
+	db, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		p.b.Fatalf("average PSNR %q: %v", v, err)
+	}
+	return db
+}
+
 // once runs ffmpeg with args to its end (bounded), failing the benchmark
 // if it fails.
 func (p *ffmpegPipeline) once(what string, args ...string) {
@@ -347,6 +398,14 @@ func ffmpegFigures(ctx context.Context, b *testing.B, sc pipelineScenario, clip 
 	ff := newFFmpegPipeline(b, sc, clip, x264)
 	peer := ff.compose(ctx)
 	decode, encode := ff.floor(ctx)
+	r.psnr, r.psnrThreaded, r.psnrBetween = ff.quality()
+	b.Logf("%s: PSNR of the server's encoding of the composition %.2f dB (with x264's own threads %.2f dB), %.2f dB between the two",
+		sc.name, r.psnr, r.psnrThreaded, r.psnrBetween)
+	if r.psnrBetween < 40 {
+		b.Errorf("the server's encoding is %.2f dB from the threaded one's: the output changed (want ≥ 40 dB)", r.psnrBetween)
+	}
+	b.ReportMetric(r.psnr, "psnr-dB")
+	b.ReportMetric(r.psnrBetween, "psnr-vs-threaded-dB")
 	r.ffmpeg = peer.cpu.Seconds() / peer.output(sc.fps)
 	r.decode = decode.cpu.Seconds() / decode.output(sc.fps)
 	r.encode = encode.cpu.Seconds() / encode.output(sc.fps)
@@ -379,6 +438,10 @@ type pipelineFigures struct {
 	decode  float64  // the floor's decoding
 	encode  float64  // the floor's encoding
 	late    []string // what did not keep real time
+	// psnr, psnrThreaded: the encoding of the rendered composition, as the
+	// server does and with x264's own threads, against it; psnrBetween:
+	// one against the other (dB).
+	psnr, psnrThreaded, psnrBetween float64
 }
 
 // pipelineResults are the figures of the BenchmarkPipeline scenarios run,
@@ -391,11 +454,11 @@ var pipelineResults []pipelineFigures
 // composition over encoding).
 func printPipelineTable(f *os.File) {
 	w := tabwriter.NewWriter(f, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "cores\ttessera\tffmpeg\tdecode\tencode\tfloor\ttessera÷ffmpeg\ttessera÷floor\tingest÷decode\tcomp÷encode\tnot in real time\t")
+	fmt.Fprintln(w, "cores\ttessera\tffmpeg\tdecode\tencode\tfloor\ttessera÷ffmpeg\ttessera÷floor\tingest÷decode\tcomp÷encode\tPSNR dB\tvs threaded\tnot in real time\t")
 	for _, r := range pipelineResults {
 		floor := r.decode + r.encode
-		fmt.Fprintf(w, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t\n", r.name, r.tessera, r.ffmpeg, r.decode, r.encode, floor,
-			r.tessera/r.ffmpeg, r.tessera/floor, r.ingest/r.decode, (r.tessera-r.ingest)/r.encode, cmp.Or(strings.Join(r.late, ", "), "-"))
+		fmt.Fprintf(w, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t\n", r.name, r.tessera, r.ffmpeg, r.decode, r.encode, floor,
+			r.tessera/r.ffmpeg, r.tessera/floor, r.ingest/r.decode, (r.tessera-r.ingest)/r.encode, r.psnr, r.psnrBetween, cmp.Or(strings.Join(r.late, ", "), "-"))
 	}
 	w.Flush()
 }

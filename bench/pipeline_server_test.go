@@ -37,6 +37,7 @@ var (
 	pipelineWarmup = flag.Duration("pipeline.warmup", 3*time.Second, "warm-up of a composition before its measured window")
 	pipelineMax    = flag.Int("pipeline.max", 12, "most compositions BenchmarkPipelineCapacity tries")
 	pipelinePreset = flag.String("pipeline.preset", "", "x264 speed preset of the server's encoders (tessera serve --encoder-preset); empty: its default, veryfast")
+	pipelineArgs   = flag.String("pipeline.serve-args", "", "more flags of the benchmarks' tessera serve, space-separated (A/B runs: -pipeline.serve-args --sched-keeper=false)")
 	pipelinePerf   = flag.String("pipeline.perf", "", "folder to write a `perf record -g` of the server over each measured window of BenchmarkPipeline into (needs perf)")
 )
 
@@ -94,6 +95,7 @@ func startServer(b *testing.B, bin string, args ...string) *server {
 	if *pipelinePreset != "" {
 		args = append(args, "--encoder-preset", *pipelinePreset)
 	}
+	args = append(args, strings.Fields(*pipelineArgs)...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = lw, lw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
