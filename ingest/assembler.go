@@ -4,19 +4,43 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/rtp/codecs"
 )
 
 // ringSize is how many RTP packets an assembler holds: at 30 fps and
 // 720p about two seconds of video, far more than any wait it allows.
 const ringSize = 1024
 
-// depacketizer is the part of pion's rtp.Depacketizer the assembler uses
-// (codecs.H264Packet, codecs.VP8Packet, codecs.OpusPacket).
+// depacketizer turns a frame's RTP payloads into the frame
+// (h264Depacketizer, or pion's VP8 and Opus through pionDepacketizer).
 type depacketizer interface {
-	Unmarshal(payload []byte) ([]byte, error)
+	// appendPayload appends what payload carries of the frame to frame.
+	appendPayload(frame, payload []byte) ([]byte, error)
+	// IsPartitionHead reports whether payload can start a frame.
 	IsPartitionHead(payload []byte) bool
+	// reset forgets any state of the frame before (refused or not).
+	reset()
+	// finish reports whether the frame ended whole.
+	finish() error
 }
+
+// pionDepacketizer is a depacketizer from one of pion's whose Unmarshal
+// gives back a part of the payload, nothing copied (codecs.VP8Packet,
+// codecs.OpusPacket).
+type pionDepacketizer struct {
+	d interface {
+		Unmarshal(payload []byte) ([]byte, error)
+		IsPartitionHead(payload []byte) bool
+	}
+}
+
+func (p pionDepacketizer) appendPayload(frame, payload []byte) ([]byte, error) {
+	b, err := p.d.Unmarshal(payload)
+	return append(frame, b...), err
+}
+
+func (p pionDepacketizer) IsPartitionHead(payload []byte) bool { return p.d.IsPartitionHead(payload) }
+func (pionDepacketizer) reset()                                {}
+func (pionDepacketizer) finish() error                         { return nil }
 
 // assembledFrame is one frame's payload, depacketized.
 type assembledFrame struct {
@@ -227,9 +251,7 @@ func (a *assembler) emitFrame(end uint16, emit func(assembledFrame)) {
 	first := a.at(a.head)
 	f := assembledFrame{ts: first.ts, gap: a.gap}
 	ok := a.depack.IsPartitionHead(first.payload)
-	if h, isH264 := a.depack.(*codecs.H264Packet); isH264 {
-		*h = codecs.H264Packet{} // drop FU-A leftovers of a refused frame
-	}
+	a.depack.reset()
 	a.frame = a.frame[:0]
 	for seq := a.head; ; seq++ {
 		s := a.at(seq)
@@ -238,11 +260,9 @@ func (a *assembler) emitFrame(end uint16, emit func(assembledFrame)) {
 			continue
 		}
 		if ok {
-			b, err := a.depack.Unmarshal(s.payload)
-			if err != nil {
-				ok = false
-			}
-			a.frame = append(a.frame, b...)
+			var err error
+			a.frame, err = a.depack.appendPayload(a.frame, s.payload)
+			ok = err == nil
 		}
 		f.arrived = max(f.arrived, s.arrived)
 		s.used = false
@@ -251,6 +271,9 @@ func (a *assembler) emitFrame(end uint16, emit func(assembledFrame)) {
 		}
 	}
 	a.head, a.moved = end+1, true
+	if ok && a.depack.finish() != nil {
+		ok = false
+	}
 	if !ok || len(a.frame) == 0 {
 		a.stats.Malformed++
 		a.gap = true

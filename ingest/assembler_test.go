@@ -65,8 +65,8 @@ func TestAssemblerInOrder(t *testing.T) {
 		pay    rtp.Payloader
 		dep    func() depacketizer
 	}{
-		{"h264", h264Frames(t, "testdata/base180.h264"), &codecs.H264Payloader{}, func() depacketizer { return &codecs.H264Packet{} }},
-		{"vp8", ivfFrames(t, "testdata/vp8_360.ivf"), &codecs.VP8Payloader{}, func() depacketizer { return &codecs.VP8Packet{} }},
+		{"h264", h264Frames(t, "testdata/base180.h264"), &codecs.H264Payloader{}, func() depacketizer { return &h264Depacketizer{} }},
+		{"vp8", ivfFrames(t, "testdata/vp8_360.ivf"), &codecs.VP8Payloader{}, func() depacketizer { return pionDepacketizer{&codecs.VP8Packet{}} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pkts := packetize(tc.frames, tc.pay, 65530, 300) // wraps around
@@ -109,7 +109,7 @@ func TestAssemblerReorder(t *testing.T) {
 	for i := 6; i < len(order); i += 7 {
 		order = append(order[:i+1], order[i:]...)
 	}
-	a := newAssembler(&codecs.H264Packet{}, false, 100*time.Millisecond)
+	a := newAssembler(&h264Depacketizer{}, false, 100*time.Millisecond)
 	var c collected
 	for _, p := range order {
 		a.push(p, 0, c.emit)
@@ -143,7 +143,7 @@ func TestAssemblerLoss(t *testing.T) {
 	if pkts[drop].Timestamp != 1000+3000*2 || pkts[drop].Marker {
 		t.Fatal("frame 2 has too few packets for the test")
 	}
-	a := newAssembler(&codecs.H264Packet{}, false, 100*time.Millisecond)
+	a := newAssembler(&h264Depacketizer{}, false, 100*time.Millisecond)
 	var c collected
 	now := time.Duration(0)
 	for i, p := range pkts {
@@ -182,7 +182,7 @@ func TestAssemblerLoss(t *testing.T) {
 func TestAssemblerRetransmission(t *testing.T) {
 	frames := h264Frames(t, "testdata/base180.h264")
 	pkts := packetize(frames, &codecs.H264Payloader{}, 10, 200)
-	a := newAssembler(&codecs.H264Packet{}, false, 100*time.Millisecond)
+	a := newAssembler(&h264Depacketizer{}, false, 100*time.Millisecond)
 	var c collected
 	held := pkts[3]
 	for i, p := range pkts {
@@ -236,7 +236,7 @@ func TestAssemblerPadding(t *testing.T) {
 			break
 		}
 	}
-	a := newAssembler(&codecs.H264Packet{}, false, 100*time.Millisecond)
+	a := newAssembler(&h264Depacketizer{}, false, 100*time.Millisecond)
 	var c collected
 	for i, p := range pkts {
 		a.push(p, time.Duration(i)*time.Millisecond, c.emit)
@@ -255,7 +255,7 @@ func TestAssemblerPadding(t *testing.T) {
 }
 
 func TestAssemblerSingleAndReset(t *testing.T) {
-	a := newAssembler(&codecs.OpusPacket{}, true, 40*time.Millisecond)
+	a := newAssembler(pionDepacketizer{&codecs.OpusPacket{}}, true, 40*time.Millisecond)
 	var c collected
 	push := func(seq uint16, now time.Duration) {
 		a.push(&rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: uint32(seq) * 960}, Payload: []byte{byte(seq), 1}}, now, c.emit)
@@ -299,7 +299,7 @@ func FuzzAssembler(f *testing.F) {
 	f.Add([]byte{0, 0, 3, 0x7c, 0x85, 1, 1, 0, 0x82, 0x7c, 0x45, 2})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, single := range []bool{false, true} {
-			a := newAssembler(&codecs.H264Packet{}, single, 30*time.Millisecond)
+			a := newAssembler(&h264Depacketizer{}, single, 30*time.Millisecond)
 			n, frames := 0, 0
 			now := time.Duration(0)
 			for i := 0; i+3 <= len(b); {

@@ -34,7 +34,7 @@ func newAudioIn(s *session, t *webrtc.TrackRemote) (*audioIn, error) {
 		return nil, err
 	}
 	return &audioIn{s: s, track: t, dec: dec,
-		asm:   newAssembler(&codecs.OpusPacket{}, true, audioJitterWait),
+		asm:   newAssembler(pionDepacketizer{&codecs.OpusPacket{}}, true, audioJitterWait),
 		clock: newTrackClock(t.Codec().ClockRate, &s.clock)}, nil
 }
 

@@ -72,9 +72,9 @@ func (v *videoIn) keyframeForPackets() {
 }
 
 func (v *videoIn) addLayer(t *webrtc.TrackRemote) *layer {
-	var d depacketizer = &codecs.VP8Packet{}
+	var d depacketizer = pionDepacketizer{&codecs.VP8Packet{}}
 	if v.codec == "h264" {
-		d = &codecs.H264Packet{}
+		d = &h264Depacketizer{}
 	}
 	l := &layer{rid: t.RID(), ssrc: uint32(t.SSRC()), asm: newAssembler(d, false, v.s.srv.cfg.JitterWait),
 		clock: newTrackClock(t.Codec().ClockRate, &v.s.clock)}
