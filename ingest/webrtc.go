@@ -8,6 +8,8 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/tessera-media/tessera/internal/pionconf"
@@ -50,7 +52,7 @@ const (
 // newAPI builds the pion API every session uses: the accepted codecs, the
 // interceptors (NACK generation every 20 ms, RTCP receiver reports,
 // transport-wide congestion control feedback so browsers ramp their
-// bitrate, simulcast header extensions, stream statistics), one UDP port
+// bitrate, simulcast header extensions), one UDP port
 // for all sessions, and bounded ICE and DTLS timeouts.
 func newAPI(cfg Config, mux ice.UDPMux, log *slog.Logger) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
@@ -59,11 +61,23 @@ func newAPI(cfg Config, mux ice.UDPMux, log *slog.Logger) (*webrtc.API, error) {
 			return nil, fmt.Errorf("ingest: registering %s: %w", c.params.MimeType, err)
 		}
 	}
+	// pion's default interceptors but its stream statistics (nothing
+	// reads them; they cost a map lookup and a lock per packet).
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptorsWithOptions(m, ir,
-		webrtc.WithNackGeneratorOptions(nack.GeneratorInterval(20*time.Millisecond), nack.GeneratorSize(1024)),
-		webrtc.WithInterceptorLoggerFactory(pionlog.New(log)),
-	); err != nil {
+	logs := pionlog.New(log)
+	if err := webrtc.ConfigureNackWithOptions(m, ir,
+		[]nack.GeneratorOption{nack.GeneratorInterval(20 * time.Millisecond), nack.GeneratorSize(1024), nack.WithGeneratorLoggerFactory(logs)},
+		nack.WithResponderLoggerFactory(logs)); err != nil {
+		return nil, fmt.Errorf("ingest: interceptors: %w", err)
+	}
+	if err := webrtc.ConfigureRTCPReportsWithOptions(ir, []report.ReceiverOption{report.WithReceiverLoggerFactory(logs)},
+		report.WithSenderLoggerFactory(logs)); err != nil {
+		return nil, fmt.Errorf("ingest: interceptors: %w", err)
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+		return nil, fmt.Errorf("ingest: interceptors: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSenderWithOptions(m, ir, twcc.WithLoggerFactory(logs)); err != nil {
 		return nil, fmt.Errorf("ingest: interceptors: %w", err)
 	}
 	se, err := pionconf.SettingEngine(pionconf.Settings{Mux: mux, Loopback: cfg.Loopback, PublicIPs: cfg.PublicIPs,
