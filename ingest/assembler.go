@@ -97,6 +97,7 @@ type assembler struct {
 
 	started bool
 	head    uint16 // the oldest sequence number not yet emitted or skipped
+	newest  uint16 // the highest sequence number received
 	moved   bool   // head advanced past a frame or a hole
 	gap     bool   // a gap was skipped since the last emitted frame
 	frame   []byte
@@ -112,7 +113,7 @@ func newAssembler(d depacketizer, single bool, maxWait time.Duration) *assembler
 func (a *assembler) push(p *rtp.Packet, now time.Duration, emit func(assembledFrame)) {
 	seq := p.SequenceNumber
 	if !a.started {
-		a.started, a.head = true, seq
+		a.started, a.head, a.newest = true, seq, seq
 	}
 	d := int16(seq - a.head)
 	if d < 0 && !a.moved && int(-d) < ringSize/4 {
@@ -134,12 +135,15 @@ func (a *assembler) push(p *rtp.Packet, now time.Duration, emit func(assembledFr
 			}
 			a.slots[i].used = false
 		}
-		a.head, a.gap, a.moved = seq, true, true
+		a.head, a.gap, a.moved, a.newest = seq, true, true, seq
 	}
 	s := &a.slots[seq%ringSize]
 	if s.used {
 		a.stats.Duplicates++
 		return
+	}
+	if int16(seq-a.newest) > 0 {
+		a.newest = seq
 	}
 	s.used, s.marker, s.seq, s.ts, s.arrived = true, p.Marker, seq, p.Timestamp, now
 	s.padding = len(p.Payload) == 0
@@ -220,11 +224,15 @@ func (a *assembler) skipGap(now time.Duration) bool {
 			return false
 		}
 	}
-	// The first packet after the hole.
+	// The first packet after the hole: none if nothing newer arrived
+	// (the usual case, a frame's next packet on its way).
+	if int16(a.newest-hole) <= 0 {
+		return false
+	}
 	next := hole + 1
 	var waiting *slot
-	for i := 0; i < ringSize; i, next = i+1, next+1 {
-		if waiting = a.at(next); waiting != nil {
+	for ; ; next++ {
+		if waiting = a.at(next); waiting != nil || next == a.newest {
 			break
 		}
 	}
