@@ -209,7 +209,9 @@ func BenchmarkPipeline(b *testing.B) {
 			if !sum.realTime {
 				r.late = append(r.late, "tessera")
 			}
-			pipelineResults = append(pipelineResults, ffmpegFigures(ctx, b, sc, clip, x264, r))
+			if *pipelinePeer {
+				pipelineResults = append(pipelineResults, ffmpegFigures(ctx, b, sc, clip, x264, r))
+			}
 		})
 	}
 }

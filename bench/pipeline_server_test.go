@@ -38,6 +38,8 @@ var (
 	pipelineMax    = flag.Int("pipeline.max", 12, "most compositions BenchmarkPipelineCapacity tries")
 	pipelinePreset = flag.String("pipeline.preset", "", "x264 speed preset of the server's encoders (tessera serve --encoder-preset); empty: its default, veryfast")
 	pipelineArgs   = flag.String("pipeline.serve-args", "", "more flags of the benchmarks' tessera serve, space-separated (A/B runs: -pipeline.serve-args --sched-keeper=false)")
+	pipelineBin    = flag.String("pipeline.bin", "", "a tessera binary the benchmarks run instead of building cmd/tessera (A/B runs of two builds)")
+	pipelinePeer   = flag.Bool("pipeline.peer", true, "BenchmarkPipeline also runs the ffmpeg peer and the floor (false: the server alone, for quicker A/B runs)")
 	pipelinePerf   = flag.String("pipeline.perf", "", "folder to write a `perf record -g` of the server over each measured window of BenchmarkPipeline into (needs perf)")
 )
 
@@ -53,11 +55,14 @@ const (
 const clockTick = 10 * time.Millisecond
 
 // buildTessera builds cmd/tessera into a temporary folder and returns the
-// binary's path. The environment passes through, so GOEXPERIMENT=simd
+// binary's path (-pipeline.bin's, if given). The environment passes through, so GOEXPERIMENT=simd
 // builds the server with the vector kernels; the build cache makes every
 // build after the first a link.
 func buildTessera(b *testing.B) string {
 	b.Helper()
+	if *pipelineBin != "" {
+		return *pipelineBin
+	}
 	bin, err := testsrv.GoBuild("github.com/tessera-media/tessera/cmd/tessera", b.TempDir())
 	if err != nil {
 		b.Fatal(err)
