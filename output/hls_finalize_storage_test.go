@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tessera-media/tessera/internal/av"
 )
 
 // A rendered playlist parses back to itself, MPEG-TS and fMP4, with
@@ -51,20 +49,7 @@ func TestParsePlaylistRoundTrip(t *testing.T) {
 func TestFinalizeFromStorage(t *testing.T) {
 	ctx := context.Background()
 	e := encode(t, 320, 180, 30, 2*time.Second)
-	tsFile := filepath.Join(t.TempDir(), "seg.ts")
-	mux, err := av.NewMuxer("mpegts", tsFile, av.MuxOptions{}, e.streams...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range e.packets {
-		if err := mux.WritePacket(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := mux.Close(); err != nil {
-		t.Fatal(err)
-	}
-	real := readFile(t, tsFile)
+	real := readFile(t, writeTS(t, e, filepath.Join(t.TempDir(), "seg.ts")))
 	for name, st := range listers(t) {
 		t.Run(name, func(t *testing.T) {
 			prefix := "stage1/comp1/dest1/composite"

@@ -281,19 +281,7 @@ func TestRecoverRecordingWithoutManifest(t *testing.T) {
 
 func TestSalvageSegment(t *testing.T) {
 	e := encode(t, 320, 180, 30, 2*time.Second)
-	full := filepath.Join(t.TempDir(), "full.ts")
-	mux, err := av.NewMuxer("mpegts", full, av.MuxOptions{}, e.streams...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range e.packets {
-		if err := mux.WritePacket(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := mux.Close(); err != nil {
-		t.Fatal(err)
-	}
+	full := writeTS(t, e, filepath.Join(t.TempDir(), "full.ts"))
 	b, err := os.ReadFile(full)
 	if err != nil {
 		t.Fatal(err)
@@ -457,4 +445,22 @@ func writeFMP4(t *testing.T, e encoded, dir string) {
 	if err := mux.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeTS writes e's packets into an MPEG-TS file at path and returns path.
+func writeTS(t *testing.T, e encoded, path string) string {
+	t.Helper()
+	mux, err := av.NewMuxer("mpegts", path, av.MuxOptions{}, e.streams...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range e.packets {
+		if err := mux.WritePacket(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mux.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
