@@ -19,6 +19,26 @@ import (
 // maxAdoptedSegment bounds a stored segment read back to be adopted.
 const maxAdoptedSegment = 1 << 30
 
+// adoptPattern names the files a segment is read back into, in scratch.
+const adoptPattern = "adopt-*"
+
+// RemoveAdoptScratch removes from dir the files FinalizeFromStorage reads
+// segments back into, left there by a server that stopped while it
+// finalized (start-up calls it on the work folder).
+func RemoveAdoptScratch(dir string) error {
+	left, err := filepath.Glob(filepath.Join(dir, adoptPattern))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range left {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // adoptUnlisted appends to pl the segments stored in dir (names, the
 // rendition folder's object names) that pl does not list and that come
 // after its last one: a server that died between uploading a segment and
@@ -66,7 +86,7 @@ func storedSegmentDuration(ctx context.Context, st Lister, bucket, dir, name str
 	if err := os.MkdirAll(scratch, 0o700); err != nil {
 		return 0, err
 	}
-	f, err := os.CreateTemp(scratch, "adopt-*"+path.Ext(name))
+	f, err := os.CreateTemp(scratch, adoptPattern+path.Ext(name))
 	if err != nil {
 		return 0, err
 	}

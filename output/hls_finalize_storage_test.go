@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -86,6 +87,17 @@ func TestFinalizeFromStorage(t *testing.T) {
 			}
 			if left, _ := os.ReadDir(scratch); len(left) > 0 {
 				t.Errorf("%d files left in scratch", len(left))
+			}
+			// What a stop while finalizing leaves there goes at start-up.
+			stray := filepath.Join(scratch, "adopt-123.ts")
+			if err := os.WriteFile(stray, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := RemoveAdoptScratch(scratch); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(stray); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a stray read-back file stayed: %v", err)
 			}
 			read := func(key string) []byte {
 				t.Helper()

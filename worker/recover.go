@@ -50,6 +50,9 @@ func (w *Worker) Recover() error {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	if err := output.RemoveAdoptScratch(w.cfg.WorkDir); err != nil {
+		errs = append(errs, fmt.Errorf("worker: recovery: %w", err))
+	}
 	w.local.Lock()
 	defer w.local.Unlock()
 	w.local.names = map[string]bool{}
