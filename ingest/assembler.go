@@ -17,9 +17,8 @@ type depacketizer interface {
 	appendPayload(frame, payload []byte) ([]byte, error)
 	// IsPartitionHead reports whether payload can start a frame.
 	IsPartitionHead(payload []byte) bool
-	// reset forgets any state of the frame before (refused or not).
-	reset()
-	// finish reports whether the frame ended whole.
+	// finish ends the frame, whole or refused, leaving no state for the
+	// next one, and reports whether it ended whole.
 	finish() error
 }
 
@@ -39,7 +38,6 @@ func (p pionDepacketizer) appendPayload(frame, payload []byte) ([]byte, error) {
 }
 
 func (p pionDepacketizer) IsPartitionHead(payload []byte) bool { return p.d.IsPartitionHead(payload) }
-func (pionDepacketizer) reset()                                {}
 func (pionDepacketizer) finish() error                         { return nil }
 
 // assembledFrame is one frame's payload, depacketized.
@@ -259,7 +257,6 @@ func (a *assembler) emitFrame(end uint16, emit func(assembledFrame)) {
 	first := a.at(a.head)
 	f := assembledFrame{ts: first.ts, gap: a.gap}
 	ok := a.depack.IsPartitionHead(first.payload)
-	a.depack.reset()
 	a.frame = a.frame[:0]
 	for seq := a.head; ; seq++ {
 		s := a.at(seq)
@@ -279,7 +276,7 @@ func (a *assembler) emitFrame(end uint16, emit func(assembledFrame)) {
 		}
 	}
 	a.head, a.moved = end+1, true
-	if ok && a.depack.finish() != nil {
+	if err := a.depack.finish(); err != nil {
 		ok = false
 	}
 	if !ok || len(a.frame) == 0 {

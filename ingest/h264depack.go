@@ -40,10 +40,8 @@ var (
 	annexBStart  = []byte{0, 0, 0, 1}
 )
 
-// reset forgets an unfinished FU-A: the next frame starts clean.
-func (d *h264Depacketizer) reset() { d.inFU = false }
-
-// finish reports an error if the frame ended inside a FU-A.
+// finish ends the frame, forgetting an unfinished FU-A so that the next
+// frame starts clean, and reports an error if the frame ended inside one.
 func (d *h264Depacketizer) finish() error {
 	if d.inFU {
 		d.inFU = false

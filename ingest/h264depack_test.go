@@ -97,7 +97,7 @@ func TestH264DepacketizerRefuses(t *testing.T) {
 					break
 				}
 			}
-			d.reset()
+			_ = d.finish()
 			got, err := d.appendPayload(nil, idr)
 			if err != nil || d.finish() != nil || !bytes.Equal(got, append([]byte{0, 0, 0, 1}, idr...)) {
 				t.Errorf("after a reset: %x %v", got, err)

@@ -65,6 +65,15 @@ func adoptUnlisted(ctx context.Context, st Lister, bucket, dir string, pl *media
 		}
 		cands = append(cands, cand{seq, name})
 	}
+	if len(cands) == 0 {
+		return nil, left
+	}
+	if err := os.MkdirAll(scratch, 0o700); err != nil {
+		for _, c := range cands {
+			left = append(left, c.name)
+		}
+		return nil, left
+	}
 	slices.SortFunc(cands, func(a, b cand) int { return a.seq - b.seq })
 	for _, c := range cands {
 		d, err := storedSegmentDuration(ctx, st, bucket, dir, c.name, pl.container.fmp4(), scratch)
@@ -83,9 +92,6 @@ func adoptUnlisted(ctx context.Context, st Lister, bucket, dir string, pl *media
 // the rendition's init.mp4 when fmp4) into a file in scratch and returns
 // how long its packets last.
 func storedSegmentDuration(ctx context.Context, st Lister, bucket, dir, name string, fmp4 bool, scratch string) (time.Duration, error) {
-	if err := os.MkdirAll(scratch, 0o700); err != nil {
-		return 0, err
-	}
 	f, err := os.CreateTemp(scratch, adoptPattern+path.Ext(name))
 	if err != nil {
 		return 0, err
@@ -114,7 +120,7 @@ func storedSegmentDuration(ctx context.Context, st Lister, bucket, dir, name str
 		return 0, err
 	}
 	var pkts []av.Packet
-	if err := av.ReadPackets(filepath.Clean(f.Name()), func(p av.Packet) error {
+	if err := av.ReadPackets(f.Name(), func(p av.Packet) error {
 		p.Data = nil
 		pkts = append(pkts, p)
 		return nil
