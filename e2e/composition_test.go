@@ -452,11 +452,30 @@ func decodes(file string) error {
 	// default 1/frame-rate time base can put two frames on one tick.
 	cmd := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", file, "-enc_time_base", "-1", "-f", "null", "-")
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%w: %s", err, stderr.String())
+	err := cmd.Run()
+	if err == nil && stderr.Len() > 0 {
+		err = errors.New("ffmpeg reported errors")
 	}
-	if stderr.Len() > 0 {
-		return errors.New(stderr.String())
+	if err != nil {
+		return fmt.Errorf("%w: %s%s", err, stderr.String(), describeMedia(ctx, file))
 	}
 	return nil
+}
+
+// describeMedia is what a failed decode's message carries to be
+// understood after the fact: the file's size and ffprobe's view of its
+// streams and packets.
+func describeMedia(ctx context.Context, file string) string {
+	var b strings.Builder
+	if fi, err := os.Stat(file); err == nil {
+		fmt.Fprintf(&b, "\n%s: %d bytes", filepath.Base(file), fi.Size())
+	}
+	out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-show_entries",
+		"stream=index,codec_name,codec_tag_string,sample_rate,width,height:packet=stream_index,pts_time,size,flags",
+		"-of", "compact", file).CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(&b, "\nffprobe: %v", err)
+	}
+	fmt.Fprintf(&b, "\n%s", out)
+	return b.String()
 }
