@@ -61,6 +61,7 @@ type recvTrack struct {
 
 	mu      sync.Mutex
 	packets []recvPacket
+	reports []rtcp.SenderReport // the sender reports of ssrc, as they came
 }
 
 // recvPacket keeps the header and a copy of the payload of one packet,
@@ -145,12 +146,27 @@ func (a *answerer) post(w http.ResponseWriter, r *http.Request) {
 	s := &session{id: fmt.Sprint(a.next), pc: pc, gotTrk: make(chan struct{}, 4)}
 	a.sessions[s.id] = s
 	a.mu.Unlock()
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	pc.OnTrack(func(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		rt := &recvTrack{mime: tr.Codec().MimeType, ssrc: uint32(tr.SSRC())}
 		s.mu.Lock()
 		s.tracks = append(s.tracks, rt)
 		s.mu.Unlock()
 		s.gotTrk <- struct{}{}
+		a.wg.Go(func() {
+			for {
+				pkts, _, err := recv.ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, pk := range pkts {
+					if sr, ok := pk.(*rtcp.SenderReport); ok && sr.SSRC == rt.ssrc {
+						rt.mu.Lock()
+						rt.reports = append(rt.reports, *sr)
+						rt.mu.Unlock()
+					}
+				}
+			}
+		})
 		a.wg.Go(func() {
 			for {
 				pkt, _, err := tr.ReadRTP()
@@ -275,6 +291,13 @@ func (tr *recvTrack) snapshot() []recvPacket {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	return append([]recvPacket(nil), tr.packets...)
+}
+
+// senderReports returns a copy of the sender reports so far.
+func (tr *recvTrack) senderReports() []rtcp.SenderReport {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return append([]rtcp.SenderReport(nil), tr.reports...)
 }
 
 func (tr *recvTrack) count() int {

@@ -15,7 +15,6 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
-	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/tessera-media/tessera/internal/av"
 	"github.com/tessera-media/tessera/internal/pionlog"
@@ -45,8 +44,10 @@ type Publisher struct {
 	gen    *Generator
 	venc   videoEncoder
 	aenc   audioEncoder
-	vtrack *webrtc.TrackLocalStaticSample
-	atrack *webrtc.TrackLocalStaticSample
+	vtrack *captureTrack
+	atrack *captureTrack
+	vssrc  uint32 // the tracks' SSRCs, for their sender reports
+	assrc  uint32
 
 	pli       chan struct{} // PLI/FIR seen; the video loop forces a keyframe
 	connected chan struct{} // closed once the PeerConnection is connected
@@ -170,13 +171,17 @@ func Start(ctx context.Context, cfg Config) (_ *Publisher, err error) {
 		return nil, fmt.Errorf("waiting for the connection: no connection after %v", cfg.Timeout)
 	}
 	start := p.begin()
+	for _, t := range []*captureTrack{p.vtrack, p.atrack} {
+		if t != nil {
+			t.begin(start)
+		}
+	}
+	p.loops.Go(p.reportLoop)
 	switch {
 	case p.venc != nil:
-		interval := time.Duration(float64(time.Second) / cfg.FPS)
-		var clock sampleClock
 		p.loops.Go(func() {
 			p.videoLoop(start, cfg.FPS, p.gen, p.venc, p.pli, func(pkt av.Packet) bool {
-				return p.writeSample(p.vtrack, pkt.Data, clock.duration(pkt.PTS, interval))
+				return p.writeSample(p.vtrack, pkt.Data, pkt.PTS)
 			})
 		})
 	case p.vtrack != nil:
@@ -184,10 +189,9 @@ func Start(ctx context.Context, cfg Config) (_ *Publisher, err error) {
 	}
 	switch {
 	case p.aenc != nil:
-		var clock sampleClock
 		p.loops.Go(func() {
 			p.audioLoop(start, tone{hz: cfg.ToneHz, beeps: cfg.Beeps}, p.aenc, func(pkt av.Packet) bool {
-				return p.writeSample(p.atrack, pkt.Data, clock.duration(pkt.PTS, pkt.Duration))
+				return p.writeSample(p.atrack, pkt.Data, pkt.PTS)
 			})
 		})
 	case p.atrack != nil:
@@ -217,8 +221,9 @@ func wait(ctx context.Context, timeout time.Duration, ch <-chan struct{}, what s
 var loopback = net.IPv4(127, 0, 0, 1)
 
 // newPeerConnection builds the PeerConnection: the codecs of cfg, the loss
-// injector then pion's default interceptors (NACK responder, RTCP
-// reports, TWCC), and ICE on 127.0.0.1 over UDP only, without mDNS.
+// injector then pion's NACK responder, header extensions and TWCC (the
+// sender reports are the tracks' own: captureTrack, reportLoop), and ICE
+// on 127.0.0.1 over UDP only, without mDNS.
 func (p *Publisher) newPeerConnection() (*webrtc.PeerConnection, error) {
 	m := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
@@ -237,7 +242,13 @@ func (p *Publisher) newPeerConnection() (*webrtc.PeerConnection, error) {
 	}
 	reg := &interceptor.Registry{}
 	reg.Add(p.loss) // first: innermost, next to the network
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+	if err := webrtc.ConfigureNack(m, reg); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
 		return nil, err
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(loopbackSettings(p.log))).
@@ -268,12 +279,18 @@ func (p *Publisher) addTracks() error {
 	if id := notID.ReplaceAllString(p.cfg.Name, "-"); id != "" && id != "-" {
 		stream = id
 	}
-	add := func(track *webrtc.TrackLocalStaticSample, video bool) error {
+	add := func(track *captureTrack, video bool) error {
 		tr, err := p.pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		if err != nil {
 			return fmt.Errorf("adding the %s track: %w", track.Kind(), err)
 		}
 		sender := tr.Sender()
+		ssrc := uint32(sender.GetParameters().Encodings[0].SSRC)
+		if video {
+			p.vssrc = ssrc
+		} else {
+			p.assrc = ssrc
+		}
 		p.readers.Go(func() { p.readRTCP(sender, video) })
 		return nil
 	}
@@ -283,7 +300,7 @@ func (p *Publisher) addTracks() error {
 		if p.cfg.Codec == "vp8" {
 			capab = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
 		}
-		if p.vtrack, err = webrtc.NewTrackLocalStaticSample(capab, "video", stream); err != nil {
+		if p.vtrack, err = newCaptureTrack(capab, "video", stream); err != nil {
 			return err
 		}
 		if err = add(p.vtrack, true); err != nil {
@@ -292,7 +309,7 @@ func (p *Publisher) addTracks() error {
 	}
 	if !p.cfg.NoAudio {
 		capab := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: opusFMTP}
-		if p.atrack, err = webrtc.NewTrackLocalStaticSample(capab, "audio", stream); err != nil {
+		if p.atrack, err = newCaptureTrack(capab, "audio", stream); err != nil {
 			return err
 		}
 		if err = add(p.atrack, false); err != nil {
@@ -413,30 +430,10 @@ func (p *Publisher) Stats() Stats {
 	return s
 }
 
-// sampleClock turns encoder packets into samples whose RTP timestamps
-// follow the packets' PTS: each sample's Duration (by which pion advances
-// the timestamp of the next) is chosen so the next sample lands where the
-// next packet is expected, which also absorbs frames skipped when the
-// machine is late.
-type sampleClock struct {
-	started bool
-	base    time.Duration // PTS of the first packet
-	written time.Duration // RTP time handed out so far
-}
-
-func (c *sampleClock) duration(pts, nominal time.Duration) time.Duration {
-	if !c.started {
-		c.started, c.base = true, pts
-	}
-	d := max(0, pts-c.base+nominal-c.written)
-	c.written += d
-	return d
-}
-
-// writeSample hands one packet to a track; false means stop (the
-// connection is gone).
-func (p *Publisher) writeSample(track *webrtc.TrackLocalStaticSample, data []byte, d time.Duration) bool {
-	if err := track.WriteSample(pionmedia.Sample{Data: data, Duration: d}); err != nil {
+// writeSample hands one packet, captured at pts, to a track; false means
+// stop (the connection is gone).
+func (p *Publisher) writeSample(track *captureTrack, data []byte, pts time.Duration) bool {
+	if err := track.writeSample(data, pts); err != nil {
 		if errors.Is(err, io.ErrClosedPipe) {
 			return false
 		}
@@ -444,4 +441,35 @@ func (p *Publisher) writeSample(track *webrtc.TrackLocalStaticSample, data []byt
 	}
 	p.bytes.Add(uint64(len(data)))
 	return true
+}
+
+// reportInterval is how often each track sends an RTCP sender report
+// (pion's and browsers' pace).
+const reportInterval = time.Second
+
+// reportLoop sends each track's sender report every reportInterval, the
+// first at once, until Done.
+func (p *Publisher) reportLoop() {
+	ticker := time.NewTicker(reportInterval)
+	defer ticker.Stop()
+	for {
+		now := time.Now()
+		var pkts []rtcp.Packet
+		if sr, ok := p.vtrack.report(p.vssrc, now); ok {
+			pkts = append(pkts, sr)
+		}
+		if sr, ok := p.atrack.report(p.assrc, now); ok {
+			pkts = append(pkts, sr)
+		}
+		if len(pkts) > 0 {
+			if err := p.pc.WriteRTCP(pkts); err != nil {
+				p.log.Debug("sending sender reports", "err", err)
+			}
+		}
+		select {
+		case <-p.done:
+			return
+		case <-ticker.C:
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 
@@ -550,4 +551,72 @@ func TestNoGoroutinesLeft(t *testing.T) {
 		buf = buf[:runtime.Stack(buf, true)]
 		t.Errorf("%d goroutines after close, %d before:\n%s", n, base, bytes.TrimSpace(buf))
 	}
+}
+
+// TestSenderReports checks the clock a receiver synchronizes audio and
+// video with: through the tracks' RTCP sender reports, every video frame's
+// RTP timestamp maps to the instant it was captured (SentAt), and the
+// audio's to the publishing's timeline (StartedAt), as a browser's do —
+// not to when the packets happened to be sent.
+func TestSenderReports(t *testing.T) {
+	a := newAnswerer(t)
+	p := startTest(t, a, Config{Name: "Alice", Codec: "h264", Width: 640, Height: 360, FPS: 30,
+		ToneHz: DefaultToneHz, KeyframeInterval: time.Second})
+	s := a.session("")
+	video, audio := s.track(t, "video"), s.track(t, "audio")
+	if !waitFor(10*time.Second, func() bool { return len(video.senderReports()) >= 3 && len(audio.senderReports()) >= 3 }) {
+		t.Fatalf("after 10 s, %d video and %d audio sender reports", len(video.senderReports()), len(audio.senderReports()))
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// captured maps an RTP timestamp to wall time through report sr.
+	captured := func(sr rtcp.SenderReport, ts uint32, rate int64) time.Time {
+		sec, frac := int64(sr.NTPTime>>32)-2208988800, int64(sr.NTPTime&0xffffffff)
+		at := time.Unix(sec, frac*int64(time.Second)>>32)
+		return at.Add(time.Duration(int64(int32(ts-sr.RTPTime)) * int64(time.Second) / rate))
+	}
+	const tolerance = 500 * time.Microsecond // 90 kHz and NTP rounding are far below
+
+	vr := video.senderReports()
+	frames, worst := 0, time.Duration(0)
+	var next uint32
+	eachFrame(t, "h264", video.snapshot(), func(f *media.VideoFrame, err error, end recvPacket) {
+		if err != nil {
+			t.Fatalf("frame %d: %v", frames, err)
+		}
+		n, ok := ReadStamp(f, 0, 0, 1)
+		if !ok || n != next {
+			t.Fatalf("frame %d: stamp %d, %v; want %d", frames, n, ok, next)
+		}
+		next++
+		at, ok := p.SentAt(n)
+		if !ok {
+			return // overwritten in the ring
+		}
+		for _, sr := range vr {
+			d := captured(sr, end.hdr.Timestamp, 90000).Sub(at)
+			worst = max(worst, d.Abs())
+			if d.Abs() > tolerance {
+				t.Fatalf("frame %d, captured at %v, maps to %v off through the report at RTP %d", n, at.Format("15:04:05.000000"), d, sr.RTPTime)
+			}
+		}
+		frames++
+	})
+	if frames < 30 {
+		t.Fatalf("%d frames checked", frames)
+	}
+
+	// Audio: 20 ms per packet from the timeline's start; an Opus encoder's
+	// first packet starts its look-ahead (at most 10 ms) before it.
+	ar, ap := audio.senderReports(), audio.snapshot()
+	start := p.StartedAt()
+	for _, sr := range ar {
+		d := captured(sr, ap[0].hdr.Timestamp, 48000).Sub(start)
+		if d < -10*time.Millisecond-tolerance || d > tolerance {
+			t.Fatalf("the first audio packet maps to %v from the timeline's start through the report at RTP %d", d, sr.RTPTime)
+		}
+		worst = max(worst, (d - (captured(ar[0], ap[0].hdr.Timestamp, 48000).Sub(start))).Abs())
+	}
+	t.Logf("%d frames and %d audio packets through %d and %d sender reports: at most %v from their capture", frames, len(ap), len(vr), len(ar), worst)
 }

@@ -134,7 +134,7 @@ func (p *publishing) stats() Stats {
 // videoLoop draws, encodes and hands to send a frame every 1/fps from
 // start until Done, or until send refuses a packet (the connection is
 // gone). Frame n is captured (SentAt) just before gen draws it, its PTS
-// the time since start; a value on pli makes it a keyframe (a nil pli
+// (its packet's, exactly) the time since start; a value on pli makes it a keyframe (a nil pli
 // never does). An encoding error ends the publishing.
 func (p *publishing) videoLoop(start time.Time, fps float64, gen *Generator, enc videoEncoder, pli <-chan struct{}, send func(av.Packet) bool) {
 	ticker := time.NewTicker(time.Duration(float64(time.Second) / fps))
@@ -149,6 +149,10 @@ func (p *publishing) videoLoop(start time.Time, fps float64, gen *Generator, enc
 		if pkt.Keyframe {
 			p.keyframes.Add(1)
 		}
+		// The encoder rounds PTS to its frame rate's ticks; the packet is
+		// sent with its frame's capture time. One frame in, at most one
+		// packet out (no reordering, no look-ahead), so it is f's.
+		pkt.PTS, pkt.DTS = f.PTS, f.PTS
 		ok = send(pkt)
 	}
 	for {

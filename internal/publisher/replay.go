@@ -152,7 +152,6 @@ func (p *Publisher) replayVideo(start time.Time) {
 	interval := c.interval()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
-	var clock sampleClock
 	k := 0
 	for {
 		select {
@@ -169,7 +168,7 @@ func (p *Publisher) replayVideo(start time.Time) {
 		if fr.key {
 			p.keyframes.Add(1)
 		}
-		if !p.writeSample(p.vtrack, fr.data, clock.duration(now.Sub(start), interval)) {
+		if !p.writeSample(p.vtrack, fr.data, now.Sub(start)) {
 			return
 		}
 		p.frames.Add(1)
@@ -193,7 +192,7 @@ func (p *Publisher) replayAudio(start time.Time) {
 	j := 0
 	for {
 		for due := time.Since(start) + chunk; sent+chunk <= due; sent += chunk {
-			if !p.writeSample(p.atrack, c.audio[j], chunk) {
+			if !p.writeSample(p.atrack, c.audio[j], sent) {
 				return
 			}
 			p.audioPackets.Add(1)
