@@ -107,9 +107,10 @@ const mib = 1 << 20
 //     amix, encoded as the server encodes (libx264 Main with the same
 //     preset, zerolatency, no B-frames, an IDR every 2 s, the VBV at the
 //     bitrate, the server's thread count; AAC 128 kbit/s) and recorded as
-//     2 s HLS segments into a folder; the benchmark fails unless it kept
-//     real time (99 % of the frames), wrote the segments, and its x264
-//     options (stated in its first picture) are the server's;
+//     2 s HLS segments into a folder; the benchmark fails unless it wrote
+//     the segments with the server's x264 options (stated in its first
+//     picture), and the table says so when it fell behind real time (made
+//     fewer than 99 % of the frames);
 //   - floor-cpu-s/s-output, the sum of floor-decode-cpu-s/s (the same
 //     inputs only decoded, video and sound, to the null muxer) and
 //     floor-encode-cpu-s/s (the same encoding of the composition's own

@@ -185,8 +185,10 @@ func (p *publishing) videoLoop(start time.Time, fps float64, gen *Generator, enc
 
 // audioLoop generates 20 ms of gen at a time, PTS from the sample
 // count since start, encodes it and hands each packet to send, until Done
-// or until send refuses one; it catches up after a late tick, so that the
-// audio keeps pace with the clock. An encoding error ends the publishing.
+// or until send refuses one. As from a microphone, a chunk is taken once
+// its last sample's time has come (its PTS + 20 ms), never before; after a
+// late tick it catches up, so that the audio keeps pace with the clock. An
+// encoding error ends the publishing.
 func (p *publishing) audioLoop(start time.Time, gen tone, enc audioEncoder, send func(av.Packet) bool) {
 	ticker := time.NewTicker(20 * time.Millisecond)
 	defer ticker.Stop()
@@ -200,7 +202,7 @@ func (p *publishing) audioLoop(start time.Time, gen tone, enc audioEncoder, send
 		ok = send(pkt)
 	}
 	for {
-		due := int64(time.Since(start)*media.SampleRate/time.Second) + audioChunk
+		due := int64(time.Since(start) * media.SampleRate / time.Second)
 		for gen.next+audioChunk <= due {
 			gen.fill(a)
 			if err := enc.Encode(a, emit); err != nil {

@@ -181,8 +181,9 @@ func (p *Publisher) replayVideo(start time.Time) {
 	}
 }
 
-// replayAudio sends the clip's 20 ms audio packets on the clock, looping,
-// catching up after a late tick, until Done.
+// replayAudio sends the clip's 20 ms audio packets on the clock, each
+// once its 20 ms have passed (as audioLoop), looping, catching up after a
+// late tick, until Done.
 func (p *Publisher) replayAudio(start time.Time) {
 	c := p.cfg.Clip
 	ticker := time.NewTicker(20 * time.Millisecond)
@@ -191,7 +192,7 @@ func (p *Publisher) replayAudio(start time.Time) {
 	var sent time.Duration // audio sent so far
 	j := 0
 	for {
-		for due := time.Since(start) + chunk; sent+chunk <= due; sent += chunk {
+		for due := time.Since(start); sent+chunk <= due; sent += chunk {
 			if !p.writeSample(p.atrack, c.audio[j], sent) {
 				return
 			}
