@@ -31,6 +31,7 @@ type captureTrack struct {
 	base      uint32
 	payloader rtp.Payloader
 	seq       rtp.Sequencer
+	ssrc      uint32 // the stream's, once negotiated (for the reports)
 
 	mu      sync.Mutex
 	start   time.Time // the timeline's origin; zero until begin
@@ -82,6 +83,7 @@ func (t *captureTrack) writeSample(data []byte, pts time.Duration) error {
 	payloads := t.payloader.Payload(rtpMTU-12, data)
 	ts := t.timestamp(pts)
 	var firstErr error
+	octets := 0
 	for i, pl := range payloads {
 		pkt := &rtp.Packet{
 			Header: rtp.Header{
@@ -95,17 +97,18 @@ func (t *captureTrack) writeSample(data []byte, pts time.Duration) error {
 		if err := t.WriteRTP(pkt); err != nil && firstErr == nil {
 			firstErr = err
 		}
-		t.mu.Lock()
-		t.packets++
-		t.octets += uint32(len(pl))
-		t.mu.Unlock()
+		octets += len(pl)
 	}
+	t.mu.Lock()
+	t.packets += uint32(len(payloads))
+	t.octets += uint32(octets)
+	t.mu.Unlock()
 	return firstErr
 }
 
-// report is the track's RTCP sender report at now, for the stream ssrc;
-// false before begin, or for no track.
-func (t *captureTrack) report(ssrc uint32, now time.Time) (*rtcp.SenderReport, bool) {
+// report is the track's RTCP sender report at now; false before begin,
+// or for no track.
+func (t *captureTrack) report(now time.Time) (*rtcp.SenderReport, bool) {
 	if t == nil {
 		return nil, false
 	}
@@ -115,7 +118,7 @@ func (t *captureTrack) report(ssrc uint32, now time.Time) (*rtcp.SenderReport, b
 		return nil, false
 	}
 	return &rtcp.SenderReport{
-		SSRC:        ssrc,
+		SSRC:        t.ssrc,
 		NTPTime:     ntpTime(now),
 		RTPTime:     t.timestamp(now.Sub(t.start)),
 		PacketCount: t.packets,

@@ -46,8 +46,6 @@ type Publisher struct {
 	aenc   audioEncoder
 	vtrack *captureTrack
 	atrack *captureTrack
-	vssrc  uint32 // the tracks' SSRCs, for their sender reports
-	assrc  uint32
 
 	pli       chan struct{} // PLI/FIR seen; the video loop forces a keyframe
 	connected chan struct{} // closed once the PeerConnection is connected
@@ -285,12 +283,7 @@ func (p *Publisher) addTracks() error {
 			return fmt.Errorf("adding the %s track: %w", track.Kind(), err)
 		}
 		sender := tr.Sender()
-		ssrc := uint32(sender.GetParameters().Encodings[0].SSRC)
-		if video {
-			p.vssrc = ssrc
-		} else {
-			p.assrc = ssrc
-		}
+		track.ssrc = uint32(sender.GetParameters().Encodings[0].SSRC)
 		p.readers.Go(func() { p.readRTCP(sender, video) })
 		return nil
 	}
@@ -455,11 +448,10 @@ func (p *Publisher) reportLoop() {
 	for {
 		now := time.Now()
 		var pkts []rtcp.Packet
-		if sr, ok := p.vtrack.report(p.vssrc, now); ok {
-			pkts = append(pkts, sr)
-		}
-		if sr, ok := p.atrack.report(p.assrc, now); ok {
-			pkts = append(pkts, sr)
+		for _, t := range []*captureTrack{p.vtrack, p.atrack} {
+			if sr, ok := t.report(now); ok {
+				pkts = append(pkts, sr)
+			}
 		}
 		if len(pkts) > 0 {
 			if err := p.pc.WriteRTCP(pkts); err != nil {

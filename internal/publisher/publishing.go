@@ -134,8 +134,8 @@ func (p *publishing) stats() Stats {
 // videoLoop draws, encodes and hands to send a frame every 1/fps from
 // start until Done, or until send refuses a packet (the connection is
 // gone). Frame n is captured (SentAt) just before gen draws it, its PTS
-// (its packet's, exactly) the time since start; a value on pli makes it a keyframe (a nil pli
-// never does). An encoding error ends the publishing.
+// (its packet's, exactly) the time since start; a value on pli makes it a
+// keyframe (a nil pli never does). An encoding error ends the publishing.
 func (p *publishing) videoLoop(start time.Time, fps float64, gen *Generator, enc videoEncoder, pli <-chan struct{}, send func(av.Packet) bool) {
 	ticker := time.NewTicker(time.Duration(float64(time.Second) / fps))
 	defer ticker.Stop()
