@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -12,7 +11,7 @@ import (
 // ivs-realtime model with Tessera's extension operations merged in, as one
 // botocore service-2.json) to w, for `aws configure add-model`.
 func apiModel(args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("tessera api-model", flag.ContinueOnError)
+	fs := newFlagSet("tessera api-model")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `usage: tessera api-model > model.json
 
@@ -23,11 +22,8 @@ Prints the API's model: the ivs-realtime model with Tessera's extensions
   aws ivs-realtime-tessera update-composition --endpoint-url http://127.0.0.1:8080 --arn <composition> --layout '{"pip":{}}'
 `)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	doc, err := control.APIModel()
 	if err != nil {

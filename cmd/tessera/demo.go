@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,11 +25,12 @@ const demoChannel = "arn:aws:ivs:us-east-1:123456789012:channel/DemoChannel1"
 // grid composition recording HLS into the data directory (and pushing to
 // --rtmp if given) and prints where the playlist is.
 func demo(args []string) error {
-	fs := flag.NewFlagSet("tessera demo", flag.ContinueOnError)
+	fs := newFlagSet("tessera demo")
 	data := fs.String("data", "./data/demo", "data directory of the demo server (the recording lands under <data>/buckets/demo)")
 	rtmp := fs.String("rtmp", "", "also push the composition to this rtmp[s]://host/app/streamkey URL")
-	duration := fs.Duration("duration", 0, "stop after recording this long, counted from the composition's first output (0: run until Ctrl-C)")
-	if err := fs.Parse(args); err != nil {
+	var duration time.Duration
+	durationVar(fs, &duration, "duration", 0, "stop after recording this long, counted from the composition's first output (0: run until Ctrl-C)")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	serveArgs := []string{"--listen", "127.0.0.1:0", "--rtmp-listen", "", "--rtmps-listen", "", "--data", *data, "--log-level", "warn"}
@@ -55,7 +55,7 @@ func demo(args []string) error {
 	}
 	url := "http://" + addr
 	fmt.Printf("demo server on %s (AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s)\n", url, DevAccessKeyID, DevSecretAccessKey)
-	err = runDemo(ctx, url, *data, *rtmp != "", *duration)
+	err = runDemo(ctx, url, *data, *rtmp != "", duration)
 	stopServer()
 	if serr := <-served; err == nil {
 		err = serr

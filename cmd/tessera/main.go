@@ -2,7 +2,8 @@
 // ivs-realtime API, the WHIP endpoint, /metrics, /healthz and /readyz from
 // one process and runs the compositions. Run `tessera serve -h` for the
 // settings. `tessera api-model` prints the API's model with Tessera's
-// extensions, for the AWS CLI (aws configure add-model).
+// extensions, for the AWS CLI (aws configure add-model); `tessera version`
+// the build. Anything else that is not a flag is refused (exit status 2).
 package main
 
 import (
@@ -40,26 +41,30 @@ import (
 )
 
 func main() {
-	args := os.Args[1:]
-	if len(args) > 0 && args[0] == "demo" {
-		if err := demo(args[1:]); err != nil && !errors.Is(err, flag.ErrHelp) {
+	cmd, args, err := command(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tessera: %v\n%s", err, commands)
+		os.Exit(2)
+	}
+	switch cmd {
+	case "demo":
+		if err := demo(args); err != nil && !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "tessera demo:", err)
-			os.Exit(1)
+			os.Exit(exitStatus(err))
 		}
 		return
-	}
-	if len(args) > 0 && args[0] == "api-model" {
-		if err := apiModel(args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
+	case "api-model":
+		if err := apiModel(args, os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "tessera api-model:", err)
 			os.Exit(2)
 		}
 		return
-	}
-	if len(args) > 0 && args[0] == "serve" {
-		args = args[1:]
-	} else if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(os.Stderr, "usage: tessera serve [flags]   run the server (tessera serve -h lists the flags)\n       tessera demo [flags]    a server with four synthetic participants recording a grid (tessera demo -h)\n       tessera api-model       print the API's model with Tessera's extensions, for aws configure add-model")
-		os.Exit(0)
+	case "version":
+		fmt.Println(version())
+		return
+	case "help":
+		fmt.Print(commands)
+		return
 	}
 	s, _, err := parseSettings(args, os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
@@ -74,6 +79,36 @@ func main() {
 	if err := serve(ctx, s, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "tessera:", err)
 		os.Exit(1)
+	}
+}
+
+// commands is the top-level usage.
+const commands = `usage: tessera serve [flags]      run the server (tessera serve -h lists the flags)
+       tessera demo [flags]       a server with four synthetic participants recording a grid (tessera demo -h)
+       tessera api-model          print the API's model with Tessera's extensions, for aws configure add-model
+       tessera version            print the build's version
+`
+
+// command splits args into the command and its arguments: serve, demo,
+// api-model, version or help; no command, or flags alone (tessera
+// --listen …), is serve. A word that is no command is an error, so that a
+// mistyped one (tessera serv --listen …) starts nothing.
+func command(args []string) (string, []string, error) {
+	if len(args) == 0 {
+		return "serve", nil, nil
+	}
+	switch a := args[0]; a {
+	case "serve", "demo", "api-model", "version", "help":
+		return a, args[1:], nil
+	case "-version", "--version":
+		return "version", args[1:], nil
+	case "-h", "-help", "--help":
+		return "help", args[1:], nil
+	default:
+		if strings.HasPrefix(a, "-") {
+			return "serve", args, nil
+		}
+		return "", nil, fmt.Errorf("unknown command %q", a)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -114,17 +115,17 @@ func (f channelFlag) Set(v string) error {
 // config file named by --config (or TESSERA_CONFIG).
 func parseSettings(args []string, env func(string) string) (*settings, *flag.FlagSet, error) {
 	s := &settings{Channels: output.Channels{}}
-	fs := flag.NewFlagSet("tessera serve", flag.ContinueOnError)
+	fs := newFlagSet("tessera serve")
 	fs.StringVar(&s.Listen, "listen", "127.0.0.1:8080", "HTTP address of the API, WHIP (/whip), /metrics, /healthz and /readyz")
 	fs.StringVar(&s.TLSCert, "tls-cert", "", "certificate chain (PEM file, with --tls-key): --listen serves HTTPS; re-read when it or the key changes on disk (a renewal needs no restart)")
 	fs.StringVar(&s.TLSKey, "tls-key", "", "private key (PEM file) of --tls-cert")
 	fs.BoolVar(&s.SchedKeeper, "sched-keeper", true, "keep one of the Go scheduler's processors from idling, so that its monitor thread backs off instead of polling every 20 µs between packets (less CPU; see README's Performance)")
 	fs.BoolVar(&s.TLSSelfSigned, "tls-self-signed", false, "--listen serves HTTPS with a self-signed certificate kept in <data>/tls (clients must trust its cert.pem; its SHA-256 fingerprint is logged)")
 	fs.Var(&s.TrustedProxies, "trusted-proxy", "address or CIDR of a reverse proxy whose X-Forwarded-Proto and X-Forwarded-Host (or Forwarded: proto=…;host=…) give the scheme and host of the URLs its requests are answered with, when --public-url is unset (repeatable)")
-	fs.DurationVar(&s.HTTPReadHeaderTimeout, "http-read-header-timeout", 10*time.Second, "longest a client may take to send a request's headers")
-	fs.DurationVar(&s.HTTPReadTimeout, "http-read-timeout", 20*time.Second, "longest a client may take to send a whole request, body included; a stalled upload's connection is closed then (the handler's own time does not count)")
-	fs.DurationVar(&s.HTTPWriteTimeout, "http-write-timeout", time.Minute, "longest from the end of a request's headers to the end of its response (bounds a WHIP offer's negotiation and a client that does not read)")
-	fs.DurationVar(&s.HTTPIdleTimeout, "http-idle-timeout", 2*time.Minute, "how long a kept-alive HTTP connection may wait for its next request")
+	durationVar(fs, &s.HTTPReadHeaderTimeout, "http-read-header-timeout", 10*time.Second, "longest a client may take to send a request's headers")
+	durationVar(fs, &s.HTTPReadTimeout, "http-read-timeout", 20*time.Second, "longest a client may take to send a whole request, body included; a stalled upload's connection is closed then (the handler's own time does not count)")
+	durationVar(fs, &s.HTTPWriteTimeout, "http-write-timeout", time.Minute, "longest from the end of a request's headers to the end of its response (bounds a WHIP offer's negotiation and a client that does not read)")
+	durationVar(fs, &s.HTTPIdleTimeout, "http-idle-timeout", 2*time.Minute, "how long a kept-alive HTTP connection may wait for its next request")
 	fs.IntVar(&s.HTTPMaxHeaderBytes, "http-max-header-bytes", 64<<10, "largest request line and headers, in bytes")
 	fs.Int64Var(&s.APIPreAuthBytes, "api-preauth-bytes", 8<<20, "bytes of API request bodies held, across all requests, before their signature is checked (bodies without a signed X-Amz-Content-Sha256; those over 16 KiB may use half; at least 2 MiB); past it: 503 ServiceUnavailableException")
 	fs.Float64Var(&s.APITPS, "api-tps", 0, "API calls per second per access key and operation; 0: IVS's quotas (5, CreateParticipantToken 50, tag operations 10); negative: no limit; past it: 429 ThrottlingException")
@@ -134,7 +135,7 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.StringVar(&s.Store, "store", "", "where the API's resources are kept: empty, SQLite in <data>/tessera.db; or a PostgreSQL URL postgres://user:password@host:5432/db?sslmode=… (better: TESSERA_STORE, which keeps the password off the command line), shared by every node of a cluster (each tessera serve on it is a node: stages placed by load, work taken over when a node dies)")
 	fs.StringVar(&s.NodeID, "node-id", "node", "with a PostgreSQL --store: this node's name in the cluster; a random suffix is added at every start (a restarted node is a new node)")
 	fs.StringVar(&s.NodeURL, "node-url", "", "with a PostgreSQL --store: base URL the other nodes reach this node's API at (forwarded calls), e.g. http://10.0.0.5:8080; default --public-url, else http://<listen> (publishers are sent to --public-url)")
-	fs.DurationVar(&s.NodeTTL, "node-ttl", 6*time.Second, "with a PostgreSQL --store: how long a node that stops renewing (every ttl/5) keeps its stages; the others take them over, and fail its compositions, within 1.2 ttl")
+	durationVar(fs, &s.NodeTTL, "node-ttl", 6*time.Second, "with a PostgreSQL --store: how long a node that stops renewing (every ttl/5) keeps its stages; the others take them over, and fail its compositions, within 1.2 ttl")
 	fs.StringVar(&s.Config, "config", "", "optional JSON file of settings, keyed by flag name (e.g. {\"listen\": \":8080\", \"channel\": [\"ARN=rtmp://…\"]})")
 	fs.StringVar(&s.PublicURL, "public-url", "", "base URL clients reach this server at (stages' endpoints.whip is <public-url>/whip); default http://<listen>, or https://<listen> with --tls-cert or --tls-self-signed")
 	fs.StringVar(&s.Region, "region", "us-east-1", "region in ARNs")
@@ -148,13 +149,13 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.StringVar(&s.S3Region, "s3-region", "us-east-1", "region to sign S3 requests for")
 	fs.Var(&s.PublicIPs, "public-ip", "public address announced in ICE candidates (1:1 NAT; repeatable)")
 	fs.IntVar(&s.UDPPort, "udp-port", 0, "the one UDP port for all WebRTC media; 0 picks a free one (set it for firewalls)")
-	fs.DurationVar(&s.IdleTimeout, "idle-timeout", time.Minute, "a composition stops this long after its last publisher left")
-	fs.DurationVar(&s.NoPublisherTimeout, "no-publisher-timeout", time.Minute, "a composition stops this long after start when nobody published")
-	fs.DurationVar(&s.MaxDuration, "max-duration", 24*time.Hour, "longest a composition runs")
-	fs.DurationVar(&s.Retention, "retention", 5*time.Minute, "how long ended compositions stay visible")
-	fs.DurationVar(&s.AVDelay, "av-delay", 0, "how far behind real time compositions render (the A/V sync budget), fixed; 0: each composition finds its own from its participants' measured lag, within --av-delay-min and --av-delay-max")
-	fs.DurationVar(&s.AVDelayMin, "av-delay-min", worker.DefaultMinDelay, "the smallest A/V delay a composition finds for itself")
-	fs.DurationVar(&s.AVDelayMax, "av-delay-max", worker.DefaultMaxDelay, "the largest A/V delay a composition finds for itself (a participant whose media takes longer has late pictures)")
+	durationVar(fs, &s.IdleTimeout, "idle-timeout", time.Minute, "a composition stops this long after its last publisher left")
+	durationVar(fs, &s.NoPublisherTimeout, "no-publisher-timeout", time.Minute, "a composition stops this long after start when nobody published")
+	durationVar(fs, &s.MaxDuration, "max-duration", 24*time.Hour, "longest a composition runs")
+	durationVar(fs, &s.Retention, "retention", 5*time.Minute, "how long ended compositions stay visible")
+	durationVar(fs, &s.AVDelay, "av-delay", 0, "how far behind real time compositions render (the A/V sync budget), fixed; 0: each composition finds its own from its participants' measured lag, within --av-delay-min and --av-delay-max")
+	durationVar(fs, &s.AVDelayMin, "av-delay-min", worker.DefaultMinDelay, "the smallest A/V delay a composition finds for itself")
+	durationVar(fs, &s.AVDelayMax, "av-delay-max", worker.DefaultMaxDelay, "the largest A/V delay a composition finds for itself (a participant whose media takes longer has late pictures)")
 	fs.IntVar(&s.MaxCompositions, "max-compositions", 20, "compositions running at once")
 	fs.IntVar(&s.MaxCompositionsPerStage, "max-compositions-per-stage", 5, "compositions per stage")
 	fs.IntVar(&s.MaxEncoderConfigs, "max-encoder-configurations", 20, "encoder configurations")
@@ -163,23 +164,23 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 	fs.IntVar(&s.MaxViewers, "max-viewers", 200, "live viewers (WHEP, /view/…) of all compositions together; more are answered 503")
 	fs.IntVar(&s.WHIPMaxSessions, "whip-max-sessions", 0, "WHIP publishing sessions held at once, over all stages; more are answered 503 with Retry-After: 10 (0: 256, lowered to (open-file limit − 256) / 2)")
 	fs.IntVar(&s.WHIPMaxHalfOpen, "whip-max-half-open", 0, "WHIP sessions answered but not yet connected (ICE and DTLS pending) at once; more are answered 503 with Retry-After: 1 (0: 32, at most --whip-max-sessions)")
-	fs.DurationVar(&s.WHIPConnectTimeout, "whip-connect-timeout", 15*time.Second, "a WHIP session that has not connected (ICE and DTLS) this long after its answer is ended")
+	durationVar(fs, &s.WHIPConnectTimeout, "whip-connect-timeout", 15*time.Second, "a WHIP session that has not connected (ICE and DTLS) this long after its answer is ended")
 	fs.StringVar(&s.RTMPListen, "rtmp-listen", "127.0.0.1:1935", "TCP address of RTMP ingest (publishers with an ingest configuration's stream key: rtmp://host:port/app/<streamKey>); \"\" turns it off")
 	fs.StringVar(&s.RTMPSListen, "rtmps-listen", "127.0.0.1:1936", "TCP address of RTMPS ingest (RTMP over TLS); \"\" turns it off")
 	fs.StringVar(&s.RTMPPublicURL, "rtmp-public-url", "", "stages' endpoints.rtmp (what publishers connect to, ending in /app/); default rtmp://<rtmp-listen>/app/")
 	fs.StringVar(&s.RTMPSPublicURL, "rtmps-public-url", "", "stages' endpoints.rtmps; default rtmps://<rtmps-listen>/app/")
 	fs.StringVar(&s.RTMPSCert, "rtmps-cert", "", "RTMPS certificate chain (PEM file, with --rtmps-key); unset: a self-signed certificate kept in <data>/rtmps (publishers must trust its cert.pem)")
 	fs.StringVar(&s.RTMPSKey, "rtmps-key", "", "RTMPS private key (PEM file)")
-	fs.DurationVar(&s.RTMPHandshakeTimeout, "rtmp-handshake-timeout", 10*time.Second, "longest an RTMP(S) connection may take from connecting to its first audio and video headers")
+	durationVar(fs, &s.RTMPHandshakeTimeout, "rtmp-handshake-timeout", 10*time.Second, "longest an RTMP(S) connection may take from connecting to its first audio and video headers")
 	fs.IntVar(&s.RTMPMaxPending, "rtmp-max-pending", 16, "RTMP(S) connections not yet publishing (stream key not yet accepted) at once; more are closed at once")
-	fs.DurationVar(&s.ReconnectWindow, "reconnect-window", 10*time.Second,
+	durationVar(fs, &s.ReconnectWindow, "reconnect-window", 10*time.Second,
 		"a participant that publishes again within this long of its session's end (a reconnect) keeps its place in the arrival order, so its tile stays where it was in a grid; 0 turns it off")
-	fs.DurationVar(&s.SessionEnd, "stage-session-end", control.DefaultSessionEnd,
+	durationVar(fs, &s.SessionEnd, "stage-session-end", control.DefaultSessionEnd,
 		"a stage session ends this long after its last participant left (IVS: a few minutes); a join before then continues it")
 	fs.StringVar(&s.Preset, "encoder-preset", "veryfast", "x264 speed preset of the composition encoders (ultrafast, superfast, veryfast, faster, fast, medium, …): faster presets cost less CPU, slower ones give more quality per bit")
 	fs.StringVar(&s.CAFile, "ca-file", "", "extra CA certificate (PEM) trusted for rtmps:// channels")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, fs, err
 	}
 	set := map[string]bool{}
@@ -243,6 +244,10 @@ func (s *settings) check() error {
 	host, _, err := net.SplitHostPort(s.Listen)
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", s.Listen, err)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", s.LogLevel)
 	}
 	if (s.AccessKeyID == "") != (s.SecretAccessKey == "") {
 		return errors.New("set both TESSERA_ACCESS_KEY_ID and TESSERA_SECRET_ACCESS_KEY, or neither (development credentials)")
