@@ -391,11 +391,15 @@ func (e *AudioEncoder) sampleTime(n int64) time.Duration {
 	return e.origin + time.Duration(rescale(n, int64(time.Second), media.SampleRate))
 }
 
-// Close frees the encoder without flushing it. It may be called more than
-// once.
+// Close frees the encoder, dropping what it still holds (a frame or two
+// of look-ahead; drained first, or libopus warns of frames left in its
+// queue). It may be called more than once.
 func (e *AudioEncoder) Close() {
 	if e == nil || e.closed {
 		return
+	}
+	if e.ctx != nil && !e.flushed && C.avcodec_send_frame(e.ctx, nil) >= 0 {
+		_ = e.drain(nil)
 	}
 	e.planes = [2][]float32{}
 	e.free()

@@ -3,6 +3,7 @@ package av
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -335,5 +336,31 @@ func TestOpusEncoderAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(50, encode); n > 1 {
 		t.Errorf("%v allocations per 20 ms, want 1 (Packet.Data)", n)
+	}
+}
+
+// An encoder closed without Flush (a live view's, a publisher's) drops
+// its look-ahead without libopus warning of frames left in its queue.
+func TestAudioEncoderCloseQuietly(t *testing.T) {
+	t.Cleanup(func() { SetLogger(nil) })
+	h := &records{level: slog.LevelWarn}
+	SetLogger(slog.New(h))
+	for _, codec := range []string{"opus", "aac"} {
+		e, err := NewAudioEncoder(AudioConfig{Codec: codec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := media.NewAudioFrame(2, 480)
+		for i := range 10 {
+			tone(a, i*480)
+			a.PTS = time.Duration(i) * 10 * time.Millisecond
+			if err := e.Encode(a, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.Close()
+		if r := h.take(); len(r) != 0 {
+			t.Errorf("%s: closing logged %+v", codec, r)
+		}
 	}
 }

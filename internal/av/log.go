@@ -57,10 +57,13 @@ func init() {
 
 // SetLogger routes FFmpeg's log (av_log, which libx264 and libvpx messages
 // go through too) to l: AV_LOG_PANIC, FATAL and ERROR become slog errors,
-// WARNING warnings, INFO infos, VERBOSE and DEBUG debug records (TRACE is
-// dropped). Each record carries the line without its trailing newline and,
-// where FFmpeg says, the attribute "component": the name of what logged
-// it ("h264", "libx264", "swscaler"…). Lines longer than 1 KiB are cut.
+// WARNING warnings, and INFO, VERBOSE and DEBUG debug records (TRACE is
+// dropped): FFmpeg's INFO is chatter for an operator — an encoder's
+// settings when it opens, its statistics when it closes — not events of
+// the server. Each record carries the line without its trailing newline
+// and, where FFmpeg says, the attribute "context": the name of FFmpeg's
+// logging context ("h264", "libx264", "swscaler"…). Lines longer than
+// 1 KiB are cut.
 //
 // Levels the logger does not enable are filtered inside FFmpeg, before
 // the line is formatted; they are read from l when SetLogger is called,
@@ -84,8 +87,6 @@ func SetLogger(l *slog.Logger) {
 	switch {
 	case l.Enabled(ctx, slog.LevelDebug):
 		level = C.AV_LOG_DEBUG
-	case l.Enabled(ctx, slog.LevelInfo):
-		level = C.AV_LOG_INFO
 	case l.Enabled(ctx, slog.LevelWarn):
 		level = C.AV_LOG_WARNING
 	case l.Enabled(ctx, slog.LevelError):
@@ -102,8 +103,6 @@ func slogLevel(level int) slog.Level {
 		return slog.LevelError
 	case level <= C.AV_LOG_WARNING:
 		return slog.LevelWarn
-	case level <= C.AV_LOG_INFO:
-		return slog.LevelInfo
 	}
 	return slog.LevelDebug
 }
@@ -119,7 +118,7 @@ func tsrLogLine(level C.int, component, line *C.char) {
 		return
 	}
 	if component != nil {
-		l.Log(context.Background(), slogLevel(int(level)), msg, "component", C.GoString(component))
+		l.Log(context.Background(), slogLevel(int(level)), msg, "context", C.GoString(component))
 		return
 	}
 	l.Log(context.Background(), slogLevel(int(level)), msg)

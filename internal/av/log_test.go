@@ -29,7 +29,7 @@ func (h *records) Enabled(_ context.Context, l slog.Level) bool { return l >= h.
 func (h *records) Handle(_ context.Context, r slog.Record) error {
 	rec := record{level: r.Level, msg: r.Message}
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "component" {
+		if a.Key == "context" {
 			rec.component = a.Value.String()
 		}
 		return true
@@ -77,7 +77,8 @@ func TestSetLoggerDecoderErrors(t *testing.T) {
 	}
 }
 
-// Levels map one to one, those the logger does not want are dropped, and
+// Levels map (FFmpeg's INFO and below to debug), those the logger does
+// not want are dropped inside FFmpeg, and
 // SetLogger(nil) brings back FFmpeg's own output, errors only.
 func TestSetLoggerLevels(t *testing.T) {
 	t.Cleanup(func() { SetLogger(nil) })
@@ -87,8 +88,8 @@ func TestSetLoggerLevels(t *testing.T) {
 		av    astiav.LogLevel
 		want  []slog.Level // for each of levels that gets through
 	}{
-		{slog.LevelDebug, astiav.LogLevelDebug, []slog.Level{slog.LevelError, slog.LevelError, slog.LevelWarn, slog.LevelInfo, slog.LevelDebug, slog.LevelDebug}},
-		{slog.LevelInfo, astiav.LogLevelInfo, []slog.Level{slog.LevelError, slog.LevelError, slog.LevelWarn, slog.LevelInfo}},
+		{slog.LevelDebug, astiav.LogLevelDebug, []slog.Level{slog.LevelError, slog.LevelError, slog.LevelWarn, slog.LevelDebug, slog.LevelDebug, slog.LevelDebug}},
+		{slog.LevelInfo, astiav.LogLevelWarning, []slog.Level{slog.LevelError, slog.LevelError, slog.LevelWarn}},
 		{slog.LevelWarn, astiav.LogLevelWarning, []slog.Level{slog.LevelError, slog.LevelError, slog.LevelWarn}},
 		{slog.LevelError + 1, astiav.LogLevelQuiet, nil},
 	} {
