@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/bluenviron/gortmplib"
+	"github.com/bluenviron/gortmplib/pkg/amf0"
+	"github.com/bluenviron/gortmplib/pkg/message"
 )
 
 // RTMP(S) publishing: an encoder (OBS, ffmpeg, hardware) connects to
@@ -245,7 +247,7 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 		// Nothing names a stage or participant: no participant event.
 		s.metrics.rtmpConns.WithLabelValues("invalid_stream_key").Inc()
 		log.Warn("RTMP publish refused: unknown stream key, or its ingest configuration has no stage", "key", redactKey(key))
-		_ = sc.RejectAction()
+		_ = rejectPublish(sc, "unknown stream key")
 		return
 	}
 	log = log.With("stage", cfg.StageARN, "participant", cfg.ParticipantID)
@@ -257,7 +259,7 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 		// stage's endpoints.rtmp(s), which name its server.
 		s.metrics.rtmpConns.WithLabelValues("other_node").Inc()
 		log.Warn("RTMP publish refused: another server serves the stage (see the stage's endpoints)", "whip_url", where, "err", err)
-		_ = sc.RejectAction()
+		_ = rejectPublish(sc, "another server serves this stage: publish to the stage's endpoints.rtmp or endpoints.rtmps")
 		return
 	}
 	st := s.Stage(cfg.StageARN)
@@ -267,14 +269,14 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 		if st != nil && code != "" {
 			st.event(EventPublishError, cfg.ParticipantID, code)
 		}
-		_ = sc.RejectAction()
+		_ = rejectPublish(sc, why)
 	}
 	if st == nil {
 		refuse("", "stage_closed", "the stage is not open")
 		return
 	}
 	if proto == "RTMP" && !cfg.Insecure {
-		refuse(ErrorInvalidProtocol, "invalid_protocol", "the ingest configuration takes RTMPS only (insecureIngest is false)")
+		refuse(ErrorInvalidProtocol, "invalid_protocol", "this stream key takes RTMPS only (its ingest configuration's insecureIngest is false)")
 		return
 	}
 	pub := newRTMPPublish(s, st, cfg, proto, rc, sc, log)
@@ -294,6 +296,24 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 	s.rtmpPublishing()
 	s.metrics.rtmpConns.WithLabelValues("published").Inc()
 	pub.run()
+}
+
+// rejectPublish refuses a publish with the reason, which the publisher
+// shows (ffmpeg: "Server error: <reason>"). gortmplib's RejectAction says
+// "authentication failed" whatever the reason, so a publisher could not
+// tell a wrong key from plain RTMP to an RTMPS-only key. Like nginx-rtmp,
+// the status has transaction id 0.
+func rejectPublish(sc *gortmplib.ServerConn, reason string) error {
+	return sc.Write(&message.CommandAMF0{
+		ChunkStreamID:   5,
+		MessageStreamID: 0x1000000,
+		Name:            "onStatus",
+		Arguments: []any{nil, amf0.Object{
+			{Key: "level", Value: "error"},
+			{Key: "code", Value: "NetStream.Publish.Unauthorized"},
+			{Key: "description", Value: reason},
+		}},
+	})
 }
 
 // redactKey shows a stream key's start only: enough to tell keys apart in

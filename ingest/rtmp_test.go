@@ -161,12 +161,19 @@ func TestRTMPSAndRefusals(t *testing.T) {
 	if err == nil {
 		t.Fatal("plain RTMP accepted for a configuration without insecureIngest")
 	}
+	// The publisher is told why (not "authentication failed", as for a
+	// wrong key).
+	if !strings.Contains(err.Error(), "Server error: this stream key takes RTMPS only") {
+		t.Errorf("plain RTMP to an RTMPS-only key: ffmpeg said %v", err)
+	}
 	waitEvent(t, rt.stage, k.ParticipantID, EventPublishError, ErrorInvalidProtocol)
 
 	unknown := k
 	unknown.StreamKey = "rt_123456789012_us-east-1_nope_nothing"
 	if err := testsrv.PushTestPattern(rt.url(unknown, true), 3*time.Second, "-tls_verify", "1", "-ca_file", rt.certFile); err == nil {
 		t.Fatal("an unknown stream key accepted")
+	} else if !strings.Contains(err.Error(), "Server error: unknown stream key") {
+		t.Errorf("unknown stream key: ffmpeg said %v", err)
 	}
 	if n := testutil.ToFloat64(rt.metrics.rtmpConns.WithLabelValues("invalid_stream_key")); n != 1 {
 		t.Errorf("rtmp_connections_total{invalid_stream_key} = %v", n)
