@@ -29,7 +29,7 @@ type options struct {
 	canvas       layout.Size
 	config       layout.Config
 	participants []layout.Participant
-	png          string
+	picture      string // -o: a PNG or JPEG file, by its extension
 	json         bool
 }
 
@@ -63,7 +63,7 @@ Flags:
 	fs.Var(&attrs, "attr", "participant attribute `I:key=value` (repeatable), e.g. 1:featured=true")
 	fs.Var(&sources, "source", "participant video size `I:WxH` (repeatable; default 1280x720)")
 	fs.Var(&stopped, "stopped", "participant `I` has stopped video (repeatable)")
-	fs.StringVar(&o.png, "o", "", "write a PNG preview to `FILE`")
+	fs.StringVar(&o.picture, "o", "", "write a preview picture to `FILE`: PNG (name ending .png) or JPEG (.jpg, .jpeg)")
 	fs.BoolVar(&o.json, "json", false, "print the slots as JSON (the default without -o)")
 
 	kind := fs.String("layout", "", "layout `grid|pip` (default: the file's, else grid)")
@@ -90,6 +90,9 @@ Flags:
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
+	if o.picture != "" && pictureFormat(o.picture) == "" {
+		return o, fmt.Errorf("-o %q: want a file name ending in .png, .jpg or .jpeg", o.picture)
+	}
 	var err error
 	if o.canvas, err = parseCanvas(*canvas); err != nil {
 		return o, err

@@ -1,6 +1,6 @@
 // Command layout-dump previews a composition layout: it arranges synthetic
 // participants on a canvas exactly as a composition would and writes the
-// result as a PNG picture and/or as JSON slots.
+// result as a PNG or JPEG picture and/or as JSON slots.
 //
 // Usage:
 //
@@ -38,14 +38,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	slots := layout.Arrange(opts.canvas, opts.config, opts.participants)
-	if opts.png != "" {
-		if err := writePNG(opts.png, render(opts.canvas, opts.participants, slots)); err != nil {
+	if opts.picture != "" {
+		if err := writePicture(opts.picture, render(opts.canvas, opts.participants, slots)); err != nil {
 			fmt.Fprintf(stderr, "layout-dump: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stderr, "layout-dump: wrote %s (%dx%d, %d slots)\n", opts.png, opts.canvas.W, opts.canvas.H, len(slots))
+		fmt.Fprintf(stderr, "layout-dump: wrote %s (%dx%d, %d slots)\n", opts.picture, opts.canvas.W, opts.canvas.H, len(slots))
 	}
-	if opts.json || opts.png == "" {
+	if opts.json || opts.picture == "" {
 		if err := writeJSON(stdout, opts.canvas, opts.participants, slots); err != nil {
 			fmt.Fprintf(stderr, "layout-dump: %v\n", err)
 			return 1

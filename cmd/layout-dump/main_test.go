@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -310,4 +312,36 @@ func shellWords(t *testing.T, s string) []string {
 		words = append(words, cur.String())
 	}
 	return words
+}
+
+// -o writes PNG or JPEG by the file's extension, and refuses any other
+// name before rendering (a .jpg used to get PNG bytes).
+func TestPictureFormats(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name   string
+		decode func(io.Reader) (image.Image, error)
+	}{{"p.png", png.Decode}, {"p.JPG", jpeg.Decode}, {"p.jpeg", jpeg.Decode}} {
+		out := filepath.Join(dir, tc.name)
+		if code, _, errs := runCmd(t, "-o", out); code != 0 {
+			t.Fatalf("-o %s: exit %d: %s", tc.name, code, errs)
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := tc.decode(f)
+		f.Close()
+		if err != nil || img.Bounds() != image.Rect(0, 0, 1280, 720) {
+			t.Errorf("-o %s: %v, %v", tc.name, err, img)
+		}
+	}
+	out := filepath.Join(dir, "p.gif")
+	code, _, errs := runCmd(t, "-o", out)
+	if code != 2 || !strings.Contains(errs, `-o "`+out+`": want a file name ending in .png, .jpg or .jpeg`) {
+		t.Errorf("-o p.gif: exit %d %q, want 2", code, errs)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("-o p.gif wrote a file: %v", err)
+	}
 }

@@ -5,10 +5,13 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"image/jpeg"
 	"image/png"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
@@ -211,12 +214,30 @@ type clipped struct {
 
 func (c clipped) Bounds() image.Rectangle { return c.RGBA.Bounds().Intersect(c.clip) }
 
-func writePNG(path string, img image.Image) error {
+// pictureFormat is the format of a picture file by its name's extension:
+// "png", "jpeg", or "" when it is neither.
+func pictureFormat(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png":
+		return "png"
+	case ".jpg", ".jpeg":
+		return "jpeg"
+	}
+	return ""
+}
+
+// writePicture writes img to path, as PNG or JPEG by the name's extension.
+func writePicture(path string, img image.Image) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := png.Encode(f, img); err != nil {
+	if pictureFormat(path) == "jpeg" {
+		err = jpeg.Encode(f, img, &jpeg.Options{Quality: 90})
+	} else {
+		err = png.Encode(f, img)
+	}
+	if err != nil {
 		f.Close()
 		return fmt.Errorf("%s: %w", path, err)
 	}
