@@ -75,6 +75,11 @@ const (
 	maxBody = 1 << 20
 )
 
+// Routes are the patterns of a server's mux that go to the console: its
+// page, the icon at the path browsers ask for, and everything under
+// /console/.
+var Routes = []string{"GET /{$}", "GET /favicon.ico", "/console/"}
+
 // New makes the console of cfg.API.
 func New(cfg Config) *Console {
 	if cfg.SessionTTL <= 0 {
@@ -102,6 +107,11 @@ func New(cfg Config) *Console {
 		http.ServeFileFS(w, r, static, "index.html")
 	})
 	c.mux.Handle("GET /console/assets/", http.StripPrefix("/console/assets/", http.FileServerFS(static)))
+	// The icon at the path browsers ask for without a page's <link>.
+	c.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		http.ServeFileFS(w, r, static, "icon.svg")
+	})
 	c.mux.HandleFunc("GET /console/signin", c.signInInfo)
 	c.mux.HandleFunc("POST /console/signin", c.signIn)
 	c.mux.Handle("GET /console/session", c.authorized(c.sessionInfo))

@@ -44,6 +44,16 @@ func TestEndpointsNeedSession(t *testing.T) {
 			t.Errorf("GET %s: %d, want 200", path, code)
 		}
 	}
+	// The page names its icon, which is also where browsers look without
+	// one.
+	if _, _, page := b.do("GET", "/", nil); !strings.Contains(string(page), `<link rel="icon" href="/console/assets/icon.svg"`) {
+		t.Error("the page names no icon")
+	}
+	for _, path := range []string{"/console/assets/icon.svg", "/favicon.ico"} {
+		if code, h, body := b.do("GET", path, nil); code != http.StatusOK || h.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(string(body), "<svg") {
+			t.Errorf("GET %s: %d %s, want the SVG icon", path, code, h.Get("Content-Type"))
+		}
+	}
 	// The API keeps its own routes: an unsigned call is the API's 403.
 	if code, h, _ := b.do("POST", "/ListStages", map[string]any{}); code != http.StatusForbidden || h.Get("X-Amzn-Errortype") == "" {
 		t.Errorf("POST /ListStages unsigned: %d %v, want the API's refusal", code, h)

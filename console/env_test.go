@@ -96,8 +96,9 @@ func startEnv(t *testing.T, cfg Config) *env {
 	mux.Handle("/whip/", ing.Handler())
 	mux.Handle("/view/", views.Handler())
 	mux.Handle("/", api)
-	mux.Handle("GET /{$}", con)
-	mux.Handle("/console/", con)
+	for _, pattern := range Routes {
+		mux.Handle(pattern, con)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()

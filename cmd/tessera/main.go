@@ -305,8 +305,9 @@ func serve(ctx context.Context, s *settings, ready chan<- string) error {
 		cc.Development = &console.Credentials{AccessKeyID: DevAccessKeyID, SecretAccessKey: DevSecretAccessKey}
 	}
 	con := urls.api(console.New(cc)) // the console's API calls hand out the same endpoints.whip
-	mux.Handle("GET /{$}", con)
-	mux.Handle("/console/", con)
+	for _, pattern := range console.Routes {
+		mux.Handle(pattern, con)
+	}
 	hs := newHTTPServer(s, mux)
 	hs.TLSConfig = tlsConfig
 	errc := make(chan error, 1)
