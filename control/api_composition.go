@@ -167,7 +167,8 @@ func (s *Server) destination(ctx context.Context, i int, stageID, compID string,
 	case dc.Channel != nil:
 		url, ok := s.cfg.Channels[dc.Channel.ChannelARN]
 		if !ok {
-			return d, ds, wire.ResourceNotFound("channel not found: " + dc.Channel.ChannelARN)
+			return d, ds, wire.ResourceNotFound(fmt.Sprintf("channel not found: %s (channels are the server's to configure: tessera serve --channel ARN=rtmp[s]://…; it has %d)",
+				dc.Channel.ChannelARN, len(s.cfg.Channels)))
 		}
 		enc, e := s.encoder(ctx, dc.Channel.EncoderConfigurationARN)
 		if e != nil {

@@ -154,7 +154,9 @@ func TestAPIStartCompositionValidation(t *testing.T) {
 		{"bad stage ARN", ivsrealtime.StartCompositionInput{StageArn: aws.String("stage-1"), Destinations: []types.DestinationConfiguration{{Channel: ch()}}},
 			func(t *testing.T, err error) { wantErr[*types.ValidationException](t, err, 400, "stageArn") }},
 		{"unknown channel", ivsrealtime.StartCompositionInput{StageArn: aws.String(stage), Destinations: []types.DestinationConfiguration{{Channel: &types.ChannelDestinationConfiguration{ChannelArn: aws.String("arn:aws:ivs:us-east-1:123456789012:channel/Nope12345678")}}}},
-			func(t *testing.T, err error) { wantErr[*types.ResourceNotFoundException](t, err, 404, "channel") }},
+			func(t *testing.T, err error) {
+				wantErr[*types.ResourceNotFoundException](t, err, 404, "--channel ARN=rtmp[s]://…; it has 1)")
+			}},
 		{"unknown encoder", ivsrealtime.StartCompositionInput{StageArn: aws.String(stage), Destinations: []types.DestinationConfiguration{{S3: s3(func(d *types.S3DestinationConfiguration) {
 			d.EncoderConfigurationArns = []string{"arn:aws:ivs:us-east-1:123456789012:encoder-configuration/AAAAAAAAAAAA"}
 		})}}}, func(t *testing.T, err error) { wantErr[*types.ResourceNotFoundException](t, err, 404, "") }},
