@@ -174,9 +174,11 @@ func TestCompositionRecords(t *testing.T) {
 	}
 	// The A/V delay the composition found for itself: its publishers'
 	// lag on loopback (receiving, reassembling, decoding) and the margin,
-	// within the bounds, and well below the fixed 100 ms of old.
-	if d := m[`tessera_composition_av_delay_seconds{`+comp+`}`]; d < DefaultMinDelay.Seconds() || d > 0.08 {
-		t.Errorf("A/V delay %.3f s, want %v to 80 ms", d, DefaultMinDelay)
+	// within the bounds. How low it is depends on the machine's load (a
+	// busy one's publishers lag more): BenchmarkPipelineLatency measures
+	// it; delay_test.go checks how it follows the lag.
+	if d := m[`tessera_composition_av_delay_seconds{`+comp+`}`]; d < DefaultMinDelay.Seconds() || d > DefaultMaxDelay.Seconds() {
+		t.Errorf("A/V delay %.3f s, want %v to %v", d, DefaultMinDelay, DefaultMaxDelay)
 	} else {
 		t.Logf("A/V delay %.1f ms", d*1000)
 	}
