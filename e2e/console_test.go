@@ -274,6 +274,39 @@ func TestConsole(t *testing.T) {
 		return err == nil && len(ps.Participants) == 1 && ps.Participants[0].State == "DISCONNECTED"
 	})
 
+	// A publication the server ends (DisconnectParticipant) ends in the
+	// page too, which says so; signing out ends this browser's publication
+	// (the sign-in page shows nothing of it).
+	leaves := func(user string) {
+		waitFor(ctx, t, user+" to leave", func() bool {
+			ps, err := srv.API.ListParticipants(ctx, &ivsrealtime.ListParticipantsInput{StageArn: aws.String(stageARN), SessionId: session,
+				FilterByUserId: aws.String(user)})
+			return err == nil && len(ps.Participants) == 1 && ps.Participants[0].State == "DISCONNECTED"
+		})
+	}
+	c.step(nil, "join", quote(stageARN), quote("carol"), quote(""))
+	carol, err := srv.API.ListParticipants(ctx, &ivsrealtime.ListParticipantsInput{StageArn: aws.String(stageARN), SessionId: session,
+		FilterByUserId: aws.String("carol")})
+	if err != nil || len(carol.Participants) != 1 {
+		t.Fatalf("ListParticipants carol: %v %+v", err, carol)
+	}
+	if _, err := srv.API.DisconnectParticipant(ctx, &ivsrealtime.DisconnectParticipantInput{StageArn: aws.String(stageARN),
+		ParticipantId: carol.Participants[0].ParticipantId}); err != nil {
+		t.Fatal(err)
+	}
+	var ended string
+	c.step(&ended, "publishEnded")
+	if !strings.Contains(ended, "disconnected by the server") {
+		t.Errorf("the join page after the server disconnected the publisher: %q", ended)
+	}
+	c.step(nil, "join", quote(stageARN), quote("dave"), quote(""))
+	var out struct{ Live bool }
+	c.step(&out, "signOut")
+	if out.Live {
+		t.Error("the sign-in page shows this browser publishing")
+	}
+	leaves("dave")
+
 	// Refusals: nothing without a session, no change without the CSRF token.
 	do := func(cl *http.Client, method, path, body string, header map[string]string) int {
 		req, _ := http.NewRequestWithContext(ctx, method, srv.URL+path, strings.NewReader(body))

@@ -9,6 +9,9 @@ let session = null; // {accessKeyId, csrfToken, channels}
 let timers = []; // the current view's intervals
 let cleanups = []; // the current view's teardown functions
 let publisher = null; // the running WHIP publication, kept across views
+let publishEnded = ""; // how the last publication ended, for the Join page
+// CREATE_ENCODER is the encoder choice that makes the default one.
+const CREATE_ENCODER = "create:hd-720p30";
 
 // el builds an element: el("a", {href: "#"}, "text", child…). Attributes
 // named on* are listeners; text is always text, never HTML.
@@ -108,6 +111,10 @@ function route() {
 	cleanups.forEach((f) => f());
 	cleanups = [];
 	const signedIn = !!session;
+	// Nothing on the sign-in page shows that this browser publishes: it
+	// stops with the session.
+	if (!signedIn && publisher) stopPublishing("stopped: signed out");
+	document.getElementById("live").hidden = !publisher;
 	document.getElementById("nav").hidden = !signedIn;
 	document.getElementById("who").hidden = !signedIn;
 	if (!signedIn) {
@@ -186,6 +193,7 @@ async function showSignIn() {
 
 async function signOut() {
 	await guarded(async () => {
+		await stopPublishing("stopped: signed out");
 		await request("POST", "/console/signout");
 		session = null;
 		route();
@@ -195,7 +203,7 @@ async function signOut() {
 // ---------------------------------------------------------------- stages
 
 function showStages() {
-	const name = el("input", { name: "name", id: "stageName", placeholder: "e.g. my-show", pattern: "[a-zA-Z0-9-_]*", maxlength: "128" });
+	const name = el("input", { name: "name", id: "stageName", placeholder: "e.g. my-show", pattern: "[a-zA-Z0-9_\\-]*", maxlength: "128", title: "letters, digits, - and _" });
 	const body = el("tbody", { id: "stages" });
 	const load = () => guarded(async () => {
 		const out = await api("ListStages", { maxResults: 100 });
@@ -246,8 +254,8 @@ function showStage(arn) {
 		el("div", { class: "head" }, el("div", {}, title, el("p", { class: "lead" }, "Participants of the stage's current session, refreshed every 2 seconds.")),
 			el("a", { href: "#/join/" + encodeURIComponent(arn) }, el("button", { type: "button" }, "Join this stage"))),
 		el("div", { class: "panel" }, info),
-		el("div", { class: "panel" }, el("h2", {}, "Participants"), el("table", {},
-			el("thead", {}, el("tr", {}, ["Participant", "User id", "State", "Published", "Protocol", "Video", "Frame rate", "Lost", "A/V offset", ""].map((h) => el("th", {}, h)))), body)));
+		el("div", { class: "panel" }, el("h2", {}, "Participants"), el("div", { class: "scroll" }, el("table", { class: "dense" },
+			el("thead", {}, el("tr", {}, ["Participant", "User id", "State", "Published", "Protocol", "Video", "Frame rate", "Lost", "A/V offset", ""].map((h) => el("th", {}, h)))), body))));
 	guarded(async () => {
 		const { stage } = await api("GetStage", { arn });
 		title.textContent = stage.name || "(no name)";
@@ -258,7 +266,7 @@ function showStage(arn) {
 	every(() => guarded(async () => {
 		const { stage } = await api("GetStage", { arn });
 		if (!stage.activeSessionId) {
-			body.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "empty" }, "No active session: nobody has joined yet.")));
+			body.replaceChildren(el("tr", {}, el("td", { colspan: 10, class: "empty" }, "No active session: nobody has joined yet.")));
 			return;
 		}
 		const [list, stats] = await Promise.all([
@@ -284,7 +292,7 @@ function showStage(arn) {
 				el("td", {}, (s && s.protocol) || "—"),
 				el("td", { class: "nowrap" }, video),
 				el("td", {}, fps),
-				el("td", { title: "RTP packets given up after the jitter wait; freezes of the picture" }, s ? s.packetsLost + (s.freezes ? " (" + s.freezes + " freezes)" : "") : "—"),
+				el("td", { title: "RTP packets given up after the jitter wait; freezes of the picture" }, s ? s.packetsLost + (s.freezes ? " (" + s.freezes + (s.freezes === 1 ? " freeze)" : " freezes)") : "") : "—"),
 				el("td", { title: "capture time of the newest sound minus that of the newest picture (positive: the sound runs ahead)" },
 					s && s.avOffsetMs !== undefined ? (s.avOffsetMs > 0 ? "+" : "") + s.avOffsetMs + " ms" : "—"),
 				el("td", { class: "actions" }, p.state === "CONNECTED" && el("button", { class: "danger small", onclick: () => guarded(async () => {
@@ -323,7 +331,7 @@ function showJoin(arn) {
 	const attrs = el("textarea", { name: "attributes", id: "joinAttributes", placeholder: "featured=true" });
 	const source = el("select", { name: "source" }, el("option", { value: "camera" }, "Camera and microphone"), el("option", { value: "screen" }, "Screen (and its sound, if shared)"));
 	const start = el("button", { type: "submit", id: "joinStart" }, "Publish");
-	const stop = el("button", { type: "button", class: "danger", id: "joinStop", disabled: true, onclick: () => stopPublishing() }, "Stop");
+	const stop = el("button", { type: "button", class: "danger", id: "joinStop", disabled: true, onclick: () => stopPublishing("stopped") }, "Stop");
 	const state = el("span", { id: "joinState" }, badge("idle"));
 	const detail = el("div", { class: "muted", id: "joinDetail" });
 	const preview = el("video", { class: "video", id: "preview", muted: true, autoplay: true, playsinline: true });
@@ -334,7 +342,7 @@ function showJoin(arn) {
 		stop.disabled = !p;
 		const s = p ? p.state : "idle";
 		state.replaceChildren(badge(s));
-		detail.textContent = p ? p.detail : "";
+		detail.textContent = p ? p.detail : publishEnded;
 		if (p && p.stream && preview.srcObject !== p.stream) preview.srcObject = p.stream;
 		if (!p) preview.srcObject = null;
 	};
@@ -362,6 +370,7 @@ function showJoin(arn) {
 
 async function startPublishing(stageArn, userId, attributes, source, onChange) {
 	if (!stageArn) throw new Error("choose a stage");
+	publishEnded = "";
 	const p = { stageArn, state: "connecting", detail: "asking for the " + source, stream: null, pc: null, location: "", token: "" };
 	publisher = p;
 	onChange();
@@ -381,27 +390,42 @@ async function startPublishing(stageArn, userId, attributes, source, onChange) {
 		const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
 		p.pc = pc;
 		for (const track of p.stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [p.stream] });
+		// The server disconnecting the participant closes DTLS; a network
+		// that fails fails the connection: either way the publish is over.
+		const end = (what) => {
+			if (publisher !== p) return;
+			p.location = ""; // the server has no session left to DELETE
+			stopPublishing("ended: " + what + " (disconnected by the server, or the network failed); publish again to rejoin");
+			toast("Publishing to the stage ended: " + what, true);
+			onChange();
+		};
 		pc.addEventListener("connectionstatechange", () => {
 			p.state = pc.connectionState;
 			p.detail = "participant " + participantToken.participantId + " — connection " + pc.connectionState;
+			if (pc.connectionState === "failed" || pc.connectionState === "closed") end("the connection " + pc.connectionState);
 			onChange();
 		});
-		p.stream.getVideoTracks().forEach((t) => t.addEventListener("ended", () => stopPublishing()));
+		p.stream.getVideoTracks().forEach((t) => t.addEventListener("ended", () => stopPublishing("stopped: the " + source + " ended")));
 		p.detail = "sending the offer to " + whip;
 		onChange();
 		p.location = await negotiate(pc, whip, p.token, "WHIP");
+		const dtls = pc.getSenders().map((x) => x.transport).find((x) => x);
+		if (dtls) dtls.addEventListener("statechange", () => (dtls.state === "closed" || dtls.state === "failed") && end("the server closed the connection"));
 		p.detail = "participant " + participantToken.participantId + " — connecting";
 		onChange();
 	} catch (e) {
-		await stopPublishing();
+		await stopPublishing("failed: " + e.message);
 		throw e;
 	}
 }
 
-async function stopPublishing() {
+// stopPublishing ends this browser's publish, if any; why, if given, is
+// what the Join page then says.
+async function stopPublishing(why) {
 	const p = publisher;
 	if (!p) return;
 	publisher = null;
+	publishEnded = why || "";
 	await hangUp(p.location, p.token);
 	if (p.pc) p.pc.close();
 	if (p.stream) p.stream.getTracks().forEach((t) => t.stop());
@@ -537,10 +561,12 @@ function watchLive(c) {
 		const w = v;
 		v = null;
 		if (!w) return;
-		w.pc.close();
 		video.srcObject = null;
 		show("closed", "stopped");
+		// DELETE first: closing first ends the session on the server, and
+		// the DELETE then finds none (404).
 		await hangUp(w.location, w.token);
+		w.pc.close();
 	};
 	const start = () => guarded(async () => {
 		const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
@@ -631,18 +657,28 @@ function showCompositions() {
 		const [enc, sto] = await Promise.all([api("ListEncoderConfigurations", { maxResults: 100 }), api("ListStorageConfigurations", { maxResults: 100 })]);
 		const encOpts = () => [el("option", { value: "" }, "(default 1280×720 30 fps)")].concat((enc.encoderConfigurations || []).map((e) => el("option", { value: e.arn }, (e.name || shortArn(e.arn)))));
 		encoder.replaceChildren(...encOpts().slice(1));
-		if (!encoder.options.length) encoder.append(el("option", { value: "" }, "No encoder configuration: create one under Configurations"));
+		if (!encoder.options.length) encoder.append(el("option", { value: CREATE_ENCODER }, "New: 720p30, 2.5 Mbit/s"));
 		chEncoder.replaceChildren(...encOpts());
 		storage.replaceChildren(...(sto.storageConfigurations || []).map((s) => el("option", { value: s.arn }, (s.name || shortArn(s.arn)) + " — " + ((s.s3 && s.s3.bucketName) || ""))));
 		if (!storage.options.length) storage.append(el("option", { value: "" }, "No storage configuration: create one under Configurations"));
 	});
 
 	const start = () => guarded(async () => {
+		if (!layout.form.reportValidity()) return;
 		const destinations = [];
 		if (s3On.checked) {
 			if (!storage.value) throw new Error("choose a storage configuration (create one under Configurations)");
-			if (!encoder.value) throw new Error("choose an encoder configuration (create one under Configurations)");
-			destinations.push({ s3: { storageConfigurationArn: storage.value, encoderConfigurationArns: [encoder.value] } });
+			let enc = encoder.value;
+			if (enc === CREATE_ENCODER) {
+				// A recording needs an encoder configuration (the API's
+				// rule); with none yet, the console makes the default one.
+				const out = await api("CreateEncoderConfiguration", { name: "hd-720p30", video: { width: 1280, height: 720, framerate: 30, bitrate: 2500000 } });
+				enc = out.encoderConfiguration.arn;
+				toast("Created encoder configuration hd-720p30 (1280×720, 30 fps, 2.5 Mbit/s)");
+				await loadConfigs();
+			}
+			if (!enc) throw new Error("choose an encoder configuration (create one under Configurations)");
+			destinations.push({ s3: { storageConfigurationArn: storage.value, encoderConfigurationArns: [enc] } });
 		}
 		if (chOn.checked) {
 			if (!channel.value) throw new Error("the server has no channels configured (tessera serve --channel ARN=rtmp[s]://…)");
@@ -675,6 +711,7 @@ function showCompositions() {
 				el("button", { class: "secondary small watch", onclick: () => watchLive(c) }, "Watch live"),
 				el("button", { class: "secondary small relayout", onclick: () => changeLayout(c, load) }, "Change layout"),
 				el("button", { class: "danger small", onclick: () => guarded(async () => {
+					if (!confirm("Stop composition " + shortArn(c.arn) + "? Its recordings end and its channels stop.")) return;
 					await api("StopComposition", { arn: c.arn });
 					toast("Stopping composition " + shortArn(c.arn));
 					load();
@@ -719,15 +756,16 @@ function showConfigurations() {
 			const v = full.video || {};
 			return el("tr", {}, el("td", {}, e.name || "(no name)"), el("td", { class: "mono" }, shortArn(e.arn)),
 				el("td", {}, v.width + "×" + v.height + " " + v.framerate + " fps " + Math.round(v.bitrate / 1000) + " kbit/s"),
-				el("td", { class: "actions" }, el("button", { class: "danger small", onclick: () => remove("DeleteEncoderConfiguration", e.arn) }, "Delete")));
+				el("td", { class: "actions" }, el("button", { class: "danger small", onclick: () => remove("DeleteEncoderConfiguration", e.arn, "encoder configuration " + (e.name || shortArn(e.arn))) }, "Delete")));
 		}));
-		encBody.replaceChildren(...(encRows.length ? encRows : [el("tr", {}, el("td", { colspan: 4, class: "empty" }, "None: compositions use 1280×720 at 30 fps, 2.5 Mbit/s."))]));
+		encBody.replaceChildren(...(encRows.length ? encRows : [el("tr", {}, el("td", { colspan: 4, class: "empty" }, "None yet. A recording needs one (starting a composition with none makes a 1280×720, 30 fps, 2.5 Mbit/s one); a channel without one gets those settings."))]));
 		const stoRows = (sto.storageConfigurations || []).map((s) => el("tr", {}, el("td", {}, s.name || "(no name)"), el("td", { class: "mono" }, shortArn(s.arn)),
 			el("td", { class: "mono" }, (s.s3 && s.s3.bucketName) || ""),
-			el("td", { class: "actions" }, el("button", { class: "danger small", onclick: () => remove("DeleteStorageConfiguration", s.arn) }, "Delete"))));
+			el("td", { class: "actions" }, el("button", { class: "danger small", onclick: () => remove("DeleteStorageConfiguration", s.arn, "storage configuration " + (s.name || shortArn(s.arn)) + " (its recordings stay in the bucket)") }, "Delete"))));
 		stoBody.replaceChildren(...(stoRows.length ? stoRows : [el("tr", {}, el("td", { colspan: 4, class: "empty" }, "None yet."))]));
 	});
-	const remove = (op, arn) => guarded(async () => {
+	const remove = (op, arn, what) => guarded(async () => {
+		if (!confirm("Delete " + what + "?")) return;
 		await api(op, { arn });
 		toast("Deleted");
 		load();
@@ -741,7 +779,7 @@ function showConfigurations() {
 			load();
 		});
 	};
-	const num = (label, name, value, step) => field(label, el("input", { name, type: "number", value, step: step || "1", min: "1" }));
+	const num = (label, name, value, step, min) => field(label, el("input", { name, type: "number", value, required: true, step: step || "1", min: min || "1" }));
 	view().append(
 		el("h1", {}, "Configurations"),
 		el("p", { class: "lead" }, "Encoder configurations set a composition's size, frame rate and bitrate; storage configurations name the bucket recordings go to."),
@@ -752,7 +790,7 @@ function showConfigurations() {
 					if (v.name) input.name = v.name;
 					return input;
 				}) },
-					el("div", { class: "fields" }, field("Name", el("input", { name: "name", placeholder: "e.g. hd" })), num("Width", "width", "1280"), num("Height", "height", "720"), num("Frame rate", "framerate", "30", "any"), num("Bitrate (kbit/s)", "bitrate", "2500")),
+					el("div", { class: "fields" }, field("Name", el("input", { name: "name", placeholder: "e.g. hd" })), num("Width (even)", "width", "1280", "2", "2"), num("Height (even)", "height", "720", "2", "2"), num("Frame rate", "framerate", "30", "any"), num("Bitrate (kbit/s)", "bitrate", "2500")),
 					el("button", { type: "submit" }, "Create encoder configuration")),
 				el("p"), el("table", {}, el("thead", {}, el("tr", {}, ["Name", "Id", "Video", ""].map((h) => el("th", {}, h)))), encBody)),
 			el("div", { class: "panel" }, el("h2", {}, "Storage configurations"),

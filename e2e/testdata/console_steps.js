@@ -139,7 +139,12 @@
 		},
 
 		async stopComposition() {
+			const confirm = window.confirm;
+			let asked = "";
+			window.confirm = (q) => ((asked = q), true); // the user says OK
 			compositionRow("ACTIVE").querySelector("button.danger").click();
+			window.confirm = confirm;
+			if (!asked.startsWith("Stop composition")) throw new Error("Stop asked no confirmation");
 			await wait("the composition STOPPED", () => compositionRow("STOPPED"), 30000);
 		},
 
@@ -160,6 +165,20 @@
 		async closeDialog() {
 			$(".dialog button.close").click();
 			await wait("the dialog to close", () => !$(".dialog"));
+		},
+
+		// publishEnded waits until the Join page shows the publication over
+		// without the user stopping it, and returns what it says.
+		async publishEnded() {
+			await go("#/join", "the join page", () => $("#joinStop"));
+			await wait("the publication to end", () => $("#joinState .badge.idle") && $("#joinStop").disabled && $("#live").hidden && !$("#joinStart").disabled, 45000);
+			return $("#joinDetail").textContent;
+		},
+
+		async signOut() {
+			$("#signOut").click();
+			await wait("the sign-in page", () => $("#signIn"));
+			return { live: $("#live").getClientRects().length > 0 };
 		},
 
 		async stopPublishing() {
