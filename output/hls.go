@@ -295,13 +295,24 @@ type openSegment struct {
 	last  time.Duration // end of the latest video packet
 	all   time.Duration // end of the latest packet of any stream
 	disc  bool          // it follows a gap
+	// leads counts the lead packets; untimed, whether the latest came
+	// without a duration (a publisher's H.264 packaged as received: a
+	// frame's duration is not known before the next frame).
+	leads   int
+	untimed bool
 }
 
-// segmentEnd is when seg's media ends: its latest lead packet's end (a
-// frame after its start when it holds one frame only).
+// segmentEnd is when seg's media ends: its latest lead packet's end. A
+// last packet without a duration lasts the segment's mean frame interval
+// (a thirtieth of a second when the segment holds one frame only), so a
+// recording's final segment, which no next keyframe ends, does not come
+// out a frame short.
 func segmentEnd(seg *openSegment) time.Duration {
-	if seg.last <= seg.start {
+	switch {
+	case seg.last <= seg.start:
 		return seg.start + time.Second/30
+	case seg.untimed:
+		return seg.last + (seg.last-seg.start)/time.Duration(seg.leads-1)
 	}
 	return seg.last
 }
@@ -391,7 +402,10 @@ func (r *Recording) write(seg *openSegment, seq int, p av.Packet) (*openSegment,
 		r.lose(fmt.Sprintf("segment %d: %v", seg.seq, err))
 	}
 	if lead {
-		seg.last = max(seg.last, p.PTS+p.Duration)
+		if end := p.PTS + p.Duration; end >= seg.last {
+			seg.last, seg.untimed = end, p.Duration == 0
+		}
+		seg.leads++
 	}
 	seg.all = max(seg.all, p.PTS+p.Duration)
 	return seg, seq

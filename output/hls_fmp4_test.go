@@ -158,3 +158,41 @@ func TestRecordingFMP4Gap(t *testing.T) {
 		t.Errorf("plays %.3f s, want %v (segments %v)", p.Format.Duration, 2*fed, uris)
 	}
 }
+
+// A publisher's H.264 packaged as received carries no frame durations (a
+// frame's is not known before the next frame): the final segment, which
+// no next keyframe ends, still lasts its last frame too, so the playlist
+// adds up to every frame recorded.
+func TestRecordingUntimedFramesLastSegment(t *testing.T) {
+	const fed = 9 * time.Second
+	e := encodeBaseline(t, fed)
+	root, sp := folderSpool(t)
+	prefix := "stage1/stage-session/participant/start"
+	r, err := NewRecording(RecordingConfig{Name: "participant", Spool: sp, WorkDir: filepath.Join(t.TempDir(), "rec"), Bucket: "bucket", Prefix: prefix,
+		Streams: e.streams, Container: SegmentsFMP4, TargetSegment: 4 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := 0
+	for _, p := range e.packets {
+		if p.Kind == av.Video {
+			p.Duration = 0
+			frames++
+		}
+		r.WritePacket(p)
+	}
+	stopRecording(t, r)
+	found, _ := filepath.Glob(filepath.Join(root, "bucket", prefix, "media/hls/*/playlist.m3u8"))
+	if len(found) != 1 {
+		t.Fatalf("playlists %v", found)
+	}
+	playlist := readFile(t, found[0])
+	_, durs, vod := playlistEntries(t, playlist)
+	total := 0.0
+	for _, d := range durs {
+		total += d
+	}
+	if want := float64(frames) / 30; !vod || len(durs) != 3 || math.Abs(total-want) > 0.002 {
+		t.Errorf("segments of %v s, %.3f s in all; want 3 adding up to the %d frames' %.3f s:\n%s", durs, total, frames, want, playlist)
+	}
+}
