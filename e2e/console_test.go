@@ -259,6 +259,9 @@ func TestConsole(t *testing.T) {
 	}
 	c.step(&played, "playRecording")
 	t.Logf("recording: %+v", played)
+	if !strings.Contains(played.Row, "stage console-stage (") {
+		t.Errorf("the recording's row does not name its stage: %q", played.Row)
+	}
 	if played.Width != 640 || played.Height != 360 || played.Duration < 3 {
 		t.Errorf("the recording plays %dx%d, %.1f s; want 640x360, several seconds", played.Width, played.Height, played.Duration)
 	}

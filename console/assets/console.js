@@ -655,7 +655,13 @@ function showCompositions() {
 	const chEncoder = el("select", { id: "chEncoder" });
 	const loadConfigs = () => guarded(async () => {
 		const [enc, sto] = await Promise.all([api("ListEncoderConfigurations", { maxResults: 100 }), api("ListStorageConfigurations", { maxResults: 100 })]);
-		const encOpts = () => [el("option", { value: "" }, "(default 1280×720 30 fps)")].concat((enc.encoderConfigurations || []).map((e) => el("option", { value: e.arn }, (e.name || shortArn(e.arn)))));
+		// Each encoder configuration labelled with its video (the list
+		// has names only).
+		const encs = await Promise.all((enc.encoderConfigurations || []).map(async (e) => (await api("GetEncoderConfiguration", { arn: e.arn })).encoderConfiguration));
+		const encOpts = () => [el("option", { value: "" }, "(default 1280×720 30 fps)")].concat(encs.map((e) => {
+			const v = e.video || {};
+			return el("option", { value: e.arn }, (e.name || shortArn(e.arn)) + " — " + v.width + "×" + v.height + " " + v.framerate + " fps");
+		}));
 		encoder.replaceChildren(...encOpts().slice(1));
 		if (!encoder.options.length) encoder.append(el("option", { value: CREATE_ENCODER }, "New: 720p30, 2.5 Mbit/s"));
 		chEncoder.replaceChildren(...encOpts());
@@ -826,6 +832,7 @@ function showRecordings(storageArn) {
 	const more = el("button", { type: "button", class: "secondary", id: "recMore", hidden: true }, "Older objects…");
 	const info = el("p", { class: "muted", id: "recInfo" });
 	let after = "";
+	let stageNames = {}; // stage id → name, of the stages that still exist
 	const load = (append) => guarded(async () => {
 		const arn = select.value;
 		if (!arn) return;
@@ -842,7 +849,7 @@ function showRecordings(storageArn) {
 			const thumb = r.thumbnail ? el("img", { class: "thumb", src: mediaURL(arn, r.thumbnail), alt: "", loading: "lazy" }) : el("div", { class: "thumb none" });
 			const play = el("button", { class: "play small", disabled: !r.playlist, title: r.playlist ? "" : "no segment yet", onclick: () => playRecording(arn, r) }, "Play");
 			return el("tr", { "data-prefix": r.prefix }, el("td", {}, thumb),
-				el("td", {}, el("div", {}, who), el("div", { class: "muted mono" }, "stage " + r.stageId)),
+				el("td", {}, el("div", {}, who), el("div", { class: "muted" }, "stage ", stageNames[r.stageId] ? stageNames[r.stageId] + " " : "", el("span", { class: "mono" }, stageNames[r.stageId] ? "(" + r.stageId + ")" : r.stageId))),
 				el("td", {}, when(r.startedAt)),
 				el("td", {}, r.endedAt ? duration(r.startedAt, r.endedAt) : "—"),
 				el("td", {}, badge(r.state)),
@@ -864,7 +871,8 @@ function showRecordings(storageArn) {
 			el("table", {}, el("thead", {}, el("tr", {}, ["", "Recording", "Started", "Length", "State", ""].map((h) => el("th", {}, h)))), body),
 			el("div", { class: "row" }, more)));
 	guarded(async () => {
-		const sto = await api("ListStorageConfigurations", { maxResults: 100 });
+		const [sto, stages] = await Promise.all([api("ListStorageConfigurations", { maxResults: 100 }), api("ListStages", { maxResults: 100 })]);
+		stageNames = Object.fromEntries((stages.stages || []).filter((s) => s.name).map((s) => [shortArn(s.arn), s.name]));
 		const list = sto.storageConfigurations || [];
 		if (!list.length) {
 			body.replaceChildren(el("tr", {}, el("td", { colspan: 6, class: "empty" }, "No storage configuration yet: create one under Configurations.")));
