@@ -238,7 +238,7 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 	if !sc.Publish {
 		s.metrics.rtmpConns.WithLabelValues("play_refused").Inc()
 		log.Info("RTMP play refused: this server takes publishers only")
-		_ = sc.RejectAction()
+		_ = reject(sc, "this server takes publishers only: play the stage's compositions from their channels or recordings")
 		return
 	}
 	key := path.Base(sc.URL.Path)
@@ -247,7 +247,7 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 		// Nothing names a stage or participant: no participant event.
 		s.metrics.rtmpConns.WithLabelValues("invalid_stream_key").Inc()
 		log.Warn("RTMP publish refused: unknown stream key, or its ingest configuration has no stage", "key", redactKey(key))
-		_ = rejectPublish(sc, "unknown stream key")
+		_ = reject(sc, "unknown stream key")
 		return
 	}
 	log = log.With("stage", cfg.StageARN, "participant", cfg.ParticipantID)
@@ -259,7 +259,7 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 		// stage's endpoints.rtmp(s), which name its server.
 		s.metrics.rtmpConns.WithLabelValues("other_node").Inc()
 		log.Warn("RTMP publish refused: another server serves the stage (see the stage's endpoints)", "whip_url", where, "err", err)
-		_ = rejectPublish(sc, "another server serves this stage: publish to the stage's endpoints.rtmp or endpoints.rtmps")
+		_ = reject(sc, "another server serves this stage: publish to the stage's endpoints.rtmp or endpoints.rtmps")
 		return
 	}
 	st := s.Stage(cfg.StageARN)
@@ -269,7 +269,7 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 		if st != nil && code != "" {
 			st.event(EventPublishError, cfg.ParticipantID, code)
 		}
-		_ = rejectPublish(sc, why)
+		_ = reject(sc, why)
 	}
 	if st == nil {
 		refuse("", "stage_closed", "the stage is not open")
@@ -298,19 +298,23 @@ func (s *Server) handleRTMP(c net.Conn, proto string) {
 	pub.run()
 }
 
-// rejectPublish refuses a publish with the reason, which the publisher
+// reject refuses a publish (or a play) with the reason, which the client
 // shows (ffmpeg: "Server error: <reason>"). gortmplib's RejectAction says
 // "authentication failed" whatever the reason, so a publisher could not
 // tell a wrong key from plain RTMP to an RTMPS-only key. Like nginx-rtmp,
 // the status has transaction id 0.
-func rejectPublish(sc *gortmplib.ServerConn, reason string) error {
+func reject(sc *gortmplib.ServerConn, reason string) error {
+	code := "NetStream.Publish.Unauthorized"
+	if !sc.Publish {
+		code = "NetStream.Play.Failed"
+	}
 	return sc.Write(&message.CommandAMF0{
 		ChunkStreamID:   5,
 		MessageStreamID: 0x1000000,
 		Name:            "onStatus",
 		Arguments: []any{nil, amf0.Object{
 			{Key: "level", Value: "error"},
-			{Key: "code", Value: "NetStream.Publish.Unauthorized"},
+			{Key: "code", Value: code},
 			{Key: "description", Value: reason},
 		}},
 	})

@@ -1,9 +1,11 @@
 package ingest
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -278,5 +280,21 @@ func TestRTMPResolutionLimit(t *testing.T) {
 	audio.Drain(func(a *media.AudioFrame) { total += a.Duration() })
 	if info := p.Info(); !info.AudioOnly || p.Video().Frames() != 0 || total < 500*time.Millisecond {
 		t.Errorf("audio-only %v, %d pictures decoded, %v of audio in 1 s", info.AudioOnly, p.Video().Frames(), total)
+	}
+}
+
+// A client that plays is refused and told why: the server takes
+// publishers only.
+func TestRTMPPlayRefused(t *testing.T) {
+	rt := startRTMP(t, nil)
+	k := rt.config("play", true)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, testsrv.FFmpegBinary, "-nostdin", "-v", "error", "-i", rt.url(k, false), "-t", "1", "-f", "null", "-").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Server error: this server takes publishers only") {
+		t.Errorf("playing: %v: %s", err, out)
+	}
+	if n := testutil.ToFloat64(rt.metrics.rtmpConns.WithLabelValues("play_refused")); n != 1 {
+		t.Errorf("rtmp_connections_total{play_refused} = %v", n)
 	}
 }

@@ -63,7 +63,7 @@ Flags:
 	fs.Var(&attrs, "attr", "participant attribute `I:key=value` (repeatable), e.g. 1:featured=true")
 	fs.Var(&sources, "source", "participant video size `I:WxH` (repeatable; default 1280x720)")
 	fs.Var(&stopped, "stopped", "participant `I` has stopped video (repeatable)")
-	fs.StringVar(&o.picture, "o", "", "write a preview picture to `FILE`: PNG (name ending .png) or JPEG (.jpg, .jpeg)")
+	fs.StringVar(&o.picture, "o", "", "write a preview picture to `FILE`: JPEG for a name ending .jpg or .jpeg, else PNG (.png, or no extension, as /dev/stdout)")
 	fs.BoolVar(&o.json, "json", false, "print the slots as JSON (the default without -o)")
 
 	kind := fs.String("layout", "", "layout `grid|pip` (default: the file's, else grid)")
@@ -91,7 +91,7 @@ Flags:
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
 	if o.picture != "" && pictureFormat(o.picture) == "" {
-		return o, fmt.Errorf("-o %q: want a file name ending in .png, .jpg or .jpeg", o.picture)
+		return o, fmt.Errorf("-o %q: want a file name ending in .png, .jpg or .jpeg (or none, for PNG)", o.picture)
 	}
 	var err error
 	if o.canvas, err = parseCanvas(*canvas); err != nil {

@@ -314,14 +314,15 @@ func shellWords(t *testing.T, s string) []string {
 	return words
 }
 
-// -o writes PNG or JPEG by the file's extension, and refuses any other
-// name before rendering (a .jpg used to get PNG bytes).
+// -o writes JPEG for .jpg and .jpeg, PNG for .png and a name without an
+// extension (/dev/stdout), and refuses any other before rendering (a .jpg
+// used to get PNG bytes).
 func TestPictureFormats(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name   string
 		decode func(io.Reader) (image.Image, error)
-	}{{"p.png", png.Decode}, {"p.JPG", jpeg.Decode}, {"p.jpeg", jpeg.Decode}} {
+	}{{"p.png", png.Decode}, {"p.JPG", jpeg.Decode}, {"p.jpeg", jpeg.Decode}, {"preview", png.Decode}} {
 		out := filepath.Join(dir, tc.name)
 		if code, _, errs := runCmd(t, "-o", out); code != 0 {
 			t.Fatalf("-o %s: exit %d: %s", tc.name, code, errs)
@@ -338,7 +339,7 @@ func TestPictureFormats(t *testing.T) {
 	}
 	out := filepath.Join(dir, "p.gif")
 	code, _, errs := runCmd(t, "-o", out)
-	if code != 2 || !strings.Contains(errs, `-o "`+out+`": want a file name ending in .png, .jpg or .jpeg`) {
+	if code != 2 || !strings.Contains(errs, `-o "`+out+`": want a file name ending in .png, .jpg or .jpeg (or none, for PNG)`) {
 		t.Errorf("-o p.gif: exit %d %q, want 2", code, errs)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {

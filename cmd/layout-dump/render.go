@@ -215,10 +215,11 @@ type clipped struct {
 func (c clipped) Bounds() image.Rectangle { return c.RGBA.Bounds().Intersect(c.clip) }
 
 // pictureFormat is the format of a picture file by its name's extension:
-// "png", "jpeg", or "" when it is neither.
+// "jpeg" for .jpg and .jpeg, "png" for .png and for a name without one
+// (/dev/stdout), "" for any other.
 func pictureFormat(path string) string {
 	switch strings.ToLower(filepath.Ext(path)) {
-	case ".png":
+	case ".png", "":
 		return "png"
 	case ".jpg", ".jpeg":
 		return "jpeg"

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -15,8 +16,9 @@ import (
 // does not tell the user of --idle-timeout 5 that a unit is missing.
 type durationFlag time.Duration
 
-func (d *durationFlag) String() string { return time.Duration(*d).String() }
-func (d *durationFlag) Get() any       { return time.Duration(*d) }
+func (d *durationFlag) String() string   { return time.Duration(*d).String() }
+func (d *durationFlag) Get() any         { return time.Duration(*d) }
+func (d *durationFlag) typeName() string { return "duration" }
 
 func (d *durationFlag) Set(s string) error {
 	v, err := time.ParseDuration(s)
@@ -27,6 +29,28 @@ func (d *durationFlag) Set(s string) error {
 	return nil
 }
 
+// levelFlag is --log-level: one of slog's level names, checked when set
+// (from the command line, the environment or the config file alike).
+type levelFlag struct{ p *string }
+
+func (l levelFlag) String() string {
+	if l.p == nil {
+		return ""
+	}
+	return *l.p
+}
+
+func (l levelFlag) typeName() string { return "level" }
+
+func (l levelFlag) Set(s string) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s)); err != nil {
+		return errors.New("want debug, info, warn or error")
+	}
+	*l.p = s
+	return nil
+}
+
 // durationVar defines a duration flag on fs, as fs.DurationVar does.
 func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
 	*p = value
@@ -34,7 +58,8 @@ func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Dur
 }
 
 // printDefaults writes fs's flags with their help, as the flag package
-// does, duration flags named as such.
+// does, our own flag types named as such (duration, level) rather than
+// "value".
 func printDefaults(fs *flag.FlagSet) {
 	var b bytes.Buffer
 	out := fs.Output()
@@ -43,8 +68,8 @@ func printDefaults(fs *flag.FlagSet) {
 	fs.SetOutput(out)
 	text := b.String()
 	fs.VisitAll(func(f *flag.Flag) {
-		if _, ok := f.Value.(*durationFlag); ok {
-			text = strings.Replace(text, "  -"+f.Name+" value\n", "  -"+f.Name+" duration\n", 1)
+		if t, ok := f.Value.(interface{ typeName() string }); ok {
+			text = strings.Replace(text, "  -"+f.Name+" value\n", "  -"+f.Name+" "+t.typeName()+"\n", 1)
 		}
 	})
 	_, _ = io.WriteString(out, text)
@@ -81,6 +106,15 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q: every argument is a flag, -name value or -name=value", fs.Arg(0))
+		if i := len(args) - fs.NArg(); i > 0 && (fs.Arg(0) == "true" || fs.Arg(0) == "false") {
+			// --sched-keeper false: a true/false flag takes no separate value.
+			name := strings.TrimLeft(args[i-1], "-")
+			if f := fs.Lookup(name); f != nil {
+				if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+					err = fmt.Errorf("unexpected argument %q: a true/false flag takes its value after =, as in -%s=%s", fs.Arg(0), name, fs.Arg(0))
+				}
+			}
+		}
 	}
 	if err != nil {
 		return usageError{fmt.Errorf("%w (%s -h lists the flags)", err, fs.Name())}

@@ -60,7 +60,9 @@ func TestCommandLineRefusals(t *testing.T) {
 		{nil, map[string]string{"TESSERA_IDLE_TIMEOUT": "5"}, []string{"TESSERA_IDLE_TIMEOUT", unit}},
 		{[]string{"--config", cfg}, nil, []string{"idle-timeout", unit}},
 		{[]string{"--data", "/tmp/d1", "extra", "--listen", "127.0.0.1:8097"}, nil, []string{`unexpected argument "extra"`}},
-		{[]string{"--log-level", "verbose"}, nil, []string{`--log-level "verbose"`, "debug, info, warn or error"}},
+		{[]string{"--log-level", "verbose"}, nil, []string{`invalid value "verbose" for flag -log-level`, "debug, info, warn or error"}},
+		{nil, map[string]string{"TESSERA_LOG_LEVEL": "verbose"}, []string{"TESSERA_LOG_LEVEL", "debug, info, warn or error"}},
+		{[]string{"--sched-keeper", "false", "--listen", "127.0.0.1:1"}, nil, []string{`a true/false flag takes its value after =, as in -sched-keeper=false`}},
 		{[]string{"--no-such-flag"}, nil, []string{"-no-such-flag", "tessera serve -h"}},
 	} {
 		_, _, err := parseSettings(tc.args, envOf(tc.env))
@@ -98,7 +100,7 @@ func TestUsage(t *testing.T) {
 	fs.SetOutput(&b)
 	fs.Usage()
 	out := b.String()
-	for _, want := range []string{"usage: tessera serve [flags]\n", "  -idle-timeout duration\n", "(default 1m0s)", "  -listen string\n", "  -udp-port int\n"} {
+	for _, want := range []string{"usage: tessera serve [flags]\n", "  -idle-timeout duration\n", "(default 1m0s)", "  -log-level level\n", "(default info)", "  -listen string\n", "  -udp-port int\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("usage lacks %q:\n%s", want, out)
 		}

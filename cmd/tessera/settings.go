@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -179,7 +178,8 @@ func parseSettings(args []string, env func(string) string) (*settings, *flag.Fla
 		"a stage session ends this long after its last participant left (IVS: a few minutes); a join before then continues it")
 	fs.StringVar(&s.Preset, "encoder-preset", "veryfast", "x264 speed preset of the composition encoders (ultrafast, superfast, veryfast, faster, fast, medium, …): faster presets cost less CPU, slower ones give more quality per bit")
 	fs.StringVar(&s.CAFile, "ca-file", "", "extra CA certificate (PEM) trusted for rtmps:// channels")
-	fs.StringVar(&s.LogLevel, "log-level", "info", "debug, info, warn or error")
+	s.LogLevel = "info"
+	fs.Var(levelFlag{&s.LogLevel}, "log-level", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, fs, err
 	}
@@ -244,10 +244,6 @@ func (s *settings) check() error {
 	host, _, err := net.SplitHostPort(s.Listen)
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", s.Listen, err)
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(s.LogLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: want debug, info, warn or error", s.LogLevel)
 	}
 	if (s.AccessKeyID == "") != (s.SecretAccessKey == "") {
 		return errors.New("set both TESSERA_ACCESS_KEY_ID and TESSERA_SECRET_ACCESS_KEY, or neither (development credentials)")

@@ -15,7 +15,7 @@ func version() string {
 	v, extra := "devel", []string{runtime.Version()}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "tessera " + v + " " + strings.Join(extra, " ")
+		return "tessera " + v + ", " + strings.Join(extra, ", ")
 	}
 	if mv := info.Main.Version; mv != "" && mv != "(devel)" {
 		v = mv

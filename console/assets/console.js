@@ -374,17 +374,26 @@ async function startPublishing(stageArn, userId, attributes, source, onChange) {
 	const p = { stageArn, state: "connecting", detail: "asking for the " + source, stream: null, pc: null, location: "", token: "" };
 	publisher = p;
 	onChange();
+	// A stop (Stop, signing out) while this start is under way: it stops
+	// at its next step and releases what it got meanwhile.
+	const stopped = new Error("stopped");
+	const check = () => {
+		if (publisher !== p) throw stopped;
+	};
 	try {
 		p.stream = source === "screen"
 			? await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 30 }, audio: true })
 			: await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: true });
+		check();
 		p.detail = "minting a participant token";
 		onChange();
 		const input = { stageArn, capabilities: ["PUBLISH", "SUBSCRIBE"], attributes };
 		if (userId) input.userId = userId;
 		const { participantToken } = await api("CreateParticipantToken", input);
+		check();
 		p.token = participantToken.token;
 		const { stage } = await api("GetStage", { arn: stageArn });
+		check();
 		const whip = stage.endpoints && stage.endpoints.whip;
 		if (!whip) throw new Error("the stage has no WHIP endpoint");
 		const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
@@ -408,15 +417,32 @@ async function startPublishing(stageArn, userId, attributes, source, onChange) {
 		p.stream.getVideoTracks().forEach((t) => t.addEventListener("ended", () => stopPublishing("stopped: the " + source + " ended")));
 		p.detail = "sending the offer to " + whip;
 		onChange();
-		p.location = await negotiate(pc, whip, p.token, "WHIP");
+		await negotiate(pc, whip, p.token, "WHIP", (loc) => {
+			p.location = loc;
+		});
+		check();
 		const dtls = pc.getSenders().map((x) => x.transport).find((x) => x);
 		if (dtls) dtls.addEventListener("statechange", () => (dtls.state === "closed" || dtls.state === "failed") && end("the server closed the connection"));
 		p.detail = "participant " + participantToken.participantId + " — connecting";
 		onChange();
 	} catch (e) {
-		await stopPublishing("failed: " + e.message);
-		throw e;
+		if (publisher === p) {
+			publisher = null;
+			publishEnded = "failed: " + e.message;
+		}
+		await release(p);
+		if (e !== stopped) throw e;
 	}
+}
+
+// release ends publication p: its WHIP session (DELETE), its connection
+// and its capture. It may run again for what a start got after a stop.
+async function release(p) {
+	const location = p.location;
+	p.location = "";
+	await hangUp(location, p.token);
+	if (p.pc) p.pc.close();
+	if (p.stream) p.stream.getTracks().forEach((t) => t.stop());
 }
 
 // stopPublishing ends this browser's publish, if any; why, if given, is
@@ -426,15 +452,15 @@ async function stopPublishing(why) {
 	if (!p) return;
 	publisher = null;
 	publishEnded = why || "";
-	await hangUp(p.location, p.token);
-	if (p.pc) p.pc.close();
-	if (p.stream) p.stream.getTracks().forEach((t) => t.stop());
+	await release(p);
 }
 
 // negotiate sends pc's offer, with all its ICE candidates, to a WHIP or
 // WHEP endpoint with the bearer token, applies the answer and returns the
-// session's URL (its Location).
-async function negotiate(pc, url, token, protocol) {
+// session's URL (its Location). located, if given, gets that URL as soon
+// as the server answers, so that a caller stopped meanwhile (applying the
+// answer to a closed connection fails) can still end the session.
+async function negotiate(pc, url, token, protocol, located) {
 	await pc.setLocalDescription(await pc.createOffer());
 	await new Promise((resolve) => {
 		if (pc.iceGatheringState === "complete") return resolve();
@@ -450,15 +476,18 @@ async function negotiate(pc, url, token, protocol) {
 	const answer = await resp.text();
 	if (resp.status !== 201) throw new Error(protocol + " answered " + resp.status + ": " + answer.trim());
 	const loc = resp.headers.get("Location");
+	const href = loc ? new URL(loc, url).href : "";
+	if (located) located(href);
 	await pc.setRemoteDescription({ type: "answer", sdp: answer });
-	return loc ? new URL(loc, url).href : "";
+	return href;
 }
 
-// hangUp ends a WHIP or WHEP session (DELETE its URL with the token).
+// hangUp ends a WHIP or WHEP session (DELETE its URL with the token),
+// waiting at most 5 s for the answer.
 async function hangUp(location, token) {
 	if (!location) return;
 	try {
-		await fetch(location, { method: "DELETE", headers: { Authorization: "Bearer " + token } });
+		await fetch(location, { method: "DELETE", headers: { Authorization: "Bearer " + token }, signal: AbortSignal.timeout(5000) });
 	} catch (e) {
 		/* the server ends the session when the connection goes */
 	}
@@ -565,8 +594,15 @@ function watchLive(c) {
 		show("closed", "stopped");
 		// DELETE first: closing first ends the session on the server, and
 		// the DELETE then finds none (404).
-		await hangUp(w.location, w.token);
+		await end(w);
 		w.pc.close();
+	};
+	// end DELETEs w's session once, whichever of the stop and the start
+	// under way learns its URL last.
+	const end = (w) => {
+		const location = w.location;
+		w.location = "";
+		return hangUp(location, w.token);
 	};
 	const start = () => guarded(async () => {
 		const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
@@ -587,11 +623,13 @@ function watchLive(c) {
 			});
 			pc.addEventListener("connectionstatechange", () => v === w && show(pc.connectionState, "connection " + pc.connectionState));
 			show("connecting", "sending the offer to " + viewerToken.whepUrl);
-			w.location = await negotiate(pc, viewerToken.whepUrl, w.token, "WHEP");
-			if (v !== w) return hangUp(w.location, w.token); // stopped meanwhile
+			await negotiate(pc, viewerToken.whepUrl, w.token, "WHEP", (loc) => {
+				w.location = loc;
+			});
+			if (v !== w) return end(w); // stopped meanwhile
 			show(pc.connectionState, "connection " + pc.connectionState);
 		} catch (e) {
-			if (v !== w) return; // stopped meanwhile
+			if (v !== w) return end(w); // stopped meanwhile
 			await stop();
 			show("failed", e.message);
 			throw e;

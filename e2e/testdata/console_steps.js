@@ -178,7 +178,7 @@
 		async signOut() {
 			$("#signOut").click();
 			await wait("the sign-in page", () => $("#signIn"));
-			return { live: $("#live").getClientRects().length > 0 };
+			return { live: !$("#live").hidden };
 		},
 
 		async stopPublishing() {

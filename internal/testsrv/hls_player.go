@@ -293,17 +293,17 @@ func (p *HLSPlayer) serveReport(w http.ResponseWriter, r *http.Request) {
 
 // Play plays playlist, a slash-separated path under root, with hls.js in
 // headless Chromium (StartChromium), muted, at Rate, and returns what the
-// page saw once the video ended or hls.js reported a fatal error. It
-// waits at most the playlist's duration at Rate plus 30 s; then it
+// page saw once the video ended or hls.js reported a fatal error. A play
+// waits at most the playlist's duration at its rate plus 30 s; then it
 // returns the last report with TimedOut set. It fails the test if the
 // browser exits or the page never reports. Each Play starts a browser of
 // its own and stops it before returning; plays may run at once.
 //
 // A play faster than real time that stalls (no progress for 10 s, no
 // fatal error) is played again at 1×, as a viewer would, and that result
-// returned: on a loaded machine Chromium's pipeline was seen to stop for
-// good at 8× with media buffered ahead (hls.js: bufferStalledError), a
-// stall of the rate, not of the recording. Both results are logged.
+// returned, so Play can take that much longer: on a loaded machine Chromium's pipeline was seen to stop for good at 8×
+// with media buffered ahead (hls.js: bufferStalledError), a stall of the
+// rate, not of the recording. Both results are logged.
 func (p *HLSPlayer) Play(t testing.TB, playlist string) PlayResult {
 	t.Helper()
 	rate := p.Rate

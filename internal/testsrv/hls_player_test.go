@@ -165,6 +165,10 @@ func TestHLSPlayerDiscontinuityBFrames(t *testing.T) {
 	if r.Ended || !r.Stalled || r.CurrentTime < 7.7 {
 		t.Errorf("want playback stalled in the last 0.3 s (hls.js %s): %s", r.HLSJS, r)
 	}
+	// A stall at 8× is played again at 1× (Play), which stalls too.
+	if r.Rate != 1 {
+		t.Errorf("the stalled play was not played again at 1x: %s", r)
+	}
 }
 
 // writeDiscontinuity writes a VOD playlist of the media lines first,
