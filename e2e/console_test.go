@@ -82,7 +82,8 @@ func centre(r layout.Rect) string { return fmt.Sprintf("[%d, %d]", r.X+r.W/2, r.
 func TestConsole(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	srv := startServer(t, t.TempDir(), nil)
+	data := t.TempDir()
+	srv := startServer(t, data, nil)
 	steps, err := os.ReadFile("testdata/console_steps.js")
 	if err != nil {
 		t.Fatal(err)
@@ -251,6 +252,14 @@ func TestConsole(t *testing.T) {
 	c.screenshot("live-view-grid")
 	c.step(nil, "stopWatching")
 
+	// Recorded long enough to play for several seconds: two 2 s segments
+	// stored (a quick run gets here after about 3 s).
+	recorded, err := srv.API.GetComposition(ctx, &ivsrealtime.GetCompositionInput{Arn: aws.String(compositionARN)})
+	if err != nil || recorded.Composition.Destinations[0].Detail == nil || recorded.Composition.Destinations[0].Detail.S3 == nil {
+		t.Fatalf("GetComposition: %v %+v", err, recorded)
+	}
+	dir := filepath.Join(data, "buckets", "console-recordings", *recorded.Composition.Destinations[0].Detail.S3.RecordingPrefix)
+	waitFor(ctx, t, "two segments stored", func() bool { return countFiles(dir, ".ts") >= 2 })
 	c.step(nil, "stopComposition")
 	var played struct {
 		Row, Detail   string
