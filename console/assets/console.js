@@ -438,9 +438,7 @@ async function startPublishing(stageArn, userId, attributes, source, onChange) {
 // release ends publication p: its WHIP session (DELETE), its connection
 // and its capture. It may run again for what a start got after a stop.
 async function release(p) {
-	const location = p.location;
-	p.location = "";
-	await hangUp(location, p.token);
+	await hangUp(p);
 	if (p.pc) p.pc.close();
 	if (p.stream) p.stream.getTracks().forEach((t) => t.stop());
 }
@@ -482,12 +480,16 @@ async function negotiate(pc, url, token, protocol, located) {
 	return href;
 }
 
-// hangUp ends a WHIP or WHEP session (DELETE its URL with the token),
-// waiting at most 5 s for the answer.
-async function hangUp(location, token) {
+// hangUp ends session s ({location, token}) of WHIP or WHEP: it DELETEs
+// its URL with the token, once (it clears s.location, so a stop and a
+// start still under way that learns the URL later do not both), waiting
+// at most 5 s for the answer.
+async function hangUp(s) {
+	const location = s.location;
+	s.location = "";
 	if (!location) return;
 	try {
-		await fetch(location, { method: "DELETE", headers: { Authorization: "Bearer " + token }, signal: AbortSignal.timeout(5000) });
+		await fetch(location, { method: "DELETE", headers: { Authorization: "Bearer " + s.token }, signal: AbortSignal.timeout(5000) });
 	} catch (e) {
 		/* the server ends the session when the connection goes */
 	}
@@ -594,15 +596,8 @@ function watchLive(c) {
 		show("closed", "stopped");
 		// DELETE first: closing first ends the session on the server, and
 		// the DELETE then finds none (404).
-		await end(w);
+		await hangUp(w);
 		w.pc.close();
-	};
-	// end DELETEs w's session once, whichever of the stop and the start
-	// under way learns its URL last.
-	const end = (w) => {
-		const location = w.location;
-		w.location = "";
-		return hangUp(location, w.token);
 	};
 	const start = () => guarded(async () => {
 		const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
@@ -626,10 +621,10 @@ function watchLive(c) {
 			await negotiate(pc, viewerToken.whepUrl, w.token, "WHEP", (loc) => {
 				w.location = loc;
 			});
-			if (v !== w) return end(w); // stopped meanwhile
+			if (v !== w) return hangUp(w); // stopped meanwhile
 			show(pc.connectionState, "connection " + pc.connectionState);
 		} catch (e) {
-			if (v !== w) return end(w); // stopped meanwhile
+			if (v !== w) return hangUp(w); // stopped meanwhile
 			await stop();
 			show("failed", e.message);
 			throw e;
